@@ -1,0 +1,113 @@
+"""Safe, fast photo decoding.
+
+Every failure a gallery can throw at us (corrupt, truncated, empty, not an image, a
+decompression bomb) becomes one ``ImageError`` with a plain message, so callers record it for
+that photo and move on.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+
+# Refuse images whose pixel count could exhaust memory. Pillow warns at MAX_IMAGE_PIXELS and
+# raises at twice that; we turn the warning into an error too, at a limit well above any camera.
+MAX_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class ImageError(ValueError):
+    """A photo that cannot be used; the message says why, for a person."""
+
+
+@dataclass
+class DecodedPhoto:
+    """A photo ready for detection.
+
+    ``pixels`` is RGB uint8 at ``scale`` times the original (EXIF-rotated) size, whose width and
+    height are ``width`` and ``height``.
+    """
+
+    pixels: np.ndarray
+    width: int
+    height: int
+    scale: float
+
+    @property
+    def shape(self):
+        return self.pixels.shape
+
+
+def _open(source) -> Image.Image:
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise ImageError("the file is empty")
+        source = io.BytesIO(source)
+    elif isinstance(source, (str, Path)) and Path(source).stat().st_size == 0:
+        raise ImageError("the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(source)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"the image is too large to decode safely ({exc})") from None
+    except UnidentifiedImageError:
+        raise ImageError("not an image (or an image format that is not supported)") from None
+    except OSError as exc:
+        raise ImageError(f"the image cannot be read ({exc})") from None
+
+
+def _oriented_size(img: Image.Image) -> tuple[int, int]:
+    w, h = img.size
+    try:
+        orientation = img.getexif().get(0x0112, 1)
+    except Exception:  # a broken EXIF block must not lose the photo
+        orientation = 1
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def load_photo(source, max_side: int | None = None) -> DecodedPhoto:
+    """Decode ``source`` (a path or bytes), EXIF orientation applied, RGB.
+
+    With ``max_side``, a JPEG is decoded at a reduced size by the decoder itself (``draft``), so
+    a 24-megapixel photo is never fully decoded just to look for faces; other formats are decoded
+    and then downscaled.
+    """
+    img = original = _open(source)
+    try:
+        width, height = _oriented_size(img)
+        if width * height > MAX_PIXELS:
+            raise ImageError(f"the image is too large to decode safely ({width}x{height} pixels)")
+        if max_side and max(width, height) > max_side and img.format == "JPEG":
+            ratio = max_side / max(width, height)
+            img.draft("RGB", (max(1, int(img.size[0] * ratio)), max(1, int(img.size[1] * ratio))))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img.load()
+            img = ImageOps.exif_transpose(img)
+        img = img.convert("RGB")
+        if max_side and max(img.size) > max_side:
+            ratio = max_side / max(img.size)
+            img = img.resize(
+                (max(1, round(img.size[0] * ratio)), max(1, round(img.size[1] * ratio))),
+                Image.BILINEAR,
+                reducing_gap=2.0,
+            )
+        pixels = np.asarray(img)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"the image is too large to decode safely ({exc})") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        # Pillow reports truncated and corrupt data as OSError ("image file is truncated",
+        # "broken data stream") or SyntaxError for some formats.
+        raise ImageError(f"the image is corrupt or truncated ({exc})") from None
+    finally:
+        original.close()
+    return DecodedPhoto(pixels=pixels, width=width, height=height, scale=pixels.shape[1] / width)

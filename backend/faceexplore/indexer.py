@@ -1,0 +1,157 @@
+"""`faceexplore index`: bring the face index up to date with a gallery folder.
+
+Only new or changed photos are processed and deleted ones are removed. Photos are analysed in a
+pool of worker processes (each with its own detector and embedder, one thread each, so every
+core is busy) and committed in small transactions, so a run killed at any instant resumes where
+it stopped with nothing lost or duplicated.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .gallery import GalleryFile, scan_gallery
+from .images import ImageError
+from .settings import Settings
+from .store import FaceIndex, FaceRecord, PhotoRecord
+
+COMMIT_EVERY_PHOTOS = 32
+COMMIT_EVERY_SECONDS = 2.0
+
+
+@dataclass
+class IndexSummary:
+    scanned: int = 0
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    processed: int = 0
+    faces: int = 0
+    errors: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def photos_per_second(self) -> float:
+        return self.processed / self.seconds if self.seconds else 0.0
+
+
+_pipeline = None  # one per worker process
+
+
+def _init_worker(settings: Settings, threads: int):
+    import torch
+
+    global _pipeline
+    torch.set_num_threads(threads)
+    from .pipeline import FacePipeline
+
+    _pipeline = FacePipeline(settings)
+
+
+def _analyse_file(job: tuple[str, GalleryFile]):
+    """Runs in a worker: one photo to (PhotoRecord, [FaceRecord]). Never raises."""
+    gallery, item = job
+    record = PhotoRecord(item.path, item.size, item.mtime_ns)
+    try:
+        result = _pipeline.analyse(os.path.join(gallery, item.path))
+    except ImageError as exc:
+        record.status, record.error = "error", str(exc)
+        return record, []
+    except Exception as exc:  # one photo must never end the run
+        record.status, record.error = "error", f"internal error: {exc!r}"
+        traceback.print_exc()
+        return record, []
+    record.width, record.height = result.width, result.height
+    faces = [
+        FaceRecord(f.box, f.landmarks, f.probability, f.flags, e)
+        for f, e in zip(result.faces, result.embeddings)
+    ]
+    return record, faces
+
+
+def _model_of(settings: Settings):
+    """The embedder's name and dimension, without keeping a model in the parent process."""
+    from .embedders import create_embedder
+
+    embedder = create_embedder(settings.model, **settings.embedder_options())
+    return embedder.name, embedder.dim
+
+
+def index_gallery(settings: Settings, progress: bool = True) -> IndexSummary:
+    started = time.monotonic()
+    gallery = str(Path(settings.gallery_dir))
+    summary = IndexSummary()
+    files = scan_gallery(gallery)
+    summary.scanned = len(files)
+    model, dim = _model_of(settings)
+    with FaceIndex(settings.index_path) as index:
+        index.check_model(model, dim)
+        known = index.known_photos()
+        on_disk = {f.path for f in files}
+        gone = [p for p in known if p not in on_disk]
+        summary.removed = index.remove_photos(gone) if gone else 0
+        todo = []
+        for f in files:
+            old = known.get(f.path)
+            if old is None:
+                summary.new += 1
+                todo.append(f)
+            elif (old[1], old[2]) != (f.size, f.mtime_ns):
+                summary.changed += 1
+                todo.append(f)
+            else:
+                summary.unchanged += 1
+        if todo:
+            _process(settings, gallery, todo, index, model, summary, progress)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _process(settings, gallery, todo, index, model, summary, progress):
+    cpus = os.cpu_count() or 1
+    workers = settings.workers or cpus
+    if settings.device.startswith("cuda"):
+        workers = 1  # one process owns the GPU; torch batches inside it
+    threads = max(1, cpus // workers)
+    bar = tqdm(total=len(todo), unit="photo", disable=not progress, desc="indexing", dynamic_ncols=True)
+    pending, last_commit = [], time.monotonic()
+
+    def commit():
+        nonlocal pending, last_commit
+        if pending:
+            index.add_photos(pending, model)
+            pending, last_commit = [], time.monotonic()
+
+    jobs = ((gallery, f) for f in todo)
+    if workers == 1:
+        _init_worker(settings, threads)
+        results = map(_analyse_file, jobs)
+        pool = None
+    else:
+        # spawn: a forked copy of a process that already runs torch threads can deadlock
+        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(settings, threads))
+        results = pool.imap_unordered(_analyse_file, jobs, chunksize=1)
+    try:
+        for record, faces in results:
+            pending.append((record, faces))
+            summary.processed += 1
+            summary.faces += len(faces)
+            if record.status == "error":
+                summary.errors.append((record.path, record.error))
+            bar.update(1)
+            bar.set_postfix(faces=summary.faces, errors=len(summary.errors), refresh=False)
+            if len(pending) >= COMMIT_EVERY_PHOTOS or time.monotonic() - last_commit > COMMIT_EVERY_SECONDS:
+                commit()
+        commit()
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
