@@ -1,0 +1,63 @@
+import { fireEvent, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { UploadArea } from './UploadArea';
+import { imageFile, renderWithTheme } from '../../../test/utils';
+
+function setup(existingCount = 0) {
+  const onFiles = vi.fn();
+  const onProblem = vi.fn();
+  renderWithTheme(<UploadArea existingCount={existingCount} onFiles={onFiles} onProblem={onProblem} />);
+  return { onFiles, onProblem, input: screen.getByLabelText(/upload sample photos/i) as HTMLInputElement };
+}
+
+describe('UploadArea', () => {
+  it('has a labelled image input that takes several files', () => {
+    const { input } = setup();
+    expect(input).toHaveAttribute('type', 'file');
+    expect(input).toHaveAttribute('accept', 'image/*');
+    expect(input.multiple).toBe(true);
+    expect(screen.getByRole('button', { name: /choose photos/i })).toBeInTheDocument();
+  });
+
+  it('accepts picked images', async () => {
+    const { input, onFiles, onProblem } = setup();
+    const files = [imageFile('amy1.png'), imageFile('amy2.jpg', 'image/jpeg')];
+    await userEvent.upload(input, files);
+    expect(onFiles).toHaveBeenCalledWith(files);
+    expect(onProblem).toHaveBeenCalledWith(null);
+  });
+
+  it('accepts dropped images', () => {
+    const { onFiles } = setup();
+    const file = imageFile('drop.png');
+    fireEvent.drop(screen.getByTestId('upload-area'), { dataTransfer: { files: [file] } });
+    expect(onFiles).toHaveBeenCalledWith([file]);
+  });
+
+  it('rejects more than 10 files', async () => {
+    const { input, onFiles, onProblem } = setup();
+    const files = Array.from({ length: 11 }, (_, i) => imageFile(`p${i}.png`));
+    await userEvent.upload(input, files);
+    expect(onFiles).not.toHaveBeenCalled();
+    expect(onProblem).toHaveBeenCalledWith(expect.objectContaining({ code: 'too_many_files' }));
+  });
+
+  it('rejects a batch that would take the total over 10', async () => {
+    const { input, onFiles, onProblem } = setup(8);
+    await userEvent.upload(input, [imageFile('a.png'), imageFile('b.png'), imageFile('c.png')]);
+    expect(onFiles).not.toHaveBeenCalled();
+    expect(onProblem.mock.calls[0][0].hint).toMatch(/add 2 more/);
+  });
+
+  it('refuses a file that is not an image, naming it, and keeps the images', () => {
+    const { input, onFiles, onProblem } = setup();
+    const txt = new File(['hello'], 'notes.txt', { type: 'text/plain' });
+    const png = imageFile('ok.png');
+    fireEvent.change(input, { target: { files: [txt, png] } });
+    expect(onFiles).toHaveBeenCalledWith([png]);
+    expect(onProblem).toHaveBeenCalledWith(
+      expect.objectContaining({ code: 'not_an_image', message: 'notes.txt is not an image.' }),
+    );
+  });
+});

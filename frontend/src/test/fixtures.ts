@@ -1,0 +1,88 @@
+import type { PeopleResponse, PersonResponse, Photo, SearchResponse } from '../types/api';
+
+export const photo = (id: number, path: string, confidence: number | null = 0.93): Photo => ({
+  id,
+  path,
+  url: `/gallery/${path}`,
+  thumbnail_url: `/cache/thumbnails/400/${id}.jpg`,
+  placeholder_url: `/cache/thumbnails/32/${id}.jpg`,
+  width: 1200,
+  height: 800,
+  confidence,
+  box: [300, 200, 420, 360],
+});
+
+export const rule = {
+  name: 'open-set',
+  threshold: 0.41,
+  false_alarm_rate: 0.01,
+  text: "Accepted: best match distance 0.31 is below the gallery's 1% false-alarm threshold 0.41",
+};
+
+export function foundResponse(overrides: Partial<SearchResponse> = {}): SearchResponse {
+  return {
+    found: true,
+    confidence: 0.97,
+    rule,
+    message: 'Found 2 photos of this person.',
+    person_id: 12,
+    samples: [
+      {
+        index: 0,
+        filename: 'amy1.png',
+        width: 500,
+        height: 600,
+        faces: [
+          { index: 0, box: [100, 100, 300, 340], probability: 0.99 },
+          { index: 1, box: [350, 80, 420, 170], probability: 0.95 },
+        ],
+        used_face: 0,
+        error: null,
+      },
+    ],
+    photos: [photo(7, 'group/bbt4.jpg'), photo(9, 'people/amy/amy2.png', 0.88)],
+    ...overrides,
+  };
+}
+
+export function notFoundResponse(): SearchResponse {
+  return {
+    found: false,
+    confidence: 0.9,
+    rule: { ...rule, text: "Rejected: best match distance 0.62 is above the gallery's 1% false-alarm threshold 0.41" },
+    message: 'This person is not in the gallery.',
+    person_id: null,
+    samples: [
+      {
+        index: 0,
+        filename: 'stuart1.png',
+        width: 400,
+        height: 400,
+        faces: [{ index: 0, box: [120, 100, 280, 300], probability: 0.99 }],
+        used_face: 0,
+        error: null,
+      },
+    ],
+    photos: [],
+  };
+}
+
+export const peoplePage1: PeopleResponse = {
+  people: [
+    { id: 3, face_count: 9, photo_count: 7, cover_url: '/cache/faces/160/123.jpg', flags: ['may_be_two_people'] },
+    { id: 4, face_count: 1, photo_count: 1, cover_url: '/cache/faces/160/124.jpg', flags: [] },
+  ],
+  page: 1,
+  per_page: 48,
+  total: 50,
+  pages: 2,
+};
+
+export const person3: PersonResponse = {
+  person: peoplePage1.people[0],
+  photos: [photo(7, 'group/bbt4.jpg', null), photo(8, 'group/bbt5.jpg', null)],
+  page: 1,
+  per_page: 48,
+  total: 2,
+  pages: 1,
+};
