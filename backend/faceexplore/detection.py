@@ -73,4 +73,24 @@ class FaceDetector:
             if face.probability < DOUBTFUL_PROBABILITY:
                 face.flags.append("doubtful")
             faces.append(face)
-        return faces
+        return _drop_duplicates(faces)
+
+
+def _drop_duplicates(faces: list[DetectedFace]) -> list[DetectedFace]:
+    """MTCNN's non-maximum suppression (IoU 0.7) can leave one face detected twice with shifted
+    boxes. Two real faces never cover most of each other, so when a box lies mostly (over half
+    of its area) inside a more probable one, it is the same face and is dropped."""
+    kept: list[DetectedFace] = []
+    for face in sorted(faces, key=lambda f: -f.probability):
+        if all(_overlap_of_smaller(face.box, k.box) <= 0.5 for k in kept):
+            kept.append(face)
+    return sorted(kept, key=lambda f: f.box[0])
+
+
+def _overlap_of_smaller(a, b) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller if smaller > 0 else 0.0

@@ -1,0 +1,189 @@
+"""`faceexplore cluster`: group the index's faces by person.
+
+Average-linkage agglomerative clustering of the normalised embeddings (measured best on LFW:
+pairwise F 0.966 against 0.90 for complete and 0.82 for single linkage), cut at a distance the
+gallery itself gives (``impostors.choose_threshold``). Two faces of one photo never share a
+cluster. Up to ``DENSE_LIMIT`` faces the full distance matrix is used; above, a k-nearest-
+neighbour graph constrains the merges so memory stays linear in the number of faces.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist, squareform
+
+from .impostors import ThresholdChoice, choose_threshold, pair_distances, same_person_probability
+
+DENSE_LIMIT = 30_000
+KNN_NEIGHBOURS = 15
+# A cannot-link pair's distance: so large that the average linkage of any two clusters that
+# hold one such pair stays far above any threshold, whatever the cluster sizes.
+CANNOT_LINK_DISTANCE = 1e12
+
+
+class FaceClusterer:
+    """scikit-learn style: parameters in ``__init__``, ``fit(X, groups)`` sets ``labels_``.
+
+    ``groups`` gives each face's photo: faces sharing a photo are different people.
+    ``threshold``: an expert override; None (the default) derives it from the data.
+    """
+
+    def __init__(self, threshold: float | None = None, dense_limit: int = DENSE_LIMIT, n_neighbors: int = KNN_NEIGHBOURS, random_state: int = 0):
+        self.threshold = threshold
+        self.dense_limit = dense_limit
+        self.n_neighbors = n_neighbors
+        self.random_state = random_state
+
+    def fit(self, X, groups=None):
+        X = np.asarray(X, np.float64)
+        groups = np.arange(len(X)) if groups is None else np.asarray(groups)
+        rng = np.random.default_rng(self.random_state)
+        self.random_distances_, self.cannot_link_distances_ = pair_distances(X, groups, rng)
+        if len(X) < 2:
+            self.choice_ = None
+            self.threshold_ = float(self.threshold or 0.0)
+            self.labels_ = np.zeros(len(X), np.int64)
+            return self
+        self.choice_: ThresholdChoice = choose_threshold(self.random_distances_, self.cannot_link_distances_)
+        self.threshold_ = float(self.threshold) if self.threshold is not None else self.choice_.threshold
+        if len(X) <= self.dense_limit:
+            labels = self._dense(X, groups)
+        else:
+            labels = self._knn(X, groups)
+        self.labels_ = _enforce_cannot_link(X, groups, labels)
+        return self
+
+    def _dense(self, X, groups):
+        condensed = pdist(X)
+        same_photo = _same_group_condensed(groups)
+        condensed[same_photo] = CANNOT_LINK_DISTANCE
+        tree = linkage(condensed, method="average")
+        return fcluster(tree, t=self.threshold_, criterion="distance") - 1
+
+    def _knn(self, X, groups):
+        from sklearn.cluster import AgglomerativeClustering
+        from sklearn.neighbors import kneighbors_graph
+
+        graph = kneighbors_graph(X, self.n_neighbors, mode="connectivity", include_self=False, n_jobs=-1)
+        model = AgglomerativeClustering(
+            n_clusters=None, distance_threshold=self.threshold_, linkage="average", connectivity=graph
+        )
+        return model.fit_predict(X)
+
+
+def _same_group_condensed(groups: np.ndarray) -> np.ndarray:
+    """Positions in a condensed distance vector of the pairs that share a group."""
+    n = len(groups)
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    ends = np.r_[starts[1:], n]
+    idx = []
+    for s, e in zip(starts, ends):
+        if e - s > 1:
+            a, b = np.triu_indices(e - s, 1)
+            i, j = order[s + a], order[s + b]
+            i, j = np.minimum(i, j), np.maximum(i, j)
+            idx.append(n * i - i * (i + 1) // 2 + (j - i - 1))
+    return np.concatenate(idx) if idx else np.zeros(0, np.int64)
+
+
+def _enforce_cannot_link(X, groups, labels):
+    """Where a cluster still holds two faces of one photo (possible on the k-NN path), keep the
+    face nearest the cluster's centre and give the others clusters of their own."""
+    labels = labels.copy()
+    next_label = labels.max() + 1 if len(labels) else 0
+    key = labels.astype(np.int64) * (groups.max() + 1 if len(groups) else 1) + groups
+    uniq, counts = np.unique(key, return_counts=True)
+    for k in uniq[counts > 1]:
+        members = np.flatnonzero(key == k)
+        cluster = np.flatnonzero(labels == labels[members[0]])
+        centre = X[cluster].mean(0)
+        keep = members[np.argmin(np.linalg.norm(X[members] - centre, axis=1))]
+        for m in members:
+            if m != keep:
+                labels[m] = next_label
+                next_label += 1
+    return labels
+
+
+def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
+    """Per-cluster label-free quality: size, cohesion, nearest cluster, estimated purity, flags."""
+    uniq, inverse = np.unique(labels, return_inverse=True)
+    k = len(uniq)
+    centroids = np.zeros((k, X.shape[1]))
+    np.add.at(centroids, inverse, X)
+    sizes = np.bincount(inverse, minlength=k)
+    centroids /= sizes[:, None]
+    out = []
+    # Average distance between clusters from the centroids of unit vectors:
+    # mean ||a-b||^2 = 2 - 2 <mean a, mean b>; used only to find the nearest neighbour cluster.
+    gram = centroids @ centroids.T
+    approx = np.sqrt(np.maximum(2 - 2 * gram, 0))
+    np.fill_diagonal(approx, np.inf)
+    for c in range(k):
+        members = np.flatnonzero(inverse == c)
+        if len(members) > 1:
+            d = pdist(X[members])
+            cohesion = float(d.mean())
+            purity = float(same_person_probability(d, random_d, model).mean())
+        else:
+            cohesion, purity = 0.0, 1.0
+        nearest = int(np.argmin(approx[c])) if k > 1 else -1
+        nearest_d = float(approx[c, nearest]) if k > 1 else None
+        flags = []
+        if len(members) > 1 and purity < 0.9:
+            flags.append("may_be_two_people")
+        if nearest_d is not None and search_threshold is not None and nearest_d < search_threshold:
+            flags.append("may_be_split")
+        out.append(
+            {
+                "cluster_id": int(uniq[c]),
+                "face_count": int(len(members)),
+                "photo_count": int(len(np.unique(groups[members]))),
+                "cohesion": cohesion,
+                "nearest_cluster": int(uniq[nearest]) if nearest >= 0 else None,
+                "nearest_distance": nearest_d,
+                "purity": purity,
+                "flags": flags,
+                "members": members,
+            }
+        )
+    return out
+
+
+def cluster_index(index, threshold: float | None = None, progress=print) -> dict:
+    """Cluster every face of ``index`` and store the result, swapped in atomically."""
+    from .search import search_threshold_from_gallery
+
+    started = time.monotonic()
+    face_ids, photo_ids, X, flags = index.embeddings()
+    if len(face_ids) == 0:
+        raise ValueError("the index has no faces yet: run `faceexplore index` first")
+    clusterer = FaceClusterer(threshold=threshold).fit(X, photo_ids)
+    labels = clusterer.labels_
+    Xd = X.astype(np.float64)
+    null = search_threshold_from_gallery(Xd, labels, clusterer.choice_)
+    quality = cluster_quality(Xd, photo_ids, labels, clusterer.random_distances_, clusterer.choice_.model if clusterer.choice_ else None, null.get("distance") if null else None) if clusterer.choice_ else []
+    clusters = []
+    for q in quality:
+        members = q.pop("members")
+        # cover: the member nearest the cluster centre, preferring faces without flags
+        centre = Xd[members].mean(0)
+        order = np.argsort(np.linalg.norm(Xd[members] - centre, axis=1))
+        clean = [m for m in members[order] if not flags[m]]
+        cover = int(face_ids[clean[0] if clean else members[order[0]]])
+        clusters.append({"cluster_id": q["cluster_id"], "face_count": q["face_count"], "photo_count": q["photo_count"], "cover_face_id": cover, "quality": q})
+    details = {
+        "threshold_choice": clusterer.choice_.as_dict() if clusterer.choice_ else None,
+        "override": threshold is not None,
+        "faces": int(len(face_ids)),
+        "clusters": int(len(clusters)),
+        "search_null": null,
+        "seconds": time.monotonic() - started,
+    }
+    method = "expert override" if threshold is not None else (clusterer.choice_.method if clusterer.choice_ else "single face")
+    index.save_clustering(face_ids, labels, clusterer.threshold_, method, details, clusters, index.meta("model") or "")
+    return details

@@ -1,0 +1,175 @@
+"""Open-set search: a visitor's sample photos in, that person's gallery photos out, or a clear
+"not in the gallery".
+
+A query is scored against each cluster (person) by its mean distance to the cluster's faces,
+averaged over the samples. Whether the best score means "found" is decided against the
+gallery's own *null distribution*: every indexed face, used as a pseudo-query against every
+cluster but its own, is a person the rest of the gallery does not contain; the lowest score
+each of them gets is what an absent visitor would get. The accept threshold is that
+distribution's lower ``false_alarm_rate`` quantile, so it tightens by itself as the gallery
+grows (more clusters, more chances of a look-alike), and no distance is hard-coded.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+NULL_SAMPLE = 4000  # pseudo-queries used to estimate the null distribution
+NULL_QUANTILES = (0.25, 0.75)
+
+
+@dataclass
+class NullModel:
+    """Gumbel (minimum) model of an absent person's best cluster score."""
+
+    loc: float
+    scale: float
+    samples: int
+    empirical: list = field(default_factory=list)  # sorted scores, kept when few
+
+    def cdf(self, score):
+        return stats.gumbel_l.cdf(score, loc=self.loc, scale=self.scale)
+
+    def distance_at(self, rate: float) -> float:
+        return float(stats.gumbel_l.ppf(rate, loc=self.loc, scale=self.scale))
+
+    def as_dict(self):
+        return {"loc": self.loc, "scale": self.scale, "samples": self.samples}
+
+
+def cluster_scores(D: np.ndarray, inverse: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Mean distance from each row's query to each cluster: (queries, clusters)."""
+    out = np.empty((D.shape[0], len(sizes)))
+    for r in range(D.shape[0]):
+        out[r] = np.bincount(inverse, weights=D[r], minlength=len(sizes)) / sizes
+    return out
+
+
+def fit_null(X: np.ndarray, labels: np.ndarray, rng=None) -> NullModel | None:
+    """Each (sampled) face's best score against the clusters other than its own."""
+    rng = rng or np.random.default_rng(0)
+    uniq, inverse = np.unique(labels, return_inverse=True)
+    if len(uniq) < 3:
+        return None
+    sizes = np.bincount(inverse).astype(np.float64)
+    pick = np.arange(len(X)) if len(X) <= NULL_SAMPLE else rng.choice(len(X), NULL_SAMPLE, replace=False)
+    best = np.empty(len(pick))
+    for start in range(0, len(pick), 256):
+        rows = pick[start : start + 256]
+        D = np.sqrt(np.maximum(2 - 2 * X[rows] @ X.T, 0))
+        scores = cluster_scores(D, inverse, sizes)
+        scores[np.arange(len(rows)), inverse[rows]] = np.inf
+        best[start : start + len(rows)] = scores.min(1)
+    # Gumbel for minima, fitted to the quartiles: robust to the few faces whose person has a
+    # second cluster (their best "other" score is a same-person score, far in the lower tail).
+    q1, q3 = np.quantile(best, NULL_QUANTILES)
+    z1, z3 = stats.gumbel_l.ppf(NULL_QUANTILES)
+    scale = max((q3 - q1) / (z3 - z1), 1e-6)
+    loc = q1 - z1 * scale
+    return NullModel(float(loc), float(scale), int(len(best)))
+
+
+def search_threshold_from_gallery(X, labels, choice=None, false_alarm_rate: float = 0.01) -> dict | None:
+    null = fit_null(X, labels)
+    if null is None:
+        return None
+    return {**null.as_dict(), "false_alarm_rate": false_alarm_rate, "distance": null.distance_at(false_alarm_rate)}
+
+
+@dataclass
+class Match:
+    face_id: int
+    photo_id: int
+    cluster_id: int
+    distance: float
+    confidence: float
+
+
+@dataclass
+class SearchResult:
+    found: bool
+    confidence: float
+    best_score: float | None
+    threshold: float | None
+    false_alarm_rate: float
+    person_id: int | None
+    matches: list[Match]  # one per photo, best first
+    rule: str
+
+
+class GallerySearcher:
+    """Holds the index's embeddings and clustering in memory; reloads when they change."""
+
+    def __init__(self, index, false_alarm_rate: float = 0.01):
+        self.index = index
+        self.false_alarm_rate = false_alarm_rate
+        self._lock = threading.Lock()
+        self._version = None
+        self.refresh()
+
+    def _current_version(self):
+        return (self.index.meta("active_clustering"), self.index.meta("last_indexed"))
+
+    def refresh(self):
+        with self._lock:
+            with self.index.snapshot():
+                version = self._current_version()
+                if version == self._version:
+                    return
+                face_ids, photo_ids, X, _ = self.index.embeddings()
+                clustering = self.index.active_clustering()
+                members = {}
+                if clustering:
+                    members = dict(self.index.db.execute("SELECT face_id, cluster_id FROM memberships WHERE clustering_id = ?", (clustering["id"],)).fetchall())
+            labels = np.array([members.get(int(f), -1) for f in face_ids], np.int64)
+            # faces indexed after the last clustering: each its own cluster until re-clustered
+            unclustered = labels < 0
+            labels[unclustered] = (labels.max() + 1 if len(labels) else 0) + np.arange(unclustered.sum())
+            self.face_ids, self.photo_ids, self.X, self.labels = face_ids, photo_ids, X.astype(np.float64), labels
+            self.clustering = clustering
+            null = (clustering or {}).get("details", {}).get("search_null")
+            self.null = NullModel(null["loc"], null["scale"], null["samples"]) if null else fit_null(self.X, labels)
+            self.uniq, self.inverse = np.unique(labels, return_inverse=True)
+            self.sizes = np.bincount(self.inverse, minlength=len(self.uniq)).astype(np.float64)
+            self._version = version
+
+    def search(self, embeddings: np.ndarray, false_alarm_rate: float | None = None) -> SearchResult:
+        """``embeddings``: one row per sample photo of the same person."""
+        self.refresh()
+        rate = self.false_alarm_rate if false_alarm_rate is None else false_alarm_rate
+        Q = np.atleast_2d(np.asarray(embeddings, np.float64))
+        if len(self.face_ids) == 0:
+            return SearchResult(False, 1.0, None, None, rate, None, [], "The gallery has no faces indexed yet.")
+        D = np.sqrt(np.maximum(2 - 2 * Q @ self.X.T, 0))
+        scores = cluster_scores(D, self.inverse, self.sizes).mean(0)
+        if self.null is None:
+            # Fewer than 3 people in the gallery: no null to learn from; compare with the
+            # clustering's own threshold instead.
+            threshold = float((self.clustering or {}).get("threshold") or 0.0)
+            conf = lambda s: float(s < threshold)  # noqa: E731
+        else:
+            threshold = self.null.distance_at(rate)
+            conf = lambda s: float(1.0 - self.null.cdf(s))  # noqa: E731
+        best = int(np.argmin(scores))
+        best_score = float(scores[best])
+        found = best_score < threshold
+        matches: dict[int, Match] = {}
+        if found:
+            accepted = np.flatnonzero(scores < threshold)
+            for c in accepted[np.argsort(scores[accepted])]:
+                for m in np.flatnonzero(self.inverse == c):
+                    pid = int(self.photo_ids[m])
+                    dist = float(D[:, m].mean())
+                    if pid not in matches or matches[pid].distance > dist:
+                        matches[pid] = Match(int(self.face_ids[m]), pid, int(self.uniq[c]), dist, conf(scores[c]))
+        ordered = sorted(matches.values(), key=lambda m: (-m.confidence, m.distance))
+        verdict = "below" if found else "not below"
+        rule = (
+            f"best match score {best_score:.3f} is {verdict} the gallery's {rate:.0%} false-alarm "
+            f"threshold {threshold:.3f} (mean distance to a person's faces; the threshold is the "
+            f"score an absent person reaches with probability {rate:.0%}, learned from this gallery)"
+        )
+        return SearchResult(found, conf(best_score) if found else 1.0 - conf(best_score), best_score, threshold, rate, int(self.uniq[best]) if found else None, ordered, rule)
