@@ -51,7 +51,7 @@ export default function App() {
     <Box sx={{ minHeight: '100vh', display: 'flex', flexDirection: 'column' }}>
       <AppBar position="sticky" color="inherit" elevation={0} sx={{ borderBottom: 1, borderColor: 'divider' }}>
         <Container maxWidth="lg" disableGutters>
-          <Toolbar sx={{ gap: 2, minHeight: { xs: 56 } }}>
+          <Toolbar sx={{ gap: { xs: 1, sm: 2 }, minHeight: { xs: 56 } }}>
             <Link
               href="#/"
               underline="none"
@@ -64,7 +64,16 @@ export default function App() {
                 FaceExplore
               </Typography>
             </Link>
-            <Tabs value={section} aria-label="Sections" textColor="primary" indicatorColor="primary">
+            <Tabs
+              value={section}
+              aria-label="Sections"
+              textColor="primary"
+              indicatorColor="primary"
+              sx={{
+                '& .MuiTab-root': { minWidth: { xs: 64, sm: 90 }, px: { xs: 1.25, sm: 2 } },
+                '& .MuiTab-icon': { display: { xs: 'none', sm: 'inline-flex' } },
+              }}
+            >
               <Tab
                 value="search"
                 label="Search"

@@ -155,7 +155,7 @@ export function SearchPage({ statusLine }: { statusLine?: string | null }) {
       </Box>
 
       {!hasSamples && (
-        <Box sx={{ maxWidth: 720, width: '100%', mx: 'auto' }}>
+        <Box sx={{ maxWidth: 720, width: '100%', alignSelf: 'center' }}>
           <UploadArea existingCount={0} onFiles={addFiles} onProblem={setProblem} />
         </Box>
       )}

@@ -66,7 +66,7 @@ export function SearchResults({ result }: { result: SearchResponse }) {
               </Typography>
             )}
           </Box>
-          <Stack direction="row" spacing={2} sx={{ alignItems: 'center', flexShrink: 0, flexWrap: 'wrap', rowGap: 1 }}>
+          <Stack direction="row" spacing={2} useFlexGap sx={{ alignItems: 'center', flexShrink: 0, flexWrap: 'wrap' }}>
             <Confidence value={result.confidence} color="success" />
             {n > 0 && <DownloadAllButton photoIds={photos.map((p) => p.id)} />}
           </Stack>

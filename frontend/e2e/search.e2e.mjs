@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+/**
+ * End-to-end check of the FaceExplore site in a real (headless) Chromium.
+ *
+ *   BASE_URL=http://127.0.0.1:8000 BBT_DIR=/path/to/bbt SCREENSHOT_DIR=../media npm run e2e
+ *
+ * BASE_URL        the site (backend serving the built frontend, or the Vite dev server)
+ * BBT_DIR         the bbt dataset: people/<name>/<name>N.png and group/bbtN.jpg
+ * SCREENSHOT_DIR  where screenshots go (default: ./e2e-output)
+ * CHROMIUM        the browser binary (default: /usr/bin/chromium)
+ *
+ * Exits non-zero, saying which step failed, on any failure or any console error in the page.
+ */
+import { chromium } from 'playwright-core';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8000';
+const BBT_DIR = process.env.BBT_DIR || '';
+const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'e2e-output');
+const RESULT_TIMEOUT = 60_000; // a search (face detection + matching) may take a while on a CPU
+const STEP_TIMEOUT = 30_000;
+const TOTAL_TIMEOUT = 5 * 60_000;
+
+const consoleErrors = [];
+let currentStep = 'start';
+
+function log(msg) {
+  console.log(`[e2e] ${msg}`);
+}
+
+function fail(msg) {
+  throw new Error(msg);
+}
+
+async function step(name, fn) {
+  currentStep = name;
+  const t0 = Date.now();
+  await fn();
+  log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+/** File names in a zip, read from its central directory (no dependency needed). */
+export function zipEntryNames(buf) {
+  const EOCD = 0x06054b50;
+  const CDH = 0x02014b50;
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) fail('the download is not a valid zip (no end of central directory)');
+  const count = buf.readUInt16LE(eocd + 10);
+  let off = buf.readUInt32LE(eocd + 16);
+  const names = [];
+  for (let n = 0; n < count; n++) {
+    if (buf.readUInt32LE(off) !== CDH) fail('the zip central directory is damaged');
+    const nameLen = buf.readUInt16LE(off + 28);
+    const extraLen = buf.readUInt16LE(off + 30);
+    const commentLen = buf.readUInt16LE(off + 32);
+    names.push(buf.subarray(off + 46, off + 46 + nameLen).toString('utf8'));
+    off += 46 + nameLen + extraLen + commentLen;
+  }
+  return names;
+}
+
+async function main() {
+  if (!BBT_DIR) fail('set BBT_DIR to the bbt dataset (with people/ and group/)');
+  const amy = path.join(BBT_DIR, 'people/amy/amy1.png');
+  const stuart = path.join(BBT_DIR, 'people/stuart/stuart1.png');
+  for (const f of [amy, stuart]) await stat(f).catch(() => fail(`missing sample file ${f}`));
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    timeout: STEP_TIMEOUT,
+  });
+  try {
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    page.setDefaultNavigationTimeout(STEP_TIMEOUT);
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') {
+        const loc = msg.location();
+        consoleErrors.push(`[${currentStep}] ${msg.text()}${loc?.url ? ` (${loc.url})` : ''}`);
+      }
+    });
+    page.on('pageerror', (err) => consoleErrors.push(`[${currentStep}] uncaught: ${err.message}`));
+
+    const shot = async (name) => {
+      const file = path.join(SCREENSHOT_DIR, name);
+      await page.screenshot({ path: file, fullPage: true, timeout: STEP_TIMEOUT });
+      log(`     screenshot ${file}`);
+    };
+    const fileInput = () => page.locator('input[type="file"]').first();
+    const clearSamples = async () => {
+      const clear = page.getByRole('button', { name: 'Clear', exact: true });
+      if (await clear.count()) await clear.click();
+      await page.getByRole('button', { name: /choose photos/i }).waitFor({ state: 'visible' });
+    };
+    /** Wait for the search to finish: results, "not in the gallery", or an error. */
+    const waitForAnswer = async () => {
+      await page
+        .locator('[data-testid="result-count"], [data-testid="not-found"], [role="alert"]')
+        .first()
+        .waitFor({ state: 'visible', timeout: RESULT_TIMEOUT });
+      const alert = page.locator('[role="alert"]:not([data-testid="not-found"])');
+      if (await alert.count()) fail(`the search answered with an error: ${(await alert.first().innerText()).trim()}`);
+    };
+    const bbt4 = 'a.fe-gallery-item[href$="group/bbt4.jpg"]';
+
+    await step('open the site', async () => {
+      await page.goto(BASE_URL, { waitUntil: 'domcontentloaded' });
+      const h1 = page.getByRole('heading', { level: 1 });
+      await h1.waitFor();
+      const text = await h1.innerText();
+      if (!/find every photo of a person/i.test(text)) fail(`unexpected heading: ${text}`);
+      await page.getByLabel(/upload sample photos/i).waitFor({ state: 'attached' });
+      await shot('01-home.png');
+    });
+
+    await step('search for amy (found, bbt4.jpg among the results)', async () => {
+      await fileInput().setInputFiles(amy);
+      await waitForAnswer();
+      if (await page.locator('[data-testid="not-found"]').count()) fail('amy was reported as not in the gallery');
+      await page.locator(bbt4).first().waitFor({ state: 'attached', timeout: RESULT_TIMEOUT });
+      const count = await page.getByTestId('result-count').innerText();
+      const conf = await page.getByTestId('confidence').innerText();
+      log(`     ${count}; ${conf}`);
+      await page.locator(`${bbt4} img[data-loaded="true"]`).first().waitFor({ timeout: STEP_TIMEOUT }).catch(() => {});
+      await shot('02-search-amy.png');
+    });
+
+    await step('open a result in lightGallery (download button points at the full photo)', async () => {
+      await page.locator(bbt4).first().click();
+      await page.locator('.lg-container.lg-show .lg-outer').waitFor({ state: 'visible' });
+      const href = await page.locator('.lg-container.lg-show #lg-download-1, .lg-container.lg-show .lg-download').first().getAttribute('href');
+      if (!href || !href.includes('/gallery/') || !href.endsWith('group/bbt4.jpg')) fail(`lightGallery download link is ${href}`);
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, '03-lightgallery.png') });
+      await page.keyboard.press('Escape');
+      await page.locator('.lg-container.lg-show').waitFor({ state: 'detached' });
+    });
+
+    await step('phone layout', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, '04-search-amy-phone.png'), fullPage: false });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    });
+
+    await step('search for stuart (not in the gallery)', async () => {
+      await clearSamples();
+      await fileInput().setInputFiles(stuart);
+      await waitForAnswer();
+      const nf = page.locator('[data-testid="not-found"]');
+      if (!(await nf.count())) fail('stuart was found, but he is not in the gallery');
+      const text = await nf.innerText();
+      if (!/not in the gallery/i.test(text)) fail(`the page does not say "not in the gallery": ${text}`);
+      await shot('05-search-stuart-not-found.png');
+    });
+
+    await step('download all photos of amy as one zip', async () => {
+      await clearSamples();
+      await fileInput().setInputFiles(amy);
+      await waitForAnswer();
+      await page.locator(bbt4).first().waitFor({ state: 'attached', timeout: RESULT_TIMEOUT });
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: RESULT_TIMEOUT }),
+        page.getByRole('button', { name: /download all/i }).click(),
+      ]);
+      const name = download.suggestedFilename();
+      if (name !== 'faceexplore-photos.zip') fail(`the zip is named ${name}`);
+      const file = path.join(os.tmpdir(), `faceexplore-e2e-${process.pid}.zip`);
+      await download.saveAs(file);
+      const buf = await readFile(file);
+      if (buf.subarray(0, 2).toString('latin1') !== 'PK') fail('the download does not start with PK (not a zip)');
+      const names = zipEntryNames(buf);
+      log(`     zip holds ${names.length} files: ${names.join(', ')}`);
+      if (!names.some((n) => n.endsWith('bbt4.jpg'))) fail('the zip does not contain bbt4.jpg');
+    });
+
+    await step('people page', async () => {
+      await page.getByRole('tab', { name: /people/i }).click();
+      await page.getByRole('heading', { name: /people in the gallery/i }).waitFor();
+      const first = page.getByTestId('person-card').first();
+      await first.waitFor({ timeout: RESULT_TIMEOUT });
+      log(`     ${await page.getByTestId('person-card').count()} people on the first page`);
+      await page.waitForTimeout(500);
+      await shot('06-people.png');
+      await first.getByRole('link').click();
+      await page.locator('section[aria-label^="Photos of person"] a.fe-gallery-item').first().waitFor({ timeout: RESULT_TIMEOUT });
+      await page.waitForTimeout(500);
+      await shot('07-person.png');
+    });
+
+    currentStep = 'end';
+    if (consoleErrors.length) fail(`console errors in the page:\n  ${consoleErrors.join('\n  ')}`);
+  } catch (e) {
+    try {
+      const pages = browser.contexts().flatMap((c) => c.pages());
+      if (pages[0]) await pages[0].screenshot({ path: path.join(SCREENSHOT_DIR, 'failure.png'), fullPage: true, timeout: 10_000 });
+    } catch {
+      /* best effort */
+    }
+    throw e;
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+const killer = setTimeout(() => {
+  console.error(`[e2e] FAIL: gave up after ${TOTAL_TIMEOUT / 1000} s (step: ${currentStep})`);
+  process.exit(2);
+}, TOTAL_TIMEOUT);
+
+main()
+  .then(() => {
+    clearTimeout(killer);
+    log('PASS');
+    process.exit(0);
+  })
+  .catch((e) => {
+    clearTimeout(killer);
+    console.error(`[e2e] FAIL in step "${currentStep}": ${e?.message ?? e}`);
+    if (consoleErrors.length && !String(e?.message).includes('console errors')) {
+      console.error(`[e2e] console errors:\n  ${consoleErrors.join('\n  ')}`);
+    }
+    process.exit(1);
+  });
