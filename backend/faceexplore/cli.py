@@ -62,6 +62,79 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_cluster(args) -> int:
+    from .clustering import cluster_index
+
+    settings = _settings(args)
+    with FaceIndex(settings.index_path) as index:
+        details = cluster_index(index, threshold=args.threshold)
+    choice = details["threshold_choice"]
+    print(f"{details['faces']} faces in {details['clusters']} clusters ({details['seconds']:.1f} s)")
+    if args.explain:
+        from .report import explain_threshold
+
+        print(explain_threshold(details))
+    elif choice:
+        print(f"threshold {choice['threshold']:.3f} ({'expert override' if details['override'] else choice['method']}); `--explain` says why")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import cluster_report, format_report, save_plots
+
+    settings = _settings(args)
+    with FaceIndex(settings.index_path, readonly=True) as index:
+        report = cluster_report(index)
+    if args.plots:
+        report["plots"] = save_plots(report, args.plots)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_search(args) -> int:
+    from .search_service import SearchService
+
+    settings = _settings(args)
+    service = SearchService(settings)
+    samples = []
+    for i, path in enumerate(args.photos):
+        with open(path, "rb") as fh:
+            samples.append((path, fh.read(), args.face[i] if args.face and i < len(args.face) else None))
+    result = service.search(samples, false_alarm_rate=args.false_alarm_rate)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for s in result["samples"]:
+            if s["error"]:
+                print(f"{s['filename']}: {s['error']['message']}")
+            else:
+                print(f"{s['filename']}: {len(s['faces'])} face(s), using face {s['used_face']}")
+        print(result["message"], f"(confidence {result['confidence']:.2f}; {result['rule']['text']})")
+        for p in result["photos"]:
+            print(f"  {p['confidence']:.2f}  {p['path']}")
+    return 0 if result["found"] else 1
+
+
+def cmd_evaluate(args) -> int:
+    from . import evaluation
+
+    settings = _settings(args)
+    if args.kind == "people":
+        result = evaluation.evaluate_people(args.folder, settings, scratch=args.scratch, limit_people=args.limit)
+    else:
+        result = evaluation.evaluate_event(args.folder, settings, scratch=args.scratch, samples=args.samples)
+    print(json.dumps(result, indent=2) if args.json else evaluation.format_result(result))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .web.server import run_server
+
+    settings = _settings(args)
+    run_server(settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faceexplore", description="Self-hosted face search for photo galleries.")
     parser.add_argument("--data", help="data folder holding the index and caches (FACEEXPLORE_DATA_DIR)")
@@ -79,6 +152,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--errors", action="store_true", help="list the photos that could not be read")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("cluster", help="group the faces by person (threshold derived from the gallery)")
+    p.add_argument("--explain", action="store_true", help="print the threshold, the evidence and expected error rates")
+    p.add_argument("--threshold", type=float, help="expert override of the derived distance threshold")
+    p.set_defaults(func=cmd_cluster)
+
+    p = sub.add_parser("report", help="label-free quality of the clustering")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--plots", metavar="DIR", help="write PNG plots (distance distributions, cluster sizes) into DIR")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("search", help="find a person's photos from sample photos of them")
+    p.add_argument("photos", nargs="+", metavar="PHOTO")
+    p.add_argument("--face", type=int, action="append", help="face index to use in each sample, in order (default: the largest)")
+    p.add_argument("--false-alarm-rate", type=float, help="accepted chance of 'found' for a stranger (default 0.01)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("evaluate", help="measure quality on labelled data")
+    p.add_argument("kind", choices=["people", "event"])
+    p.add_argument("folder", help="people folder (one sub-folder per person) or event gallery (with truth.json)")
+    p.add_argument("--scratch", help="data folder for the scratch index (default: a temporary folder); reused if it exists")
+    p.add_argument("--limit", type=int, help="people: use only the first N people")
+    p.add_argument("--samples", type=int, default=1, help="event: sample photos per present query")
+    p.add_argument("--model", choices=EMBEDDERS)
+    p.add_argument("--workers", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("serve", help="serve the web API (and the built frontend) with gunicorn")
+    p.add_argument("gallery", nargs="?", help="gallery folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, help="gunicorn workers (default: sized to the machine)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

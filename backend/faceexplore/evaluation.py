@@ -1,0 +1,206 @@
+"""`faceexplore evaluate`: quality on labelled data (LFW-style people folders, event galleries)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from .clustering import cluster_index
+from .indexer import index_gallery
+from .store import FaceIndex
+
+
+def pairwise_scores(labels, truth) -> dict:
+    """Pairwise precision / recall / F over all pairs of labelled items."""
+    pairs = lambda counts: sum(v * (v - 1) / 2 for v in counts.values())  # noqa: E731
+    tp = pairs(Counter(zip(labels, truth)))
+    predicted, actual = pairs(Counter(labels)), pairs(Counter(truth))
+    p = tp / predicted if predicted else 1.0
+    r = tp / actual if actual else 1.0
+    return {"precision": p, "recall": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def bcubed_scores(labels, truth) -> dict:
+    both, by_label, by_truth = Counter(zip(labels, truth)), Counter(labels), Counter(truth)
+    p = float(np.mean([both[(l, t)] / by_label[l] for l, t in zip(labels, truth)]))
+    r = float(np.mean([both[(l, t)] / by_truth[t] for l, t in zip(labels, truth)]))
+    return {"precision": p, "recall": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def _prepare(folder, settings, scratch):
+    scratch = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="faceexplore-eval-"))
+    settings = dataclasses.replace(settings, data_dir=scratch, gallery_dir=Path(folder))
+    return settings
+
+
+def _index_and_cluster(settings):
+    t0 = time.monotonic()
+    summary = index_gallery(settings, progress=True)
+    t1 = time.monotonic()
+    with FaceIndex(settings.index_path) as index:
+        details = cluster_index(index)
+    t2 = time.monotonic()
+    return summary, details, {"index": t1 - t0, "cluster": t2 - t1}
+
+
+def evaluate_people(folder, settings, scratch=None, limit_people=None) -> dict:
+    """One folder per person. Each photo's labelled face is the one nearest the photo's centre
+    (LFW centres its subject); other faces are clustered but not scored."""
+    folder = Path(folder)
+    if limit_people:
+        # a reproducible subset, linked into the scratch folder
+        scratch = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="faceexplore-eval-"))
+        subset = scratch / "people"
+        subset.mkdir(parents=True, exist_ok=True)
+        for d in sorted(p for p in folder.iterdir() if p.is_dir())[:limit_people]:
+            if not (subset / d.name).exists():
+                (subset / d.name).symlink_to(d.resolve())
+        folder = subset
+    settings = _prepare(folder, settings, scratch)
+    summary, details, seconds = _index_and_cluster(settings)
+    with FaceIndex(settings.index_path, readonly=True) as index:
+        clustering = index.active_clustering()
+        rows = index.db.execute(
+            "SELECT f.id, p.path, p.width, p.height, f.x1, f.y1, f.x2, f.y2, m.cluster_id FROM faces f JOIN photos p ON p.id = f.photo_id "
+            "JOIN memberships m ON m.face_id = f.id AND m.clustering_id = ?",
+            (clustering["id"],),
+        ).fetchall()
+        photos = index.db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+    central = {}
+    for r in rows:
+        off = np.hypot((r["x1"] + r["x2"]) / 2 - r["width"] / 2, (r["y1"] + r["y2"]) / 2 - r["height"] / 2)
+        if r["path"] not in central or off < central[r["path"]][0]:
+            central[r["path"]] = (off, r["cluster_id"], r["path"].split("/")[0])
+    labels = [v[1] for v in central.values()]
+    truth = [v[2] for v in central.values()]
+    return {
+        "kind": "people",
+        "folder": str(folder),
+        "photos": photos,
+        "photos_with_face": len(central),
+        "faces": details["faces"],
+        "threshold": clustering["threshold"],
+        "pairwise": pairwise_scores(labels, truth),
+        "bcubed": bcubed_scores(labels, truth),
+        "clusters": len(set(labels)),
+        "identities": len(set(truth)),
+        "seconds": seconds,
+    }
+
+
+def evaluate_event(folder, settings, scratch=None, samples: int = 1) -> dict:
+    """An event gallery from make_event_gallery.py: index, cluster, run every query."""
+    from .search_service import SearchInputError, SearchService
+
+    folder = Path(folder)
+    truth = json.loads((folder / "truth.json").read_text())
+    settings = _prepare(folder / "gallery", settings, scratch)
+    summary, details, seconds = _index_and_cluster(settings)
+    service = SearchService(settings)
+    photos_of = {}
+    for rel, names in truth["photos"].items():
+        for name in names:
+            photos_of.setdefault(name, set()).add(str(Path(rel).relative_to("gallery")))
+    t0 = time.monotonic()
+    present, absent, baseline_rows = [], [], []
+    for kind, queries in (("present", truth["present"]), ("absent", truth["absent"])):
+        for rel, person in sorted(queries.items()):
+            data = (folder / rel).read_bytes()
+            try:
+                reports, chosen = service.analyse_samples([(rel, data, None)])
+                result = service.search_analysed(reports, chosen)
+                returned = {p["path"] for p in result["photos"]} if result["found"] else set()
+                nn = _nearest_face_by_photo(service.searcher, chosen[0])
+            except SearchInputError:
+                returned, nn = set(), None
+            if kind == "present":
+                wanted = photos_of.get(person, set())
+                tp = len(returned & wanted)
+                p = tp / len(returned) if returned else 1.0
+                r = tp / len(wanted) if wanted else 1.0
+                present.append({"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0})
+            else:
+                absent.append(bool(returned))
+            baseline_rows.append((kind, person, nn))
+    search_seconds = time.monotonic() - t0
+    fa = float(np.mean(absent)) if absent else 0.0
+    return {
+        "kind": "event",
+        "folder": str(folder),
+        "photos": summary.scanned,
+        "faces": details["faces"],
+        "clusters": details["clusters"],
+        "threshold": details["threshold_choice"]["threshold"] if details["threshold_choice"] else None,
+        "search_threshold": (details.get("search_null") or {}).get("distance"),
+        "present": {k: float(np.mean([q[k] for q in present])) if present else 0.0 for k in ("precision", "recall", "f1")} | {"queries": len(present)},
+        "absent": {"false_alarm_rate": fa, "queries": len(absent)},
+        "baseline_nearest_face_same_false_alarms": _baseline(baseline_rows, photos_of, fa),
+        "seconds": {**seconds, "search_total": search_seconds, "per_search": search_seconds / max(1, len(present) + len(absent))},
+    }
+
+
+def _nearest_face_by_photo(searcher, embedding):
+    """For the baseline: each gallery photo's nearest-face distance to the query, and paths."""
+    d = np.linalg.norm(searcher.X - np.asarray(embedding, np.float64), axis=1)
+    photo_ids, inverse = np.unique(searcher.photo_ids, return_inverse=True)
+    nearest = np.full(len(photo_ids), np.inf)
+    np.minimum.at(nearest, inverse, d)
+    paths = {r["id"]: r["path"] for r in searcher.index.photos(photo_ids.tolist())}
+    return nearest, [paths[int(p)] for p in photo_ids]
+
+
+def _baseline(rows, photos_of, target_fa):
+    """The fixed-tolerance nearest-neighbour rule (dlib users' usual method): return every photo
+    with a face closer than a tolerance; the tolerance is set, with the labels, to the largest
+    one whose false-alarm rate does not exceed ours."""
+    rows = [r for r in rows if r[2] is not None]
+    if not rows:
+        return None
+    absent_min = np.array([nn[0].min() for kind, _, nn in rows if kind == "absent"])
+    if len(absent_min):
+        allowed = int(np.floor(target_fa * len(absent_min)))
+        tol = float(np.sort(absent_min)[allowed]) if allowed < len(absent_min) else float("inf")
+    else:
+        tol = float("inf")
+    f1s = []
+    for kind, person, (d, paths) in rows:
+        if kind != "present":
+            continue
+        returned = {paths[i] for i in np.flatnonzero(d < tol)}
+        wanted = photos_of.get(person, set())
+        tp = len(returned & wanted)
+        p = tp / len(returned) if returned else 1.0
+        r = tp / len(wanted) if wanted else 1.0
+        f1s.append(2 * p * r / (p + r) if p + r else 0.0)
+    fa = float(np.mean(absent_min < tol)) if len(absent_min) else 0.0
+    return {"tolerance": tol, "f1": float(np.mean(f1s)) if f1s else 0.0, "false_alarm_rate": fa}
+
+
+def format_result(result: dict) -> str:
+    if result["kind"] == "people":
+        pw, bc = result["pairwise"], result["bcubed"]
+        return "\n".join(
+            [
+                f"{result['photos']} photos ({result['photos_with_face']} with a face), {result['faces']} faces, {result['identities']} identities -> {result['clusters']} clusters",
+                f"threshold {result['threshold']:.4f} (derived, no labels)",
+                f"pairwise  P {pw['precision']:.4f}  R {pw['recall']:.4f}  F {pw['f']:.4f}",
+                f"BCubed    P {bc['precision']:.4f}  R {bc['recall']:.4f}  F {bc['f']:.4f}",
+                f"seconds: index {result['seconds']['index']:.1f}, cluster {result['seconds']['cluster']:.1f}",
+            ]
+        )
+    pr, ab, bl = result["present"], result["absent"], result["baseline_nearest_face_same_false_alarms"]
+    lines = [
+        f"{result['photos']} photos, {result['faces']} faces -> {result['clusters']} clusters (threshold {result['threshold']:.4f}, search threshold {result['search_threshold']:.4f})",
+        f"present queries ({pr['queries']}): mean precision {pr['precision']:.4f}, recall {pr['recall']:.4f}, F1 {pr['f1']:.4f}",
+        f"absent queries ({ab['queries']}): false-alarm rate {ab['false_alarm_rate']:.4f}",
+    ]
+    if bl:
+        lines.append(f"baseline nearest-face rule at the same false alarms (tolerance {bl['tolerance']:.4f}, FA {bl['false_alarm_rate']:.4f}): F1 {bl['f1']:.4f}")
+    s = result["seconds"]
+    lines.append(f"seconds: index {s['index']:.1f}, cluster {s['cluster']:.1f}, per search {s['per_search']:.3f}")
+    return "\n".join(lines)

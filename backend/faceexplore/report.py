@@ -1,0 +1,133 @@
+"""`faceexplore report` and `cluster --explain`: label-free quality of a clustering."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .impostors import ImpostorModel, pair_distances
+
+
+def explain_threshold(details: dict) -> str:
+    choice = details.get("threshold_choice")
+    if not choice:
+        return "too few faces to estimate anything: every face is its own person"
+    m = choice["model"]
+    model = ImpostorModel(**m)
+    t = choice["threshold"]
+    n = details["faces"]
+    lines = [
+        f"threshold: {t:.4f} (normalised Euclidean distance; {'EXPERT OVERRIDE' if details.get('override') else 'derived from this gallery'})",
+        "evidence (no labels):",
+        f"  {m['pairs']:,} random face pairs and {m['cannot_link_pairs']:,} cannot-link pairs (two faces of one photo: different people)",
+        f"  different-people distance model: Gaussian, mean {m['mean']:.4f}, sd {m['std']:.4f}, fitted to the central quantiles (16%-84%)",
+        f"  random pairs closer than the threshold in excess of that model: {choice['same_person_pairs_share']:.3%} of all pairs (estimated same-person pairs)",
+        "rule: the threshold maximises (observed pairs closer) - (different-people pairs expected closer);",
+        "      below it there are more close pairs than different people explain, above it none",
+        "expected error rates:",
+        f"  a pair of two different people falls below the threshold with probability {choice['false_match_rate']:.2e}",
+        f"  per face, expected different-people faces within the threshold among {n:,}: {choice['false_match_rate'] * (n - 1):.2f}",
+        "  (average linkage needs the *mean* distance between two groups below the threshold, far rarer than one pair)",
+    ]
+    null = details.get("search_null")
+    if null:
+        lines.append(
+            f"search: an absent person's best score follows Gumbel(loc {null['loc']:.4f}, scale {null['scale']:.4f}) "
+            f"from {null['samples']:,} pseudo-queries; at {null['false_alarm_rate']:.0%} false alarms the accept threshold is {null['distance']:.4f}"
+        )
+    return "\n".join(lines)
+
+
+def cluster_report(index) -> dict:
+    clustering = index.active_clustering()
+    if clustering is None:
+        raise ValueError("no clustering yet: run `faceexplore cluster` first")
+    rows = index.db.execute(
+        "SELECT cluster_id, face_count, photo_count, cover_face_id, quality FROM clusters WHERE clustering_id = ? ORDER BY face_count DESC, cluster_id",
+        (clustering["id"],),
+    ).fetchall()
+    clusters = []
+    for r in rows:
+        q = json.loads(r["quality"])
+        clusters.append({"id": r["cluster_id"], "faces": r["face_count"], "photos": r["photo_count"], "cover_face_id": r["cover_face_id"], **{k: q.get(k) for k in ("cohesion", "nearest_cluster", "nearest_distance", "purity", "flags")}})
+    sizes = [c["faces"] for c in clusters]
+    return {
+        "threshold": clustering["threshold"],
+        "method": clustering["method"],
+        "details": clustering["details"],
+        "summary": {
+            "clusters": len(clusters),
+            "faces": int(sum(sizes)),
+            "singletons": int(sum(1 for s in sizes if s == 1)),
+            "largest": int(max(sizes, default=0)),
+            "may_be_two_people": [c["id"] for c in clusters if "may_be_two_people" in (c["flags"] or [])],
+            "may_be_split": [c["id"] for c in clusters if "may_be_split" in (c["flags"] or [])],
+            "mean_estimated_purity": float(np.mean([c["purity"] for c in clusters if c["faces"] > 1])) if any(s > 1 for s in sizes) else None,
+        },
+        "clusters": clusters,
+    }
+
+
+def format_report(report: dict) -> str:
+    s = report["summary"]
+    out = [
+        f"{s['clusters']} people (clusters) from {s['faces']} faces; {s['singletons']} seen once; largest {s['largest']} faces",
+        f"threshold {report['threshold']:.4f} ({report['method']})",
+        f"estimated purity (mean over clusters of 2+ faces): {s['mean_estimated_purity']:.3f}" if s["mean_estimated_purity"] is not None else "no cluster has two faces",
+        f"probably two people in one cluster: {s['may_be_two_people'] or 'none'}",
+        f"probably one person split over clusters: {s['may_be_split'] or 'none'}",
+        "",
+        f"{'id':>6} {'faces':>6} {'photos':>6} {'cohesion':>9} {'nearest':>8} {'dist':>6} {'purity':>7}  flags",
+    ]
+    for c in report["clusters"]:
+        if c["faces"] < 2 and not c["flags"]:
+            continue
+        nd = f"{c['nearest_distance']:.3f}" if c["nearest_distance"] is not None else "-"
+        out.append(f"{c['id']:>6} {c['faces']:>6} {c['photos']:>6} {c['cohesion']:>9.3f} {str(c['nearest_cluster']):>8} {nd:>6} {c['purity']:>7.3f}  {','.join(c['flags'] or [])}")
+    return "\n".join(out)
+
+
+def save_plots(report: dict, folder, index=None) -> list[str]:
+    """Distance distributions with the threshold, and cluster sizes, as PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    choice = report["details"].get("threshold_choice")
+    if choice:
+        m = choice["model"]
+        xs = np.linspace(0, max(1.2, m["mean"] + 4 * m["std"]), 400)
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.plot(xs, stats.norm.pdf(xs, m["mean"], m["std"]), label="different people (fitted model)")
+        ax.axvline(report["threshold"], color="k", ls="--", label=f"clustering threshold {report['threshold']:.3f}")
+        null = report["details"].get("search_null")
+        if null:
+            ax.plot(xs, stats.gumbel_l.pdf(xs, null["loc"], null["scale"]), label="absent person's best score (null)")
+            ax.axvline(null["distance"], color="r", ls=":", label=f"search accept threshold {null['distance']:.3f}")
+        if report["details"].get("random_distances_sample"):
+            ax.hist(report["details"]["random_distances_sample"], bins=100, density=True, alpha=0.3, label="random pairs")
+        ax.set_xlabel("distance between normalised face embeddings")
+        ax.set_ylabel("density")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = folder / "distances.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(str(path))
+    sizes = [c["faces"] for c in report["clusters"]]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.hist(sizes, bins=range(1, max(sizes, default=1) + 2), log=True)
+    ax.set_xlabel("faces in a cluster")
+    ax.set_ylabel("clusters")
+    fig.tight_layout()
+    path = folder / "cluster_sizes.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(str(path))
+    return written
