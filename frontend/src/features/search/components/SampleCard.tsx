@@ -7,6 +7,7 @@ import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import CloseIcon from '@mui/icons-material/Close';
 import ErrorOutlineIcon from '@mui/icons-material/ErrorOutlineRounded';
+import BrokenImageOutlinedIcon from '@mui/icons-material/BrokenImageOutlined';
 import { useState } from 'react';
 import type { SearchSample } from '../../../types/api';
 import { boxToPercent, containRect, pct } from '../../../components/geometry';
@@ -22,13 +23,16 @@ interface Props {
   pending: boolean;
   /** A problem the last search reported for this sample (e.g. not an image). */
   problem?: string | null;
+  /** The last search failed because of another sample. */
+  blocked?: boolean;
   onSelectFace: (faceIndex: number) => void;
   onRemove: () => void;
 }
 
 /** One sample photo: preview with its faces outlined; with several faces the visitor picks one. */
-export function SampleCard({ filename, previewUrl, sample, selectedFace, pending, problem, onSelectFace, onRemove }: Props) {
+export function SampleCard({ filename, previewUrl, sample, selectedFace, pending, problem, blocked, onSelectFace, onRemove }: Props) {
   const [natural, setNatural] = useState<{ w: number; h: number } | null>(null);
+  const [broken, setBroken] = useState(false);
   const width = sample?.width || natural?.w || 0;
   const height = sample?.height || natural?.h || 0;
   const frame = containRect(width, height, 1);
@@ -38,7 +42,7 @@ export function SampleCard({ filename, previewUrl, sample, selectedFace, pending
 
   let status: string;
   if (sampleError) status = sampleError;
-  else if (!sample) status = pending ? 'Looking for faces…' : 'Not searched yet';
+  else if (!sample) status = pending ? 'Looking for faces…' : blocked ? 'Waiting: fix the problem below' : 'Not searched yet';
   else if (faces.length === 0) status = 'No face found';
   else if (choosable) status = `${faces.length} faces — click the one you mean`;
   else status = '1 face found';
@@ -59,15 +63,22 @@ export function SampleCard({ filename, previewUrl, sample, selectedFace, pending
             height: pct(frame.height),
           }}
         >
+          {broken && (
+            <BrokenImageOutlinedIcon
+              aria-hidden
+              sx={{ position: 'absolute', top: '50%', left: '50%', transform: 'translate(-50%, -50%)', fontSize: 48, color: 'text.disabled' }}
+            />
+          )}
           <Box
             component="img"
             src={previewUrl}
+            onError={() => setBroken(true)}
             alt={`Sample ${filename}`}
             onLoad={(e) => {
               const img = e.currentTarget as HTMLImageElement;
               if (img.naturalWidth) setNatural({ w: img.naturalWidth, h: img.naturalHeight });
             }}
-            sx={{ position: 'absolute', inset: 0, width: '100%', height: '100%', objectFit: 'fill', display: 'block' }}
+            sx={{ position: 'absolute', inset: 0, width: '100%', height: '100%', objectFit: 'fill', display: broken ? 'none' : 'block' }}
           />
           {faces.map((face, i) => {
             const r = boxToPercent(face.box, width, height);

@@ -200,6 +200,7 @@ export function SearchPage({ statusLine }: { statusLine?: string | null }) {
                   selectedFace={s.choice ?? info?.used_face ?? null}
                   pending={loading}
                   problem={errorIds.has(s.id) && error ? error.message : null}
+                  blocked={!!error && !errorIds.has(s.id)}
                   onSelectFace={(face) => chooseFace(s.id, face)}
                   onRemove={() => removeSample(s.id)}
                 />
