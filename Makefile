@@ -1,5 +1,9 @@
 # FaceExplore: `make run` indexes a gallery and serves the site; `make test` runs every test.
 # Both set up what they need themselves (virtual environment, dependencies, frontend build).
+#
+#   make run [GALLERY=DIR] [DATA=DIR] [PORT=8765] [HOST=localhost]
+#   make test                      # FACEEXPLORE_TEST_DATA=../shared/datasets adds the data tests
+#   make frontend                  # (re)build frontend/dist when its sources changed
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,8 +11,17 @@ BIN := $(VENV)/bin
 GALLERY ?= image-serve-path/gallery-image
 DATA ?= image-serve-path/faceexplore-data
 PORT ?= 8765
+HOST ?= localhost
+# gunicorn's port on 127.0.0.1 behind nginx
+BACKEND_PORT ?= 8000
 
-.PHONY: setup test test-backend test-frontend run benchmark clean
+FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json frontend/package-lock.json
+# npm ci only when node_modules is missing or older than the lock file
+NPM_CI := { [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } \
+	|| npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: setup frontend test test-backend test-frontend run check-gallery docker-config clean
 
 setup: $(VENV)/.installed
 
@@ -19,13 +32,40 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt backend/pyproject.t
 	$(BIN)/pip install --quiet --no-deps -e backend
 	touch $@
 
-test: test-backend
+frontend: frontend/dist/index.html
 
-test-backend: setup
+frontend/dist/index.html: $(FRONTEND_SRC)
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ -f $@ ]; then echo "npm not found: using the existing frontend/dist (it may be out of date)" >&2; exit 0; \
+	  else echo "npm not found: install Node.js 20.19+ to build the frontend (frontend/dist)" >&2; exit 2; fi; \
+	fi; \
+	cd frontend && $(NPM_CI) && npm run build
+
+# The browser end-to-end test (in backend/tests/test_deployment.py) needs the built frontend,
+# so the frontend is built before the backend tests run.
+test: test-frontend test-backend
+
+test-frontend:
+	cd frontend && $(NPM_CI) && npm test
+
+test-backend: setup frontend
 	cd backend && ../$(BIN)/python -m pytest -ra
 
-run: setup
-	$(BIN)/faceexplore --data $(DATA) index $(GALLERY)
+check-gallery:
+	@test -d "$(GALLERY)" || { \
+	  echo "make run: the gallery folder '$(GALLERY)' does not exist." >&2; \
+	  echo "  Put the photos there, or point at them: make run GALLERY=/path/to/photos [PORT=$(PORT)]" >&2; \
+	  exit 2; }
+
+run: check-gallery setup frontend
+	$(BIN)/faceexplore --data "$(DATA)" index "$(GALLERY)"
+	$(BIN)/faceexplore --data "$(DATA)" cluster
+	$(BIN)/python services/run_local.py --gallery "$(GALLERY)" --data "$(DATA)" \
+	  --host "$(HOST)" --port $(PORT) --backend-port $(BACKEND_PORT)
+
+# Check docker-compose.yml (needs the docker CLI with the compose plugin).
+docker-config:
+	docker compose config -q
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist
