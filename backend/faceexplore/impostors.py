@@ -115,11 +115,10 @@ def choose_threshold(random_d: np.ndarray, cannot_link_d: np.ndarray) -> Thresho
     """The distance that maximises (observed pairs closer) - (different-people pairs expected
     closer): below it, close pairs are same-person pairs in excess of the model."""
     model = fit_impostors(random_d, cannot_link_d)
-    # Search between the model's 1e-7 and 0.2 quantiles: far below, no pairs; far above, the
-    # fitted bulk itself.
-    lo, hi = model.distance_at(1e-7), model.distance_at(0.2)
-    grid = np.linspace(max(lo, 0.0), hi, GRID_POINTS)
-    observed = np.searchsorted(np.sort(random_d), grid, side="right") / max(len(random_d), 1)
+    # Search from 0 up to the model's 0.2 quantile (above it lies the fitted bulk itself).
+    grid = np.linspace(0.0, max(model.distance_at(0.2), 1e-3), GRID_POINTS)
+    n = max(len(random_d), 1)
+    observed = np.searchsorted(np.sort(random_d), grid, side="right") / n
     expected = model.false_match_rate(grid)
     excess = observed - expected
     best = int(np.argmax(excess))

@@ -1,0 +1,99 @@
+"""Clustering and the label-free threshold, on synthetic embeddings with known structure."""
+import numpy as np
+import pytest
+
+from faceexplore.clustering import FaceClusterer, _same_group_condensed
+from faceexplore.evaluation import bcubed_scores, pairwise_scores
+from faceexplore.impostors import choose_threshold, fit_impostors, pair_distances
+
+
+def synthetic_people(n_people=150, per_person=(1, 8), dim=128, between=0.42, spread=0.22, seed=0, cone_seed=0):
+    """Unit vectors shaped like real face embeddings: all people in one cone around a common
+    direction (so different people's distances are near-Gaussian, as measured for the dlib
+    model on LFW), each face its person's direction plus noise of size ``spread``."""
+    base = np.random.default_rng(cone_seed).normal(size=dim)
+    base /= np.linalg.norm(base)
+    rng = np.random.default_rng(seed)
+    centres = base + rng.normal(scale=between / np.sqrt(dim), size=(n_people, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    X, truth = [], []
+    for p in range(n_people):
+        for _ in range(rng.integers(per_person[0], per_person[1] + 1)):
+            v = centres[p] + rng.normal(scale=spread / np.sqrt(dim), size=dim)
+            X.append(v / np.linalg.norm(v))
+            truth.append(p)
+    return np.array(X), np.array(truth)
+
+
+def test_recovers_people_without_a_given_threshold():
+    X, truth = synthetic_people(seed=1)
+    clusterer = FaceClusterer().fit(X)
+    assert pairwise_scores(clusterer.labels_, truth)["f"] > 0.95
+    assert bcubed_scores(clusterer.labels_, truth)["f"] > 0.95
+
+
+def test_threshold_follows_the_spread_of_the_data():
+    tight, truth_t = synthetic_people(spread=0.15, seed=1)
+    loose, truth_l = synthetic_people(spread=0.30, seed=1)
+    t_tight = FaceClusterer().fit(tight).threshold_
+    t_loose = FaceClusterer().fit(loose).threshold_
+    # one person's faces lie further apart in the loose set: the threshold must open up
+    assert t_loose > t_tight + 0.05
+    # and it stays between the same-person and different-people distances of each set
+    for X, truth, t in ((tight, truth_t, t_tight), (loose, truth_l, t_loose)):
+        d = np.linalg.norm(X[:, None] - X[None], axis=2)
+        i, j = np.triu_indices(len(X), 1)
+        same = truth[i] == truth[j]
+        assert np.median(d[i, j][same]) < t < np.quantile(d[i, j][~same], 0.001)
+
+
+def test_cannot_link_is_respected():
+    X, truth = synthetic_people(n_people=40, seed=2)
+    # put two faces of the same person into one "photo": they must end up apart
+    groups = np.arange(len(X))
+    same = np.flatnonzero(truth == truth[np.argmax(np.bincount(truth))])
+    groups[same[1]] = groups[same[0]]
+    labels = FaceClusterer().fit(X, groups).labels_
+    assert labels[same[0]] != labels[same[1]]
+    # every photo's faces are in different clusters
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups == g)
+        assert len(set(labels[members])) == len(members)
+
+
+def test_same_group_condensed_indexes_the_right_pairs():
+    groups = np.array([5, 1, 5, 2, 1])
+    idx = _same_group_condensed(groups)
+    n = len(groups)
+    i, j = np.triu_indices(n, 1)
+    expected = np.flatnonzero(groups[i] == groups[j])
+    assert sorted(idx.tolist()) == expected.tolist()
+
+
+def test_impostor_fit_ignores_the_same_person_tail():
+    rng = np.random.default_rng(3)
+    different = rng.normal(0.55, 0.06, 100_000)
+    same = rng.normal(0.30, 0.04, 2_000)  # 2% of random pairs are one person
+    model = fit_impostors(np.concatenate([different, same]), np.zeros(0))
+    assert abs(model.mean - 0.55) < 0.01 and abs(model.std - 0.06) < 0.01
+    choice = choose_threshold(np.concatenate([different, same]), np.zeros(0))
+    # the excess of close pairs over the model ends between the two populations
+    assert 0.33 < choice.threshold < 0.45
+    assert 0.01 < choice.same_person_pairs_share < 0.03
+
+
+def test_pair_distances_include_every_cannot_link_pair():
+    X, _ = synthetic_people(n_people=10, seed=4)
+    groups = np.repeat(np.arange(len(X) // 2 + 1), 2)[: len(X)]
+    random_d, cl = pair_distances(X, groups, np.random.default_rng(0))
+    assert len(cl) == sum(c * (c - 1) // 2 for c in np.bincount(groups))
+    assert len(random_d) == len(X) * (len(X) - 1) // 2
+
+
+@pytest.mark.slow
+def test_knn_path_matches_dense_path():
+    X, truth = synthetic_people(n_people=300, seed=5)
+    dense = FaceClusterer().fit(X)
+    knn = FaceClusterer(dense_limit=10).fit(X)
+    assert knn.threshold_ == pytest.approx(dense.threshold_)
+    assert pairwise_scores(knn.labels_, truth)["f"] > 0.93
