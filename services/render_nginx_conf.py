@@ -29,8 +29,10 @@ class RenderError(ValueError):
     pass
 
 
-def _path(value: str | os.PathLike, what: str) -> str:
-    path = os.path.realpath(os.path.abspath(os.fspath(value)))
+def _path(value: str | os.PathLike, what: str, resolve: bool = True) -> str:
+    path = os.path.abspath(os.fspath(value))
+    if resolve:  # folders nginx checks symbolic links below must be given without any
+        path = os.path.realpath(path)
     if _UNSAFE_PATH.search(path):
         raise RenderError(f"{what} path {path!r} holds a character nginx cannot take (\" \\ $ or a control character)")
     return path.rstrip("/") or "/"
@@ -95,9 +97,9 @@ def render(
     values = {
         "USER_DIRECTIVE": user_directive,
         "WORKER_PROCESSES": _token(worker_processes, "worker_processes"),
-        "PID_FILE": _path(pid_file, "pid file") if pid_file else f"{state}/nginx.pid",
-        "ERROR_LOG": _path(error_log, "error log") if error_log else f"{state}/logs/error.log",
-        "ACCESS_LOG": _path(access_log, "access log") if access_log else f"{state}/logs/access.log",
+        "PID_FILE": _path(pid_file, "pid file", resolve=False) if pid_file else f"{state}/nginx.pid",
+        "ERROR_LOG": _path(error_log, "error log", resolve=False) if error_log else f"{state}/logs/error.log",
+        "ACCESS_LOG": _path(access_log, "access log", resolve=False) if access_log else f"{state}/logs/access.log",
         "TEMP_DIR": f"{state}/tmp",
         "MAX_BODY": _token(max_body, "max body size"),
         "UPSTREAM": _token(upstream, "upstream"),

@@ -1,0 +1,544 @@
+"""Deployment: the nginx configuration template, services/run_local.py (what `make run` starts),
+docker-compose.yml, and an end-to-end run of the whole site over the bbt gallery: real nginx in
+front of real gunicorn (`faceexplore serve`), searched over HTTP and in a headless Chromium.
+
+Needs: nginx (skipped without it, failed in CI: CI=true), FACEEXPLORE_TEST_DATA (../shared/datasets;
+skipped when unset, failed when set but missing), the built frontend (`make test` builds it first),
+Chromium and frontend/node_modules for the browser part.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ROOT / "services"
+FRONTEND = ROOT / "frontend"
+DIST = FRONTEND / "dist"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+sys.path.insert(0, str(SERVICES))
+import render_nginx_conf as rnc  # noqa: E402
+from run_local import find_nginx  # noqa: E402
+
+NGINX = find_nginx()
+PASSWD_MARK = b"root:x:0:0"
+SQLITE_MARK = b"SQLite format 3"
+
+
+def need(ok, reason: str) -> None:
+    """Skip when something optional is missing on a developer's machine; fail in CI."""
+    if not ok:
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: this test must run)")
+        pytest.skip(reason)
+
+
+def need_nginx() -> str:
+    need(NGINX, "nginx is not installed (apt-get install nginx)")
+    return NGINX
+
+
+def bbt_dir() -> Path:
+    data = os.environ.get("FACEEXPLORE_TEST_DATA")
+    if not data:
+        pytest.skip("FACEEXPLORE_TEST_DATA is not set (point it at ../shared/datasets to run the end-to-end test)")
+    bbt = Path(data) / "bbt"
+    if not (bbt / "group").is_dir() or not (bbt / "people" / "amy" / "amy1.png").is_file():
+        pytest.fail(f"FACEEXPLORE_TEST_DATA is set but {bbt} lacks group/ or people/amy/amy1.png")
+    return bbt
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def raw_request(port: int, target: bytes, method: bytes = b"GET", headers: bytes = b"", body: bytes = b"", timeout: float = 30):
+    """One HTTP/1.1 request over a plain socket, the target sent exactly as given (no client-side
+    normalisation of `..` or %2e). Returns (status, header text, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(method + b" " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + b"\r\n")
+        try:
+            if body:
+                s.sendall(body)
+        except OSError:  # the server may answer (413) and close before reading the body
+            pass
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", status_line)
+    assert m, f"no HTTP answer to {target!r}: {data[:200]!r}"
+    return int(m.group(1)), head.decode("latin-1"), rest
+
+
+def render_into(tmp: Path, *, port: int, upstream: str, gallery: Path, data: Path, frontend: Path = DIST) -> Path:
+    state = data / "nginx"
+    conf = state / "nginx.conf"
+    state.mkdir(parents=True, exist_ok=True)
+    conf.write_text(rnc.render(gallery=gallery, data=data, frontend=frontend, host="127.0.0.1", port=port, upstream=upstream, state_dir=state))
+    rnc.make_state_dirs(state)
+    return conf
+
+
+def nginx_cmd(conf: Path) -> list[str]:
+    state = conf.parent
+    return [NGINX, "-c", str(conf), "-p", str(state), "-e", str(state / "logs" / "error.log")]
+
+
+def wait_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the process exited ({proc.returncode}) before listening on {port}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on {port} after {timeout} s")
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:  # a zombie (not yet reaped by its parent) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
+
+
+# ----------------------------------------------------------------------------------------------
+# The template and its renderer
+
+
+def _render(tmp_path, **kw):
+    for d in ("gallery", "data", "dist"):
+        (tmp_path / d).mkdir(exist_ok=True)
+    return rnc.render(gallery=tmp_path / "gallery", data=tmp_path / "data", frontend=tmp_path / "dist", **kw)
+
+
+def test_template_renders_completely(tmp_path):
+    text = _render(tmp_path)
+    assert not rnc.PLACEHOLDER.search(text), "a placeholder was left in the rendered configuration"
+    assert "listen 127.0.0.1:8765;" in text  # default host localhost, port 8765
+    assert "server 127.0.0.1:8000;" in text  # default upstream: gunicorn
+    assert "client_max_body_size 30M;" in text
+    assert re.search(r"^\s*autoindex off;", text, re.M)
+    assert "try_files $uri @backend;" in text
+    assert f'alias "{(tmp_path / "gallery").resolve()}/";' in text
+    assert f'root "{(tmp_path / "data").resolve()}";' in text
+    assert "disable_symlinks on" in text
+    assert "daemon" not in re.sub(r"#.*", "", text), "daemon off belongs on the command line (the Docker image adds it)"
+
+
+def test_template_settings(tmp_path):
+    text = _render(tmp_path, host="0.0.0.0", port=9000, upstream="backend:8000", user="nginx",
+                   access_log="/dev/stdout", error_log="/dev/stderr", max_body="10M")
+    assert "listen 9000;" in text and "server backend:8000;" in text and "user nginx;" in text
+    assert 'access_log "/dev/stdout";' in text and 'error_log "/dev/stderr" warn;' in text
+    assert "client_max_body_size 10M;" in text
+    assert rnc.listen_value("::1", 80) == "[::1]:80"
+    assert rnc.listen_value("localhost", 8765) == "127.0.0.1:8765"
+
+
+@pytest.mark.parametrize("bad", ["gal$lery", 'gal"lery', "gal\\lery", "gal\nlery"])
+def test_renderer_refuses_paths_nginx_cannot_hold(tmp_path, bad):
+    (tmp_path / "data").mkdir()
+    with pytest.raises(rnc.RenderError):
+        rnc.render(gallery=tmp_path / bad, data=tmp_path / "data", frontend=tmp_path)
+
+
+def test_renderer_cli_writes_conf_and_state_dirs(tmp_path):
+    out = tmp_path / "data" / "nginx" / "nginx.conf"
+    r = subprocess.run([sys.executable, str(SERVICES / "render_nginx_conf.py"), "--gallery", str(tmp_path), "--data",
+                        str(tmp_path / "data"), "--frontend", str(tmp_path), "--port", "9999", "--out", str(out)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "listen 127.0.0.1:9999;" in out.read_text()
+    assert (tmp_path / "data" / "nginx" / "logs").is_dir() and (tmp_path / "data" / "nginx" / "tmp" / "proxy").is_dir()
+
+
+def test_nginx_accepts_rendered_conf(tmp_path):
+    need_nginx()
+    for d in ("gallery", "data", "dist"):
+        (tmp_path / d).mkdir()
+    conf = render_into(tmp_path, port=free_port(), upstream="127.0.0.1:8000", gallery=tmp_path / "gallery",
+                       data=tmp_path / "data", frontend=tmp_path / "dist")
+    r = subprocess.run(nginx_cmd(conf) + ["-t"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "[warn]" not in r.stderr and "[emerg]" not in r.stderr, r.stderr
+
+
+def test_runner_refuses_a_missing_gallery(tmp_path):
+    r = subprocess.run([sys.executable, str(SERVICES / "run_local.py"), "--gallery", str(tmp_path / "nope"),
+                        "--data", str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def _compose_cli():
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True, timeout=60).returncode == 0:
+        return [docker, "compose"]
+    if shutil.which("docker-compose"):  # the older standalone tool validates the same file
+        return [shutil.which("docker-compose")]
+    pytest.skip("neither `docker compose` (the compose plugin) nor docker-compose is installed")
+
+
+def test_docker_compose_config():
+    compose = _compose_cli()
+    for extra in ([], ["--profile", "watch"]):
+        r = subprocess.run(compose + ["-f", str(ROOT / "docker-compose.yml"), *extra, "config", "-q"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+
+
+def test_dockerfiles_install_like_make_setup():
+    """The image installs exactly what `make setup` does: requirements, then --no-deps ones."""
+    backend = (SERVICES / "backend.Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in backend
+    assert re.search(r"pip install[^\n]*-r requirements\.txt", backend)
+    assert re.search(r"pip install[^\n]*--no-deps[^\n]*-r requirements-nodeps\.txt", backend)
+    compose = (ROOT / "docker-compose.yml").read_text()
+    for service in ("nginx:", "backend:", "indexer:"):
+        assert re.search(rf"^  {service}", compose, re.M), f"docker-compose.yml lacks the {service} service"
+    assert "8765" in compose
+
+
+# ----------------------------------------------------------------------------------------------
+# nginx alone, with a stand-in backend: the security and caching rules (needs no face models)
+
+
+class _StubBackend(BaseHTTPRequestHandler):
+    def _answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        body = f"STUB {self.command} {self.path}".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_HEAD = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def nginx_with_stub(tmp_path):
+    need_nginx()
+    gallery, data, dist = tmp_path / "gallery", tmp_path / "data", tmp_path / "dist"
+    (gallery / "group").mkdir(parents=True)
+    (gallery / ".git").mkdir()
+    (data / "cache" / "thumbnails" / "400").mkdir(parents=True)
+    dist.mkdir()
+    (dist / "index.html").write_text("<!doctype html><div id=root></div>")
+    (dist / "assets").mkdir()
+    (dist / "assets" / "app-abc123.js").write_text("console.log(1)")
+    (gallery / "group" / "p1.jpg").write_bytes(b"\xff\xd8\xff\xe0JPEGDATA")
+    (gallery / "page.html").write_text("<script>alert(1)</script>")
+    (gallery / ".git" / "config").write_text("[core]")
+    (gallery / ".hidden.jpg").write_bytes(b"\xff\xd8hidden")
+    (gallery / "leak.jpg").symlink_to("/etc/passwd")
+    (data / "index.sqlite3").write_bytes(SQLITE_MARK + b"\0")
+    (data / "cache" / "thumbnails" / "400" / "1.jpg").write_bytes(b"\xff\xd8\xff\xe0THUMB")
+    (data / "cache" / "thumbnails" / "400" / "2.jpg").symlink_to("/etc/passwd")
+
+    stub = ThreadingHTTPServer(("127.0.0.1", 0), _StubBackend)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    port = free_port()
+    conf = render_into(tmp_path, port=port, upstream=f"127.0.0.1:{stub.server_address[1]}", gallery=gallery, data=data, frontend=dist)
+    proc = subprocess.Popen(nginx_cmd(conf) + ["-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port, 30, proc)
+        yield port
+    finally:
+        proc.send_signal(signal.SIGQUIT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        stub.shutdown()
+        stub.server_close()
+
+
+def test_nginx_serves_and_caches(nginx_with_stub):
+    port = nginx_with_stub
+    status, head, body = raw_request(port, b"/gallery/group/p1.jpg")
+    assert status == 200 and body == b"\xff\xd8\xff\xe0JPEGDATA"
+    assert re.search(r"(?im)^content-type: image/jpeg", head)
+    assert re.search(r"(?im)^cache-control: max-age=\d+", head) and re.search(r"(?im)^expires: ", head)
+    status, head, body = raw_request(port, b"/cache/thumbnails/400/1.jpg")
+    assert status == 200 and body.endswith(b"THUMB") and re.search(r"(?im)^cache-control: max-age=\d+", head)
+    # misses go to the app, which generates thumbnails and face crops
+    status, _, body = raw_request(port, b"/cache/faces/160/7.jpg")
+    assert status == 200 and body == b"STUB GET /cache/faces/160/7.jpg"
+    status, _, body = raw_request(port, b"/api/health")
+    assert status == 200 and body == b"STUB GET /api/health"
+    # the frontend, with client-side routes falling back to index.html
+    for target in (b"/", b"/people/3"):
+        status, head, body = raw_request(port, target)
+        assert status == 200 and b"<div id=root>" in body and re.search(r"(?im)^cache-control: no-cache", head)
+    status, head, _ = raw_request(port, b"/assets/app-abc123.js")
+    assert status == 200 and re.search(r"(?im)^cache-control: max-age=\d{6,}", head)
+
+
+TRAVERSALS = [
+    b"/gallery/../../etc/passwd",
+    b"/gallery/%2e%2e/%2e%2e/etc/passwd",
+    b"/gallery/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/etc/passwd",
+    b"/gallery/..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+    b"/gallery/group/../../../../../../etc/passwd",
+    b"/cache/../../../../../../etc/passwd",
+    b"/../../../../etc/passwd",
+]
+
+
+@pytest.mark.parametrize("target", TRAVERSALS)
+def test_nginx_refuses_traversal(nginx_with_stub, target):
+    status, _, body = raw_request(nginx_with_stub, target)
+    assert status in (400, 403, 404), f"{target!r} answered {status}"
+    assert PASSWD_MARK not in body
+
+
+@pytest.mark.parametrize("target", [b"/gallery/.git/config", b"/gallery/%2egit/config", b"/gallery/.hidden.jpg",
+                                    b"/.git/config", b"/gallery/page.html", b"/gallery/", b"/gallery/group/",
+                                    b"/cache/", b"/cache/thumbnails/400/"])
+def test_nginx_refuses_hidden_active_and_listings(nginx_with_stub, target):
+    status, _, body = raw_request(nginx_with_stub, target)
+    assert status in (403, 404), f"{target!r} answered {status}: {body[:100]!r}"
+
+
+def test_nginx_serves_nothing_outside_its_folders(nginx_with_stub):
+    port = nginx_with_stub
+    # the data folder's index is not under /cache/; a path reaching for it lands on the frontend
+    for target in (b"/cache/../index.sqlite3", b"/gallery/../index.sqlite3", b"/index.sqlite3"):
+        status, _, body = raw_request(port, target)
+        assert SQLITE_MARK not in body, target
+    # symbolic links are not followed by nginx: the request goes to the app (here: the stub)
+    for target in (b"/gallery/leak.jpg", b"/cache/thumbnails/400/2.jpg"):
+        status, _, body = raw_request(port, target)
+        assert PASSWD_MARK not in body and body.startswith(b"STUB GET"), (target, body[:80])
+    # only GET (and HEAD) on the static folders
+    status, _, _ = raw_request(port, b"/gallery/group/p1.jpg", method=b"POST", headers=b"Content-Length: 0\r\n")
+    assert status in (403, 405)
+
+
+def test_nginx_refuses_uploads_over_30M(nginx_with_stub):
+    big = 31 * 1024 * 1024
+    status, _, _ = raw_request(nginx_with_stub, b"/api/search", method=b"POST",
+                               headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % big,
+                               body=b"x" * 65536)
+    assert status == 413
+    # just under the limit reaches the app
+    small = 29 * 1024 * 1024
+    status, _, body = raw_request(nginx_with_stub, b"/api/search", method=b"POST",
+                                  headers=b"Content-Length: %d\r\n" % small, body=b"y" * small, timeout=60)
+    assert status == 200 and body == b"STUB POST /api/search"
+
+
+# ----------------------------------------------------------------------------------------------
+# The whole site over the bbt gallery: index + cluster with the CLI, then services/run_local.py
+# (nginx + gunicorn, as `make run` starts them), checked over HTTP and in Chromium, then stopped.
+
+
+def _cli(data: Path, *args, timeout=900):
+    r = subprocess.run([sys.executable, "-m", "faceexplore", "--data", str(data), *args],
+                       capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, f"faceexplore {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    return r
+
+
+class Site:
+    def __init__(self, runner, log, port, data, gallery, bbt, nginx):
+        self.runner, self.log, self.port, self.data, self.gallery, self.bbt, self.nginx = runner, log, port, data, gallery, bbt, nginx
+        self.url = f"http://127.0.0.1:{port}"
+        self.pids = {}
+
+    def log_tail(self, n=4000):
+        return self.log.read_text(errors="replace")[-n:]
+
+    def stop(self, timeout=90):
+        if self.runner.poll() is None:
+            self.runner.send_signal(signal.SIGINT)
+            self.runner.wait(timeout)
+        return self.runner.returncode
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    bbt = bbt_dir()
+    if IN_CI:
+        need_nginx()  # elsewhere, without nginx, the site runs on gunicorn alone and nginx checks skip
+    need((DIST / "index.html").is_file(), f"the frontend is not built ({DIST}); `make test` builds it first")
+    tmp = tmp_path_factory.mktemp("site")
+    gallery, data = tmp / "gallery", tmp / "data"
+    shutil.copytree(bbt / "group", gallery / "group")
+    (gallery / ".secret").mkdir()
+    (gallery / ".secret" / "notes.jpg").write_bytes(b"\xff\xd8 not for the web")
+    _cli(data, "index", str(gallery), "--quiet")
+    _cli(data, "cluster")
+    # planted after indexing, so the index is the plain bbt group: neither may leak through the site
+    (gallery / "leak.jpg").symlink_to("/etc/passwd")
+
+    port = free_port()
+    cmd = [sys.executable, str(SERVICES / "run_local.py"), "--gallery", str(gallery), "--data", str(data),
+           "--host", "127.0.0.1", "--port", str(port), "--backend-port", str(free_port()), "--frontend", str(DIST),
+           "--workers", "2"]
+    if not NGINX:
+        cmd.append("--no-nginx")
+    log = tmp / "run_local.log"
+    with open(log, "wb") as fh:
+        runner = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+    s = Site(runner, log, port, data, gallery, bbt, bool(NGINX))
+    state = data / "nginx" / "run_local.json"
+    try:
+        deadline = time.monotonic() + 300
+        while not state.exists():
+            assert runner.poll() is None, f"run_local.py exited ({runner.returncode}):\n{s.log_tail()}"
+            assert time.monotonic() < deadline, f"the site did not come up in 300 s:\n{s.log_tail()}"
+            time.sleep(0.5)
+        s.pids = json.loads(state.read_text())
+        yield s
+    finally:
+        if runner.poll() is None:
+            runner.send_signal(signal.SIGINT)
+            try:
+                runner.wait(90)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+                runner.wait(10)
+        for pid in (s.pids.get("gunicorn"), s.pids.get("nginx")):
+            if pid and not gone(pid):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_page_loads(site):
+    import requests
+
+    r = requests.get(site.url + "/", timeout=30)
+    assert r.status_code == 200 and "text/html" in r.headers["Content-Type"]
+    assert '<div id="root">' in r.text
+    r = requests.get(site.url + "/api/health", timeout=30)
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_search_finds_amy(site):
+    import requests
+
+    with open(site.bbt / "people" / "amy" / "amy1.png", "rb") as fh:
+        r = requests.post(site.url + "/api/search", files={"images": ("amy1.png", fh, "image/png")}, timeout=300)
+    assert r.status_code == 200, r.text[:1000]
+    result = r.json()
+    assert result["found"] is True, result
+    paths = [p["path"] for p in result["photos"]]
+    assert "group/bbt4.jpg" in paths, paths
+    # thumbnails the page shows come through nginx: made by the app on a miss, then from disk
+    photo = next(p for p in result["photos"] if p["path"] == "group/bbt4.jpg")
+    for key in ("thumbnail_url", "url"):
+        if photo.get(key):
+            for _ in range(2):
+                t = requests.get(site.url + photo[key], timeout=120)
+                assert t.status_code == 200 and t.headers["Content-Type"].startswith("image/"), (key, photo[key], t.status_code)
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_gallery_photo_with_caching_headers(site):
+    need_nginx()
+    status, head, body = raw_request(site.port, b"/gallery/group/bbt4.jpg")
+    assert status == 200
+    assert body == (site.gallery / "group" / "bbt4.jpg").read_bytes()
+    assert re.search(r"(?im)^cache-control: .*max-age=\d+", head) and re.search(r"(?im)^expires: ", head), head
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TRAVERSALS + [b"/gallery/.secret/notes.jpg", b"/gallery/%2esecret/notes.jpg",
+                                                 b"/gallery/leak.jpg", b"/cache/../index.sqlite3"])
+def test_site_refuses_traversal_and_hidden(site, target):
+    status, _, body = raw_request(site.port, target)
+    assert PASSWD_MARK not in body and SQLITE_MARK not in body and b"not for the web" not in body, (target, status)
+    if target in TRAVERSALS or b"secret" in target:
+        assert status in (400, 403, 404), (target, status)
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_refuses_uploads_over_30M(site):
+    need_nginx()
+    big = 31 * 1024 * 1024
+    status, _, _ = raw_request(site.port, b"/api/search", method=b"POST",
+                               headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % big,
+                               body=b"x" * 65536)
+    assert status == 413
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_in_a_browser(site, tmp_path):
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    need(chromium, "Chromium is not installed (apt-get install chromium): the browser test is skipped")
+    need((FRONTEND / "node_modules" / "playwright-core").is_dir(), "frontend/node_modules is missing (`make test` runs npm ci)")
+    need(shutil.which("npm"), "npm is not installed")
+    shots = Path(os.environ.get("FACEEXPLORE_SCREENSHOTS") or tmp_path / "screenshots")
+    env = {**os.environ, "BASE_URL": site.url, "BBT_DIR": str(site.bbt), "SCREENSHOT_DIR": str(shots), "CHROMIUM": chromium}
+    try:
+        r = subprocess.run(["npm", "run", "--silent", "e2e"], cwd=FRONTEND, env=env, capture_output=True, text=True, timeout=420)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the browser test did not finish in 420 s:\n{(exc.stdout or b'')[-3000:]}")
+    assert r.returncode == 0, f"browser test failed (screenshots in {shots}):\n{r.stdout[-4000:]}\n{r.stderr[-3000:]}"
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_stops_cleanly(site):
+    """Last: Ctrl-C on the runner stops nginx and gunicorn within bounded time, leaving nothing."""
+    pids = {k: v for k, v in site.pids.items() if k in ("gunicorn", "nginx") and v}
+    assert "gunicorn" in pids and ("nginx" in pids) == site.nginx
+    t0 = time.monotonic()
+    rc = site.stop(timeout=90)
+    assert rc == 0, f"run_local.py exited {rc}:\n{site.log_tail()}"
+    deadline = time.monotonic() + 30
+    while not all(gone(p) for p in pids.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert all(gone(p) for p in pids.values()), f"still running: {pids}"
+    assert time.monotonic() - t0 < 90
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", site.port), timeout=2).close()
+    assert not (site.data / "nginx" / "run_local.json").exists()
