@@ -143,6 +143,7 @@ def main(argv=None) -> int:
         log(f"warning: no built frontend in {frontend} (run `npm ci && npm run build` in frontend/); only the API will work")
 
     faceexplore = [sys.executable, "-m", "faceexplore", "--data", str(data), "serve", str(gallery)]
+    backend_env = {**os.environ, "FACEEXPLORE_FRONTEND_DIR": str(frontend)}  # gunicorn alone serves it
     if args.workers:
         faceexplore += ["--workers", str(args.workers)]
     public_host = "127.0.0.1" if args.host == "localhost" else args.host
@@ -175,7 +176,7 @@ def main(argv=None) -> int:
     status = 0
     try:
         if nginx_bin:
-            backend = start(faceexplore + ["--host", "127.0.0.1", "--port", str(args.backend_port)])
+            backend = start(faceexplore + ["--host", "127.0.0.1", "--port", str(args.backend_port)], env=backend_env)
             if not wait_http(f"http://127.0.0.1:{args.backend_port}/api/health", backend, args.startup_timeout):
                 log("error: gunicorn did not come up" + (f" (exit status {backend.returncode})" if backend.poll() is not None else ""))
                 return 1
@@ -184,7 +185,7 @@ def main(argv=None) -> int:
                 log(f"error: nginx did not come up; see {state_dir / 'logs' / 'error.log'}")
                 return 1
         else:
-            backend = start(faceexplore + ["--host", public_host, "--port", str(args.port)])
+            backend = start(faceexplore + ["--host", public_host, "--port", str(args.port)], env=backend_env)
             if not wait_http(f"http://{public_host}:{args.port}/api/health", backend, args.startup_timeout):
                 log("error: gunicorn did not come up")
                 return 1
