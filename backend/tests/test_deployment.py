@@ -87,6 +87,11 @@ def raw_request(port: int, target: bytes, method: bytes = b"GET", headers: bytes
             if not chunk:
                 break
             data += chunk
+            # done once the body announced by Content-Length is in (nginx may linger before closing)
+            head, sep, rest = data.partition(b"\r\n\r\n")
+            m = re.search(rb"(?im)^content-length: *(\d+)", head)
+            if sep and m and len(rest) >= int(m.group(1)):
+                break
     head, _, rest = data.partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
     m = re.match(r"HTTP/1\.[01] (\d{3})", status_line)
@@ -251,9 +256,10 @@ class _StubBackend(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def nginx_with_stub(tmp_path):
+@pytest.fixture(scope="module")
+def nginx_with_stub(tmp_path_factory):
     need_nginx()
+    tmp_path = tmp_path_factory.mktemp("stub")
     gallery, data, dist = tmp_path / "gallery", tmp_path / "data", tmp_path / "dist"
     (gallery / "group").mkdir(parents=True)
     (gallery / ".git").mkdir()
