@@ -1,0 +1,70 @@
+"""Every error is JSON: ``{"error": {"code": "<snake_case>", "message": "<plain sentence>"}}``."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# Codes for the errors Flask/Werkzeug raise themselves (routing, limits).
+_HTTP_CODES = {
+    400: ("bad_request", "The request could not be understood."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This address does not accept that method."),
+    413: ("too_large", "The upload is too large."),
+    415: ("unsupported_media_type", "That kind of request body is not accepted here."),
+    500: ("server_error", "The server ran into a problem while handling this request."),
+}
+
+
+class ApiError(Exception):
+    """An error for the visitor: HTTP status, a machine-readable code, a plain sentence."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def bad_request(code: str, message: str) -> ApiError:
+    return ApiError(400, code, message)
+
+
+def not_found(message: str = "There is nothing at this address.", code: str = "not_found") -> ApiError:
+    return ApiError(404, code, message)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            text = f"The upload is larger than the {limit // (1024 * 1024)} MB limit." if limit else _HTTP_CODES[413][1]
+            response = error_response(413, "too_large", text + " Try smaller copies of the photos.")
+        else:
+            code, message = _HTTP_CODES.get(status, (_snake(exc.name), f"{exc.name}."))
+            response = error_response(status, code, message)
+        if status == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, *_HTTP_CODES[500])
+
+
+def _snake(name: str) -> str:
+    return "_".join(name.lower().replace("-", " ").split()) or "error"

@@ -1,0 +1,71 @@
+"""The built frontend (frontend/dist): index.html at / and for the app's own routes, its assets.
+
+Where it lives: ``settings.extra["frontend_dir"]``, else ``FACEEXPLORE_FRONTEND_DIR``, else the
+repository's ``frontend/dist``; an empty value turns it off. Without a built frontend, / answers
+a short JSON note pointing at the API description.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, send_file
+
+from ..gallery import resolve_in
+from .errors import not_found
+
+bp = Blueprint("frontend", __name__)
+
+REPO_DIST = Path(__file__).resolve().parents[3] / "frontend" / "dist"
+SERVER_PREFIXES = ("api", "gallery", "cache")
+
+
+def frontend_dir(settings, env=None) -> Path | None:
+    env = os.environ if env is None else env
+    if "frontend_dir" in (settings.extra or {}):
+        value = settings.extra["frontend_dir"]
+    elif "FACEEXPLORE_FRONTEND_DIR" in env:
+        value = env["FACEEXPLORE_FRONTEND_DIR"]
+    else:
+        value = REPO_DIST
+    return Path(value).resolve() if value else None
+
+
+def _built() -> Path | None:
+    root = current_app.config.get("FACEEXPLORE_FRONTEND_DIR")
+    return root if root is not None and (root / "index.html").is_file() else None
+
+
+def _index_html(root: Path):
+    response = send_file(root / "index.html", mimetype="text/html", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/")
+def home():
+    root = _built()
+    if root is None:
+        return jsonify(
+            {
+                "name": "FaceExplore",
+                "message": "The web frontend is not built (npm ci && npm run build in frontend/); the API is at /api/.",
+                "api": "/api/openapi.json",
+            }
+        )
+    return _index_html(root)
+
+
+@bp.get("/<path:path>")
+def frontend_file(path: str):
+    first = path.split("/", 1)[0]
+    root = _built()
+    if root is None or first in SERVER_PREFIXES or any(p.startswith(".") for p in path.split("/")):
+        raise not_found()  # (dot-files and `..` included)
+    file = resolve_in(root, path)
+    if file is not None and file.is_file():
+        max_age = 365 * 24 * 3600 if first == "assets" else 0
+        return send_file(file, max_age=max_age, conditional=True)
+    if first == "assets" or "." in path.rsplit("/", 1)[-1]:
+        raise not_found()  # a missing file, not a page of the app
+    return _index_html(root)  # a client-side route (/people/3, ...)

@@ -1,0 +1,106 @@
+"""Run the web app under gunicorn: ``faceexplore serve`` calls ``run_server``.
+
+Each worker process calls the app factory once at start-up (``preload_app`` is off), so each
+loads the face models itself, after the fork (a forked copy of a process already running
+PyTorch threads can deadlock), and never again per request. Workers are gthread workers: a
+search holds one worker's models while its other threads keep serving photos, zips and status.
+
+Also runnable directly (the tests and the benchmark do):
+
+    python -m faceexplore.web.server --data DATA --gallery GALLERY [--host H] [--port N] [--workers N]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..settings import Settings, load_settings
+
+THREADS_PER_WORKER = 4
+TIMEOUT_S = 120  # a search on a large photo on a slow CPU, or a big zip
+GRACEFUL_TIMEOUT_S = 30
+
+
+def default_workers(cores: int | None = None) -> int:
+    """Two per core, at most 4: every worker holds its own copy of the models (memory), and a
+    search is CPU-bound, so more workers than that only queue on the cores."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(2 * cores, 4))
+
+
+def _limit_torch_threads(threads: int) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except Exception:  # torch is only needed by the detector; the app reports it if missing
+        pass
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict:
+    bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return {
+        "bind": f"{bind_host}:{int(port)}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": THREADS_PER_WORKER,
+        "timeout": TIMEOUT_S,
+        "graceful_timeout": GRACEFUL_TIMEOUT_S,
+        "keepalive": 5,
+        "preload_app": False,
+        "proc_name": "faceexplore",
+        "accesslog": "-",  # request lines only: uploads are never logged
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+
+
+def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
+    """Serve the app with gunicorn until stopped (SIGINT/SIGTERM: graceful)."""
+    from gunicorn.app.base import BaseApplication
+
+    workers = int(workers) if workers else default_workers()
+    cores = os.cpu_count() or 1
+    torch_threads = max(1, cores // workers)
+
+    class FaceExploreServer(BaseApplication):
+        def __init__(self):
+            self.options = gunicorn_options(host, port, workers)
+            super().__init__()
+
+        def load_config(self):
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self):  # in each worker, after the fork
+            _limit_torch_threads(torch_threads)
+            from .app import create_app
+
+            return create_app(settings)
+
+    print(
+        f"faceexplore: serving {settings.gallery_dir} (index {settings.index_path}) on http://{host}:{port}/ "
+        f"with {workers} worker(s) x {THREADS_PER_WORKER} threads",
+        file=sys.stderr,
+        flush=True,
+    )
+    FaceExploreServer().run()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="Serve the FaceExplore web app with gunicorn.")
+    p.add_argument("--data", help="data folder (index, cache)")
+    p.add_argument("--gallery", help="gallery folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, help="gunicorn workers (default: sized to the machine)")
+    args = p.parse_args(argv)
+    overrides = {"data_dir": args.data, "gallery_dir": args.gallery}
+    run_server(load_settings(overrides), host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Per-worker state: the face models, the search engine and one index connection per thread.
+
+The face models are loaded once, when the app is created (in each gunicorn worker), never per
+request. Reads go through a read-only SQLite connection of the request's own thread, so the
+API keeps answering while ``faceexplore index`` or ``cluster`` rewrite the database (WAL).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from flask import current_app
+
+from ..search_service import SearchService
+from ..settings import Settings
+from ..store import FaceIndex
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+class WebState:
+    def __init__(self, settings: Settings, pipeline=None, service: SearchService | None = None):
+        self.settings = settings
+        self.pipeline = pipeline
+        self._service = service
+        self._local = threading.local()
+        # The models are not made for several threads at once, and a search is CPU-bound anyway:
+        # one search at a time per worker (gunicorn runs several workers).
+        self.search_lock = threading.Lock()
+        self._service_lock = threading.Lock()
+
+    # -- reads ------------------------------------------------------------------------------
+    def index(self) -> FaceIndex | None:
+        """This thread's read-only connection, or None while there is no index yet."""
+        index = getattr(self._local, "index", None)
+        if index is None:
+            path = Path(self.settings.index_path)
+            if not path.is_file():
+                return None
+            index = self._local.index = FaceIndex(path, readonly=True)
+        return index
+
+    def require_index(self) -> FaceIndex:
+        index = self.index()
+        if index is None:
+            raise ApiError(503, "not_indexed", "The gallery has not been indexed yet. Try again once indexing has finished.")
+        return index
+
+    # -- search -----------------------------------------------------------------------------
+    def service(self) -> SearchService:
+        """The search service (models + the gallery's embeddings in memory), built on first use
+        with a connection of its own; use it only while holding ``search_lock``."""
+        if self._service is None:
+            with self._service_lock:
+                if self._service is None:
+                    if not Path(self.settings.index_path).is_file():
+                        self.require_index()  # raises not_indexed
+                    try:
+                        self._service = SearchService(self.settings, pipeline=self.pipeline, index=FaceIndex(self.settings.index_path, readonly=True))
+                    except ValueError as exc:  # the index holds another model's embeddings
+                        log.error("search unavailable: %s", exc)
+                        raise ApiError(503, "model_mismatch", f"Search is not available: {exc}.") from None
+        return self._service
+
+
+def state() -> WebState:
+    return current_app.extensions["faceexplore"]

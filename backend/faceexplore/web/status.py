@@ -1,0 +1,53 @@
+"""GET /api/status (what the index holds) and GET /api/health (the worker is up)."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, jsonify
+
+from ..search import NullModel
+from .state import state
+
+bp = Blueprint("status", __name__)
+
+
+def _iso(timestamp) -> str | None:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp)) if timestamp else None
+
+
+@bp.get("/api/health")
+def health():
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/api/status")
+def status():
+    st = state()
+    rate = st.settings.false_alarm_rate
+    index = st.index()
+    if index is None:
+        return jsonify(
+            {"photos": 0, "faces": 0, "people": 0, "model": None, "threshold": None, "threshold_method": None,
+             "last_indexed": None, "search_threshold": None, "false_alarm_rate": rate, "indexed": False}
+        )
+    with index.snapshot():
+        counts = index.counts()
+        clustering = index.active_clustering()
+    null = ((clustering or {}).get("details") or {}).get("search_null")
+    search_threshold = NullModel(null["loc"], null["scale"], null["samples"]).distance_at(rate) if null else None
+    return jsonify(
+        {
+            "photos": counts["photos"],
+            "faces": counts["faces"],
+            "people": counts["people"] or 0,
+            "model": counts["model"],
+            "threshold": counts["threshold"],
+            "threshold_method": counts["threshold_method"],
+            "last_indexed": _iso(counts["last_indexed"]),
+            "search_threshold": search_threshold,
+            "false_alarm_rate": rate,
+            "indexed": True,
+            "errors": counts["errors"],
+            "clustered": clustering is not None,
+        }
+    )
