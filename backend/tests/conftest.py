@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import helpers  # noqa: E402
 
 LFW_SAMPLE_SEED = 20240611
-LFW_SAMPLE_PEOPLE = 50
+LFW_SAMPLE_PHOTOS = 150
 LFW_SAMPLE_PER_PERSON = 3
 
 
@@ -108,17 +108,18 @@ def bbt_index(bbt_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def lfw_sample(lfw_dir):
-    """A fixed random sample of LFW: LFW_SAMPLE_PEOPLE people with at least two photos, up to
+    """A fixed random sample of LFW_SAMPLE_PHOTOS photos: people with at least two photos, up to
     LFW_SAMPLE_PER_PERSON photos each. Returns [(person, path), ...]."""
-    people = sorted(d for d in lfw_dir.iterdir() if d.is_dir())
-    multi = [(d.name, sorted(d.glob("*.jpg"))) for d in people]
-    multi = [(name, files) for name, files in multi if len(files) >= 2]
+    people = [(d.name, sorted(d.glob("*.jpg"))) for d in sorted(lfw_dir.iterdir()) if d.is_dir()]
+    multi = [(name, files) for name, files in people if len(files) >= 2]
     rng = random.Random(LFW_SAMPLE_SEED)
-    chosen = rng.sample(multi, LFW_SAMPLE_PEOPLE)
+    rng.shuffle(multi)
     sample = []
-    for name, files in sorted(chosen):
-        for f in rng.sample(files, min(LFW_SAMPLE_PER_PERSON, len(files))):
-            sample.append((name, f))
+    for name, files in multi:
+        if len(sample) >= LFW_SAMPLE_PHOTOS:
+            break
+        sample += [(name, f) for f in rng.sample(files, min(LFW_SAMPLE_PER_PERSON, len(files)))]
+    assert len(sample) >= LFW_SAMPLE_PHOTOS, f"{lfw_dir} has too few people with two photos or more"
     return sample
 
 
