@@ -64,13 +64,24 @@ def write_bad_files(folder: Path) -> dict[str, str]:
         "empty.jpg": (b"", "zero-byte"),
         "truncated.jpg": (good[: len(good) // 2], "truncated JPEG"),
         "garbage.jpg": (rng.integers(0, 256, 5000, dtype=np.uint8).tobytes(), "random bytes named .jpg"),
-        "broken-body.jpg": (good[:600] + rng.integers(0, 256, 20000, dtype=np.uint8).tobytes(), "JPEG header, corrupt body"),
+        "corrupt-header.jpg": (good[:600] + rng.integers(0, 256, 20000, dtype=np.uint8).tobytes(), "JPEG start, then corrupt bytes"),
         "notes.png": (b"these are my holiday notes, not a picture\n" * 20, "text named .png"),
         "bomb.png": (png_claiming_size(30000, 30000), "decompression bomb"),
     }
     for name, (content, _) in files.items():
         (folder / name).write_bytes(content)
     return {name: kind for name, (_, kind) in files.items()}
+
+
+# what load_photo (and so the index) says about each of write_bad_files' files
+BAD_FILE_MESSAGES = {
+    "empty.jpg": "the file is empty",
+    "truncated.jpg": "corrupt or truncated",
+    "garbage.jpg": "not an image",
+    "corrupt-header.jpg": "not an image",
+    "notes.png": "not an image",
+    "bomb.png": "too large to decode safely",
+}
 
 
 # -- a hand-written ONNX model -----------------------------------------------------------------

@@ -120,14 +120,7 @@ def test_path_and_bytes_decode_the_same(face_photo):
 
 
 # -- bad files ---------------------------------------------------------------------------------
-EXPECTED_MESSAGES = {
-    "empty.jpg": "the file is empty",
-    "truncated.jpg": "corrupt or truncated",
-    "garbage.jpg": "not an image",
-    "broken-body.jpg": "not an image",
-    "notes.png": "not an image",
-    "bomb.png": "too large to decode safely",
-}
+EXPECTED_MESSAGES = helpers.BAD_FILE_MESSAGES
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_MESSAGES))
