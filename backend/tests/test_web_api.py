@@ -36,17 +36,18 @@ PAGING_KEYS = {"page", "per_page", "total", "pages"}
 
 
 # -- fixtures ---------------------------------------------------------------------------------
+# ``pipeline`` is conftest.py's session-wide FacePipeline (models loaded once, one torch thread).
 @pytest.fixture(scope="module")
-def bbt(tmp_path_factory):
-    return shared_bbt_index(tmp_path_factory)
+def bbt(tmp_path_factory, pipeline):
+    return shared_bbt_index(tmp_path_factory, pipeline)
 
 
 @pytest.fixture(scope="module")
-def app(bbt):
+def app(bbt, pipeline):
     from faceexplore.web import create_app
 
     settings = dataclasses.replace(bbt[0], extra={"frontend_dir": ""})
-    app = create_app(settings)
+    app = create_app(settings, pipeline=pipeline)
     app.testing = True
     return app
 
@@ -54,11 +55,6 @@ def app(bbt):
 @pytest.fixture()
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def pipeline(app):
-    return app.extensions["faceexplore"].pipeline
 
 
 def other_app(settings, pipeline, **changes):

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 import zlib
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,26 @@ def bbt_root() -> Path:
     return bbt
 
 
-def build_bbt_index(tmp_path_factory, name: str):
+@contextmanager
+def reusing_pipeline(pipeline):
+    """In-process ``index_gallery(workers=1)`` with an already loaded pipeline (the session's,
+    one torch thread) instead of loading the models again with a thread per core: on a busy
+    machine torch's threads contend badly (a group photo takes 10x longer)."""
+    from faceexplore import indexer
+
+    original = indexer._init_worker
+
+    def init(settings, threads):
+        indexer._pipeline = pipeline
+
+    indexer._init_worker = init
+    try:
+        yield
+    finally:
+        indexer._init_worker = original
+
+
+def build_bbt_index(tmp_path_factory, name: str, pipeline=None):
     """The 5 BBT group photos copied into a fresh gallery, indexed and clustered (one worker)."""
     from faceexplore.clustering import cluster_index
     from faceexplore.indexer import index_gallery
@@ -45,7 +65,8 @@ def build_bbt_index(tmp_path_factory, name: str):
     gallery, data = base / "gallery", base / "data"
     copy_tree(bbt / "group", gallery / "group")
     settings = Settings(data_dir=data, gallery_dir=gallery, workers=1)
-    summary = index_gallery(settings, progress=False)
+    with reusing_pipeline(pipeline) if pipeline is not None else nullcontext():
+        summary = index_gallery(settings, progress=False)
     assert summary.processed == 5 and not summary.errors, summary
     with FaceIndex(settings.index_path) as index:
         cluster_index(index, progress=lambda *a, **k: None)
@@ -54,7 +75,8 @@ def build_bbt_index(tmp_path_factory, name: str):
 
 
 def copy_tree(src, dst) -> None:
-    """Copy files only (not the read-only modes of the shared data), so the copy is writable."""
+    """Copy files with their mtimes, but not the read-only modes of the shared data, so the
+    copy is writable."""
     src, dst = Path(src), Path(dst)
     for path in sorted(src.rglob("*")):
         target = dst / path.relative_to(src)
@@ -63,17 +85,19 @@ def copy_tree(src, dst) -> None:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
+            st = path.stat()  # same size and mtime: an index of src sees the copy as unchanged
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 _SHARED: dict = {}
 
 
-def shared_bbt_index(tmp_path_factory):
+def shared_bbt_index(tmp_path_factory, pipeline=None):
     """The BBT index, built once per test session (the web test modules share it; building it
     runs face detection on every group photo). Treat it as read-only: use ``clone_index`` for a
     copy to change."""
     if "bbt" not in _SHARED:
-        _SHARED["bbt"] = build_bbt_index(tmp_path_factory, "bbt-web")
+        _SHARED["bbt"] = build_bbt_index(tmp_path_factory, "bbt-web", pipeline)
     return _SHARED["bbt"]
 
 
