@@ -17,8 +17,11 @@ For each: wall seconds, photos/s, CPU seconds, memory, and faces found against t
 Memory: "peak RSS (tree)" is the largest sum, over the command's whole process tree (workers
 included), of the resident set sampled from /proc every 0.2 s; shared pages are counted once per
 process, so "peak PSS (tree)" (proportional set size, shared pages split between their users) is
-the fairer figure for multi-process tools. "max RSS (1 proc)" is wait4's ru_maxrss: the largest
-single process of the tree (RUSAGE_CHILDREN semantics), not a sum.
+the fairer figure for multi-process tools. "max RSS 1 proc" is the largest single process of the
+tree, sampled the same way. (resource.getrusage(RUSAGE_CHILDREN).ru_maxrss / wait4 would give
+only the largest single process, and only among processes that were waited for: face_recognition's
+forkserver pool workers are not, so the JSON keeps those figures as *_rusage for comparison only.)
+CPU s is the user + system time of every process of the tree, from the same samples.
 
 Faces against truth.json (photo -> people pasted in it): per photo, min(found, true) are counted
 as true faces found and max(0, found - true) as extra (background faces in LFW crops or false
@@ -111,41 +114,58 @@ def _children_map():
     return parents
 
 
-def _tree_memory_kb(root: int) -> tuple[int, int]:
-    """(sum of RSS, sum of PSS) in KiB over ``root`` and all its descendants."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_sample(root: int) -> dict[int, tuple[int, int, float]]:
+    """pid -> (RSS KiB, PSS KiB, CPU seconds so far) for ``root`` and all its descendants."""
     children = _children_map()
-    todo, rss, pss = [root], 0, 0
+    todo, sample = [root], {}
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
+        rss = pss = None
         try:
-            with open(f"/proc/{pid}/smaps_rollup") as fh:
-                for line in fh:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1])
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-        except OSError:
-            try:  # no smaps_rollup (old kernel) or a process that just ended
-                with open(f"/proc/{pid}/statm") as fh:
-                    r = int(fh.read().split()[1]) * PAGE_KB
-                rss, pss = rss + r, pss + r
-            except OSError:
+            with open(f"/proc/{pid}/stat") as fh:
+                stat = fh.read()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as fh:
+                    for line in fh:
+                        if line.startswith("Rss:"):
+                            rss = int(line.split()[1])
+                        elif line.startswith("Pss:"):
+                            pss = int(line.split()[1])
+            except OSError:  # no smaps_rollup (old kernel): RSS for both
                 pass
-    return rss, pss
+            if rss is None:
+                rss = int(fields[21]) * PAGE_KB
+            sample[pid] = (rss, pss if pss is not None else rss, cpu)
+        except (OSError, ValueError, IndexError):  # the process just ended
+            continue
+    return sample
 
 
 def run_measured(cmd, stdout_path: Path, cwd=None, env=None) -> dict:
+    """Run ``cmd``, sampling its whole process tree (pool workers, fork servers) every 0.2 s."""
+    peak_rss = peak_pss = peak_single = 0
+    cpu_seen: dict[int, float] = {}
     with open(stdout_path, "w") as out, open(stdout_path.with_suffix(".err"), "w") as err:
         started = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
-        peak = [0, 0]
         stop = threading.Event()
 
         def sample():
+            nonlocal peak_rss, peak_pss, peak_single
             while not stop.is_set():
-                rss, pss = _tree_memory_kb(proc.pid)
-                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+                s = _tree_sample(proc.pid)
+                if s:
+                    peak_rss = max(peak_rss, sum(v[0] for v in s.values()))
+                    peak_pss = max(peak_pss, sum(v[1] for v in s.values()))
+                    peak_single = max(peak_single, max(v[0] for v in s.values()))
+                    for pid, v in s.items():
+                        cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), v[2])
                 stop.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -159,10 +179,15 @@ def run_measured(cmd, stdout_path: Path, cwd=None, env=None) -> dict:
         "command": " ".join(map(str, cmd)),
         "returncode": proc.returncode,
         "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_tree_rss_mb": peak[0] / 1024,
-        "peak_tree_pss_mb": peak[1] / 1024,
-        "max_single_rss_mb": usage.ru_maxrss / 1024,
+        # CPU of every process of the tree, as last sampled (misses each one's final < 0.2 s);
+        # wait4's rusage would miss pool workers their parent never waited for.
+        "cpu_s": sum(cpu_seen.values()),
+        "cpu_s_rusage": usage.ru_utime + usage.ru_stime,
+        "peak_tree_rss_mb": peak_rss / 1024,
+        "peak_tree_pss_mb": peak_pss / 1024,
+        "max_single_rss_mb": peak_single / 1024,
+        "max_single_rss_mb_rusage": usage.ru_maxrss / 1024,
+        "processes_seen": len(cpu_seen),
     }
 
 
@@ -212,19 +237,22 @@ def find_tool(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def run_faceexplore(out: Path, truth, cpus: int) -> dict:
+def run_faceexplore(out: Path, truth, cpus: int, env_overrides=()) -> dict:
     data = out / "data"
     if data.exists():
         shutil.rmtree(data)  # a fresh index: every photo is processed
     cmd = [sys.executable, "-m", "faceexplore", "--data", str(data), "index", str(out / "gallery"), "--quiet"]
     if cpus:
         cmd += ["--workers", str(cpus)]
-    print("running:", " ".join(cmd), file=sys.stderr)
-    result = run_measured(cmd, out / "faceexplore.out", cwd=out)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACEEXPLORE_")}
+    env.update(kv.split("=", 1) for kv in env_overrides)
+    print("running:", " ".join([*env_overrides, *cmd]), file=sys.stderr)
+    result = run_measured(cmd, out / "faceexplore.out", cwd=out, env=env)
     if result["returncode"] != 0:
         raise SystemExit(f"faceexplore failed: see {out / 'faceexplore.err'}")
     found, errors = faceexplore_faces(data / "index.sqlite3")
-    result.update(tool="faceexplore (MTCNN + dlib ResNet)", photos=len(found), errors=errors, **score(found, truth))
+    label = "faceexplore (MTCNN + dlib ResNet)" + (f" [{' '.join(env_overrides)}]" if env_overrides else "")
+    result.update(tool=label, photos=len(found), errors=errors, **score(found, truth))
     result["summary_line"] = (out / "faceexplore.out").read_text().strip().splitlines()[0]
     return result
 
@@ -337,6 +365,8 @@ def main():
     ap.add_argument("--cpus", type=int, default=os.cpu_count() or 1, help="workers / --cpus for every tool")
     ap.add_argument("--competitors", default="face_recognition,face_detection",
                     help="comma-separated: face_recognition, face_detection, or none")
+    ap.add_argument("--env", action="append", default=[], metavar="FACEEXPLORE_KEY=VALUE",
+                    help="a setting for the faceexplore run (e.g. FACEEXPLORE_MIN_FACE_SIZE=40), to try variants")
     ap.add_argument("--profile", type=int, metavar="N", help="also time the pipeline's stages on N photos")
     ap.add_argument("--json", help="where to write the results (default OUT/results.json)")
     args = ap.parse_args()
@@ -347,7 +377,7 @@ def main():
     info = machine()
     print(f"machine: {info['cpus']} cores ({info['cpu']}), GPU: {info['gpu']}, load average before: "
           f"{' '.join(f'{v:.2f}' for v in info['load_before'])}", file=sys.stderr)
-    results = [run_faceexplore(out, truth, args.cpus)]
+    results = [run_faceexplore(out, truth, args.cpus, args.env)]
     for kind in [c.strip() for c in args.competitors.split(",") if c.strip() and c.strip() != "none"]:
         r = run_face_recognition(kind, out, truth, args.cpus)
         if r:
