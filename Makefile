@@ -41,9 +41,15 @@ frontend/dist/index.html: $(FRONTEND_SRC)
 	fi; \
 	cd frontend && $(NPM_CI) && npm run build
 
+# Both suites run even when the first fails; the exit status says whether either failed.
 # The browser end-to-end test (in backend/tests/test_deployment.py) needs the built frontend,
 # so the frontend is built before the backend tests run.
-test: test-frontend test-backend
+test:
+	@status=0; \
+	$(MAKE) --no-print-directory test-frontend || status=1; \
+	$(MAKE) --no-print-directory test-backend || status=1; \
+	if [ $$status != 0 ]; then echo "make test: FAILED (see above)" >&2; fi; \
+	exit $$status
 
 test-frontend:
 	cd frontend && $(NPM_CI) && npm test
