@@ -155,18 +155,18 @@ def _bbt_face_counts(bbt_index):
 
 
 @pytest.mark.shared_data("bbt")
-def test_bbt_every_portrait_has_exactly_one_face(bbt_index, bbt_dir):
+def test_bbt_every_portrait_has_exactly_one_face(datasets, bbt_index):
     counts = _bbt_face_counts(bbt_index)
-    portraits = sorted(f"people/{p.parent.name}/{p.name}" for p in (bbt_dir / "people").glob("*/*.png"))
+    portraits = sorted(f"people/{p.parent.name}/{p.name}" for p in (datasets / "bbt" / "people").glob("*/*.png"))
     assert len(portraits) == 40
     wrong = {p: counts.get(p) for p in portraits if counts.get(p) != 1}
     assert not wrong, f"portraits without exactly one face: {wrong}"
 
 
 @pytest.mark.shared_data("bbt")
-def test_bbt_group_photos_have_every_listed_face(bbt_index, bbt_dir):
+def test_bbt_group_photos_have_every_listed_face(datasets, bbt_index):
     counts = _bbt_face_counts(bbt_index)
-    truth = json.loads((bbt_dir / "truth.json").read_text())["group"]
+    truth = json.loads((datasets / "bbt" / "truth.json").read_text())["group"]
     assert len(truth) == 5
     short = {path: (counts.get(path), len(names)) for path, names in truth.items() if (counts.get(path) or 0) < len(names)}
     assert not short, f"group photos with fewer faces than people listed (found, listed): {short}"
@@ -174,7 +174,7 @@ def test_bbt_group_photos_have_every_listed_face(bbt_index, bbt_dir):
 
 
 @pytest.mark.shared_data("lfw-dev")
-def test_lfw_a_face_is_found_in_at_least_99_percent(lfw_analysed):
+def test_lfw_a_face_is_found_in_at_least_99_percent(datasets, lfw_analysed):
     assert len(lfw_analysed) >= 150
     missed = [str(path) for _, path, a in lfw_analysed if not a.faces]
     assert len(missed) <= 0.01 * len(lfw_analysed), f"no face found in {len(missed)} photos: {missed}"

@@ -62,7 +62,7 @@ def test_small_face_in_a_large_photo_is_embedded_from_the_full_resolution(pipeli
 
 
 @pytest.mark.shared_data("lfw-dev")
-def test_lfw_same_person_pairs_are_closer_than_different_person_pairs(lfw_analysed):
+def test_lfw_same_person_pairs_are_closer_than_different_person_pairs(datasets, lfw_analysed):
     people, vectors = [], []
     for person, _, analysed in lfw_analysed:
         i = helpers.central_face(analysed)

@@ -178,7 +178,7 @@ def _reap_group(pgid, timeout=20):
 
 
 @pytest.mark.shared_data("bbt")
-def test_a_killed_run_resumes_to_the_same_index_as_an_uninterrupted_one(bbt_index, tmp_path):
+def test_a_killed_run_resumes_to_the_same_index_as_an_uninterrupted_one(datasets, bbt_index, tmp_path):
     gallery, baseline_data, _ = bbt_index
     total = len(scan_gallery(gallery))
     assert total == 45
