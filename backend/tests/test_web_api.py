@@ -28,7 +28,7 @@ from tests.web_conftest import (
     tree,
 )
 
-pytestmark = pytest.mark.shared_data
+pytestmark = pytest.mark.shared_data("bbt")
 
 PHOTO_KEYS = {"id", "path", "url", "thumbnail_url", "placeholder_url", "width", "height", "confidence", "box"}
 PERSON_KEYS = {"id", "face_count", "photo_count", "cover_url", "flags"}

@@ -22,7 +22,7 @@ import requests
 
 from tests.web_conftest import clone_index, reusing_pipeline, shared_bbt_index, start_server, stop_server
 
-pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
+pytestmark = [pytest.mark.shared_data("bbt"), pytest.mark.slow]
 
 UPLOAD_LIMIT_MB = 2
 SEARCH_KEYS = {"found", "confidence", "rule", "message", "person_id", "samples", "photos"}

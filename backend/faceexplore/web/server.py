@@ -54,6 +54,9 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
         "accesslog": "-",  # request lines only: uploads are never logged
         "errorlog": "-",
         "loglevel": "info",
+        # gunicorn >= 25 opens a control socket at one fixed path per user: two servers on one
+        # machine would fight over it, and nothing here needs it
+        "control_socket_disable": True,
     }
 
 
@@ -72,7 +75,8 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
 
         def load_config(self):
             for key, value in self.options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # settings an older gunicorn lacks are left out
+                    self.cfg.set(key, value)
 
         def load(self):  # in each worker, after the fork
             _limit_torch_threads(torch_threads)
