@@ -203,7 +203,7 @@ def test_onnx_model_exported_by_torch(tmp_path, pipeline, face_photo):
         pytest.skip("torch.onnx.export needs the `onnx` package, which is not installed (not a dependency); "
                     "test_onnx_embedder_runs_a_model_on_a_real_face covers OnnxEmbedder with a hand-written model")
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 5, stride=4), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(2),
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 4, stride=4), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(2),
                                 torch.nn.Flatten(), torch.nn.Linear(32, 24)).eval()
     path = tmp_path / "exported.onnx"
     torch.onnx.export(model, (torch.zeros(1, 3, 112, 112),), str(path), dynamo=False, input_names=["x"],
