@@ -14,7 +14,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist, squareform
 
-from .impostors import ThresholdChoice, choose_threshold, pair_distances, same_person_probability
+from .impostors import ThresholdChoice, choose_threshold, pair_distances, same_group_pairs, same_person_probability
 
 DENSE_LIMIT = 30_000
 KNN_NEIGHBOURS = 15
@@ -76,18 +76,8 @@ class FaceClusterer:
 def _same_group_condensed(groups: np.ndarray) -> np.ndarray:
     """Positions in a condensed distance vector of the pairs that share a group."""
     n = len(groups)
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    ends = np.r_[starts[1:], n]
-    idx = []
-    for s, e in zip(starts, ends):
-        if e - s > 1:
-            a, b = np.triu_indices(e - s, 1)
-            i, j = order[s + a], order[s + b]
-            i, j = np.minimum(i, j), np.maximum(i, j)
-            idx.append(n * i - i * (i + 1) // 2 + (j - i - 1))
-    return np.concatenate(idx) if idx else np.zeros(0, np.int64)
+    i, j = same_group_pairs(groups)
+    return n * i - i * (i + 1) // 2 + (j - i - 1)
 
 
 def _enforce_cannot_link(X, groups, labels):

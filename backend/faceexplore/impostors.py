@@ -69,20 +69,26 @@ def pair_distances(X: np.ndarray, groups: np.ndarray | None, rng: np.random.Gene
     random_d = np.linalg.norm(X[i] - X[j], axis=1)
     cl = np.zeros(0)
     if groups is not None:
-        order = np.argsort(groups, kind="stable")
-        g = groups[order]
-        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        ends = np.r_[starts[1:], len(g)]
-        ci, cj = [], []
-        for s, e in zip(starts, ends):
-            if e - s > 1:
-                a, b = np.triu_indices(e - s, 1)
-                ci.append(order[s + a])
-                cj.append(order[s + b])
-        if ci:
-            ci, cj = np.concatenate(ci), np.concatenate(cj)
+        ci, cj = same_group_pairs(groups)
+        if len(ci):
             cl = np.linalg.norm(X[ci] - X[cj], axis=1)
     return random_d, cl
+
+
+def same_group_pairs(groups: np.ndarray):
+    """Index pairs (i, j), i < j, of the items that share a group (faces of one photo)."""
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    ends = np.r_[starts[1:], len(g)]
+    ci, cj = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for s, e in zip(starts, ends):
+        if e - s > 1:
+            a, b = np.triu_indices(e - s, 1)
+            i, j = order[s + a], order[s + b]
+            ci.append(np.minimum(i, j))
+            cj.append(np.maximum(i, j))
+    return np.concatenate(ci), np.concatenate(cj)
 
 
 def fit_impostors(random_d: np.ndarray, cannot_link_d: np.ndarray) -> ImpostorModel:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .impostors import ImpostorModel, pair_distances
+from .impostors import ImpostorModel
 
 
 def explain_threshold(details: dict) -> str:
