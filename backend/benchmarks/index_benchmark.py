@@ -309,41 +309,20 @@ def machine() -> dict:
 # -- profile: where a worker's time goes -----------------------------------------------------------
 def profile(out: Path, n: int):
     """Time each stage of FacePipeline.analyse, as one worker (one torch thread) runs it."""
-    import math
-
-    import numpy as np
     import torch
 
-    from faceexplore.images import load_photo
-    from faceexplore.pipeline import FacePipeline
+    from faceexplore.pipeline import FacePipeline, StageTimes
     from faceexplore.settings import load_settings
 
     torch.set_num_threads(1)
     settings = load_settings({"data_dir": str(out / "data")})
     pipe = FacePipeline(settings)
     photos = sorted((out / "gallery").rglob("*.jpg"))[:n]
-    stages = Counter()
-    redecoded = faces_total = 0
+    times = StageTimes()
+    faces_total = 0
     for path in photos:
-        t0 = time.perf_counter()
-        photo = load_photo(path, max_side=settings.detect_size)
-        t1 = time.perf_counter()
-        faces = pipe.detector.detect(photo.pixels, photo.scale)
-        t2 = time.perf_counter()
-        pixels, scale = photo.pixels, photo.scale
-        smallest = min((min(f.width, f.height) for f in faces), default=0)
-        if faces and scale < 1 and smallest * scale < pipe.embedder.face_pixels:
-            needed = min(1.0, pipe.embedder.face_pixels / max(smallest, 1.0))
-            if needed > scale * 1.1:
-                full = load_photo(path, max_side=math.ceil(max(photo.width, photo.height) * needed))
-                pixels, scale = full.pixels, full.scale
-                redecoded += 1
-        t3 = time.perf_counter()
-        pipe.embedder.embed(pixels, faces, scale)
-        t4 = time.perf_counter()
-        faces_total += len(faces)
-        stages.update({"decode for detection": t1 - t0, "MTCNN detection": t2 - t1, "re-decode for embedding": t3 - t2,
-                       "dlib alignment + embedding": t4 - t3})
+        faces_total += len(pipe.analyse(path, timings=times).faces)
+    stages, redecoded = times.seconds, times.calls["decode again for small faces"]
     total = sum(stages.values())
     print(f"\nprofile: {len(photos)} photos, {faces_total} faces, {redecoded} decoded twice; one worker, one thread")
     for stage, seconds in stages.most_common():

@@ -43,6 +43,18 @@ class DecodedPhoto:
     def shape(self):
         return self.pixels.shape
 
+    def downscaled(self, max_side: int) -> "DecodedPhoto":
+        """This photo with its longest side at most ``max_side``."""
+        h, w = self.pixels.shape[:2]
+        if max(w, h) <= max_side:
+            return self
+        ratio = max_side / max(w, h)
+        img = Image.fromarray(self.pixels).resize(
+            (max(1, round(w * ratio)), max(1, round(h * ratio))), Image.BILINEAR, reducing_gap=2.0
+        )
+        pixels = np.asarray(img)
+        return DecodedPhoto(pixels=pixels, width=self.width, height=self.height, scale=pixels.shape[1] / self.width)
+
 
 def _open(source) -> Image.Image:
     if isinstance(source, (bytes, bytearray)):
@@ -72,12 +84,15 @@ def _oriented_size(img: Image.Image) -> tuple[int, int]:
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
-def load_photo(source, max_side: int | None = None) -> DecodedPhoto:
+def load_photo(source, max_side: int | None = None, decoder_reduction_only: bool = False) -> DecodedPhoto:
     """Decode ``source`` (a path or bytes), EXIF orientation applied, RGB.
 
     With ``max_side``, a JPEG is decoded at a reduced size by the decoder itself (``draft``), so
     a 24-megapixel photo is never fully decoded just to look for faces; other formats are decoded
-    and then downscaled.
+    and then downscaled. With ``decoder_reduction_only``, that final downscale is skipped: the
+    photo comes back at the size the decoder made cheaply (a JPEG between ``max_side`` and twice
+    it, another format whole), for callers that want more pixels than ``max_side`` for part of
+    their work (``DecodedPhoto.downscaled`` gives the ``max_side`` image from it).
     """
     img = original = _open(source)
     try:
@@ -92,7 +107,7 @@ def load_photo(source, max_side: int | None = None) -> DecodedPhoto:
             img.load()
             img = ImageOps.exif_transpose(img)
         img = img.convert("RGB")
-        if max_side and max(img.size) > max_side:
+        if max_side and max(img.size) > max_side and not decoder_reduction_only:
             ratio = max_side / max(img.size)
             img = img.resize(
                 (max(1, round(img.size[0] * ratio)), max(1, round(img.size[1] * ratio))),

@@ -44,9 +44,9 @@ def test_small_face_in_a_large_photo_is_embedded_from_the_full_resolution(pipeli
     calls = []
     real_load = pipeline_module.load_photo
 
-    def spy(source, max_side=None):
+    def spy(source, max_side=None, **options):
         calls.append(max_side)
-        return real_load(source, max_side=max_side)
+        return real_load(source, max_side=max_side, **options)
 
     monkeypatch.setattr(pipeline_module, "load_photo", spy)
     big = helpers.landscape(4000, 3000)

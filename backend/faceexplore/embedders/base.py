@@ -13,13 +13,19 @@ class FaceEmbedder:
     """Turns detected faces into L2-normalised float32 vectors.
 
     ``name`` is recorded in the index: embeddings of different models never mix.
-    ``face_pixels`` is the face width the model needs; the indexer decodes a photo at full
-    resolution only when a face is smaller than that in the detection image.
+    ``face_pixels`` is the face width the crop handed to the model is scaled to.
+    ``source_face_pixels`` is the smallest face width, in the decoded photo, that crop may be
+    made from without losing detail; a photo whose faces are smaller is decoded again at a
+    higher resolution.
     """
 
     name: str = ""
     dim: int = 0
     face_pixels: int = 112
+
+    @property
+    def source_face_pixels(self) -> int:
+        return self.face_pixels
 
     def embed(self, pixels: np.ndarray, faces, scale: float = 1.0) -> np.ndarray:
         """Embeddings (n, dim) for ``faces`` (original-photo coordinates) found in ``pixels``,
