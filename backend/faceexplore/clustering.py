@@ -108,11 +108,7 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
     sizes = np.bincount(inverse, minlength=k)
     centroids /= sizes[:, None]
     out = []
-    # Average distance between clusters from the centroids of unit vectors:
-    # mean ||a-b||^2 = 2 - 2 <mean a, mean b>; used only to find the nearest neighbour cluster.
-    gram = centroids @ centroids.T
-    approx = np.sqrt(np.maximum(2 - 2 * gram, 0))
-    np.fill_diagonal(approx, np.inf)
+    nearest_of, nearest_d_of = _nearest_centroids(centroids)
     for c in range(k):
         members = np.flatnonzero(inverse == c)
         if len(members) > 1:
@@ -121,8 +117,8 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
             purity = float(same_person_probability(d, random_d, model).mean())
         else:
             cohesion, purity = 0.0, 1.0
-        nearest = int(np.argmin(approx[c])) if k > 1 else -1
-        nearest_d = float(approx[c, nearest]) if k > 1 else None
+        nearest = int(nearest_of[c]) if k > 1 else -1
+        nearest_d = float(nearest_d_of[c]) if k > 1 else None
         flags = []
         if len(members) > 1 and purity < 0.9:
             flags.append("may_be_two_people")
@@ -142,6 +138,21 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
             }
         )
     return out
+
+
+def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
+    """Each cluster's nearest other cluster and the distance, by blocks of rows so memory stays
+    linear in the number of clusters. From the centroids of unit vectors:
+    mean ||a-b||^2 = 2 - 2 <mean a, mean b> (the root of the mean squared distance)."""
+    k = len(centroids)
+    nearest, distance = np.full(k, -1), np.full(k, np.inf)
+    for s in range(0, k, block):
+        rows = np.arange(s, min(k, s + block))
+        d2 = np.maximum(2 - 2 * centroids[rows] @ centroids.T, 0)
+        d2[np.arange(len(rows)), rows] = np.inf
+        nearest[rows] = np.argmin(d2, axis=1)
+        distance[rows] = np.sqrt(d2[np.arange(len(rows)), nearest[rows]])
+    return nearest, distance
 
 
 def cluster_index(index, threshold: float | None = None, progress=print) -> dict:

@@ -100,6 +100,23 @@ class SearchResult:
     rule: str
 
 
+@dataclass(frozen=True)
+class GalleryState:
+    """One consistent view of the index's faces and clustering. A refresh builds a new one and
+    swaps it in whole, so a search running beside it never mixes two versions."""
+
+    face_ids: np.ndarray
+    photo_ids: np.ndarray
+    X: np.ndarray
+    labels: np.ndarray
+    clustering: dict | None
+    null: NullModel | None
+    uniq: np.ndarray
+    inverse: np.ndarray
+    sizes: np.ndarray
+    version: tuple
+
+
 class GallerySearcher:
     """Holds the index's embeddings and clustering in memory; reloads when they change."""
 
@@ -107,18 +124,23 @@ class GallerySearcher:
         self.index = index
         self.false_alarm_rate = false_alarm_rate
         self._lock = threading.Lock()
-        self._version = None
+        self.state: GalleryState | None = None
         self.refresh()
+
+    # The current state's arrays, for callers that read one of them (evaluation's baseline).
+    X = property(lambda self: self.state.X)
+    photo_ids = property(lambda self: self.state.photo_ids)
+    face_ids = property(lambda self: self.state.face_ids)
 
     def _current_version(self):
         return (self.index.meta("active_clustering"), self.index.meta("last_indexed"))
 
-    def refresh(self):
+    def refresh(self) -> GalleryState:
         with self._lock:
             with self.index.snapshot():
                 version = self._current_version()
-                if version == self._version:
-                    return
+                if self.state is not None and version == self.state.version:
+                    return self.state
                 face_ids, photo_ids, X, _ = self.index.embeddings()
                 clustering = self.index.active_clustering()
                 members = {}
@@ -128,31 +150,31 @@ class GallerySearcher:
             # faces indexed after the last clustering: each its own cluster until re-clustered
             unclustered = labels < 0
             labels[unclustered] = (labels.max() + 1 if len(labels) else 0) + np.arange(unclustered.sum())
-            self.face_ids, self.photo_ids, self.X, self.labels = face_ids, photo_ids, X.astype(np.float64), labels
-            self.clustering = clustering
+            X = X.astype(np.float64)
             null = (clustering or {}).get("details", {}).get("search_null")
-            self.null = NullModel(null["loc"], null["scale"], null["samples"]) if null else fit_null(self.X, labels)
-            self.uniq, self.inverse = np.unique(labels, return_inverse=True)
-            self.sizes = np.bincount(self.inverse, minlength=len(self.uniq)).astype(np.float64)
-            self._version = version
+            null = NullModel(null["loc"], null["scale"], null["samples"]) if null else fit_null(X, labels)
+            uniq, inverse = np.unique(labels, return_inverse=True)
+            sizes = np.bincount(inverse, minlength=len(uniq)).astype(np.float64)
+            self.state = GalleryState(face_ids, photo_ids, X, labels, clustering, null, uniq, inverse, sizes, version)
+            return self.state
 
     def search(self, embeddings: np.ndarray, false_alarm_rate: float | None = None) -> SearchResult:
         """``embeddings``: one row per sample photo of the same person."""
-        self.refresh()
+        st = self.refresh()
         rate = self.false_alarm_rate if false_alarm_rate is None else false_alarm_rate
         Q = np.atleast_2d(np.asarray(embeddings, np.float64))
-        if len(self.face_ids) == 0:
+        if len(st.face_ids) == 0:
             return SearchResult(False, 1.0, None, None, rate, None, [], "The gallery has no faces indexed yet.")
-        D = np.sqrt(np.maximum(2 - 2 * Q @ self.X.T, 0))
-        scores = cluster_scores(D, self.inverse, self.sizes).mean(0)
-        if self.null is None:
+        D = np.sqrt(np.maximum(2 - 2 * Q @ st.X.T, 0))
+        scores = cluster_scores(D, st.inverse, st.sizes).mean(0)
+        if st.null is None:
             # Fewer than 3 people in the gallery: no null to learn from; compare with the
             # clustering's own threshold instead.
-            threshold = float((self.clustering or {}).get("threshold") or 0.0)
+            threshold = float((st.clustering or {}).get("threshold") or 0.0)
             conf = lambda s: float(s < threshold)  # noqa: E731
         else:
-            threshold = self.null.distance_at(rate)
-            conf = lambda s: float(1.0 - self.null.cdf(s))  # noqa: E731
+            threshold = st.null.distance_at(rate)
+            conf = lambda s: float(1.0 - st.null.cdf(s))  # noqa: E731
         best = int(np.argmin(scores))
         best_score = float(scores[best])
         found = best_score < threshold
@@ -160,11 +182,11 @@ class GallerySearcher:
         if found:
             accepted = np.flatnonzero(scores < threshold)
             for c in accepted[np.argsort(scores[accepted])]:
-                for m in np.flatnonzero(self.inverse == c):
-                    pid = int(self.photo_ids[m])
+                for m in np.flatnonzero(st.inverse == c):
+                    pid = int(st.photo_ids[m])
                     dist = float(D[:, m].mean())
                     if pid not in matches or matches[pid].distance > dist:
-                        matches[pid] = Match(int(self.face_ids[m]), pid, int(self.uniq[c]), dist, conf(scores[c]))
+                        matches[pid] = Match(int(st.face_ids[m]), pid, int(st.uniq[c]), dist, conf(scores[c]))
         ordered = sorted(matches.values(), key=lambda m: (-m.confidence, m.distance))
         verdict = "below" if found else "not below"
         rule = (
@@ -172,4 +194,4 @@ class GallerySearcher:
             f"threshold {threshold:.3f} (mean distance to a person's faces; the threshold is the "
             f"score an absent person reaches with probability {rate:.0%}, learned from this gallery)"
         )
-        return SearchResult(found, conf(best_score) if found else 1.0 - conf(best_score), best_score, threshold, rate, int(self.uniq[best]) if found else None, ordered, rule)
+        return SearchResult(found, conf(best_score) if found else 1.0 - conf(best_score), best_score, threshold, rate, int(st.uniq[best]) if found else None, ordered, rule)
