@@ -94,11 +94,20 @@ def evaluate_people(folder, settings, scratch=None, limit_people=None) -> dict:
 
 
 def evaluate_event(folder, settings, scratch=None, samples: int = 1) -> dict:
-    """An event gallery from make_event_gallery.py: index, cluster, run every query."""
+    """An event gallery from make_event_gallery.py: index, cluster, run every query.
+
+    With ``samples`` > 1, each present person who has extra photos in
+    ``queries/extra/<person>/`` (made by benchmarks/event_benchmark.py; never pasted into the
+    gallery) is searched again with the query plus up to ``samples - 1`` of them, and scored
+    against the one-sample search of the same people."""
     from .search_service import SearchInputError, SearchService
 
     folder = Path(folder)
     truth = json.loads((folder / "truth.json").read_text())
+    extra_dir = folder / "queries" / "extra"
+    if samples > 1 and not extra_dir.is_dir():
+        raise ValueError(f"--samples {samples} needs extra sample photos in {extra_dir}/<person>/; "
+                         f"build the gallery with backend/benchmarks/event_benchmark.py")
     settings = _prepare(folder / "gallery", settings, scratch)
     summary, details, seconds = _index_and_cluster(settings)
     service = SearchService(settings)
@@ -106,30 +115,35 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1) -> dict:
     for rel, names in truth["photos"].items():
         for name in names:
             photos_of.setdefault(name, set()).add(str(Path(rel).relative_to("gallery")))
+
+    def search(files):
+        """The set of photo paths returned for these sample files, and the first sample's embedding."""
+        try:
+            reports, chosen = service.analyse_samples([(str(f), Path(f).read_bytes(), None) for f in files])
+            result = service.search_analysed(reports, chosen)
+        except SearchInputError:
+            return set(), None
+        return ({p["path"] for p in result["photos"]} if result["found"] else set()), chosen[0]
+
     t0 = time.monotonic()
-    present, absent, baseline_rows = [], [], []
+    present, absent, baseline_rows, single, multi = [], [], [], [], []
     for kind, queries in (("present", truth["present"]), ("absent", truth["absent"])):
         for rel, person in sorted(queries.items()):
-            data = (folder / rel).read_bytes()
-            try:
-                reports, chosen = service.analyse_samples([(rel, data, None)])
-                result = service.search_analysed(reports, chosen)
-                returned = {p["path"] for p in result["photos"]} if result["found"] else set()
-                nn = _nearest_face_by_photo(service.searcher, chosen[0])
-            except SearchInputError:
-                returned, nn = set(), None
+            returned, embedding = search([folder / rel])
+            nn = _nearest_face_by_photo(service.searcher, embedding) if embedding is not None else None
             if kind == "present":
-                wanted = photos_of.get(person, set())
-                tp = len(returned & wanted)
-                p = tp / len(returned) if returned else 1.0
-                r = tp / len(wanted) if wanted else 1.0
-                present.append({"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0})
+                present.append(_set_scores(returned, photos_of.get(person, set())))
+                extras = sorted((extra_dir / person).glob("*"))[: samples - 1] if samples > 1 else []
+                if extras:
+                    single.append(present[-1])
+                    multi.append(_set_scores(search([folder / rel, *extras])[0], photos_of.get(person, set())))
             else:
                 absent.append(bool(returned))
             baseline_rows.append((kind, person, nn))
     search_seconds = time.monotonic() - t0
     fa = float(np.mean(absent)) if absent else 0.0
-    return {
+    mean = lambda rows: {k: float(np.mean([q[k] for q in rows])) if rows else 0.0 for k in ("precision", "recall", "f1")} | {"queries": len(rows)}  # noqa: E731
+    result = {
         "kind": "event",
         "folder": str(folder),
         "photos": summary.scanned,
@@ -137,11 +151,22 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1) -> dict:
         "clusters": details["clusters"],
         "threshold": details["threshold_choice"]["threshold"] if details["threshold_choice"] else None,
         "search_threshold": (details.get("search_null") or {}).get("distance"),
-        "present": {k: float(np.mean([q[k] for q in present])) if present else 0.0 for k in ("precision", "recall", "f1")} | {"queries": len(present)},
+        "present": mean(present),
         "absent": {"false_alarm_rate": fa, "queries": len(absent)},
         "baseline_nearest_face_same_false_alarms": _baseline(baseline_rows, photos_of, fa),
-        "seconds": {**seconds, "search_total": search_seconds, "per_search": search_seconds / max(1, len(present) + len(absent))},
+        "seconds": {**seconds, "search_total": search_seconds, "per_search": search_seconds / max(1, len(present) + len(absent) + len(multi))},
     }
+    if samples > 1:
+        result["several_samples"] = {"samples": samples, "with_several": mean(multi), "same_people_one_sample": mean(single)}
+    return result
+
+
+def _set_scores(returned: set, wanted: set) -> dict:
+    """Precision, recall and F1 of the photos a search returned against the photos wanted."""
+    tp = len(returned & wanted)
+    p = tp / len(returned) if returned else 1.0
+    r = tp / len(wanted) if wanted else 1.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
 def _nearest_face_by_photo(searcher, embedding):
@@ -172,11 +197,7 @@ def _baseline(rows, photos_of, target_fa):
         if kind != "present":
             continue
         returned = {paths[i] for i in np.flatnonzero(d < tol)}
-        wanted = photos_of.get(person, set())
-        tp = len(returned & wanted)
-        p = tp / len(returned) if returned else 1.0
-        r = tp / len(wanted) if wanted else 1.0
-        f1s.append(2 * p * r / (p + r) if p + r else 0.0)
+        f1s.append(_set_scores(returned, photos_of.get(person, set()))["f1"])
     fa = float(np.mean(absent_min < tol)) if len(absent_min) else 0.0
     return {"tolerance": tol, "f1": float(np.mean(f1s)) if f1s else 0.0, "false_alarm_rate": fa}
 
@@ -202,5 +223,10 @@ def format_result(result: dict) -> str:
     if bl:
         lines.append(f"baseline nearest-face rule at the same false alarms (tolerance {bl['tolerance']:.4f}, FA {bl['false_alarm_rate']:.4f}): F1 {bl['f1']:.4f}")
     s = result["seconds"]
+    several = result.get("several_samples")
+    if several:
+        w, o = several["with_several"], several["same_people_one_sample"]
+        lines.append(f"with up to {several['samples']} samples ({w['queries']} people who have extra photos): F1 {w['f1']:.4f} "
+                     f"(P {w['precision']:.4f}, R {w['recall']:.4f}); the same people with one sample: F1 {o['f1']:.4f}")
     lines.append(f"seconds: index {s['index']:.1f}, cluster {s['cluster']:.1f}, per search {s['per_search']:.3f}")
     return "\n".join(lines)

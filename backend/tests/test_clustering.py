@@ -5,24 +5,7 @@ import pytest
 from faceexplore.clustering import FaceClusterer, _same_group_condensed
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
 from faceexplore.impostors import choose_threshold, fit_impostors, pair_distances
-
-
-def synthetic_people(n_people=150, per_person=(1, 8), dim=128, between=0.42, spread=0.22, seed=0, cone_seed=0):
-    """Unit vectors shaped like real face embeddings: all people in one cone around a common
-    direction (so different people's distances are near-Gaussian, as measured for the dlib
-    model on LFW), each face its person's direction plus noise of size ``spread``."""
-    base = np.random.default_rng(cone_seed).normal(size=dim)
-    base /= np.linalg.norm(base)
-    rng = np.random.default_rng(seed)
-    centres = base + rng.normal(scale=between / np.sqrt(dim), size=(n_people, dim))
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    X, truth = [], []
-    for p in range(n_people):
-        for _ in range(rng.integers(per_person[0], per_person[1] + 1)):
-            v = centres[p] + rng.normal(scale=spread / np.sqrt(dim), size=dim)
-            X.append(v / np.linalg.norm(v))
-            truth.append(p)
-    return np.array(X), np.array(truth)
+from faceexplore.synthetic import synthetic_people
 
 
 def test_recovers_people_without_a_given_threshold():

@@ -9,7 +9,7 @@ import pytest
 
 from faceexplore.search import GallerySearcher, fit_null
 from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-from tests.test_clustering import synthetic_people
+from faceexplore.synthetic import synthetic_people
 
 
 def build_index(path, X, groups):
