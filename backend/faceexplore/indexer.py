@@ -23,6 +23,7 @@ from .store import FaceIndex, FaceRecord, PhotoRecord
 
 COMMIT_EVERY_PHOTOS = 32
 COMMIT_EVERY_SECONDS = 2.0
+CUDA_WORKERS = 8
 
 
 @dataclass
@@ -116,9 +117,13 @@ def index_gallery(settings: Settings, progress: bool = True) -> IndexSummary:
 
 def _process(settings, gallery, todo, index, model, summary, progress):
     cpus = os.cpu_count() or 1
-    workers = settings.workers or cpus
     if settings.device.startswith("cuda"):
-        workers = 1  # one process owns the GPU; torch batches inside it
+        # Detection runs on the GPU, but decoding and dlib's embedding stay on the CPU and
+        # dominate: measured on an H100 with 16 cores, 1 worker 2.1 photos/s, 4 workers 5.7,
+        # 8 workers 7.7 (16 CPU workers: 8.2). Each worker holds a CUDA context (about half a GB).
+        workers = settings.workers or min(cpus, CUDA_WORKERS)
+    else:
+        workers = settings.workers or cpus
     threads = max(1, cpus // workers)
     bar = tqdm(total=len(todo), unit="photo", disable=not progress, desc="indexing", dynamic_ncols=True)
     pending, last_commit = [], time.monotonic()
