@@ -11,6 +11,7 @@ grows (more clusters, more chances of a look-alike), and no distance is hard-cod
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 
@@ -18,26 +19,49 @@ import numpy as np
 from scipy import stats
 
 NULL_SAMPLE = 4000  # pseudo-queries used to estimate the null distribution
-NULL_QUANTILES = (0.25, 0.75)
+NULL_MIN_TAIL = 10  # pseudo-queries that must score below a quantile for it to be read off the data
+NULL_QUANTILES = (0.25, 0.75)  # the quartiles a small gallery's Gumbel is fitted to
+NULL_KEPT_SHARE = 0.25  # the lower share of the pseudo-queries' scores kept with the model
 
 
 @dataclass
 class NullModel:
-    """Gumbel (minimum) model of an absent person's best cluster score."""
+    """An absent person's best cluster score.
+
+    Where the pseudo-queries show it (at least ``NULL_MIN_TAIL`` of them below), the law is their
+    empirical distribution; for rarer events a Gumbel (minimum) law fitted to the data takes over,
+    matched to the empirical one where they meet. (Measured on a 3,000-photo event gallery, a
+    Gumbel fitted to the quartiles alone put the 1% threshold far too low: 0.5% false alarms for
+    41% recall where the empirical 1% quantile gave 1.5% and 58%.)
+    """
 
     loc: float
     scale: float
     samples: int
-    empirical: list = field(default_factory=list)  # sorted scores, kept when few
+    tail: list = field(default_factory=list)  # the lowest scores, sorted
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NullModel":
+        return cls(d["loc"], d["scale"], d["samples"], d.get("tail") or [])
+
+    @property
+    def data_rate(self) -> float:
+        """The smallest rate the empirical distribution answers for."""
+        return NULL_MIN_TAIL / self.samples if self.samples else 1.0
 
     def cdf(self, score):
-        return stats.gumbel_l.cdf(score, loc=self.loc, scale=self.scale)
+        if len(self.tail) >= NULL_MIN_TAIL and self.tail[NULL_MIN_TAIL - 1] <= score <= self.tail[-1]:
+            return float(np.searchsorted(self.tail, score, side="right") / self.samples)
+        return float(stats.gumbel_l.cdf(score, loc=self.loc, scale=self.scale))
 
     def distance_at(self, rate: float) -> float:
+        k = math.ceil(rate * self.samples) - 1  # the order statistic with at most ``rate`` below it
+        if self.data_rate <= rate and 0 <= k < len(self.tail):
+            return float(self.tail[k])
         return float(stats.gumbel_l.ppf(rate, loc=self.loc, scale=self.scale))
 
     def as_dict(self):
-        return {"loc": self.loc, "scale": self.scale, "samples": self.samples}
+        return {"loc": self.loc, "scale": self.scale, "samples": self.samples, "tail": self.tail}
 
 
 def cluster_scores(D: np.ndarray, inverse: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -63,13 +87,19 @@ def fit_null(X: np.ndarray, labels: np.ndarray, rng=None) -> NullModel | None:
         scores = cluster_scores(D, inverse, sizes)
         scores[np.arange(len(rows)), inverse[rows]] = np.inf
         best[start : start + len(rows)] = scores.min(1)
-    # Gumbel for minima, fitted to the quartiles: robust to the few faces whose person has a
-    # second cluster (their best "other" score is a same-person score, far in the lower tail).
-    q1, q3 = np.quantile(best, NULL_QUANTILES)
-    z1, z3 = stats.gumbel_l.ppf(NULL_QUANTILES)
-    scale = max((q3 - q1) / (z3 - z1), 1e-6)
-    loc = q1 - z1 * scale
-    return NullModel(float(loc), float(scale), int(len(best)))
+    best = np.sort(best)
+    n = len(best)
+    # Gumbel for minima, fitted where the data are solid: from the lowest quantile the data show
+    # (NULL_MIN_TAIL scores below it) to the third quartile; a small gallery gets the quartiles.
+    # Robust to the few pseudo-queries whose person has a second cluster (their best "other"
+    # score is a same-person score, far in the lower tail).
+    p_lo = min(NULL_QUANTILES[0], NULL_MIN_TAIL / n)
+    q_lo, q_hi = np.quantile(best, (p_lo, NULL_QUANTILES[1]))
+    z_lo, z_hi = stats.gumbel_l.ppf((p_lo, NULL_QUANTILES[1]))
+    scale = max((q_hi - q_lo) / (z_hi - z_lo), 1e-6)
+    loc = q_lo - z_lo * scale
+    kept = best[: math.ceil(NULL_KEPT_SHARE * n)] if n >= NULL_MIN_TAIL else best[:0]
+    return NullModel(float(loc), float(scale), int(n), [round(float(v), 6) for v in kept])
 
 
 def search_threshold_from_gallery(X, labels, choice=None, false_alarm_rate: float = 0.01) -> dict | None:
@@ -152,7 +182,7 @@ class GallerySearcher:
             labels[unclustered] = (labels.max() + 1 if len(labels) else 0) + np.arange(unclustered.sum())
             X = X.astype(np.float64)
             null = (clustering or {}).get("details", {}).get("search_null")
-            null = NullModel(null["loc"], null["scale"], null["samples"]) if null else fit_null(X, labels)
+            null = NullModel.from_dict(null) if null else fit_null(X, labels)
             uniq, inverse = np.unique(labels, return_inverse=True)
             sizes = np.bincount(inverse, minlength=len(uniq)).astype(np.float64)
             self.state = GalleryState(face_ids, photo_ids, X, labels, clustering, null, uniq, inverse, sizes, version)

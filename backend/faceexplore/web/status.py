@@ -34,7 +34,7 @@ def status():
         counts = index.counts()
         clustering = index.active_clustering()
     null = ((clustering or {}).get("details") or {}).get("search_null")
-    search_threshold = NullModel(null["loc"], null["scale"], null["samples"]).distance_at(rate) if null else None
+    search_threshold = NullModel.from_dict(null).distance_at(rate) if null else None
     return jsonify(
         {
             "photos": counts["photos"],
