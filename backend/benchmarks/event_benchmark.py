@@ -7,7 +7,7 @@ first sets ``--extra`` photos of every person who has enough aside (they are nev
 the gallery from the rest with make_event_gallery.py, puts the set-aside photos in
 ``queries/extra/<person>/``, then runs
 
-    faceexplore evaluate event OUT/event --scratch OUT/data --samples K --json
+    faceexplore evaluate event OUT/event --scratch OUT/data --samples K --rates 0.01 0.05 --json
 
 which reports the one-sample scores of every query (and the false-alarm rate on absent people),
 the nearest-face baseline at the same false-alarm rate, and, for the people with extra photos,
@@ -56,6 +56,7 @@ def main():
     ap.add_argument("--extra", type=int, default=2, help="photos set aside per person as extra samples")
     ap.add_argument("--samples", type=int, default=3, help="samples per search in the several-samples run")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rates", type=float, nargs="+", default=[0.01, 0.05], help="false-alarm rate settings to score")
     args = ap.parse_args()
     out = Path(args.out)
     event = out / "event"
@@ -74,7 +75,8 @@ def main():
                     if not (dst / f.name).exists():
                         (dst / f.name).symlink_to(f.resolve())
     faceexplore = Path(sys.executable).with_name("faceexplore")
-    cmd = [str(faceexplore), "evaluate", "event", str(event), "--scratch", str(out / "data"), "--samples", str(args.samples), "--json"]
+    cmd = [str(faceexplore), "evaluate", "event", str(event), "--scratch", str(out / "data"), "--samples", str(args.samples),
+           "--rates", *map(str, args.rates), "--json"]
     print("running:", " ".join(cmd), flush=True)
     result = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True).stdout
     (out / "result.json").write_text(result)

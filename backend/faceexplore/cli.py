@@ -122,7 +122,7 @@ def cmd_evaluate(args) -> int:
     if args.kind == "people":
         result = evaluation.evaluate_people(args.folder, settings, scratch=args.scratch, limit_people=args.limit)
     else:
-        result = evaluation.evaluate_event(args.folder, settings, scratch=args.scratch, samples=args.samples)
+        result = evaluation.evaluate_event(args.folder, settings, scratch=args.scratch, samples=args.samples, rates=args.rates or ())
     print(json.dumps(result, indent=2) if args.json else evaluation.format_result(result))
     return 0
 
@@ -175,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", help="people folder (one sub-folder per person) or event gallery (with truth.json)")
     p.add_argument("--scratch", help="data folder for the scratch index (default: a temporary folder); reused if it exists")
     p.add_argument("--limit", type=int, help="people: use only the first N people")
-    p.add_argument("--samples", type=int, default=1, help="event: sample photos per present query")
+    p.add_argument("--samples", type=int, default=1, help="event: sample photos per present query (needs queries/extra/, see benchmarks/event_benchmark.py)")
+    p.add_argument("--rates", type=float, nargs="+", metavar="RATE", help="event: also score the searches at these false-alarm rate settings")
     p.add_argument("--model", choices=EMBEDDERS)
     p.add_argument("--workers", type=int)
     p.add_argument("--json", action="store_true")

@@ -93,13 +93,15 @@ def evaluate_people(folder, settings, scratch=None, limit_people=None) -> dict:
     }
 
 
-def evaluate_event(folder, settings, scratch=None, samples: int = 1) -> dict:
+def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -> dict:
     """An event gallery from make_event_gallery.py: index, cluster, run every query.
 
-    With ``samples`` > 1, each present person who has extra photos in
-    ``queries/extra/<person>/`` (made by benchmarks/event_benchmark.py; never pasted into the
-    gallery) is searched again with the query plus up to ``samples - 1`` of them, and scored
-    against the one-sample search of the same people."""
+    Every query is searched at the configured false-alarm rate, and at each of ``rates`` too
+    (``operating_points``); each sample photo is analysed once. With ``samples`` > 1, each
+    present person who has extra photos in ``queries/extra/<person>/`` (made by
+    benchmarks/event_benchmark.py; never pasted into the gallery) is searched again with the
+    query plus up to ``samples - 1`` of them, and scored against the one-sample search of the
+    same people."""
     from .search_service import SearchInputError, SearchService
 
     folder = Path(folder)
@@ -116,49 +118,70 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1) -> dict:
         for name in names:
             photos_of.setdefault(name, set()).add(str(Path(rel).relative_to("gallery")))
 
-    def search(files):
-        """The set of photo paths returned for these sample files, and the first sample's embedding."""
+    def analyse(files):
         try:
-            reports, chosen = service.analyse_samples([(str(f), Path(f).read_bytes(), None) for f in files])
-            result = service.search_analysed(reports, chosen)
+            return service.analyse_samples([(str(f), Path(f).read_bytes(), None) for f in files])
         except SearchInputError:
-            return set(), None
-        return ({p["path"] for p in result["photos"]} if result["found"] else set()), chosen[0]
+            return [], []
+
+    def returned(analysed, rate):
+        reports, chosen = analysed
+        try:
+            result = service.search_analysed(reports, chosen, rate)
+        except SearchInputError:  # no face in any sample
+            return set()
+        return {p["path"] for p in result["photos"]} if result["found"] else set()
 
     t0 = time.monotonic()
-    present, absent, baseline_rows, single, multi = [], [], [], [], []
-    for kind, queries in (("present", truth["present"]), ("absent", truth["absent"])):
-        for rel, person in sorted(queries.items()):
-            returned, embedding = search([folder / rel])
-            nn = _nearest_face_by_photo(service.searcher, embedding) if embedding is not None else None
-            if kind == "present":
-                present.append(_set_scores(returned, photos_of.get(person, set())))
-                extras = sorted((extra_dir / person).glob("*"))[: samples - 1] if samples > 1 else []
-                if extras:
-                    single.append(present[-1])
-                    multi.append(_set_scores(search([folder / rel, *extras])[0], photos_of.get(person, set())))
-            else:
-                absent.append(bool(returned))
-            baseline_rows.append((kind, person, nn))
-    search_seconds = time.monotonic() - t0
-    fa = float(np.mean(absent)) if absent else 0.0
-    mean = lambda rows: {k: float(np.mean([q[k] for q in rows])) if rows else 0.0 for k in ("precision", "recall", "f1")} | {"queries": len(rows)}  # noqa: E731
-    result = {
+    queries = []  # (kind, person, one sample analysed, several samples analysed or None)
+    for kind, listed in (("present", truth["present"]), ("absent", truth["absent"])):
+        for rel, person in sorted(listed.items()):
+            one = analyse([folder / rel])
+            returned(one, settings.false_alarm_rate)  # timed as a whole search
+            extras = sorted((extra_dir / person).glob("*"))[: samples - 1] if kind == "present" and samples > 1 else []
+            queries.append((kind, person, one, analyse([folder / rel, *extras]) if extras else None))
+    per_search = (time.monotonic() - t0) / max(1, len(queries))
+    baseline_rows = [(kind, person, _nearest_face_by_photo(service.searcher, one[1][0]) if one[1] else None) for kind, person, one, _ in queries]
+
+    def operating_point(rate):
+        present, absent, single, multi = [], [], [], []
+        for kind, person, one, several in queries:
+            got = returned(one, rate)
+            if kind == "absent":
+                absent.append(bool(got))
+                continue
+            present.append(_set_scores(got, photos_of.get(person, set())))
+            if several is not None:
+                single.append(present[-1])
+                multi.append(_set_scores(returned(several, rate), photos_of.get(person, set())))
+        fa = float(np.mean(absent)) if absent else 0.0
+        point = {
+            "false_alarm_rate_setting": rate,
+            "present": _mean_scores(present),
+            "absent": {"false_alarm_rate": fa, "queries": len(absent)},
+            "baseline_nearest_face_same_false_alarms": _baseline(baseline_rows, photos_of, fa),
+        }
+        if samples > 1:
+            point["several_samples"] = {"samples": samples, "with_several": _mean_scores(multi), "same_people_one_sample": _mean_scores(single)}
+        return point
+
+    main = operating_point(settings.false_alarm_rate)
+    return {
         "kind": "event",
         "folder": str(folder),
         "photos": summary.scanned,
         "faces": details["faces"],
         "clusters": details["clusters"],
         "threshold": details["threshold_choice"]["threshold"] if details["threshold_choice"] else None,
-        "search_threshold": (details.get("search_null") or {}).get("distance"),
-        "present": mean(present),
-        "absent": {"false_alarm_rate": fa, "queries": len(absent)},
-        "baseline_nearest_face_same_false_alarms": _baseline(baseline_rows, photos_of, fa),
-        "seconds": {**seconds, "search_total": search_seconds, "per_search": search_seconds / max(1, len(present) + len(absent) + len(multi))},
+        "search_threshold": service.searcher.state.null.distance_at(settings.false_alarm_rate) if service.searcher.state.null else None,
+        **main,
+        "operating_points": [main] + [operating_point(r) for r in rates if r != settings.false_alarm_rate],
+        "seconds": {**seconds, "per_search": per_search},
     }
-    if samples > 1:
-        result["several_samples"] = {"samples": samples, "with_several": mean(multi), "same_people_one_sample": mean(single)}
-    return result
+
+
+def _mean_scores(rows) -> dict:
+    return {k: float(np.mean([q[k] for q in rows])) if rows else 0.0 for k in ("precision", "recall", "f1")} | {"queries": len(rows)}
 
 
 def _set_scores(returned: set, wanted: set) -> dict:
@@ -214,19 +237,23 @@ def format_result(result: dict) -> str:
                 f"seconds: index {result['seconds']['index']:.1f}, cluster {result['seconds']['cluster']:.1f}",
             ]
         )
-    pr, ab, bl = result["present"], result["absent"], result["baseline_nearest_face_same_false_alarms"]
     lines = [
-        f"{result['photos']} photos, {result['faces']} faces -> {result['clusters']} clusters (threshold {result['threshold']:.4f}, search threshold {result['search_threshold']:.4f})",
-        f"present queries ({pr['queries']}): mean precision {pr['precision']:.4f}, recall {pr['recall']:.4f}, F1 {pr['f1']:.4f}",
-        f"absent queries ({ab['queries']}): false-alarm rate {ab['false_alarm_rate']:.4f}",
+        f"{result['photos']} photos, {result['faces']} faces -> {result['clusters']} clusters (threshold {result['threshold']:.4f}, search threshold {result['search_threshold']:.4f})"
     ]
-    if bl:
-        lines.append(f"baseline nearest-face rule at the same false alarms (tolerance {bl['tolerance']:.4f}, FA {bl['false_alarm_rate']:.4f}): F1 {bl['f1']:.4f}")
+    for point in result["operating_points"]:
+        pr, ab, bl = point["present"], point["absent"], point["baseline_nearest_face_same_false_alarms"]
+        lines += [
+            f"false-alarm rate setting {point['false_alarm_rate_setting']:.0%}:",
+            f"  present queries ({pr['queries']}): mean precision {pr['precision']:.4f}, recall {pr['recall']:.4f}, F1 {pr['f1']:.4f}",
+            f"  absent queries ({ab['queries']}): false-alarm rate {ab['false_alarm_rate']:.4f}",
+        ]
+        if bl:
+            lines.append(f"  baseline nearest-face rule at the same false alarms (tolerance {bl['tolerance']:.4f}, FA {bl['false_alarm_rate']:.4f}): F1 {bl['f1']:.4f}")
+        several = point.get("several_samples")
+        if several:
+            w, o = several["with_several"], several["same_people_one_sample"]
+            lines.append(f"  with up to {several['samples']} samples ({w['queries']} people who have extra photos): F1 {w['f1']:.4f} "
+                         f"(P {w['precision']:.4f}, R {w['recall']:.4f}); the same people with one sample: F1 {o['f1']:.4f}")
     s = result["seconds"]
-    several = result.get("several_samples")
-    if several:
-        w, o = several["with_several"], several["same_people_one_sample"]
-        lines.append(f"with up to {several['samples']} samples ({w['queries']} people who have extra photos): F1 {w['f1']:.4f} "
-                     f"(P {w['precision']:.4f}, R {w['recall']:.4f}); the same people with one sample: F1 {o['f1']:.4f}")
     lines.append(f"seconds: index {s['index']:.1f}, cluster {s['cluster']:.1f}, per search {s['per_search']:.3f}")
     return "\n".join(lines)
