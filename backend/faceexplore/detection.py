@@ -30,6 +30,14 @@ class DetectedFace:
     def area(self) -> float:
         return max(0.0, self.width) * max(0.0, self.height)
 
+    def mirrored(self, photo_width: float) -> "DetectedFace":
+        """This face in the photo flipped left to right: the eyes and the mouth corners swap."""
+        x1, y1, x2, y2 = self.box
+        points = [(photo_width - x, y) for x, y in self.landmarks]
+        if len(points) == 5:
+            points = [points[1], points[0], points[2], points[4], points[3]]
+        return DetectedFace((photo_width - x2, y1, photo_width - x1, y2), self.probability, points, list(self.flags))
+
 
 class FaceDetector:
     """Wraps MTCNN; returns faces in original-photo coordinates."""

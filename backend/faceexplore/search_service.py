@@ -35,7 +35,7 @@ class SearchService:
         reports, chosen = [], []
         for i, (filename, data, choice) in enumerate(samples):
             try:
-                result = self.pipeline.analyse(data)
+                result = self.pipeline.analyse(data, mirror_average=True)
             except ImageError as exc:
                 raise SearchInputError("not_an_image", f"{filename} cannot be used: {exc}.") from None
             faces = [{"index": k, "box": [round(v, 1) for v in f.box], "probability": round(f.probability, 4)} for k, f in enumerate(result.faces)]

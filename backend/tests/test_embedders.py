@@ -33,6 +33,31 @@ def test_dlib_embedding_is_stable_across_resolution_and_compression(pipeline, ho
         assert np.linalg.norm(again.embeddings[0] - ref) < 0.12, size  # dlib's same-person cut is 0.6
 
 
+def test_mirror_average_is_symmetric_and_close_to_the_plain_embedding(pipeline, hopper_analysed):
+    """A sample's embedding averaged with its mirror image's: the same for the photo and the
+    photo flipped left to right (so the face geometry is mirrored correctly), and still the
+    same person as the plain embedding."""
+    from PIL import Image
+
+    img = helpers.face_image()
+    flipped = img.transpose(Image.FLIP_LEFT_RIGHT)
+    a = pipeline.analyse(helpers.jpeg_bytes(img, quality=95), mirror_average=True)
+    b = pipeline.analyse(helpers.jpeg_bytes(flipped, quality=95), mirror_average=True)
+    assert len(a.faces) == len(b.faces) == 1
+    back = b.faces[0].mirrored(b.width)
+    # MTCNN itself is not mirror-exact: its boxes differ by a few percent of the face
+    assert np.allclose(back.box, a.faces[0].box, atol=0.1 * a.faces[0].width)
+    assert np.linalg.norm(a.embeddings[0] - b.embeddings[0]) < 0.05
+    assert np.linalg.norm(a.embeddings[0]) == pytest.approx(1.0, abs=1e-5)
+    assert 0.0 < np.linalg.norm(a.embeddings[0] - hopper_analysed.embeddings[0]) < 0.15
+    # MTCNN's order (eyes, nose, mouth corners, each left to right in the image) holds mirrored
+    m = a.faces[0].mirrored(a.width).landmarks
+    assert m[0][0] < m[1][0] and m[3][0] < m[4][0]
+    # mirroring twice gives the face back, landmarks in their order
+    twice = a.faces[0].mirrored(a.width).mirrored(a.width)
+    assert np.allclose(twice.box, a.faces[0].box) and np.allclose(twice.landmarks, a.faces[0].landmarks)
+
+
 def test_no_faces_gives_an_empty_matrix(pipeline):
     empty = pipeline.embedder.embed(np.zeros((50, 50, 3), np.uint8), [])
     assert empty.shape == (0, 128)
