@@ -66,6 +66,31 @@ def test_the_accept_threshold_tightens_as_the_gallery_grows():
     assert thresholds[1] < thresholds[0]
 
 
+def test_null_reads_the_data_and_extrapolates_beyond_it():
+    X, truth = synthetic_people(n_people=400, per_person=(2, 5), seed=11)
+    null = fit_null(X, truth)
+    assert null.samples == len(X) and len(null.tail) == int(np.ceil(0.25 * len(X)))
+    rates = np.geomspace(1e-4, 0.2, 60)
+    thresholds = np.array([null.distance_at(r) for r in rates])
+    # one law from the rarest rate to the common ones: no step back where data meet model
+    assert np.all(np.diff(thresholds) >= -1e-9)
+    # where the data speak, the threshold lets through at most that share of pseudo-queries
+    for r in (0.01, 0.05, 0.1):
+        t = null.distance_at(r)
+        assert np.mean(np.asarray(null.tail) < t) * len(null.tail) / null.samples <= r
+        assert null.cdf(t) == pytest.approx(r, abs=1.5 / null.samples + 1e-9)
+    # below the data, the Gumbel takes over, matched to the data where they meet
+    edge = null.data_rate
+    assert null.distance_at(edge / 10) < null.tail[0] + 1e-9
+    assert stats_gumbel_cdf(null, null.distance_at(edge)) == pytest.approx(edge, rel=0.35)
+
+
+def stats_gumbel_cdf(null, score):
+    from scipy import stats
+
+    return stats.gumbel_l.cdf(score, loc=null.loc, scale=null.scale)
+
+
 def test_false_alarm_rate_holds_on_strangers(synthetic_gallery):
     index, X, _ = synthetic_gallery
     searcher = GallerySearcher(index)
