@@ -1,8 +1,9 @@
 """Open-set search: a visitor's sample photos in, that person's gallery photos out, or a clear
 "not in the gallery".
 
-A query is scored against each cluster (person) by its mean distance to the cluster's faces,
-averaged over the samples. Whether the best score means "found" is decided against the
+A sample is scored against each cluster (person) by its mean distance to the cluster's faces;
+several samples are searched together (see ``GallerySearcher.search``). Whether the best score
+means "found" is decided against the
 gallery's own *null distribution*: every indexed face, used as a pseudo-query against every
 cluster but its own, is a person the rest of the gallery does not contain; the lowest score
 each of them gets is what an absent visitor would get. The accept threshold is that
@@ -189,39 +190,53 @@ class GallerySearcher:
             return self.state
 
     def search(self, embeddings: np.ndarray, false_alarm_rate: float | None = None) -> SearchResult:
-        """``embeddings``: one row per sample photo of the same person."""
+        """``embeddings``: one row per sample photo of the same person.
+
+        Each of k samples is searched at a k times stricter rate and the answers are merged (a
+        cluster's score is its best sample's): by the union bound the chance that any of them
+        says "found" for a stranger stays within the rate, however alike the samples are. Each
+        extra sample is one more chance to match a photo of the person. Measured against
+        averaging the samples' scores on a 3,000-photo gallery with up to 3 samples a person:
+        F1 0.71 against 0.60 at 1%, 0.81 against 0.74 at 5% (one sample: 0.61, 0.70). (The
+        samples' mean embedding scored 0.84, but strangers' mean embeddings false-alarmed far
+        above the rate: 8 of 26 at 5%.)"""
         st = self.refresh()
         rate = self.false_alarm_rate if false_alarm_rate is None else false_alarm_rate
         Q = np.atleast_2d(np.asarray(embeddings, np.float64))
+        k = len(Q)
         if len(st.face_ids) == 0:
             return SearchResult(False, 1.0, None, None, rate, None, [], "The gallery has no faces indexed yet.")
         D = np.sqrt(np.maximum(2 - 2 * Q @ st.X.T, 0))
-        scores = cluster_scores(D, st.inverse, st.sizes).mean(0)
+        per_sample = cluster_scores(D, st.inverse, st.sizes)
+        scores, agreed = per_sample.min(0), per_sample.mean(0)
         if st.null is None:
             # Fewer than 3 people in the gallery: no null to learn from; compare with the
             # clustering's own threshold instead.
             threshold = float((st.clustering or {}).get("threshold") or 0.0)
             conf = lambda s: float(s < threshold)  # noqa: E731
         else:
-            threshold = st.null.distance_at(rate)
-            conf = lambda s: float(1.0 - st.null.cdf(s))  # noqa: E731
+            threshold = st.null.distance_at(rate / k)
+            conf = lambda s: float(max(0.0, 1.0 - k * st.null.cdf(s)))  # noqa: E731
         best = int(np.argmin(scores))
         best_score = float(scores[best])
         found = best_score < threshold
         matches: dict[int, Match] = {}
         if found:
-            accepted = np.flatnonzero(scores < threshold)
+            # the best cluster, and every other one the samples agree on (their mean score under
+            # the threshold): one sample's look-alike does not bring in a stranger's photos
+            accepted = np.union1d([best], np.flatnonzero(agreed < threshold))
             for c in accepted[np.argsort(scores[accepted])]:
                 for m in np.flatnonzero(st.inverse == c):
                     pid = int(st.photo_ids[m])
-                    dist = float(D[:, m].mean())
+                    dist = float(D[:, m].min())
                     if pid not in matches or matches[pid].distance > dist:
                         matches[pid] = Match(int(st.face_ids[m]), pid, int(st.uniq[c]), dist, conf(scores[c]))
         ordered = sorted(matches.values(), key=lambda m: (-m.confidence, m.distance))
         verdict = "below" if found else "not below"
+        each = f" (each of {k} samples searched at {rate / k:.2%}, so that together they keep {rate:.0%})" if k > 1 else ""
         rule = (
             f"best match score {best_score:.3f} is {verdict} the gallery's {rate:.0%} false-alarm "
-            f"threshold {threshold:.3f} (mean distance to a person's faces; the threshold is the "
-            f"score an absent person reaches with probability {rate:.0%}, learned from this gallery)"
+            f"threshold {threshold:.3f}{each} (mean distance to a person's faces; the threshold is the "
+            f"score an absent person reaches with probability {rate / k:.2%}, learned from this gallery)"
         )
         return SearchResult(found, conf(best_score) if found else 1.0 - conf(best_score), best_score, threshold, rate, int(st.uniq[best]) if found else None, ordered, rule)

@@ -66,6 +66,26 @@ def test_the_accept_threshold_tightens_as_the_gallery_grows():
     assert thresholds[1] < thresholds[0]
 
 
+def test_several_samples_find_more_and_keep_the_false_alarm_rate(synthetic_gallery):
+    index, X, truth = synthetic_gallery
+    searcher = GallerySearcher(index)
+    rng = np.random.default_rng(5)
+
+    def samples(centre, k, spread=0.45):
+        v = centre + rng.normal(scale=spread / np.sqrt(X.shape[1]), size=(k, X.shape[1]))
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    people = np.unique(truth)[:60]
+    centres = np.array([X[truth == p].mean(0) for p in people])
+    one = np.mean([searcher.search(samples(c, 1), 0.01).found for c in centres])
+    three = np.mean([searcher.search(samples(c, 3), 0.01).found for c in centres])
+    assert three > one
+    # strangers with three samples each: the union of three searches at a third of the rate
+    strangers, _ = synthetic_people(n_people=200, per_person=(1, 1), seed=98)
+    alarms = np.mean([searcher.search(samples(c, 3, spread=0.3), 0.05).found for c in strangers])
+    assert alarms <= 0.10
+
+
 def test_null_reads_the_data_and_extrapolates_beyond_it():
     X, truth = synthetic_people(n_people=400, per_person=(2, 5), seed=11)
     null = fit_null(X, truth)
