@@ -65,6 +65,25 @@ def test_impostor_fit_ignores_the_same_person_tail():
     assert 0.01 < choice.same_person_pairs_share < 0.03
 
 
+def test_threshold_stays_out_of_the_bulk_when_same_person_pairs_are_rare():
+    """4,400 people of 1 to 8 faces: about one random pair in 1,000 is one person, less than the
+    model's misfit in the bulk of the distribution. The threshold must still end between the
+    two populations, not run into the different-people bulk."""
+    from faceexplore.synthetic import synthetic_photos
+
+    X, truth = synthetic_people(n_people=4400, seed=2)
+    photos = synthetic_photos(truth, seed=2)
+    order = np.argsort(photos, kind="stable")  # as an index stores them: photo by photo
+    X, truth, photos = X[order].astype(np.float32).astype(np.float64), truth[order], photos[order]
+    random_d, cl = pair_distances(X, photos, np.random.default_rng(0))
+    choice = choose_threshold(random_d, cl)
+    rng = np.random.default_rng(1)
+    i, j = rng.integers(0, len(X), 200_000), rng.integers(0, len(X), 200_000)
+    d = np.linalg.norm(X[i] - X[j], axis=1)
+    same = (truth[i] == truth[j]) & (i != j)
+    assert np.quantile(d[same], 0.9) < choice.threshold < np.quantile(d[~same], 0.001)
+
+
 def test_pair_distances_include_every_cannot_link_pair():
     X, _ = synthetic_people(n_people=10, seed=4)
     groups = np.repeat(np.arange(len(X) // 2 + 1), 2)[: len(X)]
