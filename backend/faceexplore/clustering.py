@@ -63,13 +63,44 @@ class FaceClusterer:
         return fcluster(tree, t=self.threshold_, criterion="distance") - 1
 
     def _knn(self, X, groups):
-        from sklearn.cluster import AgglomerativeClustering
-        from sklearn.neighbors import kneighbors_graph
+        """Above ``dense_limit`` faces: each face's ``n_neighbors`` nearest faces closer than the
+        threshold make a sparse graph. Average linkage only merges groups with a pair closer
+        than the threshold, so (up to the faces a k-NN graph leaves out) no cluster spans two of
+        its connected components: each component is clustered on its own, with the full
+        distance matrix where it fits and a graph-constrained linkage where it does not."""
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+        from sklearn.neighbors import NearestNeighbors
 
-        graph = kneighbors_graph(X, self.n_neighbors, mode="connectivity", include_self=False, n_jobs=-1)
-        model = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=self.threshold_, linkage="average", connectivity=graph
-        )
+        n = len(X)
+        k = min(self.n_neighbors + 1, n)
+        distances, neighbours = NearestNeighbors(n_neighbors=k, n_jobs=-1).fit(X).kneighbors(X)
+        close = distances[:, 1:] < self.threshold_
+        rows = np.repeat(np.arange(n), k - 1)[close.ravel()]
+        graph = csr_matrix((np.ones(len(rows)), (rows, neighbours[:, 1:][close])), shape=(n, n))
+        self.components_, component = connected_components(graph, directed=False)
+        labels = np.empty(n, np.int64)
+        order = np.argsort(component, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, np.diff(component[order]) != 0, True])
+        next_label = 0
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            members = order[a:b]
+            if len(members) == 1:
+                sub = np.zeros(1, np.int64)
+            elif len(members) <= self.dense_limit:
+                sub = self._dense(X[members], groups[members])
+            else:
+                sub = self._graph_linkage(X[members], graph[members][:, members])
+            labels[members] = sub + next_label
+            next_label += int(sub.max()) + 1
+        return labels
+
+    def _graph_linkage(self, X, graph):
+        """Average linkage constrained to a connected graph (scikit-learn), for a component too
+        large for its full distance matrix."""
+        from sklearn.cluster import AgglomerativeClustering
+
+        model = AgglomerativeClustering(n_clusters=None, distance_threshold=self.threshold_, linkage="average", connectivity=graph)
         return model.fit_predict(X)
 
 

@@ -96,6 +96,11 @@ def test_pair_distances_include_every_cannot_link_pair():
 def test_knn_path_matches_dense_path():
     X, truth = synthetic_people(n_people=300, seed=5)
     dense = FaceClusterer().fit(X)
-    knn = FaceClusterer(dense_limit=10).fit(X)
+    knn = FaceClusterer(dense_limit=10).fit(X)  # components over 10 faces: graph-constrained linkage
     assert knn.threshold_ == pytest.approx(dense.threshold_)
     assert pairwise_scores(knn.labels_, truth)["f"] > 0.93
+    # components of the k-NN graph clustered with their full distance matrices: the same
+    # clusters as the dense path, whatever the faces' order
+    by_component = FaceClusterer(dense_limit=len(X) - 1).fit(X)
+    assert by_component.components_ > 1
+    assert pairwise_scores(by_component.labels_, dense.labels_)["f"] == pytest.approx(1.0)
