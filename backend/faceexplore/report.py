@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .impostors import ImpostorModel
+from .search import NULL_MIN_TAIL
 
 
 def explain_threshold(details: dict) -> str:
@@ -33,8 +34,10 @@ def explain_threshold(details: dict) -> str:
     null = details.get("search_null")
     if null:
         lines.append(
-            f"search: an absent person's best score follows Gumbel(loc {null['loc']:.4f}, scale {null['scale']:.4f}) "
-            f"from {null['samples']:,} pseudo-queries; at {null['false_alarm_rate']:.0%} false alarms the accept threshold is {null['distance']:.4f}"
+            f"search: an absent person's best score, from {null['samples']:,} pseudo-queries (each face against the other "
+            f"clusters): read off their scores down to the {min(1.0, NULL_MIN_TAIL / max(null['samples'], 1)):.2%} quantile, a Gumbel "
+            f"(loc {null['loc']:.4f}, scale {null['scale']:.4f}) fitted to them below; at {null['false_alarm_rate']:.0%} "
+            f"false alarms the accept threshold is {null['distance']:.4f}"
         )
     return "\n".join(lines)
 
