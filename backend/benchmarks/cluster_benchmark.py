@@ -34,7 +34,7 @@ MEAN_FACES_PER_PERSON = 4.5  # per_person=(1, 8)
 
 
 def run_one(n_faces: int, seed: int) -> dict:
-    from faceexplore.clustering import cluster_index
+    from faceexplore.clustering import DENSE_LIMIT, cluster_index
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.search import GallerySearcher
     from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
@@ -75,7 +75,7 @@ def run_one(n_faces: int, seed: int) -> dict:
         "faces": int(len(X)),
         "people": int(len(np.unique(truth))),
         "photos": int(len(items)),
-        "method": "dense" if len(X) <= 30_000 else "knn-graph",
+        "method": "dense" if len(X) <= DENSE_LIMIT else "knn-graph",
         "threshold": details["threshold_choice"]["threshold"],
         "clusters": details["clusters"],
         "pairwise": pairwise_scores(labels, truth_in_index_order),

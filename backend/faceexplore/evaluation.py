@@ -141,7 +141,8 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
             extras = sorted((extra_dir / person).glob("*"))[: samples - 1] if kind == "present" and samples > 1 else []
             queries.append((kind, person, one, analyse([folder / rel, *extras]) if extras else None))
     per_search = (time.monotonic() - t0) / max(1, len(queries))
-    baseline_rows = [(kind, person, _nearest_face_by_photo(service.searcher, one[1][0]) if one[1] else None) for kind, person, one, _ in queries]
+    photos = _gallery_photos(service.searcher)
+    baseline_rows = [(kind, person, _nearest_face_by_photo(service.searcher, one[1][0], photos) if one[1] else None) for kind, person, one, _ in queries]
 
     def operating_point(rate):
         present, absent, single, multi = [], [], [], []
@@ -192,14 +193,21 @@ def _set_scores(returned: set, wanted: set) -> dict:
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
-def _nearest_face_by_photo(searcher, embedding):
-    """For the baseline: each gallery photo's nearest-face distance to the query, and paths."""
-    d = np.linalg.norm(searcher.X - np.asarray(embedding, np.float64), axis=1)
+def _gallery_photos(searcher):
+    """The searched faces' photos, read once for the baseline: each face's photo (an index into
+    the list) and the photos' paths."""
     photo_ids, inverse = np.unique(searcher.photo_ids, return_inverse=True)
-    nearest = np.full(len(photo_ids), np.inf)
-    np.minimum.at(nearest, inverse, d)
     paths = {r["id"]: r["path"] for r in searcher.index.photos(photo_ids.tolist())}
-    return nearest, [paths[int(p)] for p in photo_ids]
+    return inverse, [paths[int(p)] for p in photo_ids]
+
+
+def _nearest_face_by_photo(searcher, embedding, photos):
+    """For the baseline: each gallery photo's nearest-face distance to the query, and paths."""
+    inverse, paths = photos
+    d = np.linalg.norm(searcher.X - np.asarray(embedding, np.float64), axis=1)
+    nearest = np.full(len(paths), np.inf)
+    np.minimum.at(nearest, inverse, d)
+    return nearest, paths
 
 
 def _baseline(rows, photos_of, target_fa):

@@ -45,15 +45,22 @@ class DecodedPhoto:
 
     def downscaled(self, max_side: int) -> "DecodedPhoto":
         """This photo with its longest side at most ``max_side``."""
-        h, w = self.pixels.shape[:2]
-        if max(w, h) <= max_side:
+        if max(self.pixels.shape[:2]) <= max_side:
             return self
-        ratio = max_side / max(w, h)
-        img = Image.fromarray(self.pixels).resize(
-            (max(1, round(w * ratio)), max(1, round(h * ratio))), Image.BILINEAR, reducing_gap=2.0
-        )
-        pixels = np.asarray(img)
+        pixels = np.asarray(_shrink(Image.fromarray(self.pixels), max_side))
         return DecodedPhoto(pixels=pixels, width=self.width, height=self.height, scale=pixels.shape[1] / self.width)
+
+
+def _shrink(img: Image.Image, max_side: int) -> Image.Image:
+    """``img`` with its longest side at most ``max_side``."""
+    if max(img.size) <= max_side:
+        return img
+    ratio = max_side / max(img.size)
+    return img.resize(
+        (max(1, round(img.size[0] * ratio)), max(1, round(img.size[1] * ratio))),
+        Image.BILINEAR,
+        reducing_gap=2.0,
+    )
 
 
 def _open(source) -> Image.Image:
@@ -107,13 +114,8 @@ def load_photo(source, max_side: int | None = None, decoder_reduction_only: bool
             img.load()
             img = ImageOps.exif_transpose(img)
         img = img.convert("RGB")
-        if max_side and max(img.size) > max_side and not decoder_reduction_only:
-            ratio = max_side / max(img.size)
-            img = img.resize(
-                (max(1, round(img.size[0] * ratio)), max(1, round(img.size[1] * ratio))),
-                Image.BILINEAR,
-                reducing_gap=2.0,
-            )
+        if max_side and not decoder_reduction_only:
+            img = _shrink(img, max_side)
         pixels = np.asarray(img)
     except ImageError:
         raise
