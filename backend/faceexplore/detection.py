@@ -1,4 +1,5 @@
-"""Face detection with facenet-pytorch's MTCNN: every face, its probability and 5 landmarks."""
+"""Face detection with MTCNN (facenet-pytorch's networks, see ``mtcnn.py``): every face, its
+probability and 5 landmarks."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,22 +45,23 @@ class FaceDetector:
 
     def __init__(self, device: str = "cpu", min_face_size: int = 20):
         import torch
-        from facenet_pytorch import MTCNN
+
+        from .mtcnn import MTCNN
 
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise RuntimeError("--device cuda was asked for, but PyTorch sees no CUDA GPU here")
         self.device = device
-        self.mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, device=device)
+        self.mtcnn = MTCNN(min_face_size=min_face_size, device=device)
 
     def detect(self, pixels: np.ndarray, scale: float = 1.0) -> list[DetectedFace]:
         """Faces in an RGB array that is ``scale`` times the original photo's size."""
-        boxes, probs, points = self.mtcnn.detect(pixels, landmarks=True)
+        boxes, probs, points = self.mtcnn.detect(pixels)
         if boxes is None:
             # MTCNN's first stage misses faces that fill the frame (tight portrait crops, the
             # usual sample photo): look again with a grey border around the picture.
             pad = max(8, int(0.15 * max(pixels.shape[:2])))
             padded = np.pad(pixels, ((pad, pad), (pad, pad), (0, 0)), constant_values=128)
-            boxes, probs, points = self.mtcnn.detect(padded, landmarks=True)
+            boxes, probs, points = self.mtcnn.detect(padded)
             if boxes is None:
                 return []
             boxes, points = boxes - pad, points - pad

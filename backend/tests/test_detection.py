@@ -54,7 +54,7 @@ def test_boxes_are_in_original_photo_coordinates_at_any_scale(detector, hopper):
 
 def test_a_face_filling_the_frame_is_found_with_the_padded_retry(detector, hopper):
     crop = np.ascontiguousarray(hopper[145:315, 199:331])  # tighter than the face itself
-    boxes, _ = detector.mtcnn.detect(crop)
+    boxes, _, _ = detector.mtcnn.detect(crop)
     assert boxes is None, "precondition: MTCNN alone misses a face that fills the frame"
     faces = detector.detect(crop)
     assert len(faces) == 1
@@ -99,7 +99,7 @@ class _FakeMTCNN:
     def __init__(self, boxes, probs):
         self.boxes, self.probs = np.array(boxes, np.float32), np.array(probs, np.float32)
 
-    def detect(self, pixels, landmarks=True):
+    def detect(self, pixels):
         points = np.stack([np.stack([(b[:2] + b[2:]) / 2] * 5) for b in self.boxes])
         return self.boxes, self.probs, points
 
