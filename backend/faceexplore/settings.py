@@ -51,7 +51,7 @@ class Settings:
                 "mean": self.onnx_mean,
                 "std": self.onnx_std,
             }
-        return {}
+        return {"device": self.device}
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}

@@ -58,6 +58,59 @@ def test_mirror_average_is_symmetric_and_close_to_the_plain_embedding(pipeline, 
     assert np.allclose(twice.box, a.faces[0].box) and np.allclose(twice.landmarks, a.faces[0].landmarks)
 
 
+def _dlib_reference_chips(pipeline, pixels, faces):
+    """dlib's own network on dlib's own chips: what the torch port must reproduce."""
+    import dlib
+    import face_recognition_models
+
+    model = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
+    chips = [pipeline.embedder.chip(*face_region(pixels, f, 1.0, pipeline.embedder.face_pixels)) for f in faces]
+    return chips, np.array([model.compute_face_descriptor(c) for c in chips])
+
+
+def test_dlib_network_in_torch_equals_dlibs_own(pipeline):
+    """Three faces of different sizes in one photo, embedded in one batch, against dlib's
+    compute_face_descriptor on the same aligned chips."""
+    canvas = helpers.landscape(1200, 600)
+    for x, size in ((40, 300), (500, 180), (900, 120)):
+        canvas.paste(helpers.face_image().resize((size, round(size * 1.17))), (x, 60))
+    pixels = np.asarray(canvas)
+    faces = pipeline.detector.detect(pixels)
+    assert len(faces) == 3
+    chips, expected = _dlib_reference_chips(pipeline, pixels, faces)
+    got = pipeline.embedder.embed_chips(chips)
+    assert np.abs(got - expected).max() < 1e-4
+    batch = pipeline.embedder.embed(pixels, faces)
+    assert np.abs(batch - expected / np.linalg.norm(expected, axis=1, keepdims=True)).max() < 1e-4
+
+
+@pytest.mark.shared_data("lfw-dev")
+def test_dlib_network_in_torch_equals_dlibs_own_on_lfw(datasets, lfw_analysed, pipeline):
+    from faceexplore.images import load_photo
+
+    checked = 0
+    for _, path, analysed in lfw_analysed[:40]:
+        if analysed.faces:
+            pixels = load_photo(path).pixels
+            chips, expected = _dlib_reference_chips(pipeline, pixels, analysed.faces)
+            assert np.abs(pipeline.embedder.embed_chips(chips) - expected).max() < 1e-4, path
+            checked += 1
+    assert checked >= 35
+
+
+def test_dlib_weights_that_are_not_the_network_are_refused(tmp_path):
+    import face_recognition_models
+
+    from faceexplore.embedders.dlib_resnet_torch import load_dlib_resnet
+
+    real = open(face_recognition_models.face_recognition_model_location(), "rb").read()
+    for name, data in (("truncated.dat", real[: len(real) // 2]), ("noise.dat", bytes(range(256)) * 64),
+                       ("predictor.dat", open(face_recognition_models.pose_predictor_five_point_model_location(), "rb").read())):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match="not dlib's face recognition ResNet"):
+            load_dlib_resnet(tmp_path / name)
+
+
 def test_no_faces_gives_an_empty_matrix(pipeline):
     empty = pipeline.embedder.embed(np.zeros((50, 50, 3), np.uint8), [])
     assert empty.shape == (0, 128)

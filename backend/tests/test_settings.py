@@ -60,7 +60,7 @@ def test_bad_value_in_environment_is_an_error():
 
 
 def test_embedder_options_follow_the_model():
-    assert Settings(model="dlib").embedder_options() == {}
+    assert Settings(model="dlib", device="cuda").embedder_options() == {"device": "cuda"}
     assert Settings(model="facenet", facenet_weights="/w.pt", device="cuda").embedder_options() == {"weights": "/w.pt", "device": "cuda"}
     assert Settings(model="facenet").embedder_options()["weights"] is None
     opts = Settings(model="onnx", onnx_model="/m.onnx", onnx_input_size=128, onnx_mean=0.0, onnx_std=1.0).embedder_options()

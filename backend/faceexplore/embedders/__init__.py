@@ -10,7 +10,7 @@ def create_embedder(name: str = "dlib", **options) -> FaceEmbedder:
     if name == "dlib":
         from .dlib_resnet import DlibResNetEmbedder
 
-        return DlibResNetEmbedder()
+        return DlibResNetEmbedder(**options)
     if name == "facenet":
         from .facenet import FacenetEmbedder
 
