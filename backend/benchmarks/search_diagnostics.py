@@ -7,7 +7,15 @@ gallery that `faceexplore evaluate event EVENT --scratch DATA` has indexed and c
      cluster with no threshold at all (what a perfect accept rule could reach).
   2. Mirror averaging: one-sample F1 and false alarms with each sample embedded alone and with
      its mirror image (what `faceexplore search` does).
-  3. Several samples (when EVENT has queries/extra/, see event_benchmark.py): F1 of the search's
+  3. Cluster scores: how well each way of scoring a cluster against a sample tells present people
+     from absent ones, with the accept threshold read off the absent queries themselves (from the
+     labels: an oracle no search has), so that only the score counts: mean distance to the
+     cluster's faces (what search uses), distance to its nearest face, mean of its 2 nearest, each
+     also normalised by the sample's own next 20 clusters (T-norm) or by the gap to the second.
+     F1 counts the best cluster's photos; "accept all" is F1 with no threshold at all. "found" is
+     the share of present people accepted: whatever photos a search returned for them, mean F1
+     cannot exceed it.
+  4. Several samples (when EVENT has queries/extra/, see event_benchmark.py): F1 of the search's
      own rule (each of k samples at rate/k, merged) against averaging the samples' scores and
      searching with their mean embedding; with --people, the false alarms of absent people who
      have 2-3 photos there (their first photo is the query make_event_gallery.py copied).
@@ -99,10 +107,26 @@ def main():
             line.append(f"{name}: F1 {np.mean(f1):.3f}, false alarms {np.mean(fa):.3f}")
         print(f"   {rate:.0%}: " + "; ".join(line))
 
+    print("3. cluster scores, the threshold set from the labels at each false-alarm rate (F1 of the best cluster)")
+    order = np.argsort(st.inverse, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(st.inverse, minlength=len(st.sizes)))]
+    cluster_photos = [set(face_paths[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:])]
+    present = [(person, E) for person, E, _ in queries["present"] if E is not None]
+    absent = np.concatenate([E for _, E, _ in queries["absent"] if E is not None])
+    for name, score in _score_rules(order, bounds).items():
+        P = score(np.sqrt(np.maximum(2 - 2 * np.concatenate([E for _, E in present]) @ st.X.T, 0)))
+        A = score(np.sqrt(np.maximum(2 - 2 * absent @ st.X.T, 0)))
+        f1 = np.array([_set_scores(cluster_photos[c], photos_of.get(person, set()))["f1"] for (person, _), c in zip(present, P.argmin(1))])
+        line = []
+        for rate in args.rates:
+            accepted = P.min(1) < np.quantile(A.min(1), rate)
+            line.append(f"{rate:.0%}: F1 {np.sum(f1 * accepted) / len(queries['present']):.3f}, found {accepted.sum() / len(queries['present']):.1%}")
+        print(f"   {name:31s} " + "; ".join(line) + f"; accept all: F1 {f1.sum() / len(queries['present']):.3f}")
+
     extra = event / "queries" / "extra"
     if not extra.is_dir():
         return
-    print(f"3. several samples (up to {args.samples})")
+    print(f"4. several samples (up to {args.samples})")
     several = []
     for rel, person in sorted(truth["present"].items()):
         files = sorted((extra / person).glob("*"))[: args.samples - 1]
@@ -133,6 +157,36 @@ def main():
             f1 = np.mean([_set_scores(rule(E, rate), photos_of.get(person, set()))["f1"] for person, E in several if E is not None])
             fa = f", false alarms {sum(bool(rule(E, rate)) for E in strangers)} of {len(strangers)}" if strangers else ""
             print(f"      {name}: F1 {f1:.3f}{fa}")
+
+
+def _score_rules(order, bounds) -> dict:
+    """Ways to score every cluster from a (samples, faces) distance matrix; lower is closer."""
+
+    def per_cluster(reduce):
+        return lambda D: np.stack([reduce(D[:, order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:])], 1)
+
+    def t_norm(score):  # against the sample's own cohort: its next 20 clusters
+        def normalised(D):
+            s = score(D)
+            cohort = np.sort(s, 1)[:, 1:21]
+            return (s - cohort.mean(1, keepdims=True)) / (cohort.std(1, keepdims=True) + 1e-6)
+        return normalised
+
+    def gap(score):  # against the sample's second-best cluster
+        def normalised(D):
+            s = score(D)
+            return s - np.sort(s, 1)[:, 1:2]
+        return normalised
+
+    base = {
+        "mean distance (used)": per_cluster(lambda d: d.mean(1)),
+        "nearest face": per_cluster(lambda d: d.min(1)),
+        "mean of the 2 nearest": per_cluster(lambda d: np.sort(d, 1)[:, :2].mean(1)),
+    }
+    rules = {}
+    for name, score in base.items():
+        rules.update({name: score, f"{name.split(' (')[0]}, T-norm": t_norm(score), f"{name.split(' (')[0]}, gap": gap(score)})
+    return rules
 
 
 if __name__ == "__main__":
