@@ -135,4 +135,4 @@ def _nms_of_smaller(boxes: torch.Tensor, scores: torch.Tensor, threshold: float)
         h = (torch.minimum(boxes[i, 3], boxes[rest, 3]) - torch.maximum(boxes[i, 1], boxes[rest, 1]) + 1).clamp(min=0)
         overlap = w * h / torch.minimum(area[i], area[rest])
         order = rest[overlap <= threshold]
-    return torch.as_tensor(keep, dtype=torch.long)
+    return torch.as_tensor(keep, dtype=torch.long, device=boxes.device)

@@ -197,9 +197,9 @@ class GallerySearcher:
         says "found" for a stranger stays within the rate, however alike the samples are. Each
         extra sample is one more chance to match a photo of the person. Measured with
         benchmarks/search_diagnostics.py on a 3,000-photo gallery with up to 3 samples a person:
-        F1 0.714 / 0.808 at 1% / 5%, against 0.596 / 0.734 averaging the samples' scores and
-        0.608 / 0.697 with one sample. (The samples' mean embedding scored 0.837 / 0.834, but
-        strangers' mean embeddings false-alarmed far above the rate: 8 of 26 at 5%.)"""
+        F1 0.734 / 0.809 at 1% / 5%, against 0.611 / 0.755 averaging the samples' scores and
+        0.614 / 0.709 with one sample. (The samples' mean embedding scored 0.849 / 0.841, but
+        strangers' mean embeddings false-alarmed more: 6 of 26 at 5%, against 3.)"""
         st = self.refresh()
         rate = self.false_alarm_rate if false_alarm_rate is None else false_alarm_rate
         Q = np.atleast_2d(np.asarray(embeddings, np.float64))

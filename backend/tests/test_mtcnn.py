@@ -44,7 +44,7 @@ def _area_resample_with_pillow(img, size):
     """facenet-pytorch's resampler swapped for the box filter ours uses, so the two cascades
     see the same pixels and only their stages can differ."""
     out = [Image.fromarray(im.permute(1, 2, 0).round().clamp(0, 255).byte().numpy()).resize(size[::-1], Image.BOX) for im in img]
-    return torch.stack([torch.from_numpy(np.asarray(im)).permute(2, 0, 1).float() for im in out])
+    return torch.stack([torch.from_numpy(np.array(im)).permute(2, 0, 1).float() for im in out])
 
 
 def test_same_stages_as_facenet_pytorch_given_the_same_resampling(ours, theirs, monkeypatch):
