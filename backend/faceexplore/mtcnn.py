@@ -53,8 +53,8 @@ class MTCNN:
         return (batch.permute(0, 3, 1, 2).float() - 127.5) * 0.0078125
 
     def _propose(self, image: Image.Image) -> torch.Tensor:
-        """Stage 1: PNet slides over every pyramid level; candidate boxes (n, 9): x1, y1, x2, y2,
-        score, and PNet's box regression."""
+        """Stage 1: PNet slides over every pyramid level; candidate boxes (n, 5): x1, y1, x2, y2
+        and score, moved by PNet's box regression and made square."""
         w, h = image.size
         scale = 12.0 / self.min_face_size
         found = []
