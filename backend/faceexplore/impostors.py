@@ -127,7 +127,7 @@ def choose_threshold(random_d: np.ndarray, cannot_link_d: np.ndarray) -> Thresho
     # of pairs outweighs the same-person excess of a gallery of many rarely seen people
     # (benchmarks/cluster_benchmark.py, 6,988 synthetic faces of 1,556 people: the threshold ran
     # to 0.58 and pairwise F fell to 0.19; tests/test_clustering.py reproduces it). Real
-    # thresholds sit far below it (`cluster --explain`: LFW-dev 0.12%, an event gallery 0.26%).
+    # thresholds sit far below it (`cluster --explain`: LFW-dev 0.12%, an event gallery 0.24%).
     grid = np.linspace(0.0, max(model.distance_at(MAX_FALSE_MATCH_RATE), 1e-3), GRID_POINTS)
     n = max(len(random_d), 1)
     observed = np.searchsorted(np.sort(random_d), grid, side="right") / n

@@ -118,9 +118,11 @@ def index_gallery(settings: Settings, progress: bool = True) -> IndexSummary:
 def _process(settings, gallery, todo, index, model, summary, progress):
     cpus = os.cpu_count() or 1
     if settings.device.startswith("cuda"):
-        # Detection runs on the GPU, but decoding and dlib's embedding stay on the CPU and
-        # dominate: measured on an H100 with 16 cores, 1 worker 2.1 photos/s, 4 workers 5.7,
-        # 8 workers 7.7 (16 CPU workers: 8.2). Each worker holds a CUDA context (about half a GB).
+        # The networks run on the GPU, but decoding, alignment and MTCNN's per-candidate work
+        # stay on the CPU, so one worker cannot keep the GPU busy: measured on an H100 with 16
+        # cores (before dlib's network moved to the GPU too), 1 worker 2.1 photos/s, 4 workers
+        # 5.7, 8 workers 7.7 (16 CPU workers: 8.2). Each worker holds a CUDA context (about
+        # half a GB).
         workers = settings.workers or min(cpus, CUDA_WORKERS)
     else:
         workers = settings.workers or cpus

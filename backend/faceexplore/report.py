@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .impostors import ImpostorModel
-from .search import NULL_MIN_TAIL
+from .search import NullModel
 
 
 def explain_threshold(details: dict) -> str:
@@ -35,7 +35,7 @@ def explain_threshold(details: dict) -> str:
     if null:
         lines.append(
             f"search: an absent person's best score, from {null['samples']:,} pseudo-queries (each face against the other "
-            f"clusters): read off their scores down to the {min(1.0, NULL_MIN_TAIL / max(null['samples'], 1)):.2%} quantile, a Gumbel "
+            f"clusters): read off their scores down to the {min(1.0, NullModel.from_dict(null).data_rate):.2%} quantile, a Gumbel "
             f"(loc {null['loc']:.4f}, scale {null['scale']:.4f}) fitted to them below; at {null['false_alarm_rate']:.0%} "
             f"false alarms the accept threshold is {null['distance']:.4f}"
         )

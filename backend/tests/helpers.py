@@ -41,6 +41,23 @@ def landscape(width: int, height: int, seed: int = 0) -> Image.Image:
     return small.resize((width, height), Image.BICUBIC)
 
 
+def three_faces(widths=(300, 180, 90)) -> np.ndarray:
+    """A 1200x600 RGB picture with the portrait pasted three times, ``widths`` px wide, left to
+    right at x = 40, 500 and 900."""
+    canvas = landscape(1200, 600)
+    for x, width in zip((40, 500, 900), widths):
+        canvas.paste(face_image().resize((width, round(width * 1.17))), (x, 60))
+    return np.asarray(canvas)
+
+
+def iou(a, b) -> float:
+    """Intersection over union of two x1, y1, x2, y2 boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(0, w) * max(0, h)
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
 # -- bad files -------------------------------------------------------------------------------
 def png_claiming_size(width: int, height: int) -> bytes:
     """A valid little PNG whose IHDR claims ``width`` x ``height`` (CRC fixed): a decompression

@@ -20,13 +20,6 @@ def hopper():
     return np.asarray(helpers.face_image())
 
 
-def _iou(a, b):
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(0, w) * max(0, h)
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
 def test_mtcnn_finds_the_one_face_of_a_portrait(detector, hopper):
     faces = detector.detect(hopper)
     assert len(faces) == 1
@@ -48,7 +41,7 @@ def test_boxes_are_in_original_photo_coordinates_at_any_scale(detector, hopper):
     half_pixels = np.asarray(Image.fromarray(hopper).resize((256, 300), Image.BILINEAR))
     half = detector.detect(half_pixels, scale=0.5)
     assert len(half) == 1
-    assert _iou(full.box, half[0].box) > 0.75, (full.box, half[0].box)
+    assert helpers.iou(full.box, half[0].box) > 0.75, (full.box, half[0].box)
     assert np.abs(np.subtract(full.landmarks, half[0].landmarks)).max() < 15
 
 

@@ -71,10 +71,7 @@ def _dlib_reference_chips(pipeline, pixels, faces):
 def test_dlib_network_in_torch_equals_dlibs_own(pipeline):
     """Three faces of different sizes in one photo, embedded in one batch, against dlib's
     compute_face_descriptor on the same aligned chips."""
-    canvas = helpers.landscape(1200, 600)
-    for x, size in ((40, 300), (500, 180), (900, 120)):
-        canvas.paste(helpers.face_image().resize((size, round(size * 1.17))), (x, 60))
-    pixels = np.asarray(canvas)
+    pixels = helpers.three_faces((300, 180, 120))
     faces = pipeline.detector.detect(pixels)
     assert len(faces) == 3
     chips, expected = _dlib_reference_chips(pipeline, pixels, faces)

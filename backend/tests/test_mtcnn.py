@@ -21,23 +21,15 @@ def theirs():
     return FacenetMTCNN(keep_all=True, min_face_size=20)
 
 
-def _three_faces() -> np.ndarray:
-    canvas = helpers.landscape(1200, 600)
-    for x, size in ((40, 300), (500, 180), (900, 90)):
-        canvas.paste(helpers.face_image().resize((size, round(size * 1.17))), (x, 60))
-    return np.asarray(canvas)
+def _sorted(boxes, probs, points):
+    """Detections left to right."""
+    order = np.argsort(boxes[:, 0])
+    return boxes[order], probs[order], points[order]
 
 
 def _theirs_sorted(mtcnn, pixels):
-    boxes, probs, points = mtcnn.detect(pixels, landmarks=True)
-    boxes, probs, points = (np.array(a.tolist(), float) for a in (boxes, probs, points))
-    order = np.argsort(boxes[:, 0])
-    return boxes[order], probs[order], points[order]
-
-
-def _sorted(boxes, probs, points):
-    order = np.argsort(boxes[:, 0])
-    return boxes[order], probs[order], points[order]
+    """facenet-pytorch's detections (object arrays) as float arrays, left to right."""
+    return _sorted(*(np.array(a.tolist(), float) for a in mtcnn.detect(pixels, landmarks=True)))
 
 
 def _area_resample_with_pillow(img, size):
@@ -51,7 +43,7 @@ def test_same_stages_as_facenet_pytorch_given_the_same_resampling(ours, theirs, 
     import facenet_pytorch.models.utils.detect_face as facenet_detect
 
     monkeypatch.setattr(facenet_detect, "imresample", _area_resample_with_pillow)
-    pixels = _three_faces()
+    pixels = helpers.three_faces()
     expected = _theirs_sorted(theirs, pixels)
     got = _sorted(*ours.detect(pixels))
     assert len(got[0]) == len(expected[0]) == 3
@@ -60,14 +52,14 @@ def test_same_stages_as_facenet_pytorch_given_the_same_resampling(ours, theirs, 
 
 
 def test_finds_the_faces_facenet_pytorch_finds(ours, theirs):
-    pixels = _three_faces()
+    pixels = helpers.three_faces()
     boxes, probs, points = _sorted(*ours.detect(pixels))
     expected_boxes, _, expected_points = _theirs_sorted(theirs, pixels)
     assert len(boxes) == len(expected_boxes) == 3
     widths = expected_boxes[:, 2] - expected_boxes[:, 0]
     # The two area filters differ only in how they share out pixels at a bin's edge, but
     # MTCNN's boxes move by several percent of the face with any change of pixels.
-    assert min(_iou(a, b) for a, b in zip(boxes, expected_boxes)) > 0.85
+    assert min(helpers.iou(a, b) for a, b in zip(boxes, expected_boxes)) > 0.85
     assert (np.abs(points - expected_points).max((1, 2)) < 0.1 * widths).all()
     assert (probs > 0.95).all()
 
@@ -87,12 +79,6 @@ def test_group_photos_give_the_faces_facenet_pytorch_gives(ours, theirs, bbt_dir
         # face's window that lies in the photo, ours pads it, so their boxes differ out there.
         inside = lambda box: np.clip(box, 0, [pixels.shape[1], pixels.shape[0]] * 2)  # noqa: E731
         for box in expected[probs > 0.99]:
-            overlap = max(_iou(inside(box), inside(b)) for b in boxes)
+            overlap = max(helpers.iou(inside(box), inside(b)) for b in boxes)
             assert overlap > 0.7, (path.name, box.tolist())
 
-
-def _iou(a, b):
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(0, w) * max(0, h)
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
