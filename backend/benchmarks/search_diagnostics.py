@@ -18,7 +18,9 @@ gallery that `faceexplore evaluate event EVENT --scratch DATA` has indexed and c
   4. Several samples (when EVENT has queries/extra/, see event_benchmark.py): F1 of the search's
      own rule (each of k samples at rate/k, merged) against averaging the samples' scores and
      searching with their mean embedding; with --people, the false alarms of absent people who
-     have 2-3 photos there (their first photo is the query make_event_gallery.py copied).
+     have 2-3 photos there (their first photo is the query make_event_gallery.py copied), and
+     for each of the search rule's false alarms, every sample's best score against its
+     threshold and whose photos came back (truth.json lists only the people pasted into them).
 
 usage:
   python backend/benchmarks/search_diagnostics.py /tmp/event3000 /tmp/event3000-data
@@ -139,7 +141,7 @@ def main():
         if files:
             E = embed([event / rel, *files[: args.samples - 1]])
             if E is not None and len(E) > 1:
-                strangers.append(E)
+                strangers.append((person, E))
 
     def mean_of_scores(E, rate):
         s = scores(E).mean(0)
@@ -155,8 +157,15 @@ def main():
         print(f"   {rate:.0%} ({len(several)} present people with extra photos, {len(strangers)} absent people with 2+ photos):")
         for name, rule in rules.items():
             f1 = np.mean([_set_scores(rule(E, rate), photos_of.get(person, set()))["f1"] for person, E in several if E is not None])
-            fa = f", false alarms {sum(bool(rule(E, rate)) for E in strangers)} of {len(strangers)}" if strangers else ""
+            fa = f", false alarms {sum(bool(rule(E, rate)) for _, E in strangers)} of {len(strangers)}" if strangers else ""
             print(f"      {name}: F1 {f1:.3f}{fa}")
+        for person, E in strangers:
+            # who the search's rule wrongly finds, through which sample, and whose photos come back
+            got = searched(E, rate)
+            if got:
+                names = sorted({n for p in got for n in truth["photos"].get(f"gallery/{p}", [])})
+                print(f"      false alarm: {person}: each sample's best score {np.round(scores(E).min(1), 3).tolist()} "
+                      f"against {st.null.distance_at(rate / len(E)):.3f}; returned {sorted(got)}, the photos of {names}")
 
 
 def _score_rules(order, bounds) -> dict:

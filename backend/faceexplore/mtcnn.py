@@ -2,12 +2,13 @@
 the way a CPU likes it.
 
 facenet-pytorch's own ``MTCNN.detect`` spent 40% of its time building the image pyramid
-(``interpolate(mode="area")`` on float tensors, 118 ms of 282 ms per 1600x1200 photo) and ran
-its networks on channels-first tensors, where PNet's first convolution and pooling are about
-twice as slow as channels-last. Here the pyramid is made by Pillow's box filter (the same area
-average, on uint8) and the networks run channels-last; the stages, thresholds and
-non-maximum suppression are MTCNN's own. Candidates that run past the border are padded with
-black, as in the reference implementation, instead of being cut and stretched.
+(``interpolate(mode="area")`` on float tensors: 123 of 287 ms a 1600x1200 photo in
+benchmarks/model_timing.py) and ran its networks on channels-first tensors, which oneDNN's
+convolutions and pooling handle more slowly than channels-last. Here the pyramid is made by
+Pillow's box filter (the same area average, on uint8) and the networks run channels-last (157
+ms a photo, the same faces); the stages, thresholds and non-maximum suppression are MTCNN's
+own. Candidates that run past the border are padded with black, as in the reference
+implementation, instead of being cut and stretched.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Faces are aligned by dlib (its 5-point shape predictor inside the MTCNN box, then its 150x150
 face chip), and the chips go through the same network run by PyTorch (``dlib_resnet_torch``):
-the descriptors equal dlib's own ``compute_face_descriptor`` to 5e-7, at 4-7 ms a face on one
-core instead of 57 ms (dlib-bin's network runs without BLAS).
+the descriptors are within 5e-7 of dlib's own ``compute_face_descriptor``, at 4-7 ms a face on
+one core instead of 57 ms (dlib-bin's network runs without BLAS; benchmarks/model_timing.py).
 """
 from __future__ import annotations
 
