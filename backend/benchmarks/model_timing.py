@@ -15,6 +15,7 @@ embedders/dlib_resnet_torch.py.
 usage:
   python backend/benchmarks/model_timing.py /tmp/bench-index/gallery ../shared/datasets/lfw-dev
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,14 @@ def mtcnn(files):
     seconds_ours, found_ours = _time(lambda im: ours.detect(im)[0], images)
     n = len(images)
     print(f"MTCNN, {n} photos of {images[0].shape[1]}x{images[0].shape[0]}, one thread:")
-    print(f"  facenet-pytorch MTCNN.detect  {seconds_theirs / n * 1000:6.1f} ms a photo ({share / n * 1000:.1f} ms building the pyramid), {found_theirs} faces")
-    print(f"  faceexplore.mtcnn.MTCNN       {seconds_ours / n * 1000:6.1f} ms a photo ({pnet[0] / n * 1000:.1f} ms in PNet, the first stage), {found_ours} faces")
+    print(
+        f"  facenet-pytorch MTCNN.detect  {seconds_theirs / n * 1000:6.1f} ms a photo "
+        f"({share / n * 1000:.1f} ms building the pyramid), {found_theirs} faces"
+    )
+    print(
+        f"  faceexplore.mtcnn.MTCNN       {seconds_ours / n * 1000:6.1f} ms a photo "
+        f"({pnet[0] / n * 1000:.1f} ms in PNet, the first stage), {found_ours} faces"
+    )
 
 
 def _time(detect, images):

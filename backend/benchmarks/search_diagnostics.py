@@ -27,6 +27,7 @@ usage:
   python backend/benchmarks/search_diagnostics.py /tmp/multi3000/event /tmp/multi3000/data \\
       --people /tmp/multi3000/people /tmp/multi3000/extra
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,8 +83,10 @@ def main():
         result = searcher.search(E, rate)
         return {paths[m.photo_id] for m in result.matches} if result.found else set()
 
-    queries = {kind: [(person, embed([event / rel]), embed([event / rel], mirror=False)) for rel, person in sorted(truth[kind].items())]
-               for kind in ("present", "absent")}
+    queries = {
+        kind: [(person, embed([event / rel]), embed([event / rel], mirror=False)) for rel, person in sorted(truth[kind].items())]
+        for kind in ("present", "absent")
+    }
 
     print("1. misses, one sample (embedded with its mirror image)")
     best_recall = []
@@ -96,15 +99,20 @@ def main():
         found = [(person, photos_in(np.flatnonzero(scores(E)[0] < t))) for person, E, _ in queries["present"] if E is not None]
         found = [(person, got) for person, got in found if got]
         when = [_set_scores(got, photos_of.get(person, set())) for person, got in found]
-        print(f"   {rate:.0%}: {len(found)} of {len(queries['present'])} present people found; when found, precision "
-              f"{np.mean([w['precision'] for w in when]):.3f}, recall {np.mean([w['recall'] for w in when]):.3f}")
+        print(
+            f"   {rate:.0%}: {len(found)} of {len(queries['present'])} present people found; when found, precision "
+            f"{np.mean([w['precision'] for w in when]):.3f}, recall {np.mean([w['recall'] for w in when]):.3f}"
+        )
     print(f"   no threshold: the best-scoring cluster holds {np.mean(best_recall):.3f} of a person's photos on average")
 
     print("2. mirror averaging, one sample")
     for rate in args.rates:
         line = []
         for name, column in (("alone", 2), ("with its mirror image", 1)):
-            f1 = [_set_scores(searched(q[column], rate) if q[column] is not None else set(), photos_of.get(q[0], set()))["f1"] for q in queries["present"]]
+            f1 = [
+                _set_scores(searched(q[column], rate) if q[column] is not None else set(), photos_of.get(q[0], set()))["f1"]
+                for q in queries["present"]
+            ]
             fa = [bool(searched(q[column], rate)) for q in queries["absent"] if q[column] is not None]
             line.append(f"{name}: F1 {np.mean(f1):.3f}, false alarms {np.mean(fa):.3f}")
         print(f"   {rate:.0%}: " + "; ".join(line))
@@ -122,7 +130,10 @@ def main():
         line = []
         for rate in args.rates:
             accepted = P.min(1) < np.quantile(A.min(1), rate)
-            line.append(f"{rate:.0%}: F1 {np.sum(f1 * accepted) / len(queries['present']):.3f}, found {accepted.sum() / len(queries['present']):.1%}")
+            line.append(
+                f"{rate:.0%}: F1 {np.sum(f1 * accepted) / len(queries['present']):.3f}, "
+                f"found {accepted.sum() / len(queries['present']):.1%}"
+            )
         print(f"   {name:31s} " + "; ".join(line) + f"; accept all: F1 {f1.sum() / len(queries['present']):.3f}")
 
     extra = event / "queries" / "extra"
@@ -151,8 +162,12 @@ def main():
         s = scores(normalise(E.mean(0)[None]))[0]
         return photos_in(np.flatnonzero(s < st.null.distance_at(rate)))
 
-    rules = {"the search's rule (each at rate/k, merged)": searched, "averaging the samples' scores": mean_of_scores,
-             "the samples' mean embedding": mean_embedding, "one sample (the query alone)": lambda E, rate: searched(E[:1], rate)}
+    rules = {
+        "the search's rule (each at rate/k, merged)": searched,
+        "averaging the samples' scores": mean_of_scores,
+        "the samples' mean embedding": mean_embedding,
+        "one sample (the query alone)": lambda E, rate: searched(E[:1], rate),
+    }
     for rate in args.rates:
         print(f"   {rate:.0%} ({len(several)} present people with extra photos, {len(strangers)} absent people with 2+ photos):")
         for name, rule in rules.items():
@@ -164,8 +179,10 @@ def main():
             got = searched(E, rate)
             if got:
                 names = sorted({n for p in got for n in truth["photos"].get(f"gallery/{p}", [])})
-                print(f"      false alarm: {person}: each sample's best score {np.round(scores(E).min(1), 3).tolist()} "
-                      f"against {st.null.distance_at(rate / len(E)):.3f}; returned {sorted(got)}, the photos of {names}")
+                print(
+                    f"      false alarm: {person}: each sample's best score {np.round(scores(E).min(1), 3).tolist()} "
+                    f"against {st.null.distance_at(rate / len(E)):.3f}; returned {sorted(got)}, the photos of {names}"
+                )
 
 
 def _score_rules(order, bounds) -> dict:
@@ -179,12 +196,14 @@ def _score_rules(order, bounds) -> dict:
             s = score(D)
             cohort = np.sort(s, 1)[:, 1:21]
             return (s - cohort.mean(1, keepdims=True)) / (cohort.std(1, keepdims=True) + 1e-6)
+
         return normalised
 
     def gap(score):  # against the sample's second-best cluster
         def normalised(D):
             s = score(D)
             return s - np.sort(s, 1)[:, 1:2]
+
         return normalised
 
     base = {

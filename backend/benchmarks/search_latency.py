@@ -19,6 +19,7 @@ whole HTTP round trip, upload included. With ``--concurrency C``, C client threa
 answers are also scored (found rate of present and absent people, recall and precision of the
 photos found). The result is printed, and written as JSON with ``--json FILE``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,12 @@ def ensure_index(settings, reindex: bool) -> dict:
     if reindex or not Path(settings.index_path).is_file():
         log(f"indexing {settings.gallery_dir} into {settings.index_path} ...")
         summary = index_gallery(settings, progress=sys.stderr.isatty())
-        info["index"] = {"processed": summary.processed, "faces": summary.faces, "errors": len(summary.errors),
-                         "seconds": round(summary.seconds, 1)}
+        info["index"] = {
+            "processed": summary.processed,
+            "faces": summary.faces,
+            "errors": len(summary.errors),
+            "seconds": round(summary.seconds, 1),
+        }
         log(f"indexed {summary.processed} photos, {summary.faces} faces in {summary.seconds:.0f} s")
         with FaceIndex(settings.index_path) as index:
             started = time.monotonic()
@@ -85,8 +90,19 @@ def free_port() -> int:
 
 def start_server(args, log_file):
     port = free_port()
-    cmd = [sys.executable, "-m", "faceexplore.web.server", "--data", str(args.data), "--gallery", str(args.gallery),
-           "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "faceexplore.web.server",
+        "--data",
+        str(args.data),
+        "--gallery",
+        str(args.gallery),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
     env = {**os.environ, "FACEEXPLORE_FRONTEND_DIR": ""}
@@ -163,8 +179,13 @@ def main(argv=None) -> int:
     queries = sorted(f for f in args.queries.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
     if not queries:
         raise SystemExit(f"no query images under {args.queries}")
-    result = {"gallery": str(args.gallery), "queries": str(args.queries), "n": args.n, "concurrency": args.concurrency,
-              "cpu_count": os.cpu_count()}
+    result = {
+        "gallery": str(args.gallery),
+        "queries": str(args.queries),
+        "n": args.n,
+        "concurrency": args.concurrency,
+        "cpu_count": os.cpu_count(),
+    }
     if not args.url:
         result.update(ensure_index(settings, args.reindex))
     truth = load_truth(args.queries)
@@ -233,8 +254,10 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(text)
     lat = result["latency_s"]
-    log(f"{len(ok)}/{len(runs)} searches ok; p50 {lat['p50']} s, p95 {lat['p95']} s "
-        f"(concurrency {args.concurrency}, {result['status'].get('photos')} photos, {result['status'].get('faces')} faces)")
+    log(
+        f"{len(ok)}/{len(runs)} searches ok; p50 {lat['p50']} s, p95 {lat['p95']} s "
+        f"(concurrency {args.concurrency}, {result['status'].get('photos')} photos, {result['status'].get('faces')} faces)"
+    )
     return 0 if not failed else 1
 
 

@@ -1,2 +1,3 @@
 """FaceExplore: self-hosted face search for event photo galleries."""
+
 __version__ = "0.1.0"

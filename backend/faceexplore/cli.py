@@ -1,4 +1,5 @@
 """The `faceexplore` command line."""
+
 from __future__ import annotations
 
 import argparse
@@ -75,7 +76,9 @@ def cmd_cluster(args) -> int:
 
         print(explain_threshold(details))
     elif choice:
-        print(f"threshold {choice['threshold']:.3f} ({'expert override' if details['override'] else choice['method']}); `--explain` says why")
+        print(
+            f"threshold {choice['threshold']:.3f} ({'expert override' if details['override'] else choice['method']}); `--explain` says why"
+        )
     return 0
 
 
@@ -175,8 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", help="people folder (one sub-folder per person) or event gallery (with truth.json)")
     p.add_argument("--scratch", help="data folder for the scratch index (default: a temporary folder); reused if it exists")
     p.add_argument("--limit", type=int, help="people: use only the first N people")
-    p.add_argument("--samples", type=int, default=1, help="event: sample photos per present query (needs queries/extra/, see benchmarks/event_benchmark.py)")
-    p.add_argument("--rates", type=float, nargs="+", metavar="RATE", help="event: also score the searches at these false-alarm rate settings")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=1,
+        help="event: sample photos per present query (needs queries/extra/, see benchmarks/event_benchmark.py)",
+    )
+    p.add_argument(
+        "--rates", type=float, nargs="+", metavar="RATE", help="event: also score the searches at these false-alarm rate settings"
+    )
     p.add_argument("--model", choices=EMBEDDERS)
     p.add_argument("--workers", type=int)
     p.add_argument("--json", action="store_true")

@@ -6,13 +6,14 @@ gallery itself gives (``impostors.choose_threshold``). Two faces of one photo ne
 cluster. Up to ``DENSE_LIMIT`` faces the full distance matrix is used; above, a k-nearest-
 neighbour graph constrains the merges so memory stays linear in the number of faces.
 """
+
 from __future__ import annotations
 
 import time
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import pdist, squareform
+from scipy.spatial.distance import pdist
 
 from .impostors import ThresholdChoice, choose_threshold, pair_distances, same_group_pairs, same_person_probability
 
@@ -30,7 +31,9 @@ class FaceClusterer:
     ``threshold``: an expert override; None (the default) derives it from the data.
     """
 
-    def __init__(self, threshold: float | None = None, dense_limit: int = DENSE_LIMIT, n_neighbors: int = KNN_NEIGHBOURS, random_state: int = 0):
+    def __init__(
+        self, threshold: float | None = None, dense_limit: int = DENSE_LIMIT, n_neighbors: int = KNN_NEIGHBOURS, random_state: int = 0
+    ):
         self.threshold = threshold
         self.dense_limit = dense_limit
         self.n_neighbors = n_neighbors
@@ -198,7 +201,18 @@ def cluster_index(index, threshold: float | None = None, progress=print) -> dict
     labels = clusterer.labels_
     Xd = X.astype(np.float64)
     null = search_threshold_from_gallery(Xd, labels, clusterer.choice_)
-    quality = cluster_quality(Xd, photo_ids, labels, clusterer.random_distances_, clusterer.choice_.model if clusterer.choice_ else None, null.get("distance") if null else None) if clusterer.choice_ else []
+    quality = (
+        cluster_quality(
+            Xd,
+            photo_ids,
+            labels,
+            clusterer.random_distances_,
+            clusterer.choice_.model if clusterer.choice_ else None,
+            null.get("distance") if null else None,
+        )
+        if clusterer.choice_
+        else []
+    )
     clusters = []
     for q in quality:
         members = q.pop("members")
@@ -207,7 +221,15 @@ def cluster_index(index, threshold: float | None = None, progress=print) -> dict
         order = np.argsort(np.linalg.norm(Xd[members] - centre, axis=1))
         clean = [m for m in members[order] if not flags[m]]
         cover = int(face_ids[clean[0] if clean else members[order[0]]])
-        clusters.append({"cluster_id": q["cluster_id"], "face_count": q["face_count"], "photo_count": q["photo_count"], "cover_face_id": cover, "quality": q})
+        clusters.append(
+            {
+                "cluster_id": q["cluster_id"],
+                "face_count": q["face_count"],
+                "photo_count": q["photo_count"],
+                "cover_face_id": cover,
+                "quality": q,
+            }
+        )
     details = {
         "threshold_choice": clusterer.choice_.as_dict() if clusterer.choice_ else None,
         "override": threshold is not None,

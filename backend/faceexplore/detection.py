@@ -1,5 +1,6 @@
 """Face detection with MTCNN (facenet-pytorch's networks, see ``mtcnn.py``): every face, its
 probability and 5 landmarks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ class DetectedFace:
     def area(self) -> float:
         return max(0.0, self.width) * max(0.0, self.height)
 
-    def mirrored(self, photo_width: float) -> "DetectedFace":
+    def mirrored(self, photo_width: float) -> DetectedFace:
         """This face in the photo flipped left to right: the eyes and the mouth corners swap."""
         x1, y1, x2, y2 = self.box
         points = [(photo_width - x, y) for x, y in self.landmarks]

@@ -1,4 +1,5 @@
 """`faceexplore evaluate`: quality on labelled data (LFW-style people folders, event galleries)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,8 +28,8 @@ def pairwise_scores(labels, truth) -> dict:
 
 def bcubed_scores(labels, truth) -> dict:
     both, by_label, by_truth = Counter(zip(labels, truth)), Counter(labels), Counter(truth)
-    p = float(np.mean([both[(l, t)] / by_label[l] for l, t in zip(labels, truth)]))
-    r = float(np.mean([both[(l, t)] / by_truth[t] for l, t in zip(labels, truth)]))
+    p = float(np.mean([both[(c, t)] / by_label[c] for c, t in zip(labels, truth)]))
+    r = float(np.mean([both[(c, t)] / by_truth[t] for c, t in zip(labels, truth)]))
     return {"precision": p, "recall": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
 
 
@@ -108,8 +109,10 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
     truth = json.loads((folder / "truth.json").read_text())
     extra_dir = folder / "queries" / "extra"
     if samples > 1 and not extra_dir.is_dir():
-        raise ValueError(f"--samples {samples} needs extra sample photos in {extra_dir}/<person>/; "
-                         f"build the gallery with backend/benchmarks/event_benchmark.py")
+        raise ValueError(
+            f"--samples {samples} needs extra sample photos in {extra_dir}/<person>/; "
+            f"build the gallery with backend/benchmarks/event_benchmark.py"
+        )
     settings = _prepare(folder / "gallery", settings, scratch)
     summary, details, seconds = _index_and_cluster(settings)
     service = SearchService(settings)
@@ -142,7 +145,9 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
             queries.append((kind, person, one, analyse([folder / rel, *extras]) if extras else None))
     per_search = (time.monotonic() - t0) / max(1, len(queries))
     photos = _gallery_photos(service.searcher)
-    baseline_rows = [(kind, person, _nearest_face_by_photo(service.searcher, one[1][0], photos) if one[1] else None) for kind, person, one, _ in queries]
+    baseline_rows = [
+        (kind, person, _nearest_face_by_photo(service.searcher, one[1][0], photos) if one[1] else None) for kind, person, one, _ in queries
+    ]
 
     def operating_point(rate):
         present, absent, single, multi = [], [], [], []
@@ -163,7 +168,11 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
             "baseline_nearest_face_same_false_alarms": _baseline(baseline_rows, photos_of, fa),
         }
         if samples > 1:
-            point["several_samples"] = {"samples": samples, "with_several": _mean_scores(multi), "same_people_one_sample": _mean_scores(single)}
+            point["several_samples"] = {
+                "samples": samples,
+                "with_several": _mean_scores(multi),
+                "same_people_one_sample": _mean_scores(single),
+            }
         return point
 
     main = operating_point(settings.false_alarm_rate)
@@ -238,7 +247,8 @@ def format_result(result: dict) -> str:
         pw, bc = result["pairwise"], result["bcubed"]
         return "\n".join(
             [
-                f"{result['photos']} photos ({result['photos_with_face']} with a face), {result['faces']} faces, {result['identities']} identities -> {result['clusters']} clusters",
+                f"{result['photos']} photos ({result['photos_with_face']} with a face), {result['faces']} "
+                f"faces, {result['identities']} identities -> {result['clusters']} clusters",
                 f"threshold {result['threshold']:.4f} (derived, no labels)",
                 f"pairwise  P {pw['precision']:.4f}  R {pw['recall']:.4f}  F {pw['f']:.4f}",
                 f"BCubed    P {bc['precision']:.4f}  R {bc['recall']:.4f}  F {bc['f']:.4f}",
@@ -246,7 +256,8 @@ def format_result(result: dict) -> str:
             ]
         )
     lines = [
-        f"{result['photos']} photos, {result['faces']} faces -> {result['clusters']} clusters (threshold {result['threshold']:.4f}, search threshold {result['search_threshold']:.4f})"
+        f"{result['photos']} photos, {result['faces']} faces -> {result['clusters']} clusters "
+        f"(threshold {result['threshold']:.4f}, search threshold {result['search_threshold']:.4f})"
     ]
     for point in result["operating_points"]:
         pr, ab, bl = point["present"], point["absent"], point["baseline_nearest_face_same_false_alarms"]
@@ -256,12 +267,17 @@ def format_result(result: dict) -> str:
             f"  absent queries ({ab['queries']}): false-alarm rate {ab['false_alarm_rate']:.4f}",
         ]
         if bl:
-            lines.append(f"  baseline nearest-face rule at the same false alarms (tolerance {bl['tolerance']:.4f}, FA {bl['false_alarm_rate']:.4f}): F1 {bl['f1']:.4f}")
+            lines.append(
+                "  baseline nearest-face rule at the same false alarms (tolerance "
+                f"{bl['tolerance']:.4f}, FA {bl['false_alarm_rate']:.4f}): F1 {bl['f1']:.4f}"
+            )
         several = point.get("several_samples")
         if several:
             w, o = several["with_several"], several["same_people_one_sample"]
-            lines.append(f"  with up to {several['samples']} samples ({w['queries']} people who have extra photos): F1 {w['f1']:.4f} "
-                         f"(P {w['precision']:.4f}, R {w['recall']:.4f}); the same people with one sample: F1 {o['f1']:.4f}")
+            lines.append(
+                f"  with up to {several['samples']} samples ({w['queries']} people who have extra photos): F1 {w['f1']:.4f} "
+                f"(P {w['precision']:.4f}, R {w['recall']:.4f}); the same people with one sample: F1 {o['f1']:.4f}"
+            )
     s = result["seconds"]
     lines.append(f"seconds: index {s['index']:.1f}, cluster {s['cluster']:.1f}, per search {s['per_search']:.3f}")
     return "\n".join(lines)

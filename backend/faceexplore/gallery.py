@@ -1,4 +1,5 @@
 """Finding the photos of a gallery: recursively, any layout, any letter case of extension."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Every failure a gallery can throw at us (corrupt, truncated, empty, not an image
 decompression bomb) becomes one ``ImageError`` with a plain message, so callers record it for
 that photo and move on.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,7 +44,7 @@ class DecodedPhoto:
     def shape(self):
         return self.pixels.shape
 
-    def downscaled(self, max_side: int) -> "DecodedPhoto":
+    def downscaled(self, max_side: int) -> DecodedPhoto:
         """This photo with its longest side at most ``max_side``."""
         if max(self.pixels.shape[:2]) <= max_side:
             return self

@@ -18,6 +18,7 @@ produce: below it, the gallery has more close pairs than the different-people mo
 (they are same-person pairs); above it, the model explains them all. It is the maximum of
 ``observed_cdf(t) - model_cdf(t)``, found from the data; nothing in it is a distance constant.
 """
+
 from __future__ import annotations
 
 import math

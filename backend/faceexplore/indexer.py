@@ -5,6 +5,7 @@ pool of worker processes (each with its own detector and embedder, one thread ea
 core is busy) and committed in small transactions, so a run killed at any instant resumes where
 it stopped with nothing lost or duplicated.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -70,10 +71,7 @@ def _analyse_file(job: tuple[str, GalleryFile]):
         traceback.print_exc()
         return record, []
     record.width, record.height = result.width, result.height
-    faces = [
-        FaceRecord(f.box, f.landmarks, f.probability, f.flags, e)
-        for f, e in zip(result.faces, result.embeddings)
-    ]
+    faces = [FaceRecord(f.box, f.landmarks, f.probability, f.flags, e) for f, e in zip(result.faces, result.embeddings)]
     return record, faces
 
 

@@ -10,6 +10,7 @@ ms a photo, the same faces); the stages, thresholds and non-maximum suppression 
 own. Candidates that run past the border are padded with black, as in the reference
 implementation, instead of being cut and stretched.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Photo in, faces with embeddings out: decoding, detection and embedding in one place, used by
 the indexer's workers and by search for the visitor's sample photos."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """`faceexplore report` and `cluster --explain`: label-free quality of a clustering."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .impostors import ImpostorModel
 from .search import NullModel
 
 
@@ -15,15 +15,16 @@ def explain_threshold(details: dict) -> str:
     if not choice:
         return "too few faces to estimate anything: every face is its own person"
     m = choice["model"]
-    model = ImpostorModel(**m)
     t = choice["threshold"]
     n = details["faces"]
     lines = [
-        f"threshold: {t:.4f} (normalised Euclidean distance; {'EXPERT OVERRIDE' if details.get('override') else 'derived from this gallery'})",
+        f"threshold: {t:.4f} (normalised Euclidean distance; "
+        f"{'EXPERT OVERRIDE' if details.get('override') else 'derived from this gallery'})",
         "evidence (no labels):",
         f"  {m['pairs']:,} random face pairs and {m['cannot_link_pairs']:,} cannot-link pairs (two faces of one photo: different people)",
         f"  different-people distance model: Gaussian, mean {m['mean']:.4f}, sd {m['std']:.4f}, fitted to the central quantiles (16%-84%)",
-        f"  random pairs closer than the threshold in excess of that model: {choice['same_person_pairs_share']:.3%} of all pairs (estimated same-person pairs)",
+        "  random pairs closer than the threshold in excess of that model: "
+        f"{choice['same_person_pairs_share']:.3%} of all pairs (estimated same-person pairs)",
         "rule: the threshold maximises (observed pairs closer) - (different-people pairs expected closer);",
         "      below it there are more close pairs than different people explain, above it none",
         "expected error rates:",
@@ -47,13 +48,22 @@ def cluster_report(index) -> dict:
     if clustering is None:
         raise ValueError("no clustering yet: run `faceexplore cluster` first")
     rows = index.db.execute(
-        "SELECT cluster_id, face_count, photo_count, cover_face_id, quality FROM clusters WHERE clustering_id = ? ORDER BY face_count DESC, cluster_id",
+        "SELECT cluster_id, face_count, photo_count, cover_face_id, quality FROM "
+        "clusters WHERE clustering_id = ? ORDER BY face_count DESC, cluster_id",
         (clustering["id"],),
     ).fetchall()
     clusters = []
     for r in rows:
         q = json.loads(r["quality"])
-        clusters.append({"id": r["cluster_id"], "faces": r["face_count"], "photos": r["photo_count"], "cover_face_id": r["cover_face_id"], **{k: q.get(k) for k in ("cohesion", "nearest_cluster", "nearest_distance", "purity", "flags")}})
+        clusters.append(
+            {
+                "id": r["cluster_id"],
+                "faces": r["face_count"],
+                "photos": r["photo_count"],
+                "cover_face_id": r["cover_face_id"],
+                **{k: q.get(k) for k in ("cohesion", "nearest_cluster", "nearest_distance", "purity", "flags")},
+            }
+        )
     sizes = [c["faces"] for c in clusters]
     return {
         "threshold": clustering["threshold"],
@@ -66,7 +76,9 @@ def cluster_report(index) -> dict:
             "largest": int(max(sizes, default=0)),
             "may_be_two_people": [c["id"] for c in clusters if "may_be_two_people" in (c["flags"] or [])],
             "may_be_split": [c["id"] for c in clusters if "may_be_split" in (c["flags"] or [])],
-            "mean_estimated_purity": float(np.mean([c["purity"] for c in clusters if c["faces"] > 1])) if any(s > 1 for s in sizes) else None,
+            "mean_estimated_purity": float(np.mean([c["purity"] for c in clusters if c["faces"] > 1]))
+            if any(s > 1 for s in sizes)
+            else None,
         },
         "clusters": clusters,
     }
@@ -77,7 +89,9 @@ def format_report(report: dict) -> str:
     out = [
         f"{s['clusters']} people (clusters) from {s['faces']} faces; {s['singletons']} seen once; largest {s['largest']} faces",
         f"threshold {report['threshold']:.4f} ({report['method']})",
-        f"estimated purity (mean over clusters of 2+ faces): {s['mean_estimated_purity']:.3f}" if s["mean_estimated_purity"] is not None else "no cluster has two faces",
+        f"estimated purity (mean over clusters of 2+ faces): {s['mean_estimated_purity']:.3f}"
+        if s["mean_estimated_purity"] is not None
+        else "no cluster has two faces",
         f"probably two people in one cluster: {s['may_be_two_people'] or 'none'}",
         f"probably one person split over clusters: {s['may_be_split'] or 'none'}",
         "",
@@ -87,7 +101,10 @@ def format_report(report: dict) -> str:
         if c["faces"] < 2 and not c["flags"]:
             continue
         nd = f"{c['nearest_distance']:.3f}" if c["nearest_distance"] is not None else "-"
-        out.append(f"{c['id']:>6} {c['faces']:>6} {c['photos']:>6} {c['cohesion']:>9.3f} {str(c['nearest_cluster']):>8} {nd:>6} {c['purity']:>7.3f}  {','.join(c['flags'] or [])}")
+        out.append(
+            f"{c['id']:>6} {c['faces']:>6} {c['photos']:>6} {c['cohesion']:>9.3f} "
+            f"{str(c['nearest_cluster']):>8} {nd:>6} {c['purity']:>7.3f}  {','.join(c['flags'] or [])}"
+        )
     return "\n".join(out)
 
 

@@ -10,6 +10,7 @@ each of them gets is what an absent visitor would get. The accept threshold is t
 distribution's lower ``false_alarm_rate`` quantile, so it tightens by itself as the gallery
 grows (more clusters, more chances of a look-alike), and no distance is hard-coded.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,7 +43,7 @@ class NullModel:
     tail: list = field(default_factory=list)  # the lowest scores, sorted
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NullModel":
+    def from_dict(cls, d: dict) -> NullModel:
         return cls(d["loc"], d["scale"], d["samples"], d.get("tail") or [])
 
     @property
@@ -176,7 +177,11 @@ class GallerySearcher:
                 clustering = self.index.active_clustering()
                 members = {}
                 if clustering:
-                    members = dict(self.index.db.execute("SELECT face_id, cluster_id FROM memberships WHERE clustering_id = ?", (clustering["id"],)).fetchall())
+                    members = dict(
+                        self.index.db.execute(
+                            "SELECT face_id, cluster_id FROM memberships WHERE clustering_id = ?", (clustering["id"],)
+                        ).fetchall()
+                    )
             labels = np.array([members.get(int(f), -1) for f in face_ids], np.int64)
             # faces indexed after the last clustering: each its own cluster until re-clustered
             unclustered = labels < 0
@@ -239,4 +244,13 @@ class GallerySearcher:
             f"threshold {threshold:.3f}{each} (mean distance to a person's faces; the threshold is the "
             f"score an absent person reaches with probability {rate / k:.2%}, learned from this gallery)"
         )
-        return SearchResult(found, conf(best_score) if found else 1.0 - conf(best_score), best_score, threshold, rate, int(st.uniq[best]) if found else None, ordered, rule)
+        return SearchResult(
+            found,
+            conf(best_score) if found else 1.0 - conf(best_score),
+            best_score,
+            threshold,
+            rate,
+            int(st.uniq[best]) if found else None,
+            ordered,
+            rule,
+        )

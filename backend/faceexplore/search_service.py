@@ -1,5 +1,6 @@
 """Search from sample photos, shared by the CLI and the web API: decode and check the samples,
 pick the face in each, search the gallery, and describe the answer as plain data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,19 @@ class SearchService:
                 result = self.pipeline.analyse(data, mirror_average=True)
             except ImageError as exc:
                 raise SearchInputError("not_an_image", f"{filename} cannot be used: {exc}.") from None
-            faces = [{"index": k, "box": [round(v, 1) for v in f.box], "probability": round(f.probability, 4)} for k, f in enumerate(result.faces)]
-            report = {"index": i, "filename": filename, "width": result.width, "height": result.height, "faces": faces, "used_face": None, "error": None}
+            faces = [
+                {"index": k, "box": [round(v, 1) for v in f.box], "probability": round(f.probability, 4)}
+                for k, f in enumerate(result.faces)
+            ]
+            report = {
+                "index": i,
+                "filename": filename,
+                "width": result.width,
+                "height": result.height,
+                "faces": faces,
+                "used_face": None,
+                "error": None,
+            }
             if not result.faces:
                 report["error"] = {"code": "no_face", "message": f"No face was found in {filename}."}
             else:
@@ -48,7 +60,9 @@ class SearchService:
                 elif 0 <= choice < len(result.faces):
                     used = int(choice)
                 else:
-                    raise SearchInputError("bad_face_choice", f"{filename} has {len(result.faces)} face(s); face {choice} does not exist.", 400)
+                    raise SearchInputError(
+                        "bad_face_choice", f"{filename} has {len(result.faces)} face(s); face {choice} does not exist.", 400
+                    )
                 report["used_face"] = used
                 chosen.append(result.embeddings[used])
             reports.append(report)
@@ -83,13 +97,23 @@ class SearchService:
                     "box": [round(face[k], 1) for k in ("x1", "y1", "x2", "y2")],
                 }
             )
-        message = f"Found {len(photos)} photo{'s' if len(photos) != 1 else ''} of this person." if result.found else "This person is not in the gallery."
+        message = (
+            f"Found {len(photos)} photo{'s' if len(photos) != 1 else ''} of this person."
+            if result.found
+            else "This person is not in the gallery."
+        )
         return {
             "found": result.found,
             "confidence": round(result.confidence, 4),
             "message": message,
             "person_id": result.person_id,
-            "rule": {"name": "open-set", "threshold": result.threshold, "false_alarm_rate": result.false_alarm_rate, "best_score": result.best_score, "text": result.rule},
+            "rule": {
+                "name": "open-set",
+                "threshold": result.threshold,
+                "false_alarm_rate": result.false_alarm_rate,
+                "best_score": result.best_score,
+                "text": result.rule,
+            },
             "samples": reports,
             "photos": photos,
         }

@@ -3,13 +3,15 @@
 The settings file is TOML (``FACEEXPLORE_SETTINGS`` or ``<data dir>/faceexplore.toml``), with the
 same keys as the ``Settings`` fields. Environment variables are ``FACEEXPLORE_<FIELD>``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 DEFAULT_GALLERY = "image-serve-path/gallery-image"
 DEFAULT_DATA = "image-serve-path/faceexplore-data"
@@ -70,11 +72,7 @@ def load_settings(overrides: dict | None = None, env: dict | None = None) -> Set
     env = os.environ if env is None else env
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     values: dict = {}
-    env_values = {
-        name: env[f"FACEEXPLORE_{name.upper()}"]
-        for name in _FIELDS
-        if f"FACEEXPLORE_{name.upper()}" in env
-    }
+    env_values = {name: env[f"FACEEXPLORE_{name.upper()}"] for name in _FIELDS if f"FACEEXPLORE_{name.upper()}" in env}
     data_dir = Path(overrides.get("data_dir") or env_values.get("data_dir") or DEFAULT_DATA)
     settings_file = env.get("FACEEXPLORE_SETTINGS") or str(data_dir / "faceexplore.toml")
     if Path(settings_file).is_file():

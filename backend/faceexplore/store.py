@@ -4,6 +4,7 @@ Every write is a transaction that leaves the index consistent, so a run killed a
 loses at most the photos it had not committed yet. Readers (the web API) see a clustering whole
 or not at all: a new clustering is written under a new id and made active in one transaction.
 """
+
 from __future__ import annotations
 
 import json
@@ -202,7 +203,8 @@ class FaceIndex:
                 )
                 photo_id = cur.lastrowid
                 db.executemany(
-                    "INSERT INTO faces(photo_id, x1, y1, x2, y2, landmarks, probability, flags, embedding, model) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO faces(photo_id, x1, y1, x2, y2, landmarks, "
+                    "probability, flags, embedding, model) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [
                         (
                             photo_id,
@@ -264,9 +266,7 @@ class FaceIndex:
             "model": self.meta("model"),
             "last_indexed": float(self.meta("last_indexed", 0) or 0) or None,
             "people": (
-                self.db.execute("SELECT COUNT(*) FROM clusters WHERE clustering_id = ?", (active["id"],)).fetchone()[0]
-                if active
-                else None
+                self.db.execute("SELECT COUNT(*) FROM clusters WHERE clustering_id = ?", (active["id"],)).fetchone()[0] if active else None
             ),
             "threshold": active["threshold"] if active else None,
             "threshold_method": active["method"] if active else None,

@@ -1,6 +1,7 @@
 """Synthetic face embeddings with a known answer, for tests and benchmarks of clustering and
 search: the structure of real galleries (people in one cone, photos holding several people)
 without the cost of detecting and embedding real photos."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ Shared data: FACEEXPLORE_TEST_DATA points at a datasets folder (../shared/datase
 variable set but a data set missing they fail, so CI cannot pass by silently skipping them.
 Tests that use it are marked ``@pytest.mark.shared_data("bbt")`` (naming the sub-folders).
 """
+
 from __future__ import annotations
 
 import os
@@ -127,4 +128,3 @@ def lfw_sample(lfw_dir):
 def lfw_analysed(lfw_sample, pipeline):
     """Every sampled LFW photo through the pipeline: [(person, path, AnalysedPhoto), ...]."""
     return [(person, path, pipeline.analyse(path)) for person, path in lfw_sample]
-

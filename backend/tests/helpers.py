@@ -1,4 +1,5 @@
 """Helpers shared by the core package's tests: test photos, bad files, a tiny ONNX model, the CLI."""
+
 from __future__ import annotations
 
 import io

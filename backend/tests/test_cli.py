@@ -1,10 +1,11 @@
 """The `faceexplore` command line, run as a real subprocess."""
+
 import json
 import re
 
+import helpers
 import pytest
 
-import helpers
 from faceexplore.embedders.facenet import WEIGHTS_FILE
 
 
@@ -22,7 +23,9 @@ def test_index_then_status(gallery, tmp_path):
     data = tmp_path / "data"
     proc = helpers.run_cli("--data", data, "index", gallery, "--workers", 1, "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert re.search(r"3 photos in the gallery: 3 new, 0 changed, 0 removed, 0 unchanged; 3 processed .* 1 faces, 1 errors", proc.stdout), proc.stdout
+    assert re.search(r"3 photos in the gallery: 3 new, 0 changed, 0 removed, 0 unchanged; 3 processed .* 1 faces, 1 errors", proc.stdout), (
+        proc.stdout
+    )
     assert "error: broken.jpg: the file is empty" in proc.stdout
     assert "model dlib" in proc.stderr
 
@@ -39,8 +42,9 @@ def test_index_then_status(gallery, tmp_path):
     # an index of dlib faces refuses another model, whole, before touching anything
     onnx = tmp_path / "tiny.onnx"
     helpers.tiny_onnx_model(onnx)
-    other = helpers.run_cli("--data", data, "index", gallery, "--model", "onnx", "--quiet", cwd=tmp_path, timeout=120,
-                            FACEEXPLORE_ONNX_MODEL=onnx)
+    other = helpers.run_cli(
+        "--data", data, "index", gallery, "--model", "onnx", "--quiet", cwd=tmp_path, timeout=120, FACEEXPLORE_ONNX_MODEL=onnx
+    )
     assert other.returncode == 2
     assert "faceexplore: error:" in other.stderr and "dlib-resnet-v1" in other.stderr and "Re-index" in other.stderr
     assert json.loads(helpers.run_cli("--data", data, "status", "--json", cwd=tmp_path, timeout=120).stdout)["photos"] == 3
@@ -50,8 +54,9 @@ def test_facenet_without_weights_exits_2_saying_where_they_go(gallery, tmp_path)
     torch_home = tmp_path / "torch-home"
     torch_home.mkdir()
     data = tmp_path / "data"
-    proc = helpers.run_cli("--data", data, "index", gallery, "--model", "facenet", cwd=tmp_path, timeout=180,
-                           TORCH_HOME=torch_home, FACEEXPLORE_OFFLINE=1)
+    proc = helpers.run_cli(
+        "--data", data, "index", gallery, "--model", "facenet", cwd=tmp_path, timeout=180, TORCH_HOME=torch_home, FACEEXPLORE_OFFLINE=1
+    )
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "faceexplore: error:" in proc.stderr
     assert WEIGHTS_FILE in proc.stderr and str(torch_home / "checkpoints" / WEIGHTS_FILE) in proc.stderr

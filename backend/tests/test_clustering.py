@@ -1,4 +1,5 @@
 """Clustering and the label-free threshold, on synthetic embeddings with known structure."""
+
 import numpy as np
 import pytest
 

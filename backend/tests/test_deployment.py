@@ -6,9 +6,9 @@ Needs: nginx (skipped without it, failed in CI: CI=true), FACEEXPLORE_TEST_DATA 
 skipped when unset, failed when set but missing), the built frontend (`make test` builds it first),
 Chromium and frontend/node_modules for the browser part.
 """
+
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
@@ -103,7 +103,9 @@ def render_into(tmp: Path, *, port: int, upstream: str, gallery: Path, data: Pat
     state = data / "nginx"
     conf = state / "nginx.conf"
     state.mkdir(parents=True, exist_ok=True)
-    conf.write_text(rnc.render(gallery=gallery, data=data, frontend=frontend, host="127.0.0.1", port=port, upstream=upstream, state_dir=state))
+    conf.write_text(
+        rnc.render(gallery=gallery, data=data, frontend=frontend, host="127.0.0.1", port=port, upstream=upstream, state_dir=state)
+    )
     rnc.make_state_dirs(state)
     return conf
 
@@ -162,8 +164,16 @@ def test_template_renders_completely(tmp_path):
 
 
 def test_template_settings(tmp_path):
-    text = _render(tmp_path, host="0.0.0.0", port=9000, upstream="backend:8000", user="nginx",
-                   access_log="/dev/stdout", error_log="/dev/stderr", max_body="10M")
+    text = _render(
+        tmp_path,
+        host="0.0.0.0",
+        port=9000,
+        upstream="backend:8000",
+        user="nginx",
+        access_log="/dev/stdout",
+        error_log="/dev/stderr",
+        max_body="10M",
+    )
     assert "listen 9000;" in text and "server backend:8000;" in text and "user nginx;" in text
     assert 'access_log "/dev/stdout";' in text and 'error_log "/dev/stderr" warn;' in text
     assert "client_max_body_size 10M;" in text
@@ -180,9 +190,25 @@ def test_renderer_refuses_paths_nginx_cannot_hold(tmp_path, bad):
 
 def test_renderer_cli_writes_conf_and_state_dirs(tmp_path):
     out = tmp_path / "data" / "nginx" / "nginx.conf"
-    r = subprocess.run([sys.executable, str(SERVICES / "render_nginx_conf.py"), "--gallery", str(tmp_path), "--data",
-                        str(tmp_path / "data"), "--frontend", str(tmp_path), "--port", "9999", "--out", str(out)],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(SERVICES / "render_nginx_conf.py"),
+            "--gallery",
+            str(tmp_path),
+            "--data",
+            str(tmp_path / "data"),
+            "--frontend",
+            str(tmp_path),
+            "--port",
+            "9999",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "listen 127.0.0.1:9999;" in out.read_text()
     assert (tmp_path / "data" / "nginx" / "logs").is_dir() and (tmp_path / "data" / "nginx" / "tmp" / "proxy").is_dir()
@@ -192,16 +218,26 @@ def test_nginx_accepts_rendered_conf(tmp_path):
     need_nginx()
     for d in ("gallery", "data", "dist"):
         (tmp_path / d).mkdir()
-    conf = render_into(tmp_path, port=free_port(), upstream="127.0.0.1:8000", gallery=tmp_path / "gallery",
-                       data=tmp_path / "data", frontend=tmp_path / "dist")
+    conf = render_into(
+        tmp_path,
+        port=free_port(),
+        upstream="127.0.0.1:8000",
+        gallery=tmp_path / "gallery",
+        data=tmp_path / "data",
+        frontend=tmp_path / "dist",
+    )
     r = subprocess.run(nginx_cmd(conf) + ["-t"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "[warn]" not in r.stderr and "[emerg]" not in r.stderr, r.stderr
 
 
 def test_runner_refuses_a_missing_gallery(tmp_path):
-    r = subprocess.run([sys.executable, str(SERVICES / "run_local.py"), "--gallery", str(tmp_path / "nope"),
-                        "--data", str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(SERVICES / "run_local.py"), "--gallery", str(tmp_path / "nope"), "--data", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and "does not exist" in r.stderr
 
 
@@ -217,8 +253,13 @@ def _compose_cli():
 def test_docker_compose_config():
     compose = _compose_cli()
     for extra in ([], ["--profile", "watch"]):
-        r = subprocess.run(compose + ["-f", str(ROOT / "docker-compose.yml"), *extra, "config", "-q"],
-                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            compose + ["-f", str(ROOT / "docker-compose.yml"), *extra, "config", "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 0, r.stderr
 
 
@@ -335,9 +376,20 @@ def test_nginx_refuses_traversal(nginx_with_stub, target):
     assert PASSWD_MARK not in body
 
 
-@pytest.mark.parametrize("target", [b"/gallery/.git/config", b"/gallery/%2egit/config", b"/gallery/.hidden.jpg",
-                                    b"/.git/config", b"/gallery/page.html", b"/gallery/", b"/gallery/group/",
-                                    b"/cache/", b"/cache/thumbnails/400/"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/gallery/.git/config",
+        b"/gallery/%2egit/config",
+        b"/gallery/.hidden.jpg",
+        b"/.git/config",
+        b"/gallery/page.html",
+        b"/gallery/",
+        b"/gallery/group/",
+        b"/cache/",
+        b"/cache/thumbnails/400/",
+    ],
+)
 def test_nginx_refuses_hidden_active_and_listings(nginx_with_stub, target):
     status, _, body = raw_request(nginx_with_stub, target)
     assert status in (403, 404), f"{target!r} answered {status}: {body[:100]!r}"
@@ -360,14 +412,19 @@ def test_nginx_serves_nothing_outside_its_folders(nginx_with_stub):
 
 def test_nginx_refuses_uploads_over_30M(nginx_with_stub):
     big = 31 * 1024 * 1024
-    status, _, _ = raw_request(nginx_with_stub, b"/api/search", method=b"POST",
-                               headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % big,
-                               body=b"x" * 65536)
+    status, _, _ = raw_request(
+        nginx_with_stub,
+        b"/api/search",
+        method=b"POST",
+        headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % big,
+        body=b"x" * 65536,
+    )
     assert status == 413
     # just under the limit reaches the app
     small = 29 * 1024 * 1024
-    status, _, body = raw_request(nginx_with_stub, b"/api/search", method=b"POST",
-                                  headers=b"Content-Length: %d\r\n" % small, body=b"y" * small, timeout=60)
+    status, _, body = raw_request(
+        nginx_with_stub, b"/api/search", method=b"POST", headers=b"Content-Length: %d\r\n" % small, body=b"y" * small, timeout=60
+    )
     assert status == 200 and body == b"STUB POST /api/search"
 
 
@@ -377,8 +434,7 @@ def test_nginx_refuses_uploads_over_30M(nginx_with_stub):
 
 
 def _cli(data: Path, *args, timeout=900):
-    r = subprocess.run([sys.executable, "-m", "faceexplore", "--data", str(data), *args],
-                       capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run([sys.executable, "-m", "faceexplore", "--data", str(data), *args], capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, f"faceexplore {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     return r
 
@@ -416,9 +472,24 @@ def site(tmp_path_factory):
     (gallery / "leak.jpg").symlink_to("/etc/passwd")
 
     port = free_port()
-    cmd = [sys.executable, str(SERVICES / "run_local.py"), "--gallery", str(gallery), "--data", str(data),
-           "--host", "127.0.0.1", "--port", str(port), "--backend-port", str(free_port()), "--frontend", str(DIST),
-           "--workers", "2"]
+    cmd = [
+        sys.executable,
+        str(SERVICES / "run_local.py"),
+        "--gallery",
+        str(gallery),
+        "--data",
+        str(data),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-port",
+        str(free_port()),
+        "--frontend",
+        str(DIST),
+        "--workers",
+        "2",
+    ]
     if not NGINX:
         cmd.append("--no-nginx")
     log = tmp / "run_local.log"
@@ -495,8 +566,10 @@ def test_site_gallery_photo_with_caching_headers(site):
 
 @pytest.mark.shared_data
 @pytest.mark.slow
-@pytest.mark.parametrize("target", TRAVERSALS + [b"/gallery/.secret/notes.jpg", b"/gallery/%2esecret/notes.jpg",
-                                                 b"/gallery/leak.jpg", b"/cache/../index.sqlite3"])
+@pytest.mark.parametrize(
+    "target",
+    TRAVERSALS + [b"/gallery/.secret/notes.jpg", b"/gallery/%2esecret/notes.jpg", b"/gallery/leak.jpg", b"/cache/../index.sqlite3"],
+)
 def test_site_refuses_traversal_and_hidden(site, target):
     status, _, body = raw_request(site.port, target)
     assert PASSWD_MARK not in body and SQLITE_MARK not in body and b"not for the web" not in body, (target, status)
@@ -509,9 +582,13 @@ def test_site_refuses_traversal_and_hidden(site, target):
 def test_site_refuses_uploads_over_30M(site):
     need_nginx()
     big = 31 * 1024 * 1024
-    status, _, _ = raw_request(site.port, b"/api/search", method=b"POST",
-                               headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % big,
-                               body=b"x" * 65536)
+    status, _, _ = raw_request(
+        site.port,
+        b"/api/search",
+        method=b"POST",
+        headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % big,
+        body=b"x" * 65536,
+    )
     assert status == 413
 
 

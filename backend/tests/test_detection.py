@@ -1,12 +1,13 @@
 """Face detection (facenet-pytorch's MTCNN on the installed torch) on real photos."""
+
 import json
 import sqlite3
 
+import helpers
 import numpy as np
 import pytest
 from PIL import Image
 
-import helpers
 from faceexplore.detection import TINY_FACE_PIXELS, DetectedFace, FaceDetector, _drop_duplicates
 
 
@@ -52,7 +53,7 @@ def test_a_face_filling_the_frame_is_found_with_the_padded_retry(detector, hoppe
     faces = detector.detect(crop)
     assert len(faces) == 1
     x1, y1, x2, y2 = faces[0].box
-    assert 0 <= x1 and 0 <= y1 and x2 <= crop.shape[1] and y2 <= crop.shape[0]
+    assert x1 >= 0 and y1 >= 0 and x2 <= crop.shape[1] and y2 <= crop.shape[0]
     assert faces[0].area > 0.6 * crop.shape[0] * crop.shape[1]
 
 
@@ -71,7 +72,7 @@ def test_small_faces_are_found_and_flagged_tiny(detector):
     assert len(faces) == 1
     assert min(faces[0].width, faces[0].height) < TINY_FACE_PIXELS
     assert "tiny" in faces[0].flags
-    assert 300 <= faces[0].box[0] and faces[0].box[2] <= 400
+    assert faces[0].box[0] >= 300 and faces[0].box[2] <= 400
 
 
 def test_several_faces_in_one_photo(detector):
@@ -139,9 +140,7 @@ def test_cuda_asked_for_without_a_gpu():
 def _bbt_face_counts(bbt_index):
     _, data, _ = bbt_index
     db = sqlite3.connect(f"file:{data / 'index.sqlite3'}?mode=ro", uri=True)
-    rows = db.execute(
-        "SELECT p.path, p.status, COUNT(f.id) FROM photos p LEFT JOIN faces f ON f.photo_id = p.id GROUP BY p.id"
-    ).fetchall()
+    rows = db.execute("SELECT p.path, p.status, COUNT(f.id) FROM photos p LEFT JOIN faces f ON f.photo_id = p.id GROUP BY p.id").fetchall()
     db.close()
     assert all(status == "ok" for _, status, _ in rows), rows
     return {path: n for path, _, n in rows}

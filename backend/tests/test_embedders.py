@@ -1,8 +1,9 @@
 """Face embedders: dlib (the default), facenet (weights needed) and any ONNX model."""
+
+import helpers
 import numpy as np
 import pytest
 
-import helpers
 from faceexplore import pipeline as pipeline_module
 from faceexplore.embedders import ModelWeightsMissing, create_embedder
 from faceexplore.embedders.base import face_region
@@ -101,8 +102,11 @@ def test_dlib_weights_that_are_not_the_network_are_refused(tmp_path):
     from faceexplore.embedders.dlib_resnet_torch import load_dlib_resnet
 
     real = open(face_recognition_models.face_recognition_model_location(), "rb").read()
-    for name, data in (("truncated.dat", real[: len(real) // 2]), ("noise.dat", bytes(range(256)) * 64),
-                       ("predictor.dat", open(face_recognition_models.pose_predictor_five_point_model_location(), "rb").read())):
+    for name, data in (
+        ("truncated.dat", real[: len(real) // 2]),
+        ("noise.dat", bytes(range(256)) * 64),
+        ("predictor.dat", open(face_recognition_models.pose_predictor_five_point_model_location(), "rb").read()),
+    ):
         (tmp_path / name).write_bytes(data)
         with pytest.raises(ValueError, match="not dlib's face recognition ResNet"):
             load_dlib_resnet(tmp_path / name)
@@ -275,14 +279,24 @@ def test_onnx_model_exported_by_torch(tmp_path, pipeline, face_photo):
     try:
         import onnx  # noqa: F401
     except ImportError:
-        pytest.skip("torch.onnx.export needs the `onnx` package, which is not installed (not a dependency); "
-                    "test_onnx_embedder_runs_a_model_on_a_real_face covers OnnxEmbedder with a hand-written model")
+        pytest.skip(
+            "torch.onnx.export needs the `onnx` package, which is not installed (not a dependency); "
+            "test_onnx_embedder_runs_a_model_on_a_real_face covers OnnxEmbedder with a hand-written model"
+        )
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 4, stride=4), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(2),
-                                torch.nn.Flatten(), torch.nn.Linear(32, 24)).eval()
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 4, stride=4), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten(), torch.nn.Linear(32, 24)
+    ).eval()
     path = tmp_path / "exported.onnx"
-    torch.onnx.export(model, (torch.zeros(1, 3, 112, 112),), str(path), dynamo=False, input_names=["x"],
-                      output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
+    torch.onnx.export(
+        model,
+        (torch.zeros(1, 3, 112, 112),),
+        str(path),
+        dynamo=False,
+        input_names=["x"],
+        output_names=["y"],
+        dynamic_axes={"x": {0: "n"}, "y": {0: "n"}},
+    )
     embedder = OnnxEmbedder(str(path))
     assert embedder.dim == 24
     photo = load_photo(face_photo)

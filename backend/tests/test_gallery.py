@@ -1,4 +1,5 @@
 """Finding a gallery's photos, and keeping file access inside the gallery."""
+
 import os
 
 import pytest

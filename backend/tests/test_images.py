@@ -1,12 +1,13 @@
 """Photo decoding: EXIF orientation, draft decoding of large JPEGs, and every bad-file kind."""
+
 import io
 
+import helpers
 import numpy as np
 import pytest
 from PIL import Image
 from PIL.JpegImagePlugin import JpegImageFile
 
-import helpers
 from faceexplore import images
 from faceexplore.images import ImageError, load_photo
 

@@ -1,4 +1,5 @@
 """`faceexplore index`: incremental runs, bad files, model binding, and resuming a killed run."""
+
 import os
 import re
 import signal
@@ -6,10 +7,10 @@ import sqlite3
 import subprocess
 import time
 
+import helpers
 import numpy as np
 import pytest
 
-import helpers
 from faceexplore import indexer
 from faceexplore.gallery import scan_gallery
 from faceexplore.indexer import index_gallery
@@ -214,7 +215,10 @@ def test_a_killed_run_resumes_to_the_same_index_as_an_uninterrupted_one(datasets
     resumed = helpers.run_cli("--data", data, "index", gallery, "--workers", 2, "--quiet", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     done = len(partial)
-    assert f"{total} photos in the gallery: {total - done} new, 0 changed, 0 removed, {done} unchanged; {total - done} processed" in resumed.stdout
+    assert (
+        f"{total} photos in the gallery: {total - done} new, 0 changed, 0 removed, {done} unchanged; {total - done} processed"
+        in resumed.stdout
+    )
 
     final = helpers.index_contents(db_path)
     assert set(final) == set(baseline)

@@ -1,10 +1,11 @@
 """Our MTCNN cascade against facenet-pytorch's own ``MTCNN.detect`` on the same networks."""
+
+import helpers
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-import helpers
 from faceexplore.images import load_photo
 from faceexplore.mtcnn import MTCNN
 
@@ -77,8 +78,7 @@ def test_group_photos_give_the_faces_facenet_pytorch_gives(ours, theirs, bbt_dir
         # A face near a stage's threshold may go either way with a slightly different filter.
         # Boxes are compared inside the photo: facenet-pytorch stretches the part of a border
         # face's window that lies in the photo, ours pads it, so their boxes differ out there.
-        inside = lambda box: np.clip(box, 0, [pixels.shape[1], pixels.shape[0]] * 2)  # noqa: E731
+        inside = lambda box, pixels=pixels: np.clip(box, 0, [pixels.shape[1], pixels.shape[0]] * 2)  # noqa: E731
         for box in expected[probs > 0.99]:
             overlap = max(helpers.iou(inside(box), inside(b)) for b in boxes)
             assert overlap > 0.7, (path.name, box.tolist())
-

@@ -1,4 +1,5 @@
 """Open-set search: synthetic galleries with known structure, and the real BBT gallery."""
+
 import json
 import os
 import shutil

@@ -1,4 +1,5 @@
 """Settings: defaults < settings file < environment < explicit overrides (CLI flags)."""
+
 from pathlib import Path
 
 import pytest

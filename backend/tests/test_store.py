@@ -1,11 +1,12 @@
 """The SQLite face index: atomic writes, replacement and removal, model binding, counts."""
+
 import json
 import sqlite3
 
+import helpers
 import numpy as np
 import pytest
 
-import helpers
 from faceexplore.store import FaceIndex, FaceRecord, ModelMismatch, PhotoRecord
 
 
@@ -43,11 +44,10 @@ def test_photos_and_faces_round_trip(index):
 
 def test_a_failing_transaction_writes_nothing(index):
     index.add_photos([(PhotoRecord("keep.jpg", 1, 1), [_face(0)])], "test-model")
-    with pytest.raises(RuntimeError, match="boom"):
-        with index.transaction() as db:
-            db.execute("INSERT INTO photos(path, size, mtime_ns, status, indexed_at) VALUES ('x.jpg', 1, 1, 'ok', 0)")
-            db.execute("DELETE FROM photos WHERE path = 'keep.jpg'")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), index.transaction() as db:
+        db.execute("INSERT INTO photos(path, size, mtime_ns, status, indexed_at) VALUES ('x.jpg', 1, 1, 'ok', 0)")
+        db.execute("DELETE FROM photos WHERE path = 'keep.jpg'")
+        raise RuntimeError("boom")
     assert set(index.known_photos()) == {"keep.jpg"}
     assert _count(index, "faces") == 1
 
@@ -118,7 +118,12 @@ def test_counts(index):
     )
     counts = index.counts()
     assert {k: counts[k] for k in ("photos", "photos_ok", "errors", "faces", "photos_with_faces", "model")} == {
-        "photos": 3, "photos_ok": 2, "errors": 1, "faces": 2, "photos_with_faces": 1, "model": "test-model",
+        "photos": 3,
+        "photos_ok": 2,
+        "errors": 1,
+        "faces": 2,
+        "photos_with_faces": 1,
+        "model": "test-model",
     }
     assert counts["last_indexed"] > 0 and counts["people"] is None
     assert [tuple(r) for r in index.errors()] == [("c.jpg", "the file is empty")]

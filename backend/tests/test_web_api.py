@@ -3,6 +3,7 @@
 Needs FACEEXPLORE_TEST_DATA (../shared/datasets): skipped without it, failed if it is set but
 bbt/ is missing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -205,7 +206,12 @@ BAD_SEARCHES = {
     "too_many_files": (lambda root: upload(*[(drawn_png(), f"d{i}.png") for i in range(11)]), 400, "too_many_files", None),
     "text_file": (lambda root: upload((b"just some notes, not a photo\n" * 20, "notes.txt")), 422, "not_an_image", "notes.txt"),
     "empty_file": (lambda root: upload((b"", "empty.jpg")), 422, "not_an_image", "empty.jpg"),
-    "corrupt_jpeg": (lambda root: upload((b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40, "corrupt.jpg")), 422, "not_an_image", "corrupt.jpg"),
+    "corrupt_jpeg": (
+        lambda root: upload((b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40, "corrupt.jpg")),
+        422,
+        "not_an_image",
+        "corrupt.jpg",
+    ),
     "truncated_jpeg": (lambda root: upload((_truncated_jpeg(root), "cut.jpg")), 422, "not_an_image", "cut.jpg"),
     "decompression_bomb": (lambda root: upload((decompression_bomb_png(), "bomb.png")), 422, "not_an_image", "bomb.png"),
     "bad_sample_among_good": (lambda root: upload(portrait(root, "amy1"), (b"%PDF-1.4", "doc.pdf")), 422, "not_an_image", "doc.pdf"),
@@ -283,7 +289,9 @@ def _index_rows(settings, sql, *args):
 
 def test_people_are_the_active_clusters_largest_first(client, bbt):
     settings, _, _ = bbt
-    clusters = _index_rows(settings, "SELECT * FROM clusters WHERE clustering_id = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'active_clustering')")
+    clusters = _index_rows(
+        settings, "SELECT * FROM clusters WHERE clustering_id = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'active_clustering')"
+    )
     r = client.get("/api/people?page=1&per_page=48")
     assert r.status_code == 200
     body = r.get_json()
@@ -333,7 +341,9 @@ def test_a_person_page_lists_their_photos_with_their_face(client, bbt):
             assert photo["box"] in theirs
 
 
-@pytest.mark.parametrize("url", ["/api/people/999999", "/api/photos/999999", "/api/people/abc", "/api/photos/abc", "/api/people/-1", "/api/nothing"])
+@pytest.mark.parametrize(
+    "url", ["/api/people/999999", "/api/photos/999999", "/api/people/abc", "/api/photos/abc", "/api/people/-1", "/api/nothing"]
+)
 def test_unknown_ids_are_404_json(client, url):
     assert_error(client.get(url), 404, "not_found")
 
@@ -539,8 +549,17 @@ def test_face_crops_are_square_and_cached(client, bbt):
         assert _jpeg(client.get(person["cover_url"])).size == (160, 160)
 
 
-@pytest.mark.parametrize("url", ["/cache/thumbnails/33/1.jpg", "/cache/thumbnails/400/999999.jpg", "/cache/faces/100/1.jpg",
-                                 "/cache/faces/160/999999.jpg", "/cache/thumbnails/400/abc.jpg", "/cache/other/400/1.jpg"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cache/thumbnails/33/1.jpg",
+        "/cache/thumbnails/400/999999.jpg",
+        "/cache/faces/100/1.jpg",
+        "/cache/faces/160/999999.jpg",
+        "/cache/thumbnails/400/abc.jpg",
+        "/cache/other/400/1.jpg",
+    ],
+)
 def test_unknown_cache_files_are_404(client, bbt, url):
     settings, _, _ = bbt
     assert_error(client.get(url), 404, "not_found")

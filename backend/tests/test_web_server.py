@@ -4,6 +4,7 @@ zips, traversal, upload limit, and searches that keep working while an index run
 Needs FACEEXPLORE_TEST_DATA (../shared/datasets): skipped without it, failed if it is set but
 bbt/ is missing.
 """
+
 from __future__ import annotations
 
 import io
@@ -117,9 +118,18 @@ def test_the_zip_holds_exactly_the_photos_asked_for(served):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_photo"
 
 
-@pytest.mark.parametrize("target", [b"/gallery/../secret.jpg", b"/gallery/%2e%2e/secret.jpg", b"/gallery/..%2fsecret.jpg",
-                                    b"/gallery/group/../../secret.jpg", b"/gallery/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-                                    b"/cache/../index.sqlite3", b"/gallery/../data/index.sqlite3"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/gallery/../secret.jpg",
+        b"/gallery/%2e%2e/secret.jpg",
+        b"/gallery/..%2fsecret.jpg",
+        b"/gallery/group/../../secret.jpg",
+        b"/gallery/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        b"/cache/../index.sqlite3",
+        b"/gallery/../data/index.sqlite3",
+    ],
+)
 def test_nothing_outside_the_gallery_is_served(served, target):
     settings, *_, base, _ = served
     secret = Path(settings.gallery_dir).parent / "secret.jpg"
@@ -202,8 +212,10 @@ def test_searches_keep_working_while_an_index_run_adds_photos(served, pipeline):
     summary = run["summary"]
     assert (summary.new, summary.changed, summary.processed, summary.errors) == (2, 1, 3, [])
     overlapping = [s for s in spans if s[0] < run["end"] and s[1] > run["start"]]
-    print(f"index run {run['end'] - run['start']:.1f} s; {len(overlapping)} of 20 searches overlapped it; "
-          f"searches took {min(e - s for s, e in spans):.1f}..{max(e - s for s, e in spans):.1f} s")
+    print(
+        f"index run {run['end'] - run['start']:.1f} s; {len(overlapping)} of 20 searches overlapped it; "
+        f"searches took {min(e - s for s, e in spans):.1f}..{max(e - s for s, e in spans):.1f} s"
+    )
     assert overlapping, "no search ran during the index run: the test proved nothing"
 
     after = requests.get(base + "/api/status", timeout=30).json()

@@ -1,5 +1,6 @@
 """Helpers shared by the web tests (test_web_*.py): the BBT gallery index, sample files,
 and a real gunicorn server in a subprocess."""
+
 from __future__ import annotations
 
 import io
@@ -177,9 +178,26 @@ def start_server(settings, workers: int = 1, timeout: float = 240.0, log_path=No
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "FACEEXPLORE_FRONTEND_DIR": ""}
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "faceexplore.web.server", "--data", str(settings.data_dir), "--gallery", str(settings.gallery_dir),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-        cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "faceexplore.web.server",
+            "--data",
+            str(settings.data_dir),
+            "--gallery",
+            str(settings.gallery_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=BACKEND,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
 """Pluggable face embedders, one module each; ``create_embedder`` picks one by name."""
+
 from __future__ import annotations
 
 from .base import FaceEmbedder, ModelWeightsMissing

@@ -1,4 +1,5 @@
 """What every face embedder shares: the interface and the face-region crop."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ face chip), and the chips go through the same network run by PyTorch (``dlib_res
 the descriptors are within 5e-7 of dlib's own ``compute_face_descriptor``, at 4-7 ms a face on
 one core instead of 57 ms (dlib-bin's network runs without BLAS; benchmarks/model_timing.py).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -34,6 +34,7 @@ How dlib's layers map to torch:
 - ``fc_no_bias``: stored as an (inputs, outputs) matrix, i.e. torch's weight transposed.
 - ``loss_metric``: passes the fc output through unchanged; dlib does not normalise it.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,13 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # (filters, stride) of each residual unit, input to output, as anet_type defines them.
-ANET_UNITS = (
-    [(32, 1)] * 3
-    + [(64, 2)] + [(64, 1)] * 3
-    + [(128, 2)] + [(128, 1)] * 2
-    + [(256, 2)] + [(256, 1)] * 2
-    + [(256, 2)]
-)
+ANET_UNITS = [(32, 1)] * 3 + [(64, 2)] + [(64, 1)] * 3 + [(128, 2)] + [(128, 1)] * 2 + [(256, 2)] + [(256, 1)] * 2 + [(256, 2)]
 CHIP_SIZE = 150
 
 
@@ -126,6 +121,7 @@ def load_dlib_resnet(path) -> DlibResNet:
 
 # ---------------------------------------------------------------------------------------
 # dlib's serialisation (dlib/serialize.h, dlib/dnn/{core,layers,input,loss}.h)
+
 
 class _DatReader:
     """Reads dlib's serialised primitives from a byte string."""
@@ -258,8 +254,10 @@ def _read_layer(reader: _DatReader, version: int):
         if flat.size != size + filters:
             raise ValueError("con_ parameter count mismatch")
         fields = dict(
-            weight=flat[:size].reshape(shape), bias=flat[size:],
-            stride=(stride_y, stride_x), padding=(pad_y, pad_x),
+            weight=flat[:size].reshape(shape),
+            bias=flat[size:],
+            stride=(stride_y, stride_x),
+            padding=(pad_y, pad_x),
         )
     elif kind == "affine_":
         params = reader.tensor().reshape(-1)

@@ -1,4 +1,5 @@
 """facenet-pytorch's InceptionResnetV1 trained on VGGFace2 (512-d)."""
+
 from __future__ import annotations
 
 import os

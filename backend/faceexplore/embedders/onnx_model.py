@@ -1,4 +1,5 @@
 """Any ONNX face model (an ArcFace, say), run by onnxruntime on 5-point aligned faces."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,9 +54,7 @@ class OnnxEmbedder(FaceEmbedder):
     def aligned(self, region, landmarks) -> np.ndarray:
         # PIL's affine transform maps output to input, so invert the template->landmarks fit.
         matrix = similarity_transform(self.template, np.asarray(landmarks, np.float64))
-        img = Image.fromarray(region).transform(
-            (self.input_size, self.input_size), Image.AFFINE, matrix.flatten().tolist(), Image.BILINEAR
-        )
+        img = Image.fromarray(region).transform((self.input_size, self.input_size), Image.AFFINE, matrix.flatten().tolist(), Image.BILINEAR)
         return np.asarray(img, np.float32)
 
     def embed(self, pixels, faces, scale=1.0):

@@ -3,6 +3,7 @@
 ``create_app`` is the application factory; ``server.run_server`` runs it under gunicorn with the
 face models loaded once per worker.
 """
+
 from .app import create_app
 
 __all__ = ["create_app"]

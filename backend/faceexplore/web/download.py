@@ -3,6 +3,7 @@
 Photos are stored uncompressed (JPEGs do not compress further), read in chunks and sent as soon
 as each chunk is in the archive, so memory stays small whatever the number of photos.
 """
+
 from __future__ import annotations
 
 import io

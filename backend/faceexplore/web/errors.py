@@ -1,4 +1,5 @@
 """Every error is JSON: ``{"error": {"code": "<snake_case>", "message": "<plain sentence>"}}``."""
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ In a deployment nginx serves both straight from disk and falls back to these rou
 so the URL layout mirrors the folders: /gallery/<path in the gallery> and
 /cache/<thumbnails|faces>/<size>/<id>.jpg under the data folder's cache.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ Where it lives: ``settings.extra["frontend_dir"]``, else ``FACEEXPLORE_FRONTEND_
 repository's ``frontend/dist``; an empty value turns it off. Without a built frontend, / answers
 a short JSON note pointing at the API description.
 """
+
 from __future__ import annotations
 
 import os

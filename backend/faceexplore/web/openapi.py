@@ -1,4 +1,5 @@
 """GET /api/openapi.json: a hand-written OpenAPI 3 description of every route."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -49,7 +50,10 @@ SCHEMAS = {
                 "type": "object",
                 "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "description": "snake_case, e.g. no_file, too_many_files, too_large, not_an_image, no_face, bad_face_choice, bad_page, not_found, not_indexed"},
+                    "code": {
+                        "type": "string",
+                        "description": "snake_case, e.g. no_file, too_many_files, too_large, not_an_image, no_face, bad_face_choice, bad_page, not_found, not_indexed",
+                    },
                     "message": {"type": "string", "description": "a plain sentence for a person"},
                 },
             }
@@ -167,8 +171,17 @@ PATHS = {
                             "type": "object",
                             "required": ["images"],
                             "properties": {
-                                "images": {"type": "array", "minItems": 1, "maxItems": MAX_SAMPLES, "items": {"type": "string", "format": "binary"}},
-                                "faces": {"type": "array", "items": {"type": "string"}, "description": "one per image, in order: the index of the face to use, or '' for the largest"},
+                                "images": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": MAX_SAMPLES,
+                                    "items": {"type": "string", "format": "binary"},
+                                },
+                                "faces": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "description": "one per image, in order: the index of the face to use, or '' for the largest",
+                                },
                                 "false_alarm_rate": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
                             },
                         }
@@ -190,14 +203,24 @@ PATHS = {
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/json": {"schema": {"type": "object", "required": ["photo_ids"], "properties": {"photo_ids": {"type": "array", "items": {"type": "integer"}}}}},
-                    "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"photo_ids": {"type": "array", "items": {"type": "integer"}}}}},
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["photo_ids"],
+                            "properties": {"photo_ids": {"type": "array", "items": {"type": "integer"}}},
+                        }
+                    },
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"type": "object", "properties": {"photo_ids": {"type": "array", "items": {"type": "integer"}}}}
+                    },
                 },
             },
             "responses": {
                 "200": {
                     "description": "faceexplore-photos.zip, entries named by their path in the gallery",
-                    "headers": {"Content-Disposition": {"schema": {"type": "string"}, "example": "attachment; filename=faceexplore-photos.zip"}},
+                    "headers": {
+                        "Content-Disposition": {"schema": {"type": "string"}, "example": "attachment; filename=faceexplore-photos.zip"}
+                    },
                     "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
                 },
                 "400": _error("no_photos, bad_photo_ids, unknown_photo, too_many_photos"),
@@ -209,7 +232,9 @@ PATHS = {
             "summary": "The people of the gallery (clusters of faces), largest first",
             "parameters": PAGE_PARAMS,
             "responses": {
-                "200": _json({"allOf": [_ref("Paginated"), {"type": "object", "properties": {"people": {"type": "array", "items": _ref("Person")}}}]}),
+                "200": _json(
+                    {"allOf": [_ref("Paginated"), {"type": "object", "properties": {"people": {"type": "array", "items": _ref("Person")}}}]}
+                ),
                 "400": _error("bad_page"),
             },
         }
@@ -219,7 +244,17 @@ PATHS = {
             "summary": "One person and the photos they are in (box: their face)",
             "parameters": [_id_param("person_id", "a person id from /api/people or a search"), *PAGE_PARAMS],
             "responses": {
-                "200": _json({"allOf": [_ref("Paginated"), {"type": "object", "properties": {"person": _ref("Person"), "photos": {"type": "array", "items": _ref("Photo")}}}]}),
+                "200": _json(
+                    {
+                        "allOf": [
+                            _ref("Paginated"),
+                            {
+                                "type": "object",
+                                "properties": {"person": _ref("Person"), "photos": {"type": "array", "items": _ref("Photo")}},
+                            },
+                        ]
+                    }
+                ),
                 "400": _error("bad_page"),
                 "404": _error("not_found"),
             },
@@ -230,14 +265,19 @@ PATHS = {
             "summary": "One photo and its faces",
             "parameters": [_id_param("photo_id", "a photo id")],
             "responses": {
-                "200": _json({"type": "object", "properties": {"photo": _ref("Photo"), "faces": {"type": "array", "items": _ref("PhotoFace")}}}),
+                "200": _json(
+                    {"type": "object", "properties": {"photo": _ref("Photo"), "faces": {"type": "array", "items": _ref("PhotoFace")}}}
+                ),
                 "404": _error("not_found"),
             },
         }
     },
     "/api/status": {"get": {"summary": "What the index holds", "responses": {"200": _json(_ref("Status"))}}},
     "/api/health": {
-        "get": {"summary": "The worker is up", "responses": {"200": _json({"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}})}}
+        "get": {
+            "summary": "The worker is up",
+            "responses": {"200": _json({"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}})},
+        }
     },
     "/api/openapi.json": {"get": {"summary": "This description", "responses": {"200": _json({"type": "object"})}}},
     "/gallery/{relative}": {

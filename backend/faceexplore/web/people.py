@@ -1,4 +1,5 @@
 """GET /api/people and /api/people/<id>: the people (clusters) of the active clustering."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify

@@ -1,4 +1,5 @@
 """GET /api/photos/<id>: one photo and its faces, each with its person."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify

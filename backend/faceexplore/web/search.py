@@ -3,6 +3,7 @@
 The samples are read into memory and analysed there: they are never written to disk or logged
 (``app.InMemoryRequest`` keeps Werkzeug from spooling large uploads to a temporary file).
 """
+
 from __future__ import annotations
 
 import math
@@ -62,7 +63,7 @@ def _false_alarm_rate() -> float | None:
 
 def _samples() -> list[tuple[str, bytes]]:
     samples = []
-    for i, upload in enumerate(request.files.getlist("images")):
+    for upload in request.files.getlist("images"):
         data = upload.read()
         if not upload.filename and not data:  # an empty file input
             continue
@@ -116,7 +117,8 @@ def _is_person(st, person_id: int) -> bool:
     if index is None:
         return False
     row = index.db.execute(
-        "SELECT 1 FROM clusters c JOIN meta m ON m.key = 'active_clustering' AND CAST(m.value AS INTEGER) = c.clustering_id WHERE c.cluster_id = ?",
+        "SELECT 1 FROM clusters c JOIN meta m ON m.key = 'active_clustering' "
+        "AND CAST(m.value AS INTEGER) = c.clustering_id WHERE c.cluster_id = ?",
         (int(person_id),),
     ).fetchone()
     return row is not None

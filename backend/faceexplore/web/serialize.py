@@ -1,4 +1,5 @@
 """The JSON shapes shared by several endpoints: photo objects, boxes, pagination."""
+
 from __future__ import annotations
 
 import json

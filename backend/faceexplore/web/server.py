@@ -9,6 +9,7 @@ Also runnable directly (the tests and the benchmark do):
 
     python -m faceexplore.web.server --data DATA --gallery GALLERY [--host H] [--port N] [--workers N]
 """
+
 from __future__ import annotations
 
 import argparse

@@ -4,6 +4,7 @@ The face models are loaded once, when the app is created (in each gunicorn worke
 request. Reads go through a read-only SQLite connection of the request's own thread, so the
 API keeps answering while ``faceexplore index`` or ``cluster`` rewrite the database (WAL).
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,7 +59,9 @@ class WebState:
                     if not Path(self.settings.index_path).is_file():
                         self.require_index()  # raises not_indexed
                     try:
-                        self._service = SearchService(self.settings, pipeline=self.pipeline, index=FaceIndex(self.settings.index_path, readonly=True))
+                        self._service = SearchService(
+                            self.settings, pipeline=self.pipeline, index=FaceIndex(self.settings.index_path, readonly=True)
+                        )
                     except ValueError as exc:  # the index holds another model's embeddings
                         log.error("search unavailable: %s", exc)
                         raise ApiError(503, "model_mismatch", f"Search is not available: {exc}.") from None

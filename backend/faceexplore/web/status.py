@@ -1,4 +1,5 @@
 """GET /api/status (what the index holds) and GET /api/health (the worker is up)."""
+
 from __future__ import annotations
 
 import time
@@ -27,8 +28,18 @@ def status():
     index = st.index()
     if index is None:
         return jsonify(
-            {"photos": 0, "faces": 0, "people": 0, "model": None, "threshold": None, "threshold_method": None,
-             "last_indexed": None, "search_threshold": None, "false_alarm_rate": rate, "indexed": False}
+            {
+                "photos": 0,
+                "faces": 0,
+                "people": 0,
+                "model": None,
+                "threshold": None,
+                "threshold_method": None,
+                "last_indexed": None,
+                "search_threshold": None,
+                "false_alarm_rate": rate,
+                "indexed": False,
+            }
         )
     with index.snapshot():
         counts = index.counts()

@@ -7,6 +7,7 @@ Photo and face ids are never reused (a changed photo is indexed under a new id),
 file never goes stale. Files are written to a temporary name and renamed, so a reader never
 sees half a file, even with several workers making the same one at once.
 """
+
 from __future__ import annotations
 
 import math
