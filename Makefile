@@ -21,7 +21,7 @@ FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
 NPM_CI := { [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } \
 	|| npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: setup frontend test test-backend test-frontend run check-gallery docker-config clean
+.PHONY: setup frontend test test-backend test-frontend lint-backend format run check-gallery docker-config clean
 
 setup: $(VENV)/.installed
 
@@ -54,8 +54,16 @@ test:
 test-frontend:
 	cd frontend && $(NPM_CI) && npm test
 
-test-backend: setup frontend
+test-backend: setup frontend lint-backend
 	cd backend && ../$(BIN)/python -m pytest -ra
+
+# ruff's linter and formatter; `make format` applies the formatter
+lint-backend: setup
+	$(BIN)/ruff check backend
+	$(BIN)/ruff format --check backend
+
+format: setup
+	$(BIN)/ruff format backend
 
 check-gallery:
 	@test -d "$(GALLERY)" || { \
