@@ -52,7 +52,8 @@ SCHEMAS = {
                 "properties": {
                     "code": {
                         "type": "string",
-                        "description": "snake_case, e.g. no_file, too_many_files, too_large, not_an_image, no_face, bad_face_choice, bad_page, not_found, not_indexed",
+                        "description": "snake_case, e.g. no_file, too_many_files, too_large, not_an_image, "
+                        "no_face, bad_face_choice, bad_page, not_found, not_indexed",
                     },
                     "message": {"type": "string", "description": "a plain sentence for a person"},
                 },
