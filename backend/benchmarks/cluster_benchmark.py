@@ -11,6 +11,8 @@ process of its own so that its peak memory (ru_maxrss) is its own.
 Reported per size: seconds for the clustering (and for one search against the result), peak
 memory, the derived threshold, clusters against people, pairwise and BCubed F against the truth.
 
+Latest results, with the data and the machine: docs/speed.md, "Clustering at scale".
+
 usage:
   python backend/benchmarks/cluster_benchmark.py                    # 7,000 and 200,000 faces
   python backend/benchmarks/cluster_benchmark.py --sizes 7000 50000 --json out.json

@@ -13,6 +13,8 @@ which reports the one-sample scores of every query (and the false-alarm rate on 
 the nearest-face baseline at the same false-alarm rate, and, for the people with extra photos,
 F1 with up to K samples against F1 with one sample for the same people.
 
+Latest results, with the data and the machine: docs/quality.md, "Several samples".
+
 usage:
   python backend/benchmarks/event_benchmark.py --people ../shared/datasets/lfw-dev --out /tmp/event-bench
   python backend/benchmarks/event_benchmark.py --photos 3000 --cast 500 --samples 3 --out /tmp/event-bench

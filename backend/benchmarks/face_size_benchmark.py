@@ -9,6 +9,8 @@ embeddings tell the same person from different people: ROC AUC over the same-per
 every different-person pair, and the share of same-person pairs closer than all but 1% of the
 different-person pairs (TAR at FAR 1%). A face that is not found counts as a miss in both.
 
+Latest results, with the data and the machine: docs/quality.md, "Face size".
+
 usage:
   python backend/benchmarks/face_size_benchmark.py ../shared/datasets/lfw-dev --widths 25 35 50 70
 """

@@ -27,6 +27,8 @@ Faces against truth.json (photo -> people pasted in it): per photo, min(found, t
 as true faces found and max(0, found - true) as extra (background faces in LFW crops or false
 detections); "photos complete" are photos with at least as many faces found as people in them.
 
+Latest results, with the data and the machine: docs/speed.md, "Indexing".
+
 usage:
   python backend/benchmarks/index_benchmark.py --people ../shared/datasets/lfw-dev \
       --photos 300 --size 4000x3000 --out /tmp/bench-index

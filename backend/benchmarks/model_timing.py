@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The two models, ours against the libraries', on one thread: the figures behind mtcnn.py and
-embedders/dlib_resnet_torch.py.
+embedders/dlib_resnet_torch.py (latest results in docs/speed.md).
 
   1. MTCNN on the first --photos photos under GALLERY (any layout), shrunk to 1600 px as indexing
      does: facenet-pytorch's MTCNN.detect, with the share of its time spent building the image

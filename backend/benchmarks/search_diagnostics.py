@@ -22,6 +22,8 @@ gallery that `faceexplore evaluate event EVENT --scratch DATA` has indexed and c
      for each of the search rule's false alarms, every sample's best score against its
      threshold and whose photos came back (truth.json lists only the people pasted into them).
 
+Latest results, with the data and the machine: docs/quality.md ("Where the misses come from", "Several samples").
+
 usage:
   python backend/benchmarks/search_diagnostics.py /tmp/event3000 /tmp/event3000-data
   python backend/benchmarks/search_diagnostics.py /tmp/multi3000/event /tmp/multi3000/data \\

@@ -18,6 +18,8 @@ whole HTTP round trip, upload included. With ``--concurrency C``, C client threa
 (latency under load). When QUERIES' parent folder holds make_event_gallery's truth.json, the
 answers are also scored (found rate of present and absent people, recall and precision of the
 photos found). The result is printed, and written as JSON with ``--json FILE``.
+
+Latest results, with the data and the machine: docs/speed.md, "Search latency".
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ The gallery gives evidence for free:
 So the model is fitted to the bulk of the distribution (its central quantiles, where same-person
 pairs are a negligible share) and its lower tail is extrapolated, not read off raw quantiles.
 
-Measured on LFW with the dlib model (see README), the Euclidean distance between two different
-people's normalised embeddings is very close to Gaussian (skewness -0.03), and a Gaussian fitted
-to the central quantiles slightly *over*-estimates the far lower tail: a conservative error.
+Measured on LFW with the dlib model (docs/quality.md), the Euclidean distance between two different
+people's normalised embeddings is very close to Gaussian, and a Gaussian fitted to the central
+quantiles slightly *over*-estimates the far lower tail: a conservative error.
 
 The threshold is where the observed pairs stop being in excess of what different people alone
 produce: below it, the gallery has more close pairs than the different-people model explains
@@ -126,9 +126,9 @@ def choose_threshold(random_d: np.ndarray, cannot_link_d: np.ndarray) -> Thresho
     # Search from 0 up to the distance that 1% of different-people pairs are closer than. Beyond
     # it lies the bulk, where a small misfit of the two-parameter model to hundreds of thousands
     # of pairs outweighs the same-person excess of a gallery of many rarely seen people
-    # (benchmarks/cluster_benchmark.py, 6,988 synthetic faces of 1,556 people: the threshold ran
-    # to 0.58 and pairwise F fell to 0.19; tests/test_clustering.py reproduces it). Real
-    # thresholds sit far below it (`cluster --explain`: LFW-dev 0.12%, an event gallery 0.24%).
+    # (benchmarks/cluster_benchmark.py shows the threshold running into the bulk and pairwise F
+    # collapsing without this bound; tests/test_clustering.py reproduces it). Real thresholds sit
+    # far below it (`cluster --explain` on LFW-dev and the event gallery; docs/quality.md).
     grid = np.linspace(0.0, max(model.distance_at(MAX_FALSE_MATCH_RATE), 1e-3), GRID_POINTS)
     n = max(len(random_d), 1)
     observed = np.searchsorted(np.sort(random_d), grid, side="right") / n

@@ -1,12 +1,12 @@
 """MTCNN's three-stage cascade (Zhang et al., 2016) on facenet-pytorch's trained networks, run
 the way a CPU likes it.
 
-facenet-pytorch's own ``MTCNN.detect`` spent 40% of its time building the image pyramid
-(``interpolate(mode="area")`` on float tensors: 123 of 287 ms a 1600x1200 photo in
-benchmarks/model_timing.py) and ran its networks on channels-first tensors, which oneDNN's
-convolutions and pooling handle more slowly than channels-last. Here the pyramid is made by
-Pillow's box filter (the same area average, on uint8) and the networks run channels-last (157
-ms a photo, the same faces); the stages, thresholds and non-maximum suppression are MTCNN's
+facenet-pytorch's own ``MTCNN.detect`` spends a large share of its time building the image
+pyramid (``interpolate(mode="area")`` on float tensors) and runs its networks on channels-first
+tensors, which oneDNN's convolutions and pooling handle more slowly than channels-last. Here the
+pyramid is made by Pillow's box filter (the same area average, on uint8) and the networks run
+channels-last, finding the same faces in less time (benchmarks/model_timing.py measures both
+cascades; docs/speed.md); the stages, thresholds and non-maximum suppression are MTCNN's
 own. Candidates that run past the border are padded with black, as in the reference
 implementation, instead of being cut and stretched.
 """

@@ -10,7 +10,7 @@ import numpy as np
 def synthetic_people(n_people=150, per_person=(1, 8), dim=128, between=0.42, spread=0.22, seed=0, cone_seed=0):
     """Unit vectors shaped like real face embeddings: all people in one cone around a common
     direction (so different people's distances are near-Gaussian, as measured for the dlib
-    model on LFW), each face its person's direction plus noise of size ``spread``.
+    model on LFW: docs/quality.md), each face its person's direction plus noise of size ``spread``.
     Returns the embeddings (n, dim) and each face's person."""
     base = np.random.default_rng(cone_seed).normal(size=dim)
     base /= np.linalg.norm(base)

@@ -2,8 +2,9 @@
 
 Faces are aligned by dlib (its 5-point shape predictor inside the MTCNN box, then its 150x150
 face chip), and the chips go through the same network run by PyTorch (``dlib_resnet_torch``):
-the descriptors are within 5e-7 of dlib's own ``compute_face_descriptor``, at 4-7 ms a face on
-one core instead of 57 ms (dlib-bin's network runs without BLAS; benchmarks/model_timing.py).
+the descriptors match dlib's own ``compute_face_descriptor`` (tests/test_embedders.py checks them)
+and come faster than from dlib-bin's network, which runs without BLAS
+(benchmarks/model_timing.py measures both; docs/speed.md).
 """
 
 from __future__ import annotations

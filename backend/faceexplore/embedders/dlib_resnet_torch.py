@@ -66,7 +66,7 @@ class DlibResNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[1:] != (3, CHIP_SIZE, CHIP_SIZE):
             raise ValueError(f"expected (N, 3, {CHIP_SIZE}, {CHIP_SIZE}) RGB chips, got {tuple(x.shape)}")
-        # oneDNN's CPU convolutions run about 1.3x faster on channels-last tensors.
+        # oneDNN's CPU convolutions run faster on channels-last tensors.
         x = (x.contiguous(memory_format=torch.channels_last) - self.mean_rgb) / 256.0
         x = F.max_pool2d(F.relu(self.conv1(x)), 3, stride=2)
         x = self.layers(x)
