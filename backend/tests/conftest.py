@@ -71,7 +71,7 @@ def pipeline():
     from faceexplore.settings import Settings
 
     torch.set_num_threads(1)  # the indexer's workers run one thread each too
-    return FacePipeline(Settings(workers=1))
+    return FacePipeline.from_settings(Settings(index_workers=1))
 
 
 @pytest.fixture(scope="session")
