@@ -170,9 +170,8 @@ def test_facenet_without_weights_offline_says_which_file_and_where(tmp_path, mon
     torch_home = tmp_path / "torch-home"
     torch_home.mkdir()
     monkeypatch.setenv("TORCH_HOME", str(torch_home))
-    monkeypatch.setenv("FACEEXPLORE_OFFLINE", "1")  # never try to download in a test
     with pytest.raises(ModelWeightsMissing) as err:
-        create_embedder("facenet")
+        create_embedder("facenet", offline=True)  # settings.offline: never try to download in a test
     message = str(err.value)
     assert WEIGHTS_FILE == "20180402-114759-vggface2.pt"
     assert WEIGHTS_FILE in message
