@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="index new and changed photos of a gallery, drop deleted ones")
     p.add_argument("gallery", nargs="?", help="gallery folder (default: image-serve-path/gallery-image)")
     p.add_argument("--model", choices=EMBEDDERS, help="face embedding model (default dlib)")
-    p.add_argument("--device", help="cpu or cuda")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default cpu)")
     p.add_argument("--workers", dest="index_workers", type=int, help="worker processes (default: one per core; settings key index_workers)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)

@@ -37,7 +37,7 @@ def bbt_root() -> Path:
 
 @contextmanager
 def reusing_pipeline(pipeline):
-    """In-process ``index_gallery(workers=1)`` with an already loaded pipeline (the session's,
+    """In-process ``index_gallery`` (index_workers=1) with an already loaded pipeline (the session's,
     one torch thread) instead of loading the models again with a thread per core: on a busy
     machine torch's threads contend badly (a group photo takes 10x longer)."""
     from faceexplore import indexer
