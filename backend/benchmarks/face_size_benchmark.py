@@ -41,7 +41,7 @@ def main():
             pairs.append(photos[:2])
         if len(pairs) == args.count:
             break
-    pipeline = FacePipeline(Settings())
+    pipeline = FacePipeline.from_settings(Settings())
 
     # Each photo's face width at full size: its central face (the labelled person in LFW).
     native = {}

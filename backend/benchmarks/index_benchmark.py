@@ -373,7 +373,7 @@ def profile(out: Path, n: int):
 
     torch.set_num_threads(1)
     settings = load_settings({"data_dir": str(out / "data")})
-    pipe = FacePipeline(settings)
+    pipe = FacePipeline.from_settings(settings)
     photos = sorted((out / "gallery").rglob("*.jpg"))[:n]
     times = StageTimes()
     faces_total = 0

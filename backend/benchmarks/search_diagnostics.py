@@ -33,7 +33,6 @@ usage:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -56,7 +55,7 @@ def main():
     args = ap.parse_args()
     event = Path(args.event)
     truth = json.loads((event / "truth.json").read_text())
-    settings = dataclasses.replace(load_settings({"data_dir": args.data}), gallery_dir=event / "gallery")
+    settings = load_settings({"data_dir": args.data}).replace(gallery_dir=event / "gallery")
     service = SearchService(settings)
     searcher, pipeline = service.searcher, service.pipeline
     st = searcher.refresh()

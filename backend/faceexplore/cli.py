@@ -11,18 +11,24 @@ from .embedders import EMBEDDERS, ModelWeightsMissing
 from .settings import load_settings
 from .store import FaceIndex, ModelMismatch
 
+# The settings command-line options set: the argparse destination and the option, by setting.
+OPTIONS = {
+    "data_dir": ("data", "--data"),
+    "gallery_dir": ("gallery", "GALLERY (argument)"),
+    "model": ("model", "--model"),
+    "device": ("device", "--device"),
+    "index_workers": ("index_workers", "--workers"),
+    "web_workers": ("web_workers", "--workers"),
+    "false_alarm_rate": ("false_alarm_rate", "--false-alarm-rate"),
+}
 
-def _settings(args, **extra):
-    overrides = {
-        "data_dir": args.data,
-        "model": getattr(args, "model", None),
-        "device": getattr(args, "device", None),
-        "workers": getattr(args, "workers", None),
-        **extra,
-    }
-    if getattr(args, "gallery", None):
-        overrides["gallery_dir"] = args.gallery
-    return load_settings(overrides)
+
+def _settings(args):
+    """Settings with this command's options on top (an option not given overrides nothing)."""
+    given = {name: getattr(args, dest, None) for name, (dest, _) in OPTIONS.items()}
+    overrides = {name: value for name, value in given.items() if value not in (None, "")}
+    origins = {name: f"command-line option {option}" for name, (_, option) in OPTIONS.items()}
+    return load_settings(overrides, override_origins=origins)
 
 
 def cmd_index(args) -> int:
@@ -103,7 +109,7 @@ def cmd_search(args) -> int:
     for i, path in enumerate(args.photos):
         with open(path, "rb") as fh:
             samples.append((path, fh.read(), args.face[i] if args.face and i < len(args.face) else None))
-    result = service.search(samples, false_alarm_rate=args.false_alarm_rate)
+    result = service.search(samples, false_alarm_rate=settings.false_alarm_rate)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -134,7 +140,7 @@ def cmd_serve(args) -> int:
     from .web.server import run_server
 
     settings = _settings(args)
-    run_server(settings, host=args.host, port=args.port, workers=args.workers)
+    run_server(settings, host=args.host, port=args.port)
     return 0
 
 
@@ -146,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="index new and changed photos of a gallery, drop deleted ones")
     p.add_argument("gallery", nargs="?", help="gallery folder (default: image-serve-path/gallery-image)")
     p.add_argument("--model", choices=EMBEDDERS, help="face embedding model (default dlib)")
-    p.add_argument("--device", help="cpu or cuda")
-    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default cpu)")
+    p.add_argument("--workers", dest="index_workers", type=int, help="worker processes (default: one per core; settings key index_workers)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
@@ -169,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="find a person's photos from sample photos of them")
     p.add_argument("photos", nargs="+", metavar="PHOTO")
     p.add_argument("--face", type=int, action="append", help="face index to use in each sample, in order (default: the largest)")
-    p.add_argument("--false-alarm-rate", type=float, help="accepted chance of 'found' for a stranger (default 0.01)")
+    p.add_argument("--false-alarm-rate", type=float, help="accepted chance of 'found' for a stranger, between 0 and 1 (default 0.01)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
@@ -188,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rates", type=float, nargs="+", metavar="RATE", help="event: also score the searches at these false-alarm rate settings"
     )
     p.add_argument("--model", choices=EMBEDDERS)
-    p.add_argument("--workers", type=int)
+    p.add_argument("--workers", dest="index_workers", type=int, help="indexing processes (settings key index_workers)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
@@ -196,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("gallery", nargs="?", help="gallery folder")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, help="gunicorn workers (default: sized to the machine)")
+    p.add_argument("--workers", dest="web_workers", type=int, help="gunicorn workers (default: sized to the machine; settings web_workers)")
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import tempfile
 import time
@@ -35,7 +34,7 @@ def bcubed_scores(labels, truth) -> dict:
 
 def _prepare(folder, settings, scratch):
     scratch = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="faceexplore-eval-"))
-    settings = dataclasses.replace(settings, data_dir=scratch, gallery_dir=Path(folder))
+    settings = settings.replace(data_dir=scratch, gallery_dir=Path(folder))
     return settings
 
 

@@ -54,7 +54,7 @@ def _init_worker(settings: Settings, threads: int):
     torch.set_num_threads(threads)
     from .pipeline import FacePipeline
 
-    _pipeline = FacePipeline(settings)
+    _pipeline = FacePipeline.from_settings(settings)
 
 
 def _analyse_file(job: tuple[str, GalleryFile]):
@@ -121,9 +121,9 @@ def _process(settings, gallery, todo, index, model, summary, progress):
         # cores (before dlib's network moved to the GPU too), 1 worker 2.1 photos/s, 4 workers
         # 5.7, 8 workers 7.7 (16 CPU workers: 8.2). Each worker holds a CUDA context (about
         # half a GB).
-        workers = settings.workers or min(cpus, CUDA_WORKERS)
+        workers = settings.index_workers or min(cpus, CUDA_WORKERS)
     else:
-        workers = settings.workers or cpus
+        workers = settings.index_workers or cpus
     threads = max(1, cpus // workers)
     bar = tqdm(total=len(todo), unit="photo", disable=not progress, desc="indexing", dynamic_ncols=True)
     pending, last_commit = [], time.monotonic()

@@ -1,5 +1,9 @@
 """Photo in, faces with embeddings out: decoding, detection and embedding in one place, used by
-the indexer's workers and by search for the visitor's sample photos."""
+the indexer's workers and by search for the visitor's sample photos.
+
+The pipeline is handed its models (one class per model: ``FaceDetector``, the embedders in
+``embedders/``); ``FacePipeline.from_settings`` is the factory that builds them from settings.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import numpy as np
 
 from .detection import DetectedFace, FaceDetector
 from .embedders import create_embedder
-from .embedders.base import normalise
+from .embedders.base import FaceEmbedder, normalise
 from .images import load_photo
 from .settings import Settings
 
@@ -26,10 +30,19 @@ class AnalysedPhoto:
 
 
 class FacePipeline:
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.detector = FaceDetector(device=settings.device, min_face_size=settings.min_face_size)
-        self.embedder = create_embedder(settings.model, **settings.embedder_options())
+    """``detector``: anything with ``detect(pixels, scale) -> list[DetectedFace]`` (a
+    ``FaceDetector``). ``embedder``: a ``FaceEmbedder``. ``detect_size``: the longest side, in
+    pixels, of the photo the detector sees."""
+
+    def __init__(self, detector: FaceDetector, embedder: FaceEmbedder, detect_size: int = Settings.model_fields["detect_size"].default):
+        self.detector, self.embedder, self.detect_size = detector, embedder, detect_size
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FacePipeline:
+        """The detector and the embedder ``settings`` name, loaded (seconds: weights are read)."""
+        detector = FaceDetector(device=settings.device, min_face_size=settings.min_face_size)
+        embedder = create_embedder(settings.model, **settings.embedder_options())
+        return cls(detector, embedder, detect_size=settings.detect_size)
 
     @property
     def model_name(self) -> str:
@@ -46,9 +59,9 @@ class FacePipeline:
         # One decode serves both stages: a JPEG comes from the decoder already reduced (between
         # detect_size and twice it); the detector sees it downscaled to detect_size, and the
         # embedder crops faces from it at that higher resolution.
-        photo = load_photo(source, max_side=self.settings.detect_size, decoder_reduction_only=True)
+        photo = load_photo(source, max_side=self.detect_size, decoder_reduction_only=True)
         clock("decode")
-        detection = photo.downscaled(self.settings.detect_size)
+        detection = photo.downscaled(self.detect_size)
         faces = self.detector.detect(detection.pixels, detection.scale)
         clock("detect (MTCNN)")
         pixels, scale = photo.pixels, photo.scale

@@ -24,7 +24,7 @@ class SearchService:
     def __init__(self, settings: Settings, pipeline: FacePipeline | None = None, index: FaceIndex | None = None):
         self.settings = settings
         self.index = index or FaceIndex(settings.index_path, readonly=True)
-        self.pipeline = pipeline or FacePipeline(settings)
+        self.pipeline = pipeline or FacePipeline.from_settings(settings)
         model = self.index.meta("model")
         if model and model != self.pipeline.model_name:
             raise ValueError(f"the index was built with {model!r} but the search model is {self.pipeline.model_name!r}")

@@ -1,39 +1,122 @@
-"""Settings: defaults, overridden by a settings file, then environment variables, then CLI flags.
+"""Settings: defaults, overridden by a settings file, then environment variables, then CLI options.
 
 The settings file is TOML (``FACEEXPLORE_SETTINGS`` or ``<data dir>/faceexplore.toml``), with the
-same keys as the ``Settings`` fields. Environment variables are ``FACEEXPLORE_<FIELD>``.
+same keys as the ``Settings`` fields. Environment variables are ``FACEEXPLORE_<FIELD>`` (the secret
+key also ``SECRET_KEY``). ``load_settings`` reads them with pydantic-settings' sources and
+validates the result: a value of the wrong type or out of its range, or an unknown key in the
+file, stops start-up with a ``SettingsError`` naming the setting, where it came from (file,
+environment variable, command-line option) and the rule it broke.
+
+``Settings(...)`` itself holds only what it is given and the defaults (validated the same way);
+it reads neither the file nor the environment, so code and tests can build one directly.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
+import annotated_types
 import tomllib
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings.sources.utils import parse_env_vars
 
 DEFAULT_GALLERY = "image-serve-path/gallery-image"
 DEFAULT_DATA = "image-serve-path/faceexplore-data"
+REPO_FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+ENV_PREFIX = "FACEEXPLORE_"
+SETTINGS_FILE_VARIABLE = "FACEEXPLORE_SETTINGS"
+SETTINGS_FILE_NAME = "faceexplore.toml"
+
+# Settings that were split in two: the old name, and each new name with the command it is for.
+RENAMED = {"workers": {"index_workers": "faceexplore index", "web_workers": "faceexplore serve"}}
+
+_DEVICE_RE = re.compile(r"cpu|cuda(:\d+)?")
+DEVICE_RULE = "cpu, cuda or cuda:N (N: the GPU's number)"
 
 
-@dataclass
-class Settings:
-    data_dir: Path = Path(DEFAULT_DATA)
-    gallery_dir: Path = Path(DEFAULT_GALLERY)
-    model: str = "dlib"  # dlib | facenet | onnx
-    device: str = "cpu"  # cpu | cuda
-    workers: int = 0  # 0: one per CPU core
-    detect_size: int = 1600  # longest side the detector sees
-    min_face_size: int = 20  # pixels, at detection size
-    facenet_weights: str = ""  # path to a 20180402-114759-vggface2.pt state dict
-    onnx_model: str = ""  # path to an .onnx face model
-    onnx_input_size: int = 112
-    onnx_mean: float = 127.5
-    onnx_std: float = 127.5
-    false_alarm_rate: float = 0.01  # search: accepted chance of saying "found" for a stranger
-    max_upload_mb: int = 30
-    extra: dict = field(default_factory=dict)
+class SettingsError(ValueError):
+    """A setting is unknown or breaks its rule; the message names it, its source and the rule."""
+
+
+def _device(value: str) -> str:
+    if not _DEVICE_RE.fullmatch(value):
+        raise ValueError(f"should be {DEVICE_RULE}")
+    return value
+
+
+Device = Annotated[str, AfterValidator(_device)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        validate_by_name=True,  # secret_key by its name as well as its environment aliases
+        validate_assignment=True,
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(Path(DEFAULT_DATA), description="the index, caches and the generated secret key file")
+    gallery_dir: Path = Field(Path(DEFAULT_GALLERY), description="the photos")
+    model: Literal["dlib", "facenet", "onnx"] = Field("dlib", description="face embedding model")
+    device: Device = Field("cpu", description="where the networks run")
+    index_workers: NonNegativeInt = Field(0, description="indexing processes; 0: one per CPU core (on CUDA at most indexer.CUDA_WORKERS)")
+    web_workers: NonNegativeInt = Field(0, description="gunicorn workers of `faceexplore serve`; 0: sized to the machine")
+    detect_size: PositiveInt = Field(1600, description="longest side, in pixels, of the photo the detector sees")
+    min_face_size: PositiveInt = Field(20, description="smallest face found, in pixels at detection size")
+    facenet_weights: Path | None = Field(None, description="a 20180402-114759-vggface2.pt state dict; none: torch hub's cache")
+    offline: bool = Field(False, description="never download model weights (facenet): a missing file is an error")
+    onnx_model: Path | None = Field(None, description="an .onnx face-embedding model (model = onnx)")
+    onnx_input_size: PositiveInt = Field(112, description="the ONNX model's input side")
+    onnx_mean: float = Field(127.5, allow_inf_nan=False, description="subtracted from pixel values for the ONNX model")
+    onnx_std: float = Field(127.5, gt=0, allow_inf_nan=False, description="pixel values are divided by it for the ONNX model")
+    false_alarm_rate: float = Field(0.01, gt=0, lt=1, description="search: accepted chance of saying 'found' for a stranger")
+    max_upload_mb: PositiveInt = Field(30, description="largest upload of sample photos, in MB")
+    frontend_dir: Path | None = Field(REPO_FRONTEND_DIST, description="the built frontend the app serves; '' for none")
+    secret_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(f"{ENV_PREFIX}SECRET_KEY", "SECRET_KEY"),
+        description="Flask's secret key; none: generated once into <data dir>/hidden_settings.py",
+    )
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        # Only what the caller passes: load_settings() reads the file and the environment.
+        return (init_settings,)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_renamed(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            for old in RENAMED:
+                if old in values:
+                    raise ValueError(renamed_message(old, old, lambda new: new))
+        return values
+
+    @field_validator("facenet_weights", "onnx_model", "frontend_dir", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("offline", mode="before")
+    @classmethod
+    def _empty_is_false(cls, value: Any) -> Any:
+        return False if value == "" else value
 
     @property
     def index_path(self) -> Path:
@@ -43,12 +126,16 @@ class Settings:
     def cache_dir(self) -> Path:
         return Path(self.data_dir) / "cache"
 
+    def replace(self, **changes) -> Settings:
+        """A copy with ``changes``, validated like the original."""
+        return type(self)(**{**dict(self), **changes})
+
     def embedder_options(self) -> dict:
         if self.model == "facenet":
-            return {"weights": self.facenet_weights or None, "device": self.device}
+            return {"weights": str(self.facenet_weights) if self.facenet_weights else None, "device": self.device, "offline": self.offline}
         if self.model == "onnx":
             return {
-                "path": self.onnx_model,
+                "path": str(self.onnx_model) if self.onnx_model else "",
                 "input_size": self.onnx_input_size,
                 "mean": self.onnx_mean,
                 "std": self.onnx_std,
@@ -56,32 +143,130 @@ class Settings:
         return {"device": self.device}
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+def renamed_message(old: str, shown: str, new_name: Callable[[str], str]) -> str:
+    uses = " or ".join(f"{new_name(new)} ({command})" for new, command in RENAMED[old].items())
+    return f"{shown} is no longer read: it was split in two, use {uses}"
 
 
-_CASTS = {"Path": Path, "int": int, "float": float, "str": str}
+def env_names(name: str) -> tuple[str, ...]:
+    """The environment variables a field is read from, first one first."""
+    alias = Settings.model_fields[name].validation_alias
+    return tuple(alias.choices) if isinstance(alias, AliasChoices) else (f"{ENV_PREFIX}{name.upper()}",)
 
 
-def _coerce(name: str, value):
-    # annotations are strings here (from __future__ import annotations)
-    return _CASTS[_FIELDS[name].type](value)
+def _field_name(key: str) -> str:
+    for name in Settings.model_fields:
+        if key.lower() in {name, *(n.lower() for n in env_names(name))}:
+            return name
+    return key
 
 
-def load_settings(overrides: dict | None = None, env: dict | None = None) -> Settings:
-    """Build settings from the file, the environment and explicit overrides (highest wins)."""
+def rule(name: str) -> str:
+    """The rule a field's values follow, in words (for error messages and documentation)."""
+    field = Settings.model_fields[name]
+    if name == "device":
+        return DEVICE_RULE
+    if getattr(field.annotation, "__origin__", None) is Literal:
+        return "one of " + ", ".join(field.annotation.__args__)
+    kinds = {int: "a whole number", float: "a number", bool: "true or false", Path: "a path", Path | None: "a path, or '' for none"}
+    signs = {
+        annotated_types.Gt: ("gt", ">"),
+        annotated_types.Ge: ("ge", ">="),
+        annotated_types.Lt: ("lt", "<"),
+        annotated_types.Le: ("le", "<="),
+    }
+    bounds = [f"{signs[type(m)][1]} {getattr(m, signs[type(m)][0])}" for m in field.metadata if type(m) in signs]
+    return " and ".join([" ".join([kinds.get(field.annotation, ""), *bounds[:1]]).strip(), *bounds[1:]])
+
+
+class _EnvironmentSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping (``os.environ`` or a test's)."""
+
+    def __init__(self, settings_cls, environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self):
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+def _env_origin(env: Mapping[str, str], name: str) -> str:
+    wanted = [n.lower() for n in env_names(name)]
+    present = sorted((wanted.index(k.lower()), k) for k in env if k.lower() in wanted)
+    return f"environment variable {present[0][1] if present else env_names(name)[0]}"
+
+
+def _read_file(path: Path) -> dict:
+    try:
+        values = TomlConfigSettingsSource(Settings, toml_file=path).toml_data
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"the settings file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise SettingsError(f"the settings file {path} cannot be read: {exc.strerror}") from None
+    for old in RENAMED:
+        if old in values:
+            raise SettingsError(renamed_message(old, f"the setting {old} in the settings file {path}", lambda new: new))
+    unknown = sorted(set(values) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(
+            f"unknown settings in the settings file {path}: {', '.join(unknown)} (known: {', '.join(Settings.model_fields)})"
+        )
+    return values
+
+
+def _describe(exc: ValidationError, origins: Mapping[str, str]) -> str:
+    lines = []
+    for error in exc.errors(include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        name = _field_name(str(error["loc"][0])) if error["loc"] else ""
+        if error["type"] == "extra_forbidden":
+            lines.append(f"unknown setting {name} from {origins.get(name, 'the settings')} (known: {', '.join(Settings.model_fields)})")
+            continue
+        if name not in Settings.model_fields:
+            lines.append(f"{name or 'settings'} from {origins.get(name, 'the settings')}: {message}")
+            continue
+        shown = "'***'" if name == "secret_key" else repr(error["input"])
+        words = rule(name)
+        if words and words not in message:
+            message += f" ({name} must be {words})"
+        lines.append(f"{name} = {shown} from {origins.get(name, 'its default')}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    override_origins: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings from the defaults, the settings file, the environment and explicit overrides
+    (highest wins; a None override is no override). ``override_origins`` names where each
+    override came from (e.g. ``{"device": "command-line option --device"}``) for error messages.
+    Raises ``SettingsError``."""
     env = os.environ if env is None else env
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    values: dict = {}
-    env_values = {name: env[f"FACEEXPLORE_{name.upper()}"] for name in _FIELDS if f"FACEEXPLORE_{name.upper()}" in env}
+    override_origins = override_origins or {}
+    for old in RENAMED:
+        variable = f"{ENV_PREFIX}{old.upper()}"
+        if variable in env:
+            raise SettingsError(renamed_message(old, f"the environment variable {variable}", lambda new: f"{ENV_PREFIX}{new.upper()}"))
+        if old in overrides:
+            raise SettingsError(renamed_message(old, override_origins.get(old, f"the override {old}"), lambda new: new))
+    env_values = {_field_name(k): v for k, v in _EnvironmentSource(Settings, env)().items()}
+
+    values, origins = {}, {}
     data_dir = Path(overrides.get("data_dir") or env_values.get("data_dir") or DEFAULT_DATA)
-    settings_file = env.get("FACEEXPLORE_SETTINGS") or str(data_dir / "faceexplore.toml")
-    if Path(settings_file).is_file():
-        with open(settings_file, "rb") as fh:
-            file_values = tomllib.load(fh)
-        unknown = set(file_values) - set(_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown settings in {settings_file}: {', '.join(sorted(unknown))}")
-        values.update(file_values)
-    values.update(env_values)
-    values.update(overrides)
-    return Settings(**{k: _coerce(k, v) for k, v in values.items()})
+    settings_file = env.get(SETTINGS_FILE_VARIABLE)
+    if settings_file and not Path(settings_file).is_file():
+        raise SettingsError(f"the settings file {settings_file} named by {SETTINGS_FILE_VARIABLE} does not exist")
+    path = Path(settings_file or data_dir / SETTINGS_FILE_NAME)
+    if path.is_file():
+        for name, value in _read_file(path).items():
+            values[name], origins[name] = value, f"the settings file {path}"
+    for name, value in env_values.items():
+        values[name], origins[name] = value, _env_origin(env, name)
+    for name, value in overrides.items():
+        values[name], origins[name] = value, override_origins.get(name, f"the override {name}")
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, origins)) from None

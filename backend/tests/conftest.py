@@ -71,7 +71,7 @@ def pipeline():
     from faceexplore.settings import Settings
 
     torch.set_num_threads(1)  # the indexer's workers run one thread each too
-    return FacePipeline(Settings(workers=1))
+    return FacePipeline.from_settings(Settings(index_workers=1))
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +81,7 @@ def face_photo() -> Path:
 
 @pytest.fixture
 def reuse_pipeline(monkeypatch, pipeline):
-    """Make in-process ``index_gallery(workers=1)`` use the session's pipeline instead of
+    """Make in-process ``index_gallery`` (index_workers=1) use the session's pipeline instead of
     loading the models again for every run (the subprocess tests cover the real start-up)."""
     from faceexplore import indexer
 

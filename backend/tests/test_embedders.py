@@ -135,7 +135,7 @@ def test_small_face_in_a_large_photo_is_embedded_from_the_full_resolution(pipeli
     assert len(result.faces) == 1
     x1, y1, x2, y2 = result.faces[0].box
     assert 1700 <= x1 < x2 <= 1900 and 1200 <= y1 < y2 <= 1434
-    assert len(calls) == 2 and calls[0] == pipeline.settings.detect_size and calls[1] > calls[0]
+    assert len(calls) == 2 and calls[0] == pipeline.detect_size and calls[1] > calls[0]
     # embedded from the detection image alone, the distance would be about 0.23
     assert np.linalg.norm(result.embeddings[0] - hopper_analysed.embeddings[0]) < 0.12
 
@@ -170,9 +170,8 @@ def test_facenet_without_weights_offline_says_which_file_and_where(tmp_path, mon
     torch_home = tmp_path / "torch-home"
     torch_home.mkdir()
     monkeypatch.setenv("TORCH_HOME", str(torch_home))
-    monkeypatch.setenv("FACEEXPLORE_OFFLINE", "1")  # never try to download in a test
     with pytest.raises(ModelWeightsMissing) as err:
-        create_embedder("facenet")
+        create_embedder("facenet", offline=True)  # settings.offline: never try to download in a test
     message = str(err.value)
     assert WEIGHTS_FILE == "20180402-114759-vggface2.pt"
     assert WEIGHTS_FILE in message

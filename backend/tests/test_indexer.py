@@ -19,7 +19,7 @@ from faceexplore.store import FaceIndex, ModelMismatch
 
 
 def _settings(tmp_path, gallery, **kw):
-    return Settings(data_dir=tmp_path / "data", gallery_dir=gallery, workers=1, **kw)
+    return Settings(data_dir=tmp_path / "data", gallery_dir=gallery, index_workers=1, **kw)
 
 
 def _faces_per_photo(settings):

@@ -142,7 +142,7 @@ def bbt_service(tmp_path_factory):
     bbt = _bbt()
     gallery = tmp_path_factory.mktemp("gallery")
     shutil.copytree(bbt / "group", gallery / "group")
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), gallery_dir=gallery, workers=1)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), gallery_dir=gallery, index_workers=1)
     index_gallery(settings, progress=False)
     with FaceIndex(settings.index_path) as index:
         cluster_index(index)

@@ -6,7 +6,6 @@ bbt/ is missing.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import os
@@ -47,7 +46,7 @@ def bbt(tmp_path_factory, pipeline):
 def app(bbt, pipeline):
     from faceexplore.web import create_app
 
-    settings = dataclasses.replace(bbt[0], extra={"frontend_dir": ""})
+    settings = bbt[0].replace(frontend_dir="")
     app = create_app(settings, pipeline=pipeline)
     app.testing = True
     return app
@@ -62,7 +61,7 @@ def other_app(settings, pipeline, **changes):
     """Another app over other settings, sharing the loaded face models."""
     from faceexplore.web import create_app
 
-    app = create_app(dataclasses.replace(settings, **changes), pipeline=pipeline)
+    app = create_app(settings.replace(**changes), pipeline=pipeline)
     app.testing = True
     return app
 
@@ -238,7 +237,7 @@ def test_bad_search_input_is_a_json_error_and_changes_nothing(client, bbt, case)
 
 def test_an_upload_over_the_size_limit_is_413_json(bbt, pipeline):
     settings, root, _ = bbt
-    small = other_app(settings, pipeline, max_upload_mb=1, extra={"frontend_dir": ""})
+    small = other_app(settings, pipeline, max_upload_mb=1, frontend_dir="")
     assert small.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
     big = os.urandom(1536 * 1024)
     before = (index_counts(settings), tree(settings.gallery_dir))
@@ -390,7 +389,7 @@ def test_status_and_health(client, bbt):
 def test_without_an_index_the_api_says_so(tmp_path, pipeline):
     from faceexplore.settings import Settings
 
-    empty = other_app(Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery"), pipeline, extra={"frontend_dir": ""})
+    empty = other_app(Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery"), pipeline, frontend_dir="")
     c = empty.test_client()
     assert c.get("/api/health").status_code == 200
     status = c.get("/api/status").get_json()
@@ -501,7 +500,7 @@ def test_a_link_out_of_the_gallery_is_not_followed(tmp_path, pipeline):
     outside.write_bytes(b"PRIVATE")
     (gallery / "link.jpg").symlink_to(outside)
     (gallery / "dir").symlink_to(tmp_path)
-    c = other_app(Settings(data_dir=tmp_path / "data", gallery_dir=gallery), pipeline, extra={"frontend_dir": ""}).test_client()
+    c = other_app(Settings(data_dir=tmp_path / "data", gallery_dir=gallery), pipeline, frontend_dir="").test_client()
     for url in ("/gallery/link.jpg", "/gallery/dir/private.jpg"):
         r = c.get(url)
         assert r.status_code == 404 and b"PRIVATE" not in r.get_data()
@@ -573,7 +572,7 @@ def test_the_built_frontend_is_served_with_client_side_routes(tmp_path, bbt, pip
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<!doctype html><title>FaceExplore</title>")
     (dist / "assets" / "app-1234.js").write_text("console.log('app')")
-    c = other_app(settings, pipeline, extra={"frontend_dir": str(dist)}).test_client()
+    c = other_app(settings, pipeline, frontend_dir=dist).test_client()
     for url in ("/", "/people", "/people/3", "/search"):
         r = c.get(url)
         assert r.status_code == 200 and r.mimetype == "text/html" and b"FaceExplore" in r.get_data(), url
@@ -607,16 +606,16 @@ def test_every_route_is_described_in_openapi(app, client):
 
 
 def test_the_secret_key_comes_from_the_environment_or_a_generated_file(tmp_path, app):
-    from faceexplore.settings import Settings
+    from faceexplore.settings import Settings, load_settings
     from faceexplore.web.app import secret_key
 
-    assert secret_key(Settings(data_dir=tmp_path / "a"), env={"FACEEXPLORE_SECRET_KEY": "from-env"}) == "from-env"
-    assert secret_key(Settings(data_dir=tmp_path / "a"), env={"SECRET_KEY": "plain"}) == "plain"
+    assert secret_key(load_settings({"data_dir": tmp_path / "a"}, env={"FACEEXPLORE_SECRET_KEY": "from-env"})) == "from-env"
+    assert secret_key(load_settings({"data_dir": tmp_path / "a"}, env={"SECRET_KEY": "plain"})) == "plain"
     assert not (tmp_path / "a").exists()
-    first = secret_key(Settings(data_dir=tmp_path / "a"), env={})
+    first = secret_key(Settings(data_dir=tmp_path / "a"))
     hidden = tmp_path / "a" / "hidden_settings.py"
     assert hidden.is_file() and (hidden.stat().st_mode & 0o077) == 0
     assert first in hidden.read_text() and len(first) >= 32
-    assert secret_key(Settings(data_dir=tmp_path / "a"), env={}) == first  # kept
-    assert secret_key(Settings(data_dir=tmp_path / "b"), env={}) != first  # never a constant
+    assert secret_key(Settings(data_dir=tmp_path / "a")) == first  # kept
+    assert secret_key(Settings(data_dir=tmp_path / "b")) != first  # never a constant
     assert app.secret_key and len(app.secret_key) >= 32

@@ -37,7 +37,7 @@ def bbt_root() -> Path:
 
 @contextmanager
 def reusing_pipeline(pipeline):
-    """In-process ``index_gallery(workers=1)`` with an already loaded pipeline (the session's,
+    """In-process ``index_gallery`` (index_workers=1) with an already loaded pipeline (the session's,
     one torch thread) instead of loading the models again with a thread per core: on a busy
     machine torch's threads contend badly (a group photo takes 10x longer)."""
     from faceexplore import indexer
@@ -65,7 +65,7 @@ def build_bbt_index(tmp_path_factory, name: str, pipeline=None):
     base = tmp_path_factory.mktemp(name)
     gallery, data = base / "gallery", base / "data"
     copy_tree(bbt / "group", gallery / "group")
-    settings = Settings(data_dir=data, gallery_dir=gallery, workers=1)
+    settings = Settings(data_dir=data, gallery_dir=gallery, index_workers=1)
     with reusing_pipeline(pipeline) if pipeline is not None else nullcontext():
         summary = index_gallery(settings, progress=False)
     assert summary.processed == 5 and not summary.errors, summary
@@ -104,7 +104,6 @@ def shared_bbt_index(tmp_path_factory, pipeline=None):
 
 def clone_index(settings, tmp_path_factory, name: str):
     """A private copy of an index and its gallery (the database through SQLite's backup API)."""
-    import dataclasses
     import sqlite3
 
     base = tmp_path_factory.mktemp(name)
@@ -118,7 +117,7 @@ def clone_index(settings, tmp_path_factory, name: str):
     finally:
         src.close()
         dst.close()
-    return dataclasses.replace(settings, data_dir=data, gallery_dir=gallery)
+    return settings.replace(data_dir=data, gallery_dir=gallery)
 
 
 def index_counts(settings) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,8 @@ class FacenetEmbedder(FaceEmbedder):
     dim = 512
     face_pixels = 160
 
-    def __init__(self, weights: str | None = None, device: str = "cpu"):
+    def __init__(self, weights: str | None = None, device: str = "cpu", offline: bool = False):
+        """``offline``: a missing weights file is an error instead of a download (settings.offline)."""
         import torch
         from facenet_pytorch import InceptionResnetV1
 
@@ -35,7 +35,7 @@ class FacenetEmbedder(FaceEmbedder):
         model = InceptionResnetV1(classify=False, num_classes=VGGFACE2_CLASSES)
         if path.is_file():
             model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        elif weights or os.environ.get("FACEEXPLORE_OFFLINE"):
+        elif weights or offline:
             raise ModelWeightsMissing(self._missing_message(path))
         else:
             # facenet-pytorch downloads the weights into the torch hub cache where the

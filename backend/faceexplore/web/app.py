@@ -30,13 +30,11 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
-def secret_key(settings: Settings, env=None) -> str:
-    """``FACEEXPLORE_SECRET_KEY`` or ``SECRET_KEY`` from the environment; else the key in
+def secret_key(settings: Settings) -> str:
+    """``settings.secret_key`` (``FACEEXPLORE_SECRET_KEY`` or ``SECRET_KEY``); else the key in
     ``<data dir>/hidden_settings.py``, generated there (never committed: git-ignored) on first use."""
-    env = os.environ if env is None else env
-    for name in ("FACEEXPLORE_SECRET_KEY", "SECRET_KEY"):
-        if env.get(name):
-            return env[name]
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
     path = Path(settings.data_dir) / SECRET_FILE
     try:
         if not path.is_file():
@@ -77,7 +75,7 @@ def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -
     if pipeline is None:
         from ..pipeline import FacePipeline
 
-        pipeline = FacePipeline(settings)
+        pipeline = FacePipeline.from_settings(settings)
 
     app = Flask("faceexplore.web", static_folder=None)
     app.request_class = InMemoryRequest

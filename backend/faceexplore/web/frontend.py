@@ -1,13 +1,12 @@
 """The built frontend (frontend/dist): index.html at / and for the app's own routes, its assets.
 
-Where it lives: ``settings.extra["frontend_dir"]``, else ``FACEEXPLORE_FRONTEND_DIR``, else the
-repository's ``frontend/dist``; an empty value turns it off. Without a built frontend, / answers
+Where it lives: ``settings.frontend_dir`` (``FACEEXPLORE_FRONTEND_DIR``; default the repository's
+``frontend/dist``); an empty value turns it off. Without a built frontend, / answers
 a short JSON note pointing at the API description.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, send_file
@@ -17,19 +16,11 @@ from .errors import not_found
 
 bp = Blueprint("frontend", __name__)
 
-REPO_DIST = Path(__file__).resolve().parents[3] / "frontend" / "dist"
 SERVER_PREFIXES = ("api", "gallery", "cache")
 
 
-def frontend_dir(settings, env=None) -> Path | None:
-    env = os.environ if env is None else env
-    if "frontend_dir" in (settings.extra or {}):
-        value = settings.extra["frontend_dir"]
-    elif "FACEEXPLORE_FRONTEND_DIR" in env:
-        value = env["FACEEXPLORE_FRONTEND_DIR"]
-    else:
-        value = REPO_DIST
-    return Path(value).resolve() if value else None
+def frontend_dir(settings) -> Path | None:
+    return Path(settings.frontend_dir).resolve() if settings.frontend_dir else None
 
 
 def _built() -> Path | None:

@@ -65,7 +65,7 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
     """Serve the app with gunicorn until stopped (SIGINT/SIGTERM: graceful)."""
     from gunicorn.app.base import BaseApplication
 
-    workers = int(workers) if workers else default_workers()
+    workers = int(workers or settings.web_workers or default_workers())
     cores = os.cpu_count() or 1
     torch_threads = max(1, cores // workers)
 
@@ -102,8 +102,8 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, help="gunicorn workers (default: sized to the machine)")
     args = p.parse_args(argv)
-    overrides = {"data_dir": args.data, "gallery_dir": args.gallery}
-    run_server(load_settings(overrides), host=args.host, port=args.port, workers=args.workers)
+    overrides = {"data_dir": args.data, "gallery_dir": args.gallery, "web_workers": args.workers}
+    run_server(load_settings(overrides), host=args.host, port=args.port)
     return 0
 
 
