@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import annotated_types
-import tomllib
 from pydantic import (
     AfterValidator,
     AliasChoices,
