@@ -52,9 +52,8 @@ class FacePipeline:
         """``source`` is a path or the bytes of an image. Raises ``ImageError`` for a bad file.
         ``timings``, when given, adds up the time of each stage (benchmarks' profiles).
         ``mirror_average``: each face's embedding is the mean of the face's and its mirror
-        image's (twice the embedding time). Used for search samples: on a 3,000-photo event
-        gallery it raised one-sample F1 from 0.550 to 0.624 at the 1% setting
-        (benchmarks/search_diagnostics.py)."""
+        image's (twice the embedding time). Used for search samples: it raises one-sample F1
+        on an event gallery (benchmarks/search_diagnostics.py measures it; docs/quality.md)."""
         clock = _StageClock(timings)
         # One decode serves both stages: a JPEG comes from the decoder already reduced (between
         # detect_size and twice it); the detector sees it downscaled to detect_size, and the
