@@ -3,9 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from '../../../App';
 import { mockFetch, renderWithTheme } from '../../../test/utils';
-import { peoplePage1, person3 } from '../../../test/fixtures';
-
-const status = { photos: 30, faces: 60, people: 12, model: 'dlib-resnet-v1', threshold: 0.4, threshold_method: 'x', last_indexed: null };
+import { peoplePage1, person3, status } from '../../../test/fixtures';
 
 describe('People page', () => {
   it('lists people with photo counts and flags, and opens one', async () => {
