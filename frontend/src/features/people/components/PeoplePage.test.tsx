@@ -34,6 +34,20 @@ describe('People page', () => {
     expect(screen.getByRole('button', { name: /download all 2 photos/i })).toBeInTheDocument();
   });
 
+  it('shows a stand-in for a person without a cover face', async () => {
+    window.location.hash = '#/people';
+    const noCover = { ...peoplePage1.people[1], cover_url: null };
+    mockFetch({
+      'GET /api/status': { json: status },
+      'GET /api/people': { json: { ...peoplePage1, people: [peoplePage1.people[0], noCover] } },
+    });
+    renderWithTheme(<App />);
+    const cards = await screen.findAllByTestId('person-card');
+    expect(within(cards[0]).getByRole('img', { name: 'Face of person 3' })).toHaveAttribute('src', '/cache/faces/160/123.jpg');
+    expect(within(cards[1]).queryByRole('img')).not.toBeInTheDocument();
+    expect(within(cards[1]).getByTestId('no-cover')).toBeInTheDocument();
+  });
+
   it('goes to the next page', async () => {
     window.location.hash = '#/people';
     const { calls } = mockFetch({
