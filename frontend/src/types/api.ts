@@ -32,3 +32,6 @@ export type PeopleResponse = JsonOk<'/api/people', 'get'>;
 export type PersonResponse = JsonOk<'/api/people/{person_id}', 'get'>;
 export type PhotoResponse = JsonOk<'/api/photos/{photo_id}', 'get'>;
 export type PhotoFace = PhotoResponse['faces'][number];
+
+/** The JSON body of POST /api/download. */
+export type DownloadRequest = NonNullable<paths['/api/download']['post']['requestBody']>['content']['application/json'];
