@@ -24,5 +24,7 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     css: false,
+    // Rendering MUI pages in jsdom is CPU-bound: on a busy machine a page test can pass 5 s.
+    testTimeout: 20_000,
   },
 });

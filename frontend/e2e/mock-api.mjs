@@ -12,6 +12,18 @@ import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
+// Its answers are type-checked against the API's generated types (e2e/tsconfig.json, `npm run typecheck`).
+/** @typedef {import('../src/types/api').Photo} Photo */
+/** @typedef {import('../src/types/api').Person} Person */
+/** @typedef {import('../src/types/api').PeopleResponse} PeopleResponse */
+/** @typedef {import('../src/types/api').PersonResponse} PersonResponse */
+/** @typedef {import('../src/types/api').SearchResponse} SearchResponse */
+/** @typedef {import('../src/types/api').SearchSample} SearchSample */
+/** @typedef {import('../src/types/api').SampleFace} SampleFace */
+/** @typedef {import('../src/types/api').DecisionRule} DecisionRule */
+/** @typedef {import('../src/types/api').StatusResponse} StatusResponse */
+/** @typedef {import('../src/types/api').ApiErrorBody} ApiErrorBody */
+
 const BBT_DIR = process.env.BBT_DIR || '';
 const PORT = Number(process.env.PORT || 8010);
 const DIST = path.resolve(process.env.DIST || new URL('../dist', import.meta.url).pathname);
@@ -39,16 +51,19 @@ const files = [];
 for (const dir of ['group', ...readdirSync(path.join(BBT_DIR, 'people')).map((p) => `people/${p}`)]) {
   for (const f of readdirSync(path.join(BBT_DIR, dir)).sort()) files.push(`${dir}/${f}`);
 }
-const photos = files.map((rel, i) => {
+const photos = files.map(/** @returns {Photo} */ (rel, i) => {
   const { width, height } = imageSize(readFileSync(path.join(BBT_DIR, rel)));
   const id = i + 1;
+  /** @type {Photo['box']} */
   const box = [Math.round(width * 0.4), Math.round(height * 0.2), Math.round(width * 0.55), Math.round(height * 0.45)];
   return { id, path: rel, url: `/gallery/${rel}`, thumbnail_url: `/cache/thumbnails/400/${id}.jpg`, placeholder_url: `/cache/thumbnails/32/${id}.jpg`, width, height, confidence: null, box };
 });
 const byId = new Map(photos.map((p) => [p.id, p]));
 const people = readdirSync(path.join(BBT_DIR, 'people')).map((name, i) => {
   const own = photos.filter((p) => p.path.startsWith(`people/${name}/`));
-  return { id: i + 1, name, face_count: own.length + 2, photo_count: own.length + 2, cover_url: own[0].thumbnail_url, flags: i === 2 ? ['may_be_two_people'] : [], photos: [...photos.filter((p) => p.path.startsWith('group/')).slice(0, 2), ...own] };
+  /** @type {Person} */
+  const person = { id: i + 1, face_count: own.length + 2, photo_count: own.length + 2, cover_url: own[0].thumbnail_url, flags: i === 2 ? ['may_be_two_people'] : [] };
+  return { person, photos: [...photos.filter((p) => p.path.startsWith('group/')).slice(0, 2), ...own] };
 });
 
 const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -90,7 +105,7 @@ const send = (res, status, body, type = 'application/json', extra = {}) => {
   res.writeHead(status, { 'Content-Type': type, ...extra });
   res.end(type === 'application/json' ? JSON.stringify(body) : body);
 };
-const error = (res, status, code, message) => send(res, status, { error: { code, message } });
+const error = (res, status, code, message) => send(res, status, /** @type {ApiErrorBody} */ ({ error: { code, message } }));
 const readBody = (req) => new Promise((ok) => { const c = []; req.on('data', (d) => c.push(d)); req.on('end', () => ok(Buffer.concat(c))); });
 
 /** Just enough multipart parsing for the mock: [{name, filename, data}] */
@@ -107,7 +122,7 @@ function multipart(buf, contentType) {
     const headEnd = part.indexOf('\r\n\r\n');
     const head = part.subarray(0, headEnd).toString();
     const name = /name="([^"]*)"/.exec(head)?.[1];
-    const filename = /filename="([^"]*)"/.exec(head)?.[1];
+    const filename = /filename="([^"]*)"/.exec(head)?.[1] ?? '';
     out.push({ name, filename, data: part.subarray(headEnd + 4) });
     pos = next;
   }
@@ -119,17 +134,23 @@ function page(list, url) {
   const per = Math.max(1, Math.min(200, Number(url.searchParams.get('per_page') || 48)));
   return { items: list.slice((p - 1) * per, p * per), page: p, per_page: per, total: list.length, pages: Math.max(1, Math.ceil(list.length / per)) };
 }
-const personJson = ({ photos: _p, name: _n, ...rest }) => rest;
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.jpg': 'image/jpeg', '.woff': 'font/woff', '.ttf': 'font/ttf', '.gif': 'image/gif' };
 
 http
   .createServer(async (req, res) => {
-    const url = new URL(req.url, 'http://x');
+    const url = new URL(req.url ?? '/', 'http://x');
     const p = url.pathname;
     try {
       if (p === '/api/health') return send(res, 200, { status: 'ok' });
-      if (p === '/api/status') return send(res, 200, { photos: photos.length, faces: photos.length + 10, people: people.length, model: 'mock', threshold: 0.41, threshold_method: 'mock', last_indexed: new Date().toISOString() });
+      if (p === '/api/status') {
+        /** @type {StatusResponse} */
+        const status = {
+          photos: photos.length, faces: photos.length + 10, people: people.length, model: 'mock', threshold: 0.41, threshold_method: 'mock',
+          last_indexed: new Date().toISOString(), search_threshold: 0.41, false_alarm_rate: 0.01, indexed: true, errors: 0, clustered: true,
+        };
+        return send(res, 200, status);
+      }
       if (p === '/api/search' && req.method === 'POST') {
         const parts = multipart(await readBody(req), req.headers['content-type']);
         const images = parts.filter((x) => x.name === 'images');
@@ -137,12 +158,14 @@ http
         if (!images.length) return error(res, 400, 'no_file', 'Please upload at least one photo.');
         if (images.length > 10) return error(res, 400, 'too_many_files', 'At most 10 photos can be searched at once.');
         await new Promise((r) => setTimeout(r, 400));
+        /** @type {SearchSample[]} */
         const samples = [];
         for (const [i, img] of images.entries()) {
           const size = imageSize(img.data);
           if (!size.width) return error(res, 422, 'not_an_image', `${img.filename} is not an image.`);
           const noFace = /^noface/i.test(img.filename);
           const two = /^two/i.test(img.filename);
+          /** @type {SampleFace[]} */
           const f = noFace ? [] : [{ index: 0, box: [size.width * 0.25, size.height * 0.15, size.width * 0.75, size.height * 0.7], probability: 0.99 }];
           if (two) f.push({ index: 1, box: [size.width * 0.05, size.height * 0.05, size.width * 0.2, size.height * 0.25], probability: 0.9 });
           const chosen = faces[i] === undefined || faces[i] === '' ? (f.length ? 0 : null) : Number(faces[i]);
@@ -151,32 +174,44 @@ http
         if (samples.every((s) => s.used_face === null)) return error(res, 422, 'no_face', `No face was found in ${images.map((x) => x.filename).join(', ')}.`);
         const absent = images.some((x) => /^stuart/i.test(x.filename));
         const rule = { name: 'open-set', threshold: 0.41, false_alarm_rate: 0.01 };
-        if (absent) return send(res, 200, { found: false, confidence: 0.91, rule: { ...rule, text: "Rejected: best match distance 0.58 is above the gallery's 1% false-alarm threshold 0.41" }, message: 'This person is not in the gallery.', person_id: null, samples, photos: [] });
-        const found = photos.filter((x) => x.path.startsWith('group/')).map((x, k) => ({ ...x, confidence: 0.95 - k * 0.04 }));
-        return send(res, 200, { found: true, confidence: 0.97, rule: { ...rule, text: "Accepted: best match distance 0.31 is below the gallery's 1% false-alarm threshold 0.41" }, message: `Found ${found.length} photos of this person.`, person_id: 1, samples, photos: found });
+        /** @type {SearchResponse} */
+        let answer;
+        if (absent) {
+          answer = { found: false, confidence: 0.91, rule: { ...rule, best_score: 0.58, text: "Rejected: best match distance 0.58 is above the gallery's 1% false-alarm threshold 0.41" }, message: 'This person is not in the gallery.', person_id: null, samples, photos: [] };
+        } else {
+          const found = photos.filter((x) => x.path.startsWith('group/')).map((x, k) => ({ ...x, confidence: 0.95 - k * 0.04 }));
+          answer = { found: true, confidence: 0.97, rule: { ...rule, best_score: 0.31, text: "Accepted: best match distance 0.31 is below the gallery's 1% false-alarm threshold 0.41" }, message: `Found ${found.length} photos of this person.`, person_id: 1, samples, photos: found };
+        }
+        return send(res, 200, answer);
       }
       if (p === '/api/download' && req.method === 'POST') {
         let ids;
         try { ids = JSON.parse((await readBody(req)).toString()).photo_ids; } catch { ids = null; }
-        if (!Array.isArray(ids) || !ids.length || ids.some((id) => !byId.has(id))) return error(res, 400, 'bad_photo_ids', 'Some of those photos do not exist.');
-        const body = zip(ids.map((id) => ({ name: path.basename(byId.get(id).path), data: readFileSync(path.join(BBT_DIR, byId.get(id).path)) })));
+        const chosen = Array.isArray(ids) ? ids.map((id) => byId.get(id)).filter((ph) => ph !== undefined) : [];
+        if (!chosen.length || chosen.length !== ids.length) return error(res, 400, 'bad_photo_ids', 'Some of those photos do not exist.');
+        const body = zip(chosen.map((ph) => ({ name: path.basename(ph.path), data: readFileSync(path.join(BBT_DIR, ph.path)) })));
         return send(res, 200, body, 'application/zip', { 'Content-Disposition': 'attachment; filename="faceexplore-photos.zip"' });
       }
       if (p === '/api/people') {
         const pg = page(people, url);
-        return send(res, 200, { people: pg.items.map(personJson), page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages });
+        /** @type {PeopleResponse} */
+        const answer = { people: pg.items.map((x) => x.person), page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages };
+        return send(res, 200, answer);
       }
       let m = /^\/api\/people\/(\d+)$/.exec(p);
       if (m) {
-        const person = people.find((x) => x.id === Number(m[1]));
-        if (!person) return error(res, 404, 'not_found', `There is no person ${m[1]}.`);
-        const pg = page(person.photos, url);
-        return send(res, 200, { person: personJson(person), photos: pg.items, page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages });
+        const id = Number(m[1]);
+        const found = people.find((x) => x.person.id === id);
+        if (!found) return error(res, 404, 'not_found', `There is no person ${m[1]}.`);
+        const pg = page(found.photos, url);
+        /** @type {PersonResponse} */
+        const answer = { person: found.person, photos: pg.items, page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages };
+        return send(res, 200, answer);
       }
       if (p.startsWith('/api/')) return error(res, 404, 'not_found', 'Unknown API path.');
       m = /^\/cache\/(?:thumbnails|faces)\/\d+\/(\d+)\.jpg$/.exec(p);
-      if (m && byId.has(Number(m[1]))) {
-        const ph = byId.get(Number(m[1]));
+      const ph = m ? byId.get(Number(m[1])) : undefined;
+      if (ph) {
         return send(res, 200, readFileSync(path.join(BBT_DIR, ph.path)), TYPES[path.extname(ph.path)]);
       }
       if (p.startsWith('/gallery/')) {
@@ -193,7 +228,7 @@ http
       return send(res, 200, gz ? zlib.gzipSync(body) : body, TYPES[path.extname(file)] || 'application/octet-stream', gz ? { 'Content-Encoding': 'gzip' } : {});
     } catch (e) {
       console.error(e);
-      return error(res, 500, 'internal', 'The server ran into a problem.');
+      return error(res, 500, 'server_error', 'The server ran into a problem.');
     }
   })
   .listen(PORT, '127.0.0.1', () => console.log(`mock FaceExplore API on http://127.0.0.1:${PORT} (${photos.length} photos)`));

@@ -14,8 +14,7 @@ import { useHashRoute } from './hooks/useHashRoute';
 import { SearchPage } from './features/search/components/SearchPage';
 import { PeoplePage } from './features/people/components/PeoplePage';
 import { PersonPage } from './features/people/components/PersonPage';
-import { getStatus } from './lib/status';
-import { plural } from './lib/format';
+import { describeStatus, getStatus } from './lib/status';
 import type { StatusResponse } from './types/api';
 
 function pageParam(params: URLSearchParams): number {
@@ -43,9 +42,7 @@ export default function App() {
     window.scrollTo?.({ top: 0 });
   }, [route.path]);
 
-  const statusLine = status
-    ? `Searching ${plural(status.photos, 'photo')} · ${plural(status.people, 'person', 'people')} indexed`
-    : null;
+  const statusLine = status ? describeStatus(status) : null;
 
   return (
     <Box sx={{ minHeight: '100vh', display: 'flex', flexDirection: 'column' }}>

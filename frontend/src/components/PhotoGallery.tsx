@@ -42,14 +42,17 @@ interface Props {
 }
 
 function GalleryTile({ photo, highlightFaces }: { photo: Photo; highlightFaces: boolean }) {
-  const frame = containRect(photo.width, photo.height, TILE_ASPECT);
+  // The API sends null width and height for a photo it could not read: then the thumbnail fills
+  // the tile, shown whole, and no face box is drawn (its place on the photo is unknown).
+  const size = photo.width && photo.height ? { width: photo.width, height: photo.height } : null;
+  const frame = containRect(size?.width ?? 0, size?.height ?? 0, TILE_ASPECT);
   const hasConfidence = photo.confidence !== null && photo.confidence !== undefined;
   return (
     <Box
       component="a"
       className="fe-gallery-item"
       href={photo.url}
-      data-lg-size={photo.width && photo.height ? `${photo.width}-${photo.height}` : undefined}
+      data-lg-size={size ? `${size.width}-${size.height}` : undefined}
       data-download-url={photo.url}
       download={basename(photo.path)}
       data-thumb={photo.thumbnail_url}
@@ -82,8 +85,9 @@ function GalleryTile({ photo, highlightFaces }: { photo: Photo; highlightFaces: 
           src={photo.thumbnail_url}
           placeholder={photo.placeholder_url}
           alt={`Photo ${photo.path}`}
+          fit={size ? 'cover' : 'contain'}
         />
-        {highlightFaces && <FaceBox box={photo.box} imageWidth={photo.width} imageHeight={photo.height} />}
+        {highlightFaces && size && <FaceBox box={photo.box} imageWidth={size.width} imageHeight={size.height} />}
       </Box>
       {hasConfidence && (
         <Chip

@@ -127,7 +127,7 @@ export function toApiError(e: unknown): ApiError {
 }
 
 async function errorFromResponse(res: Response): Promise<ApiError> {
-  let body: Partial<ApiErrorBody> | null = null;
+  let body: Partial<ApiErrorBody> | null;
   try {
     const text = await res.text();
     body = text ? (JSON.parse(text) as Partial<ApiErrorBody>) : null;

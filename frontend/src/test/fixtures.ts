@@ -1,4 +1,4 @@
-import type { PeopleResponse, PersonResponse, Photo, SearchResponse } from '../types/api';
+import type { DecisionRule, PeopleResponse, PersonResponse, Photo, SearchResponse, StatusResponse } from '../types/api';
 
 export const photo = (id: number, path: string, confidence: number | null = 0.93): Photo => ({
   id,
@@ -12,10 +12,11 @@ export const photo = (id: number, path: string, confidence: number | null = 0.93
   box: [300, 200, 420, 360],
 });
 
-export const rule = {
+export const rule: DecisionRule = {
   name: 'open-set',
   threshold: 0.41,
   false_alarm_rate: 0.01,
+  best_score: 0.31,
   text: "Accepted: best match distance 0.31 is below the gallery's 1% false-alarm threshold 0.41",
 };
 
@@ -49,7 +50,7 @@ export function notFoundResponse(): SearchResponse {
   return {
     found: false,
     confidence: 0.9,
-    rule: { ...rule, text: "Rejected: best match distance 0.62 is above the gallery's 1% false-alarm threshold 0.41" },
+    rule: { ...rule, best_score: 0.62, text: "Rejected: best match distance 0.62 is above the gallery's 1% false-alarm threshold 0.41" },
     message: 'This person is not in the gallery.',
     person_id: null,
     samples: [
@@ -85,4 +86,19 @@ export const person3: PersonResponse = {
   per_page: 48,
   total: 2,
   pages: 1,
+};
+
+export const status: StatusResponse = {
+  photos: 30,
+  faces: 60,
+  people: 12,
+  model: 'dlib-resnet-v1',
+  threshold: 0.4,
+  threshold_method: 'x',
+  last_indexed: null,
+  search_threshold: 0.41,
+  false_alarm_rate: 0.01,
+  indexed: true,
+  errors: 0,
+  clustered: true,
 };

@@ -17,12 +17,16 @@ if (!URL.createObjectURL) {
 URL.createObjectURL = vi.fn(() => `blob:test/${++urlCount}`);
 URL.revokeObjectURL = vi.fn();
 
-if (!window.scrollTo || !('mock' in (window.scrollTo as object))) {
+// A test file that runs in Node (`// @vitest-environment node`) has no DOM to set up or clean.
+const hasDom = typeof window !== 'undefined';
+
+if (hasDom && (!window.scrollTo || !('mock' in (window.scrollTo as object)))) {
   window.scrollTo = vi.fn() as unknown as typeof window.scrollTo;
 }
 
 afterEach(() => {
-  cleanup();
   vi.unstubAllGlobals();
+  if (!hasDom) return;
+  cleanup();
   window.location.hash = '';
 });

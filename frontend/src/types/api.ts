@@ -1,100 +1,37 @@
-/** Types for the FaceExplore HTTP API (see the API contract in the project README / issue 5). */
+/**
+ * Names for the API's types. The types themselves are generated from the backend's OpenAPI
+ * document (openapi.json, `npm run gen:api`) into openapi.gen.ts: change them there, not here.
+ *
+ * Response envelopes are read off their route, and nested shapes off their parent, so these
+ * names keep working whatever the backend calls its helper schemas.
+ */
+import type { components, paths } from './openapi.gen';
+
+type Schemas = components['schemas'];
+type JsonOk<Path extends keyof paths, Method extends keyof paths[Path]> = paths[Path][Method] extends {
+  responses: { 200: { content: { 'application/json': infer Body } } };
+}
+  ? Body
+  : never;
+
+export type Photo = Schemas['Photo'];
+export type Person = Schemas['Person'];
+export type SearchResponse = Schemas['SearchResponse'];
+export type SearchSample = Schemas['Sample'];
+export type StatusResponse = Schemas['Status'];
+export type ApiErrorBody = Schemas['Error'];
 
 /** [x1, y1, x2, y2] in the pixel coordinates of the image it belongs to. */
-export type Box = [number, number, number, number];
+export type Box = SampleFace['box'];
+export type ErrorDetail = ApiErrorBody['error'];
+export type DecisionRule = SearchResponse['rule'];
+export type SampleFace = SearchSample['faces'][number];
+export type PersonFlag = Person['flags'][number];
 
-export interface ApiErrorBody {
-  error: { code: string; message: string };
-}
+export type PeopleResponse = JsonOk<'/api/people', 'get'>;
+export type PersonResponse = JsonOk<'/api/people/{person_id}', 'get'>;
+export type PhotoResponse = JsonOk<'/api/photos/{photo_id}', 'get'>;
+export type PhotoFace = PhotoResponse['faces'][number];
 
-export interface DecisionRule {
-  name: string;
-  threshold: number;
-  false_alarm_rate: number;
-  text: string;
-}
-
-export interface SampleFace {
-  index: number;
-  box: Box;
-  probability: number;
-}
-
-export interface SearchSample {
-  index: number;
-  filename: string;
-  width: number;
-  height: number;
-  faces: SampleFace[];
-  used_face: number | null;
-  error: { code: string; message: string } | null;
-}
-
-export interface Photo {
-  id: number;
-  path: string;
-  url: string;
-  thumbnail_url: string;
-  placeholder_url: string;
-  width: number;
-  height: number;
-  confidence: number | null;
-  box: Box | null;
-}
-
-export interface SearchResponse {
-  found: boolean;
-  confidence: number;
-  rule: DecisionRule;
-  message: string;
-  person_id: number | null;
-  samples: SearchSample[];
-  photos: Photo[];
-}
-
-export interface Person {
-  id: number;
-  face_count: number;
-  photo_count: number;
-  cover_url: string;
-  flags: string[];
-}
-
-export interface Paginated {
-  page: number;
-  per_page: number;
-  total: number;
-  pages: number;
-}
-
-export interface PeopleResponse extends Paginated {
-  people: Person[];
-}
-
-export interface PersonResponse extends Paginated {
-  person: Person;
-  photos: Photo[];
-}
-
-export interface PhotoFace {
-  id: number;
-  box: Box;
-  probability: number;
-  person_id: number | null;
-  crop_url: string;
-}
-
-export interface PhotoResponse {
-  photo: Photo;
-  faces: PhotoFace[];
-}
-
-export interface StatusResponse {
-  photos: number;
-  faces: number;
-  people: number;
-  model: string;
-  threshold: number;
-  threshold_method: string;
-  last_indexed: string | null;
-}
+/** The JSON body of POST /api/download. */
+export type DownloadRequest = NonNullable<paths['/api/download']['post']['requestBody']>['content']['application/json'];

@@ -3,9 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from '../../../App';
 import { mockFetch, renderWithTheme } from '../../../test/utils';
-import { peoplePage1, person3 } from '../../../test/fixtures';
-
-const status = { photos: 30, faces: 60, people: 12, model: 'dlib-resnet-v1', threshold: 0.4, threshold_method: 'x', last_indexed: null };
+import { peoplePage1, person3, status } from '../../../test/fixtures';
 
 describe('People page', () => {
   it('lists people with photo counts and flags, and opens one', async () => {
@@ -34,6 +32,20 @@ describe('People page', () => {
     expect(within(gallery).getAllByRole('link')).toHaveLength(2);
     expect(within(gallery).getByRole('link', { name: /group\/bbt5\.jpg/ })).toHaveAttribute('href', '/gallery/group/bbt5.jpg');
     expect(screen.getByRole('button', { name: /download all 2 photos/i })).toBeInTheDocument();
+  });
+
+  it('shows a stand-in for a person without a cover face', async () => {
+    window.location.hash = '#/people';
+    const noCover = { ...peoplePage1.people[1], cover_url: null };
+    mockFetch({
+      'GET /api/status': { json: status },
+      'GET /api/people': { json: { ...peoplePage1, people: [peoplePage1.people[0], noCover] } },
+    });
+    renderWithTheme(<App />);
+    const cards = await screen.findAllByTestId('person-card');
+    expect(within(cards[0]).getByRole('img', { name: 'Face of person 3' })).toHaveAttribute('src', '/cache/faces/160/123.jpg');
+    expect(within(cards[1]).queryByRole('img')).not.toBeInTheDocument();
+    expect(within(cards[1]).getByTestId('no-cover')).toBeInTheDocument();
   });
 
   it('goes to the next page', async () => {

@@ -11,7 +11,7 @@ import { plural } from '../../../lib/format';
 import { PersonCard } from './PersonCard';
 import { useLoad } from './usePaged';
 
-export const peopleGridSx = {
+const peopleGridSx = {
   display: 'grid',
   gap: 1.5,
   gridTemplateColumns: {

@@ -4,6 +4,7 @@ import CardActionArea from '@mui/material/CardActionArea';
 import CardContent from '@mui/material/CardContent';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
+import PersonOutlineIcon from '@mui/icons-material/PersonOutlineRounded';
 import type { Person } from '../../../types/api';
 import { humanizeFlag, plural } from '../../../lib/format';
 import { ProgressiveImage } from '../../../components/ProgressiveImage';
@@ -19,7 +20,17 @@ export function PersonCard({ person }: { person: Person }) {
         sx={{ height: '100%', display: 'flex', flexDirection: 'column', alignItems: 'stretch' }}
       >
         <Box sx={{ position: 'relative', aspectRatio: '1' }}>
-          <ProgressiveImage src={person.cover_url} alt={`Face of person ${person.id}`} />
+          {person.cover_url ? (
+            <ProgressiveImage src={person.cover_url} alt={`Face of person ${person.id}`} />
+          ) : (
+            // No cover face (the API sends null when the person has none to show).
+            <Box
+              data-testid="no-cover"
+              sx={{ position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', bgcolor: 'grey.200', color: 'grey.500' }}
+            >
+              <PersonOutlineIcon sx={{ fontSize: 64 }} aria-hidden />
+            </Box>
+          )}
         </Box>
         <CardContent sx={{ p: 1.25, '&:last-child': { pb: 1.25 }, flexGrow: 1 }}>
           <Typography variant="subtitle2" component="h3">

@@ -59,7 +59,7 @@ export function PersonPage({ personId, page, onPage }: Props) {
             sx={{ alignItems: { xs: 'flex-start', sm: 'center' }, justifyContent: 'space-between' }}
           >
             <Stack direction="row" spacing={2} sx={{ alignItems: 'center' }}>
-              <Avatar src={person.cover_url} alt={`Face of person ${person.id}`} sx={{ width: 72, height: 72, boxShadow: 2 }} />
+              <Avatar src={person.cover_url ?? undefined} alt={`Face of person ${person.id}`} sx={{ width: 72, height: 72, boxShadow: 2 }} />
               <Box>
                 <Typography variant="h4" component="h1" sx={{ fontWeight: 700, fontSize: { xs: '1.5rem', sm: '2rem' } }}>
                   Person #{person.id}

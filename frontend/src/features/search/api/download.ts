@@ -1,4 +1,5 @@
 import { apiBlob } from '../../../lib/api-client';
+import type { DownloadRequest } from '../../../types/api';
 
 export const ZIP_NAME = 'faceexplore-photos.zip';
 
@@ -6,7 +7,7 @@ export const ZIP_NAME = 'faceexplore-photos.zip';
 export function downloadPhotosZip(photoIds: number[], signal?: AbortSignal): Promise<Blob> {
   return apiBlob('/api/download', {
     method: 'POST',
-    json: { photo_ids: photoIds },
+    json: { photo_ids: photoIds } satisfies DownloadRequest,
     accept: 'application/zip',
     signal,
   });

@@ -52,8 +52,11 @@ export function SearchPage({ statusLine }: { statusLine?: string | null }) {
   const [problem, setProblem] = useState<UploadProblem | null>(null);
   const [loading, setLoading] = useState(false);
   const abortRef = useRef<AbortController | null>(null);
+  // The samples as last rendered, for the clean-up when the page goes away.
   const samplesRef = useRef(samples);
-  samplesRef.current = samples;
+  useEffect(() => {
+    samplesRef.current = samples;
+  }, [samples]);
 
   // Free the preview URLs when the page goes away.
   useEffect(

@@ -29,7 +29,7 @@ function isImage(file: File): boolean {
 }
 
 /** Checks a batch of files; returns the files to add and the problem, if any. */
-export function checkFiles(files: File[], existingCount: number): { accepted: File[]; problem: UploadProblem | null } {
+function checkFiles(files: File[], existingCount: number): { accepted: File[]; problem: UploadProblem | null } {
   if (files.length === 0) return { accepted: [], problem: null };
   const images = files.filter(isImage);
   const others = files.filter((f) => !isImage(f));

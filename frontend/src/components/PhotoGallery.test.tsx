@@ -1,0 +1,23 @@
+import { screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { photo } from '../test/fixtures';
+import { renderWithTheme } from '../test/utils';
+import { PhotoGallery } from './PhotoGallery';
+
+describe('PhotoGallery', () => {
+  it('outlines the face and gives lightGallery the size of a photo whose size is known', () => {
+    renderWithTheme(<PhotoGallery photos={[photo(7, 'group/bbt4.jpg')]} label="Results" />);
+    const tile = within(screen.getByRole('region', { name: 'Results' })).getByRole('link');
+    expect(tile).toHaveAttribute('data-lg-size', '1200-800');
+    expect(within(tile).getByTestId('face-box')).toBeInTheDocument();
+  });
+
+  it('shows a photo of unknown size (width and height null) whole, without a face box', () => {
+    const unread = { ...photo(8, 'broken/x.jpg', null), width: null, height: null };
+    renderWithTheme(<PhotoGallery photos={[unread]} label="Results" />);
+    const tile = within(screen.getByRole('region', { name: 'Results' })).getByRole('link');
+    expect(tile).not.toHaveAttribute('data-lg-size');
+    expect(within(tile).queryByTestId('face-box')).not.toBeInTheDocument();
+    expect(within(tile).getByRole('img', { name: 'Photo broken/x.jpg' })).toHaveStyle({ objectFit: 'contain' });
+  });
+});
