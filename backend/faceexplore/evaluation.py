@@ -133,7 +133,7 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
             result = service.search_analysed(reports, chosen, rate)
         except SearchInputError:  # no face in any sample
             return set()
-        return {p["path"] for p in result["photos"]} if result["found"] else set()
+        return {p.path for p in result.photos} if result.found else set()
 
     t0 = time.monotonic()
     queries = []  # (kind, person, one sample analysed, several samples analysed or None)
@@ -206,7 +206,7 @@ def _gallery_photos(searcher):
     """The searched faces' photos, read once for the baseline: each face's photo (an index into
     the list) and the photos' paths."""
     photo_ids, inverse = np.unique(searcher.photo_ids, return_inverse=True)
-    paths = {r["id"]: r["path"] for r in searcher.index.photos(photo_ids.tolist())}
+    paths = {pid: info.path for pid, info in searcher.index.photo_infos(photo_ids.tolist()).items()}
     return inverse, [paths[int(p)] for p in photo_ids]
 
 
