@@ -31,6 +31,7 @@ from tests.api_fixtures import (
 
 BACKEND = Path(__file__).resolve().parents[1]
 FRONTEND_DOCUMENT = BACKEND.parent / "frontend" / "openapi.json"
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ def test_every_api_route_is_described_and_nothing_else(app, spec):
         for method, operation in operations.items():
             for status, answer in operation["responses"].items():
                 if status != "200":  # every error answer is an Error
-                    assert answer["content"] == {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}, (path, method, status)
+                    assert answer["content"] == {"application/json": {"schema": ERROR_REF}}, (path, method, status)
 
 
 def test_the_served_document_is_the_generated_one_and_the_frontend_copy_is_current(spec):
