@@ -142,6 +142,30 @@ class PersonPhoto:
 
 
 @dataclass(frozen=True)
+class ClusterInfo:
+    """A cluster of the active clustering with its quality record (cohesion, nearest cluster,
+    purity, flags), for the cluster report."""
+
+    id: int
+    face_count: int
+    photo_count: int
+    cover_face_id: int | None
+    quality: dict
+
+
+@dataclass(frozen=True)
+class ClusteredFace:
+    """A face of the active clustering with its photo's path and size."""
+
+    id: int
+    path: str
+    width: int | None
+    height: int | None
+    box: tuple[float, float, float, float]
+    person_id: int
+
+
+@dataclass(frozen=True)
 class Page:
     total: int
     items: list
@@ -480,3 +504,28 @@ class FaceIndex:
                 (int(person_id), int(limit), int(offset)),
             ).fetchall()
         return Page(int(total), [PersonPhoto(_photo_info(r), _box(r)) for r in rows])
+
+    def active_clusters(self) -> list[ClusterInfo]:
+        """Every cluster of the active clustering, most faces first."""
+        rows = self.db.execute(
+            "SELECT cluster_id, face_count, photo_count, cover_face_id, quality FROM clusters "
+            f"WHERE clustering_id = {_ACTIVE} ORDER BY face_count DESC, cluster_id"
+        ).fetchall()
+        return [
+            ClusterInfo(
+                int(r["cluster_id"]),
+                int(r["face_count"]),
+                int(r["photo_count"]),
+                None if r["cover_face_id"] is None else int(r["cover_face_id"]),
+                json.loads(r["quality"] or "{}"),
+            )
+            for r in rows
+        ]
+
+    def clustered_faces(self) -> list[ClusteredFace]:
+        """Every face of the active clustering, with its photo's path and size."""
+        rows = self.db.execute(
+            "SELECT f.id, p.path, p.width, p.height, f.x1, f.y1, f.x2, f.y2, m.cluster_id FROM faces f "
+            f"JOIN photos p ON p.id = f.photo_id JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE}"
+        ).fetchall()
+        return [ClusteredFace(int(r["id"]), r["path"], r["width"], r["height"], _box(r), int(r["cluster_id"])) for r in rows]
