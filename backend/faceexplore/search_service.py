@@ -16,9 +16,10 @@ from .settings import Settings
 from .store import FaceIndex, ModelMismatch
 
 
-class SearchInputError(Exception):
+class SearchInputError(ValueError):
     """Bad input from the visitor; ``code`` is machine-readable, the message is for a person,
-    ``status`` the HTTP status the web API answers with."""
+    ``status`` the HTTP status the web API answers with. (A ValueError: the CLI reports those as
+    a message, not a traceback.)"""
 
     def __init__(self, code: str, message: str, status: int = 422):
         super().__init__(message)

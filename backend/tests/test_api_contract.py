@@ -129,6 +129,12 @@ def test_the_document_is_valid_openapi_with_the_shared_schema_names(spec):
     assert expected | {"PhotoFace", "PhotoDetail", "PeoplePage", "PersonPage", "Health", "DownloadRequest", "SearchForm"} <= schemas
     refs = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(spec)))
     assert refs <= schemas
+    # pydantic's constraints came through as JSON Schema keywords, not as its own names
+    assert not re.search(r'"(ge|le|gt|lt)":', json.dumps(spec))
+    page = spec["paths"]["/api/people"]["get"]["parameters"][0]["schema"]
+    assert (page["minimum"], page["maximum"]) == (1, 1_000_000)
+    photo_id = spec["components"]["schemas"]["DownloadRequest"]["properties"]["photo_ids"]["items"]
+    assert photo_id == {"type": "integer", "minimum": 0}
     # nullable fields are really nullable, and always sent
     photo = spec["components"]["schemas"]["Photo"]
     assert set(photo["required"]) == set(photo["properties"])

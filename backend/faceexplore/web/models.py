@@ -173,8 +173,8 @@ def _blank_is_default(value):
 
 
 class PageQuery(RequestModel):
-    page: Annotated[int, BeforeValidator(_blank_is_default), Field(ge=1, le=MAX_PAGE)] = 1
-    per_page: Annotated[int, BeforeValidator(_blank_is_default), Field(ge=1, le=MAX_PER_PAGE)] = DEFAULT_PER_PAGE
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_blank_is_default)] = 1
+    per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE), BeforeValidator(_blank_is_default)] = DEFAULT_PER_PAGE
 
     invalid: ClassVar = {
         "page": ("bad_page", f"page must be a whole number between 1 and {MAX_PAGE}."),
@@ -253,7 +253,7 @@ def _photo_id(value: Any):
     return value
 
 
-PhotoId = Annotated[int, BeforeValidator(_photo_id), Field(ge=0)]
+PhotoId = Annotated[int, Field(ge=0), BeforeValidator(_photo_id)]
 
 
 class DownloadRequest(RequestModel):
