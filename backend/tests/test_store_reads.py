@@ -65,3 +65,15 @@ def test_clusters_for_the_report_and_faces_for_the_evaluation(index, gallery):
     assert len(faces) == 14 and {f.path for f in faces} == {p for p, people in GALLERY.items() if people}
     report = cluster_report(index)
     assert report["summary"]["clusters"] == 5 and report["summary"]["faces"] == 14
+
+
+def test_the_people_evaluation_reads_its_faces_through_the_store(gallery, monkeypatch):
+    from faceexplore import evaluation
+
+    monkeypatch.setattr(evaluation, "_prepare", lambda folder, settings, scratch: gallery.settings)
+    monkeypatch.setattr(evaluation, "_index_and_cluster", lambda settings: (None, {"faces": 15}, {}))
+    result = evaluation.evaluate_people(gallery.settings.gallery_dir, gallery.settings)
+    # each photo's face nearest its centre; the synthetic albums stand in for identities
+    assert (result["photos"], result["photos_with_face"], result["identities"]) == (10, 7, 2)
+    # the central faces are of people 1, 2, 1, 4, 4, 3 and 3 (FACE_BOXES[1] when there are two or more)
+    assert result["clusters"] == 4 and 0 <= result["bcubed"]["f"] <= 1
