@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import jsonify
 from pydantic import BaseModel
 
+from ..search_service import PhotoMatch
 from ..store import PersonInfo, PhotoInfo
 from .models import Paginated, Person, Photo
 
@@ -30,7 +31,7 @@ def box_list(box) -> list[float]:
     return [round(float(v), 1) for v in box]
 
 
-def photo_model(photo: PhotoInfo, confidence: float | None = None, box=None) -> Photo:
+def photo_model(photo: PhotoInfo | PhotoMatch, confidence: float | None = None, box=None) -> Photo:
     return Photo(
         id=photo.id,
         path=photo.path,
