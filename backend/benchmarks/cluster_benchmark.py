@@ -61,7 +61,7 @@ def run_one(n_faces: int, seed: int) -> dict:
         cluster_seconds = time.monotonic() - t1
 
         face_ids, _, _, _ = index.embeddings()
-        members = dict(index.db.execute("SELECT face_id, cluster_id FROM memberships").fetchall())
+        members = index.active_memberships()
         labels = np.array([members[int(f)] for f in face_ids])
         # faces were stored photo by photo: map them back to their person
         order = np.argsort(photos, kind="stable")

@@ -59,7 +59,7 @@ def main():
     service = SearchService(settings)
     searcher, pipeline = service.searcher, service.pipeline
     st = searcher.refresh()
-    paths = {r["id"]: r["path"] for r in service.index.photos()}
+    paths = service.index.all_photo_paths()
     face_paths = np.array([paths[int(p)] for p in st.photo_ids])
     photos_of = {}
     for rel, names in truth["photos"].items():

@@ -109,7 +109,7 @@ def cmd_search(args) -> int:
     for i, path in enumerate(args.photos):
         with open(path, "rb") as fh:
             samples.append((path, fh.read(), args.face[i] if args.face and i < len(args.face) else None))
-    result = service.search(samples, false_alarm_rate=settings.false_alarm_rate)
+    result = service.search(samples, false_alarm_rate=settings.false_alarm_rate).to_dict()
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -63,19 +63,16 @@ def evaluate_people(folder, settings, scratch=None, limit_people=None) -> dict:
         folder = subset
     settings = _prepare(folder, settings, scratch)
     summary, details, seconds = _index_and_cluster(settings)
-    with FaceIndex(settings.index_path, readonly=True) as index:
+    with FaceIndex(settings.index_path, readonly=True) as index, index.snapshot():
         clustering = index.active_clustering()
-        rows = index.db.execute(
-            "SELECT f.id, p.path, p.width, p.height, f.x1, f.y1, f.x2, f.y2, m.cluster_id FROM faces f JOIN photos p ON p.id = f.photo_id "
-            "JOIN memberships m ON m.face_id = f.id AND m.clustering_id = ?",
-            (clustering["id"],),
-        ).fetchall()
-        photos = index.db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+        faces = index.clustered_faces()
+        photos = index.counts()["photos"]
     central = {}
-    for r in rows:
-        off = np.hypot((r["x1"] + r["x2"]) / 2 - r["width"] / 2, (r["y1"] + r["y2"]) / 2 - r["height"] / 2)
-        if r["path"] not in central or off < central[r["path"]][0]:
-            central[r["path"]] = (off, r["cluster_id"], r["path"].split("/")[0])
+    for f in faces:
+        x1, y1, x2, y2 = f.box
+        off = np.hypot((x1 + x2) / 2 - f.width / 2, (y1 + y2) / 2 - f.height / 2)
+        if f.path not in central or off < central[f.path][0]:
+            central[f.path] = (off, f.person_id, f.path.split("/")[0])
     labels = [v[1] for v in central.values()]
     truth = [v[2] for v in central.values()]
     return {
@@ -132,7 +129,7 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
             result = service.search_analysed(reports, chosen, rate)
         except SearchInputError:  # no face in any sample
             return set()
-        return {p["path"] for p in result["photos"]} if result["found"] else set()
+        return {p.path for p in result.photos} if result.found else set()
 
     t0 = time.monotonic()
     queries = []  # (kind, person, one sample analysed, several samples analysed or None)
@@ -205,7 +202,7 @@ def _gallery_photos(searcher):
     """The searched faces' photos, read once for the baseline: each face's photo (an index into
     the list) and the photos' paths."""
     photo_ids, inverse = np.unique(searcher.photo_ids, return_inverse=True)
-    paths = {r["id"]: r["path"] for r in searcher.index.photos(photo_ids.tolist())}
+    paths = {pid: info.path for pid, info in searcher.index.photo_infos(photo_ids.tolist()).items()}
     return inverse, [paths[int(p)] for p in photo_ids]
 
 

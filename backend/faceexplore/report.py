@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -47,23 +46,16 @@ def cluster_report(index) -> dict:
     clustering = index.active_clustering()
     if clustering is None:
         raise ValueError("no clustering yet: run `faceexplore cluster` first")
-    rows = index.db.execute(
-        "SELECT cluster_id, face_count, photo_count, cover_face_id, quality FROM "
-        "clusters WHERE clustering_id = ? ORDER BY face_count DESC, cluster_id",
-        (clustering["id"],),
-    ).fetchall()
-    clusters = []
-    for r in rows:
-        q = json.loads(r["quality"])
-        clusters.append(
-            {
-                "id": r["cluster_id"],
-                "faces": r["face_count"],
-                "photos": r["photo_count"],
-                "cover_face_id": r["cover_face_id"],
-                **{k: q.get(k) for k in ("cohesion", "nearest_cluster", "nearest_distance", "purity", "flags")},
-            }
-        )
+    clusters = [
+        {
+            "id": c.id,
+            "faces": c.face_count,
+            "photos": c.photo_count,
+            "cover_face_id": c.cover_face_id,
+            **{k: c.quality.get(k) for k in ("cohesion", "nearest_cluster", "nearest_distance", "purity", "flags")},
+        }
+        for c in index.active_clusters()
+    ]
     sizes = [c["faces"] for c in clusters]
     return {
         "threshold": clustering["threshold"],

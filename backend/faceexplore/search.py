@@ -175,13 +175,7 @@ class GallerySearcher:
                     return self.state
                 face_ids, photo_ids, X, _ = self.index.embeddings()
                 clustering = self.index.active_clustering()
-                members = {}
-                if clustering:
-                    members = dict(
-                        self.index.db.execute(
-                            "SELECT face_id, cluster_id FROM memberships WHERE clustering_id = ?", (clustering["id"],)
-                        ).fetchall()
-                    )
+                members = self.index.active_memberships() if clustering else {}
             labels = np.array([members.get(int(f), -1) for f in face_ids], np.int64)
             # faces indexed after the last clustering: each its own cluster until re-clustered
             unclustered = labels < 0

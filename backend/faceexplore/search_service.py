@@ -1,7 +1,11 @@
 """Search from sample photos, shared by the CLI and the web API: decode and check the samples,
-pick the face in each, search the gallery, and describe the answer as plain data."""
+pick the face in each, search the gallery, and describe the answer as typed data (the web API
+serialises it; ``SearchOutcome.to_dict`` gives the CLI's JSON)."""
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -9,15 +13,82 @@ from .images import ImageError
 from .pipeline import FacePipeline
 from .search import GallerySearcher
 from .settings import Settings
-from .store import FaceIndex
+from .store import FaceIndex, ModelMismatch
 
 
 class SearchInputError(ValueError):
-    """Bad input from the visitor; ``code`` is machine-readable, the message is for a person."""
+    """Bad input from the visitor; ``code`` is machine-readable, the message is for a person,
+    ``status`` the HTTP status the web API answers with. (A ValueError: the CLI reports those as
+    a message, not a traceback.)"""
 
     def __init__(self, code: str, message: str, status: int = 422):
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+
+
+@dataclass(frozen=True)
+class SampleError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SampleFace:
+    index: int
+    box: list[float]  # x1, y1, x2, y2 in the sample's pixels
+    probability: float
+
+
+@dataclass(frozen=True)
+class SampleReport:
+    """What was found in one sample photo, and which face of it the search used."""
+
+    index: int
+    filename: str
+    width: int
+    height: int
+    faces: list[SampleFace]
+    used_face: int | None
+    error: SampleError | None
+
+
+@dataclass(frozen=True)
+class SearchRule:
+    """The decision rule and the numbers behind the verdict."""
+
+    name: str
+    threshold: float | None
+    false_alarm_rate: float
+    best_score: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    """A gallery photo of the person: ``box`` is the matching face, ``confidence`` in [0, 1]."""
+
+    id: int
+    path: str
+    width: int | None
+    height: int | None
+    confidence: float
+    distance: float
+    face_id: int
+    box: list[float]
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    found: bool
+    confidence: float
+    message: str
+    person_id: int | None  # the person (cluster) found, in the clustering the search used
+    rule: SearchRule
+    samples: list[SampleReport]
+    photos: list[PhotoMatch]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 class SearchService:
@@ -27,11 +98,11 @@ class SearchService:
         self.pipeline = pipeline or FacePipeline.from_settings(settings)
         model = self.index.meta("model")
         if model and model != self.pipeline.model_name:
-            raise ValueError(f"the index was built with {model!r} but the search model is {self.pipeline.model_name!r}")
+            raise ModelMismatch(f"the index was built with {model!r} but the search model is {self.pipeline.model_name!r}")
         self.searcher = GallerySearcher(self.index, settings.false_alarm_rate)
 
-    def analyse_samples(self, samples):
-        """``samples``: (filename, bytes, face choice or None). Returns the per-sample report
+    def analyse_samples(self, samples) -> tuple[list[SampleReport], list[np.ndarray]]:
+        """``samples``: (filename, bytes, face choice or None). Returns the per-sample reports
         and the chosen embeddings."""
         reports, chosen = [], []
         for i, (filename, data, choice) in enumerate(samples):
@@ -39,21 +110,10 @@ class SearchService:
                 result = self.pipeline.analyse(data, mirror_average=True)
             except ImageError as exc:
                 raise SearchInputError("not_an_image", f"{filename} cannot be used: {exc}.") from None
-            faces = [
-                {"index": k, "box": [round(v, 1) for v in f.box], "probability": round(f.probability, 4)}
-                for k, f in enumerate(result.faces)
-            ]
-            report = {
-                "index": i,
-                "filename": filename,
-                "width": result.width,
-                "height": result.height,
-                "faces": faces,
-                "used_face": None,
-                "error": None,
-            }
+            faces = [SampleFace(k, [round(float(v), 1) for v in f.box], round(float(f.probability), 4)) for k, f in enumerate(result.faces)]
+            used, error = None, None
             if not result.faces:
-                report["error"] = {"code": "no_face", "message": f"No face was found in {filename}."}
+                error = SampleError("no_face", f"No face was found in {filename}.")
             else:
                 if choice is None:
                     used = int(np.argmax([f.area for f in result.faces]))
@@ -63,57 +123,51 @@ class SearchService:
                     raise SearchInputError(
                         "bad_face_choice", f"{filename} has {len(result.faces)} face(s); face {choice} does not exist.", 400
                     )
-                report["used_face"] = used
                 chosen.append(result.embeddings[used])
-            reports.append(report)
+            reports.append(SampleReport(i, filename, int(result.width), int(result.height), faces, used, error))
         return reports, chosen
 
-    def search(self, samples, false_alarm_rate: float | None = None) -> dict:
+    def search(self, samples, false_alarm_rate: float | None = None) -> SearchOutcome:
         if not samples:
             raise SearchInputError("no_file", "Add at least one photo of the person.", 400)
         reports, chosen = self.analyse_samples(samples)
         return self.search_analysed(reports, chosen, false_alarm_rate)
 
-    def search_analysed(self, reports, chosen, false_alarm_rate: float | None = None) -> dict:
+    def search_analysed(self, reports: list[SampleReport], chosen, false_alarm_rate: float | None = None) -> SearchOutcome:
         if not chosen:
-            names = ", ".join(r["filename"] for r in reports)
+            names = ", ".join(r.filename for r in reports)
             raise SearchInputError("no_face", f"No face was found in {names}. Try a photo where the face is clearly visible.")
         result = self.searcher.search(np.stack(chosen), false_alarm_rate)
         photos = []
-        rows = {r["id"]: r for r in self.index.photos(m.photo_id for m in result.matches)}
-        for m in result.matches:
-            photo, face = rows.get(m.photo_id), self.index.face(m.face_id)
-            if photo is None or face is None:  # removed by a concurrent index run
-                continue
-            photos.append(
-                {
-                    "id": m.photo_id,
-                    "path": photo["path"],
-                    "width": photo["width"],
-                    "height": photo["height"],
-                    "confidence": round(m.confidence, 4),
-                    "distance": round(m.distance, 4),
-                    "face_id": m.face_id,
-                    "box": [round(face[k], 1) for k in ("x1", "y1", "x2", "y2")],
-                }
-            )
+        with self.index.snapshot():
+            infos = self.index.photo_infos(m.photo_id for m in result.matches)
+            for m in result.matches:
+                photo, face = infos.get(m.photo_id), self.index.face_info(m.face_id)
+                if photo is None or face is None:  # removed by a concurrent index run
+                    continue
+                photos.append(
+                    PhotoMatch(
+                        id=m.photo_id,
+                        path=photo.path,
+                        width=photo.width,
+                        height=photo.height,
+                        confidence=round(m.confidence, 4),
+                        distance=round(m.distance, 4),
+                        face_id=m.face_id,
+                        box=[round(v, 1) for v in face.box],
+                    )
+                )
         message = (
             f"Found {len(photos)} photo{'s' if len(photos) != 1 else ''} of this person."
             if result.found
             else "This person is not in the gallery."
         )
-        return {
-            "found": result.found,
-            "confidence": round(result.confidence, 4),
-            "message": message,
-            "person_id": result.person_id,
-            "rule": {
-                "name": "open-set",
-                "threshold": result.threshold,
-                "false_alarm_rate": result.false_alarm_rate,
-                "best_score": result.best_score,
-                "text": result.rule,
-            },
-            "samples": reports,
-            "photos": photos,
-        }
+        return SearchOutcome(
+            found=result.found,
+            confidence=round(result.confidence, 4),
+            message=message,
+            person_id=result.person_id,
+            rule=SearchRule("open-set", result.threshold, result.false_alarm_rate, result.best_score, result.rule),
+            samples=reports,
+            photos=photos,
+        )

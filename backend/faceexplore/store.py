@@ -93,6 +93,111 @@ class FaceRecord:
     embedding: np.ndarray
 
 
+# -- what the read methods for the web API and search return ---------------------------------
+# The largest id SQLite stores: a larger one (from a URL) matches nothing instead of overflowing.
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    id: int
+    path: str  # relative to the gallery, '/'-separated
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    id: int
+    photo_id: int
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in the photo's pixels
+    probability: float
+
+
+@dataclass(frozen=True)
+class PhotoFaceInfo:
+    """A face of a photo and its person in the active clustering (None: not clustered yet)."""
+
+    face: FaceInfo
+    person_id: int | None
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    """A cluster of the active clustering."""
+
+    id: int
+    face_count: int
+    photo_count: int
+    cover_face_id: int | None
+    flags: list[str]
+
+
+@dataclass(frozen=True)
+class PersonPhoto:
+    """A photo a person is in, with that person's face in it."""
+
+    photo: PhotoInfo
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """A cluster of the active clustering with its quality record (cohesion, nearest cluster,
+    purity, flags), for the cluster report."""
+
+    id: int
+    face_count: int
+    photo_count: int
+    cover_face_id: int | None
+    quality: dict
+
+
+@dataclass(frozen=True)
+class ClusteredFace:
+    """A face of the active clustering with its photo's path and size."""
+
+    id: int
+    path: str
+    width: int | None
+    height: int | None
+    box: tuple[float, float, float, float]
+    person_id: int
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    items: list
+
+
+def _valid_id(value) -> bool:
+    return 0 <= int(value) <= MAX_ID
+
+
+_ACTIVE = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'active_clustering')"
+
+
+def _photo_info(row) -> PhotoInfo:
+    return PhotoInfo(int(row["id"]), row["path"], row["width"], row["height"])
+
+
+def _box(row) -> tuple[float, float, float, float]:
+    return (float(row["x1"]), float(row["y1"]), float(row["x2"]), float(row["y2"]))
+
+
+def _person_info(row) -> PersonInfo:
+    quality = json.loads(row["quality"] or "{}")
+    cover = row["cover_face_id"]
+    return PersonInfo(
+        int(row["cluster_id"]),
+        int(row["face_count"]),
+        int(row["photo_count"]),
+        None if cover is None else int(cover),
+        list(quality.get("flags", [])),
+    )
+
+
 class FaceIndex:
     """Access to one index database. Cheap to open; one per thread or process."""
 
@@ -307,3 +412,120 @@ class FaceIndex:
             self.set_meta("active_clustering", cid, db)
             db.execute("DELETE FROM clusterings WHERE id != ?", (cid,))
         return cid
+
+    # -- reads for the web API and search (typed results; no sqlite3.Row leaves the store) ---
+    @contextmanager
+    def _consistent(self):
+        """One snapshot for several queries, unless the caller already holds one."""
+        if self.db.in_transaction:
+            yield
+        else:
+            with self.snapshot():
+                yield
+
+    def photo_info(self, photo_id: int) -> PhotoInfo | None:
+        if not _valid_id(photo_id):
+            return None
+        row = self.db.execute("SELECT id, path, width, height FROM photos WHERE id = ?", (int(photo_id),)).fetchone()
+        return _photo_info(row) if row is not None else None
+
+    def photo_infos(self, ids) -> dict[int, PhotoInfo]:
+        """id -> PhotoInfo for those of ``ids`` in the index."""
+        ids = [int(i) for i in ids if _valid_id(i)]
+        found = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = self.db.execute(f"SELECT id, path, width, height FROM photos WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            found.update((int(r["id"]), _photo_info(r)) for r in rows)
+        return found
+
+    def all_photo_paths(self) -> dict[int, str]:
+        return {int(r[0]): r[1] for r in self.db.execute("SELECT id, path FROM photos ORDER BY path")}
+
+    def face_info(self, face_id: int) -> FaceInfo | None:
+        if not _valid_id(face_id):
+            return None
+        row = self.db.execute("SELECT id, photo_id, x1, y1, x2, y2, probability FROM faces WHERE id = ?", (int(face_id),)).fetchone()
+        return None if row is None else FaceInfo(int(row["id"]), int(row["photo_id"]), _box(row), float(row["probability"]))
+
+    def faces_with_people(self, photo_id: int) -> list[PhotoFaceInfo]:
+        """The faces of a photo, left to right, each with its person in the active clustering."""
+        if not _valid_id(photo_id):
+            return []
+        rows = self.db.execute(
+            "SELECT f.id, f.photo_id, f.x1, f.y1, f.x2, f.y2, f.probability, m.cluster_id FROM faces f "
+            f"LEFT JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE} "
+            "WHERE f.photo_id = ? ORDER BY f.x1, f.id",
+            (int(photo_id),),
+        ).fetchall()
+        return [
+            PhotoFaceInfo(
+                FaceInfo(int(r["id"]), int(r["photo_id"]), _box(r), float(r["probability"])),
+                None if r["cluster_id"] is None else int(r["cluster_id"]),
+            )
+            for r in rows
+        ]
+
+    def active_memberships(self) -> dict[int, int]:
+        """face id -> person (cluster) id in the active clustering."""
+        rows = self.db.execute(f"SELECT face_id, cluster_id FROM memberships WHERE clustering_id = {_ACTIVE}")
+        return {int(f): int(c) for f, c in rows}
+
+    def people_page(self, limit: int, offset: int) -> Page:
+        """The people of the active clustering, most faces first: ``items`` are PersonInfo."""
+        with self._consistent():
+            total = self.db.execute(f"SELECT COUNT(*) FROM clusters WHERE clustering_id = {_ACTIVE}").fetchone()[0]
+            rows = self.db.execute(
+                f"SELECT * FROM clusters WHERE clustering_id = {_ACTIVE} "
+                "ORDER BY face_count DESC, photo_count DESC, cluster_id LIMIT ? OFFSET ?",
+                (int(limit), int(offset)),
+            ).fetchall()
+        return Page(int(total), [_person_info(r) for r in rows])
+
+    def person(self, person_id: int) -> PersonInfo | None:
+        """A person (cluster) of the active clustering, or None."""
+        if not _valid_id(person_id):
+            return None
+        row = self.db.execute(f"SELECT * FROM clusters WHERE clustering_id = {_ACTIVE} AND cluster_id = ?", (int(person_id),)).fetchone()
+        return _person_info(row) if row is not None else None
+
+    def person_photos(self, person_id: int, limit: int, offset: int) -> Page:
+        """The photos a person is in, by path: ``items`` are PersonPhoto (box: their face)."""
+        if not _valid_id(person_id):
+            return Page(0, [])
+        where = (
+            "FROM photos p JOIN faces f ON f.photo_id = p.id "
+            f"JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE} WHERE m.cluster_id = ?"
+        )
+        with self._consistent():
+            total = self.db.execute(f"SELECT COUNT(DISTINCT p.id) {where}", (int(person_id),)).fetchone()[0]
+            rows = self.db.execute(
+                f"SELECT p.id, p.path, p.width, p.height, f.x1, f.y1, f.x2, f.y2 {where} GROUP BY p.id ORDER BY p.path LIMIT ? OFFSET ?",
+                (int(person_id), int(limit), int(offset)),
+            ).fetchall()
+        return Page(int(total), [PersonPhoto(_photo_info(r), _box(r)) for r in rows])
+
+    def active_clusters(self) -> list[ClusterInfo]:
+        """Every cluster of the active clustering, most faces first."""
+        rows = self.db.execute(
+            "SELECT cluster_id, face_count, photo_count, cover_face_id, quality FROM clusters "
+            f"WHERE clustering_id = {_ACTIVE} ORDER BY face_count DESC, cluster_id"
+        ).fetchall()
+        return [
+            ClusterInfo(
+                int(r["cluster_id"]),
+                int(r["face_count"]),
+                int(r["photo_count"]),
+                None if r["cover_face_id"] is None else int(r["cover_face_id"]),
+                json.loads(r["quality"] or "{}"),
+            )
+            for r in rows
+        ]
+
+    def clustered_faces(self) -> list[ClusteredFace]:
+        """Every face of the active clustering, with its photo's path and size."""
+        rows = self.db.execute(
+            "SELECT f.id, p.path, p.width, p.height, f.x1, f.y1, f.x2, f.y2, m.cluster_id FROM faces f "
+            f"JOIN photos p ON p.id = f.photo_id JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE}"
+        ).fetchall()
+        return [ClusteredFace(int(r["id"]), r["path"], r["width"], r["height"], _box(r), int(r["cluster_id"])) for r in rows]

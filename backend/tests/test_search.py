@@ -161,7 +161,7 @@ def test_bbt_every_character_in_several_photos_is_found(bbt_service):
         if len(wanted) < 2:
             continue
         result = _search(service, sorted((bbt / "people" / person).glob("*.png")))
-        got = {p["path"] for p in result["photos"]}
+        got = {p.path for p in result.photos}
         assert len(got & wanted) >= min(4, len(wanted)), (person, got, wanted)
         assert got <= wanted, f"{person}: returned photos without them: {got - wanted}"
 
@@ -169,11 +169,11 @@ def test_bbt_every_character_in_several_photos_is_found(bbt_service):
 def test_bbt_amy_finds_bbt4(bbt_service):
     service, bbt, _ = bbt_service
     result = _search(service, [bbt / "people/amy/amy1.png"])
-    assert result["found"] and "group/bbt4.jpg" in {p["path"] for p in result["photos"]}
+    assert result.found and "group/bbt4.jpg" in {p.path for p in result.photos}
 
 
 def test_bbt_stuart_is_not_in_the_gallery(bbt_service):
     service, bbt, _ = bbt_service
     for f in sorted((bbt / "people/stuart").glob("*.png")):
         result = _search(service, [f])
-        assert not result["found"] and result["photos"] == [], f.name
+        assert not result.found and result.photos == [], f.name

@@ -588,18 +588,18 @@ def test_without_a_built_frontend_the_root_is_a_note(client):
     assert_error(client.get("/people/3"), 404, "not_found")
 
 
-def test_every_route_is_described_in_openapi(app, client):
+def test_every_api_route_is_described_in_openapi(app, client):
+    """The document (generated from the routes' models) describes every /api/ route and method;
+    the file routes (/gallery, /cache, the frontend) are plain routes outside it."""
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     described = {path: {m.upper() for m in ops} for path, ops in spec["paths"].items()}
     routes = {}
     for rule in app.url_map.iter_rules():
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
-        routes.setdefault(path, set()).update(rule.methods - {"HEAD", "OPTIONS"})
-    for path, methods in routes.items():
-        assert path in described, f"{path} is not in /api/openapi.json"
-        assert methods <= described[path], (path, methods, described[path])
-    assert set(described) == set(routes), f"described but not routed: {set(described) - set(routes)}"
+        if path.startswith("/api/"):
+            routes.setdefault(path, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    assert described == routes
     # every $ref points at a schema that exists
     refs = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(spec)))
     assert refs <= set(spec["components"]["schemas"])

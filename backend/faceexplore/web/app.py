@@ -9,11 +9,13 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import Flask, Request, request
+from flask import Request, request
+from flask_openapi3 import Info, OpenAPI
 
 from ..settings import Settings, load_settings
-from . import download, files, frontend, openapi, people, photos, search, status
-from .errors import register_error_handlers
+from . import document, download, files, frontend, people, photos, search, status
+from .errors import raise_request_error, register_error_handlers
+from .models import DownloadRequest, Error
 from .state import WebState
 
 log = logging.getLogger(__name__)
@@ -61,41 +63,51 @@ def secret_key(settings: Settings) -> str:
     return secrets.token_hex(32)
 
 
-def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -> Flask:
-    """The FaceExplore web app.
+class FaceExploreApp(OpenAPI):
+    """A Flask app whose OpenAPI document is generated from the routes' pydantic models."""
 
-    ``settings``: default ``load_settings()`` (settings file + environment). ``pipeline``: the
-    face models (a ``FacePipeline``); loaded here when not given, once per process: gunicorn
-    calls this factory in each worker. ``searcher``: a ``SearchService`` to use instead of one
-    built over ``settings.index_path`` (for tests and embedding); its pipeline is then used.
-    """
-    settings = settings or load_settings()
-    if searcher is not None and pipeline is None:
-        pipeline = getattr(searcher, "pipeline", None)
-    if pipeline is None:
-        from ..pipeline import FacePipeline
+    def generate_spec_json(self):
+        super().generate_spec_json()
+        spec = self.spec_json
+        if spec["components"].get("securitySchemes") is None:  # null is not valid OpenAPI
+            spec["components"].pop("securitySchemes", None)
+        for operations in spec["paths"].values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                # flask-openapi3 lists its validation error (an array) under every operation
+                # without a 400; ours is one Error, and only where there is input to refuse
+                added = responses.get("400", {}).get("content", {}).get("application/json", {}).get("schema", {})
+                if added.get("type") == "array":
+                    del responses["400"]
+        # the download body is parsed by its view (JSON or a form), so it is described here
+        spec["components"]["schemas"]["DownloadRequest"] = DownloadRequest.model_json_schema()
 
-        pipeline = FacePipeline.from_settings(settings)
 
-    app = Flask("faceexplore.web", static_folder=None)
-    app.request_class = InMemoryRequest
-    app.config.update(
-        SECRET_KEY=secret_key(settings),
-        MAX_CONTENT_LENGTH=int(settings.max_upload_mb) * 1024 * 1024,
-        FACEEXPLORE_FRONTEND_DIR=frontend.frontend_dir(settings),
+API_INFO = Info(
+    title="FaceExplore API",
+    version="1",
+    description='Face search over a photo gallery. Every error is {"error": {"code", "message"}} (schema Error).',
+)
+
+
+def new_app() -> FaceExploreApp:
+    """The routes, error handlers and API document, without settings or models: enough to
+    generate /api/openapi.json (``python -m faceexplore.web.openapi_document``)."""
+    app = FaceExploreApp(
+        "faceexplore.web",
+        static_folder=None,
+        info=API_INFO,
+        doc_ui=False,  # no Swagger UI: it loads its scripts from the internet
+        validation_error_status=400,
+        validation_error_model=Error,
+        validation_error_callback=raise_request_error,
     )
+    app.request_class = InMemoryRequest
     app.json.sort_keys = False
-    state = WebState(settings, pipeline=pipeline, service=searcher)
-    app.extensions["faceexplore"] = state
-    if searcher is None and Path(settings.index_path).is_file():
-        # load the gallery's embeddings now, not on the first visitor's search
-        try:
-            state.service()
-        except Exception as exc:  # answered per request (503) until it is fixed
-            log.error("search is not ready: %s", getattr(exc, "message", exc))
-
     register_error_handlers(app)
-    for module in (search, people, photos, download, status, openapi, files, frontend):
+    for module in (search, people, photos, download, status, document):
+        app.register_api(module.bp)
+    for module in (files, frontend):
         app.register_blueprint(module.bp)
 
     @app.after_request
@@ -105,4 +117,38 @@ def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    return app
+
+
+def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -> FaceExploreApp:
+    """The FaceExplore web app.
+
+    ``settings``: default ``load_settings()`` (settings file + environment). ``pipeline``: the
+    face models (a ``FacePipeline``, or any object with ``model_name`` and ``analyse``); loaded
+    here when not given, once per process: gunicorn calls this factory in each worker.
+    ``searcher``: a ``SearchService`` to use instead of one built over ``settings.index_path``
+    (for tests and embedding); its pipeline is then used.
+    """
+    settings = settings or load_settings()
+    if searcher is not None and pipeline is None:
+        pipeline = getattr(searcher, "pipeline", None)
+    if pipeline is None:
+        from ..pipeline import FacePipeline
+
+        pipeline = FacePipeline.from_settings(settings)
+
+    app = new_app()
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        MAX_CONTENT_LENGTH=int(settings.max_upload_mb) * 1024 * 1024,
+        FACEEXPLORE_FRONTEND_DIR=frontend.frontend_dir(settings),
+    )
+    state = WebState(settings, pipeline=pipeline, service=searcher)
+    app.extensions["faceexplore"] = state
+    if searcher is None and Path(settings.index_path).is_file():
+        # load the gallery's embeddings now, not on the first visitor's search
+        try:
+            state.service()
+        except Exception as exc:  # answered per request (503) until it is fixed
+            log.error("search is not ready: %s", getattr(exc, "message", exc))
     return app

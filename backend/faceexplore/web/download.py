@@ -11,16 +11,18 @@ import logging
 import os
 import zipfile
 
-from flask import Blueprint, Response, request
+from flask import Response, request
+from flask_openapi3 import APIBlueprint
+from pydantic import ValidationError
 
-from .errors import bad_request
+from .errors import ApiError, bad_request, error_responses, request_error
 from .files import gallery_file
+from .models import MAX_DOWNLOAD, DownloadRequest
 from .state import state
 
-bp = Blueprint("download", __name__)
+bp = APIBlueprint("download", __name__)
 log = logging.getLogger(__name__)
 
-MAX_PHOTOS = 1000
 CHUNK = 256 * 1024
 ZIP_NAME = "faceexplore-photos.zip"
 
@@ -76,48 +78,58 @@ def _zip_chunks(entries):
     yield sink.drain()
 
 
-def _ids_from_request() -> list:
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_BODY = {"schema": {"$ref": "#/components/schemas/DownloadRequest"}}
+REQUEST_BODY = {"required": True, "content": {"application/json": _BODY, **{kind: _BODY for kind in FORM_TYPES}}}
+ZIP_RESPONSE = {
+    "description": f"{ZIP_NAME}, entries named by their path in the gallery",
+    "headers": {"Content-Disposition": {"schema": {"type": "string"}, "example": f"attachment; filename={ZIP_NAME}"}},
+    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+def parse_download_request() -> DownloadRequest:
+    """The photo ids from a JSON body or a form (the field repeated); 415 for another body."""
     if request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not isinstance(body.get("photo_ids"), list):
-            raise bad_request("bad_photo_ids", 'Send {"photo_ids": [1, 2, ...]}, the ids of the photos to download.')
-        return body["photo_ids"]
-    return request.form.getlist("photo_ids")
+        raw = request.get_json(silent=True)
+    elif request.mimetype in FORM_TYPES or not request.mimetype:
+        raw = {"photo_ids": request.form.getlist("photo_ids")}
+    else:
+        raise ApiError(415, "unsupported_media_type", "Send the photo ids as JSON or as a form.")
+    try:
+        return DownloadRequest.model_validate(raw)
+    except ValidationError as exc:
+        raise request_error(exc) from None
 
 
-def _parse_ids(raw: list) -> list[int]:
-    ids, seen = [], set()
-    for value in raw:
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise bad_request("bad_photo_ids", "Photo ids must be whole numbers.")
-        if isinstance(value, str):
-            if not value.strip().isdigit():
-                raise bad_request("bad_photo_ids", f"Photo ids must be whole numbers, not {value[:40]!r}.")
-            value = int(value.strip())
-        if value not in seen:
-            seen.add(value)
-            ids.append(value)
-    return ids
-
-
-@bp.post("/api/download")
+@bp.post(
+    "/api/download",
+    operation_id="downloadPhotos",
+    summary=f"The chosen photos as one zip (at most {MAX_DOWNLOAD})",
+    responses={
+        200: ZIP_RESPONSE,
+        **error_responses(
+            {
+                400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos",
+                413: "too_large: the request is over the size limit",
+                415: "unsupported_media_type: the body is neither JSON nor a form",
+            }
+        ),
+    },
+    openapi_extensions={"requestBody": REQUEST_BODY},
+)
 def download():
-    raw = _ids_from_request()
-    if len(raw) > MAX_PHOTOS:
-        raise bad_request("too_many_photos", f"Download at most {MAX_PHOTOS} photos at once; {len(raw)} were asked for.")
-    ids = _parse_ids(raw)
-    if not ids:
-        raise bad_request("no_photos", "Choose at least one photo to download.")
+    ids = list(dict.fromkeys(parse_download_request().photo_ids))  # a repeated id once, in order
     index = state().index()
-    rows = {int(r["id"]): r for r in index.photos(ids)} if index is not None else {}
+    photos = index.photo_infos(ids) if index is not None else {}
     entries, missing = [], []
     for pid in ids:
-        row = rows.get(pid)
-        path = gallery_file(row["path"]) if row is not None else None
+        photo = photos.get(pid)
+        path = gallery_file(photo.path) if photo is not None else None
         if path is None:
             missing.append(pid)
         else:
-            entries.append((row["path"], path))
+            entries.append((photo.path, path))
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         raise bad_request("unknown_photo", f"{'These photos are' if len(missing) > 1 else 'This photo is'} not in the gallery: {shown}.")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
+
+from .models import REQUEST_MODELS, Error, ErrorDetail
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +24,8 @@ _HTTP_CODES = {
 
 
 class ApiError(Exception):
-    """An error for the visitor: HTTP status, a machine-readable code, a plain sentence."""
+    """An error for the visitor: HTTP status, a machine-readable code, a plain sentence. Every
+    error the API answers with goes through this one shape (models.Error)."""
 
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
@@ -29,9 +33,34 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str):
-    response = jsonify({"error": {"code": code, "message": message}})
+    response = jsonify(Error(error=ErrorDetail(code=code, message=message)).model_dump(mode="json"))
     response.status_code = status
     return response
+
+
+def request_error(exc: ValidationError) -> ApiError:
+    """The ApiError for a request part that did not validate (flask-openapi3 calls this as its
+    validation_error_callback; download.py for its JSON or form body): the first problem, in
+    the words the request model gives for it. Pydantic's own text is not shown (it may quote
+    the input at length)."""
+    model = REQUEST_MODELS.get(exc.title)
+    problems = exc.errors(include_url=False, include_input=False)
+    first = problems[0] if problems else {"loc": (), "type": ""}
+    field = str(first["loc"][0]) if first["loc"] else ""
+    if model is None:
+        return ApiError(400, "bad_request", "The request could not be understood.")
+    code, message = model.error_for(field, first["type"])
+    return ApiError(model.status, code, message)
+
+
+def error_responses(described: dict[int, str]) -> dict:
+    """OpenAPI responses for a route's errors: status -> the codes it answers with, as Error."""
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {status: {"description": text, "content": {"application/json": {"schema": schema}}} for status, text in described.items()}
+
+
+def raise_request_error(exc: ValidationError):
+    raise request_error(exc)
 
 
 def bad_request(code: str, message: str) -> ApiError:

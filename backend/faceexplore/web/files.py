@@ -45,13 +45,13 @@ def gallery(relative: str):
 
 def _photo_source(photo_id: int):
     index = state().index()
-    row = index.photo(photo_id) if index is not None else None
-    if row is None:
+    photo = index.photo_info(photo_id) if index is not None else None
+    if photo is None:
         raise not_found(f"There is no photo {photo_id}.")
-    path = gallery_file(row["path"])
+    path = gallery_file(photo.path)
     if path is None:
         raise not_found(f"Photo {photo_id} is no longer in the gallery.")
-    return row, path
+    return photo, path
 
 
 @bp.get("/cache/thumbnails/<int:size>/<int:photo_id>.jpg")
@@ -71,13 +71,12 @@ def face_crop(size: int, face_id: int):
     if size not in FACE_SIZES:
         raise not_found(f"Face crops come in sizes {', '.join(map(str, FACE_SIZES))}.")
     index = state().index()
-    face = index.face(face_id) if index is not None else None
+    face = index.face_info(face_id) if index is not None else None
     if face is None:
         raise not_found(f"There is no face {face_id}.")
-    photo, source = _photo_source(int(face["photo_id"]))
-    box = (face["x1"], face["y1"], face["x2"], face["y2"])
+    photo, source = _photo_source(face.photo_id)
     try:
-        path = ensure_face_crop(state().settings.cache_dir, source, box, (photo["width"], photo["height"]), size, face_id)
+        path = ensure_face_crop(state().settings.cache_dir, source, face.box, (photo.width, photo.height), size, face_id)
     except ImageError:
         raise not_found(f"The photo of face {face_id} cannot be read.") from None
     return send_file(path, mimetype="image/jpeg", max_age=CACHE_MAX_AGE, conditional=True)

@@ -2,56 +2,50 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask_openapi3 import APIBlueprint
 
-from .errors import not_found
-from .serialize import box_of, page_args, paging, person_json, photo_json
+from .errors import error_responses, not_found
+from .models import PageQuery, PeoplePage, PersonPage, PersonPath
+from .serialize import json_response, paging, person_model, photo_model
 from .state import state
 
-bp = Blueprint("people", __name__)
-
-ACTIVE = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'active_clustering')"
+bp = APIBlueprint("people", __name__)
 
 
-@bp.get("/api/people")
-def people():
-    page, per_page = page_args()
+@bp.get(
+    "/api/people",
+    operation_id="listPeople",
+    summary="The people of the gallery (clusters of faces), most faces first",
+    responses={200: PeoplePage, **error_responses({400: "bad_page"})},
+)
+def people(query: PageQuery):
     index = state().index()
-    if index is None:
-        return jsonify({"people": [], **paging(page, per_page, 0)})
-    with index.snapshot() as db:
-        total = db.execute(f"SELECT COUNT(*) FROM clusters WHERE clustering_id = {ACTIVE}").fetchone()[0]
-        rows = db.execute(
-            f"SELECT * FROM clusters WHERE clustering_id = {ACTIVE} "
-            "ORDER BY face_count DESC, photo_count DESC, cluster_id LIMIT ? OFFSET ?",
-            (per_page, (page - 1) * per_page),
-        ).fetchall()
-    return jsonify({"people": [person_json(r) for r in rows], **paging(page, per_page, total)})
+    offset = (query.page - 1) * query.per_page
+    found = index.people_page(query.per_page, offset) if index is not None else None
+    total, people = (found.total, found.items) if found is not None else (0, [])
+    return json_response(PeoplePage(people=[person_model(p) for p in people], **paging(query.page, query.per_page, total)))
 
 
-@bp.get("/api/people/<int:person_id>")
-def person(person_id: int):
-    page, per_page = page_args()
+@bp.get(
+    "/api/people/<int:person_id>",
+    operation_id="getPerson",
+    summary="One person and the photos they are in (box: their face)",
+    responses={200: PersonPage, **error_responses({400: "bad_page", 404: "not_found: no such person (or not any more)"})},
+)
+def person(path: PersonPath, query: PageQuery):
+    person_id = path.person_id
     index = state().index()
     if index is None:
         raise not_found(f"There is no person {person_id}.")
-    with index.snapshot() as db:
-        row = db.execute(f"SELECT * FROM clusters WHERE clustering_id = {ACTIVE} AND cluster_id = ?", (person_id,)).fetchone()
-        if row is None:
+    with index.snapshot():
+        found = index.person(person_id)
+        if found is None:
             raise not_found(f"There is no person {person_id}; the gallery may have been clustered again since.")
-        where = (
-            "FROM photos p JOIN faces f ON f.photo_id = p.id "
-            f"JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {ACTIVE} WHERE m.cluster_id = ?"
+        photos = index.person_photos(person_id, query.per_page, (query.page - 1) * query.per_page)
+    return json_response(
+        PersonPage(
+            person=person_model(found),
+            photos=[photo_model(p.photo, box=p.box) for p in photos.items],
+            **paging(query.page, query.per_page, photos.total),
         )
-        total = db.execute(f"SELECT COUNT(DISTINCT p.id) {where}", (person_id,)).fetchone()[0]
-        photos = db.execute(
-            f"SELECT p.*, f.x1, f.y1, f.x2, f.y2 {where} GROUP BY p.id ORDER BY p.path LIMIT ? OFFSET ?",
-            (person_id, per_page, (page - 1) * per_page),
-        ).fetchall()
-    return jsonify(
-        {
-            "person": person_json(row),
-            "photos": [photo_json(p, confidence=None, box=box_of(p)) for p in photos],
-            **paging(page, per_page, total),
-        }
     )

@@ -2,43 +2,44 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask_openapi3 import APIBlueprint
 
-from .errors import not_found
-from .people import ACTIVE
-from .serialize import box_of, face_crop_url, photo_json
+from .errors import error_responses, not_found
+from .models import PhotoDetail, PhotoFace, PhotoPath
+from .serialize import box_list, face_crop_url, json_response, photo_model
 from .state import state
 
-bp = Blueprint("photos", __name__)
+bp = APIBlueprint("photos", __name__)
 
 
-@bp.get("/api/photos/<int:photo_id>")
-def photo(photo_id: int):
+@bp.get(
+    "/api/photos/<int:photo_id>",
+    operation_id="getPhoto",
+    summary="One photo and its faces, left to right",
+    responses={200: PhotoDetail, **error_responses({404: "not_found: no such photo (or not any more)"})},
+)
+def photo(path: PhotoPath):
+    photo_id = path.photo_id
     index = state().index()
     if index is None:
         raise not_found(f"There is no photo {photo_id}.")
-    with index.snapshot() as db:
-        row = db.execute("SELECT * FROM photos WHERE id = ?", (photo_id,)).fetchone()
-        if row is None:
+    with index.snapshot():
+        info = index.photo_info(photo_id)
+        if info is None:
             raise not_found(f"There is no photo {photo_id}; it may have been removed from the gallery.")
-        faces = db.execute(
-            "SELECT f.id, f.x1, f.y1, f.x2, f.y2, f.probability, m.cluster_id FROM faces f "
-            f"LEFT JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {ACTIVE} "
-            "WHERE f.photo_id = ? ORDER BY f.x1, f.id",
-            (photo_id,),
-        ).fetchall()
-    return jsonify(
-        {
-            "photo": photo_json(row),
-            "faces": [
-                {
-                    "id": int(f["id"]),
-                    "box": box_of(f),
-                    "probability": round(float(f["probability"]), 4),
-                    "person_id": None if f["cluster_id"] is None else int(f["cluster_id"]),
-                    "crop_url": face_crop_url(f["id"]),
-                }
+        faces = index.faces_with_people(photo_id)
+    return json_response(
+        PhotoDetail(
+            photo=photo_model(info),
+            faces=[
+                PhotoFace(
+                    id=f.face.id,
+                    box=box_list(f.face.box),
+                    probability=round(f.face.probability, 4),
+                    person_id=f.person_id,
+                    crop_url=face_crop_url(f.face.id),
+                )
                 for f in faces
             ],
-        }
+        )
     )

@@ -15,7 +15,7 @@ from flask import current_app
 
 from ..search_service import SearchService
 from ..settings import Settings
-from ..store import FaceIndex
+from ..store import FaceIndex, ModelMismatch
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class WebState:
                         self._service = SearchService(
                             self.settings, pipeline=self.pipeline, index=FaceIndex(self.settings.index_path, readonly=True)
                         )
-                    except ValueError as exc:  # the index holds another model's embeddings
+                    except ModelMismatch as exc:
                         log.error("search unavailable: %s", exc)
                         raise ApiError(503, "model_mismatch", f"Search is not available: {exc}.") from None
         return self._service

@@ -1,0 +1,272 @@
+"""The web API's shapes: request models (validated by flask-openapi3 before a view runs) and
+response models (what the views serialise). /api/openapi.json is generated from them, so the
+document and the answers cannot drift apart. Class names are the document's schema names."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticUseDefault
+from werkzeug.datastructures import FileStorage
+
+MAX_SAMPLES = 10  # sample photos in one search
+MAX_DOWNLOAD = 1000  # photos in one zip
+MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 48
+MAX_PAGE = 1_000_000
+
+ERROR_CODES = (
+    "bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, no_face, "
+    "no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, "
+    "unsupported_media_type, not_indexed, model_mismatch, server_error"
+)
+
+
+# -- responses ---------------------------------------------------------------------------------
+class ResponseModel(BaseModel):
+    # every field is always sent: the document lists them all as required (nullable ones too)
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+Box = Annotated[list[float], Field(min_length=4, max_length=4, description="[x1, y1, x2, y2] in the photo's pixels")]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class ErrorDetail(ResponseModel):
+    code: str = Field(description=f"snake_case, one of: {ERROR_CODES}")
+    message: str = Field(description="a plain sentence for a person")
+
+
+class Error(ResponseModel):
+    """Every error the API answers with."""
+
+    error: ErrorDetail
+
+
+class Photo(ResponseModel):
+    id: int
+    path: str = Field(description="relative to the gallery, '/'-separated")
+    url: str = Field(examples=["/gallery/group/bbt4.jpg"])
+    thumbnail_url: str = Field(examples=["/cache/thumbnails/400/7.jpg"])
+    placeholder_url: str = Field(examples=["/cache/thumbnails/32/7.jpg"])
+    width: int | None
+    height: int | None
+    confidence: Probability | None = Field(description="how sure the search is that the person is in it; null outside a search")
+    box: Box | None = Field(description="the person's face in the photo; null where no person is meant")
+
+
+class Person(ResponseModel):
+    """A person: a cluster of faces of the active clustering."""
+
+    id: int
+    face_count: int
+    photo_count: int
+    cover_url: str | None = Field(examples=["/cache/faces/160/12.jpg"])
+    flags: list[str] = Field(description="quality warnings, e.g. may_be_two_people, may_be_split")
+
+
+class Paginated(ResponseModel):
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class PeoplePage(Paginated):
+    people: list[Person]
+
+
+class PersonPage(Paginated):
+    person: Person
+    photos: list[Photo] = Field(description="the photos they are in, by path; box: their face")
+
+
+class PhotoFace(ResponseModel):
+    id: int
+    box: Box
+    probability: Probability
+    person_id: int | None = Field(description="null: indexed after the last clustering")
+    crop_url: str
+
+
+class PhotoDetail(ResponseModel):
+    photo: Photo
+    faces: list[PhotoFace]
+
+
+class SampleFace(ResponseModel):
+    index: int
+    box: Box
+    probability: Probability
+
+
+class Sample(ResponseModel):
+    """What was found in one sample photo."""
+
+    index: int
+    filename: str
+    width: int
+    height: int
+    faces: list[SampleFace]
+    used_face: int | None = Field(description="the face the search used; null when the sample has none")
+    error: ErrorDetail | None = Field(description="e.g. no_face; the other samples were still used")
+
+
+class Rule(ResponseModel):
+    name: str = Field(examples=["open-set"])
+    threshold: float | None
+    false_alarm_rate: float
+    best_score: float | None
+    text: str
+
+
+class SearchResponse(ResponseModel):
+    found: bool
+    confidence: Probability
+    rule: Rule
+    message: str
+    person_id: int | None = Field(description="the person found, when they have a page (/api/people/{id})")
+    samples: list[Sample]
+    photos: list[Photo]
+
+
+class Status(ResponseModel):
+    """What the index holds."""
+
+    photos: int
+    faces: int
+    people: int
+    model: str | None
+    threshold: float | None
+    threshold_method: str | None
+    last_indexed: str | None = Field(json_schema_extra={"format": "date-time"})
+    search_threshold: float | None
+    false_alarm_rate: float
+    indexed: bool = Field(description="false until the gallery has been indexed")
+    errors: int = Field(description="photos that could not be read")
+    clustered: bool = Field(description="false until the faces have been grouped into people")
+
+
+class Health(ResponseModel):
+    status: Literal["ok"]
+
+
+# -- requests ----------------------------------------------------------------------------------
+class RequestModel(BaseModel):
+    """A request part. A value that does not validate is answered 400 with the (code, message)
+    ``invalid`` names for ``"field:pydantic error type"`` or ``"field"``, else ``fallback``."""
+
+    invalid: ClassVar[dict[str, tuple[str, str]]] = {}
+    fallback: ClassVar[tuple[str, str]] = ("bad_request", "The request could not be understood.")
+    status: ClassVar[int] = 400
+
+    @classmethod
+    def error_for(cls, field: str, error_type: str) -> tuple[str, str]:
+        return cls.invalid.get(f"{field}:{error_type}") or cls.invalid.get(field) or cls.fallback
+
+
+def _blank_is_default(value):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise PydanticUseDefault()
+    return value
+
+
+class PageQuery(RequestModel):
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_blank_is_default)] = 1
+    per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE), BeforeValidator(_blank_is_default)] = DEFAULT_PER_PAGE
+
+    invalid: ClassVar = {
+        "page": ("bad_page", f"page must be a whole number between 1 and {MAX_PAGE}."),
+        "per_page": ("bad_page", f"per_page must be a whole number between 1 and {MAX_PER_PAGE}."),
+    }
+    fallback: ClassVar = ("bad_page", "page and per_page must be whole numbers.")
+
+
+class PathModel(RequestModel):
+    # an id in the path that does not validate names nothing here
+    status: ClassVar[int] = 404
+    fallback: ClassVar = ("not_found", "There is nothing at this address.")
+
+
+class PersonPath(PathModel):
+    person_id: int = Field(ge=0, description="a person id from /api/people or a search")
+
+
+class PhotoPath(PathModel):
+    photo_id: int = Field(ge=0, description="a photo id")
+
+
+def _uploaded_file(value):
+    if not isinstance(value, FileStorage):
+        raise ValueError("not a file")
+    return value
+
+
+# flask-openapi3 reads a form field from request.files when its items' schema is exactly this
+UploadedFile = Annotated[FileStorage, PlainValidator(_uploaded_file), WithJsonSchema({"format": "binary", "type": "string"})]
+
+
+def _face_choice(value):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("not a face number")
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.lstrip("-").isdigit():
+            raise ValueError("not a face number")
+        return int(value)
+    return value
+
+
+FaceChoice = Annotated[Annotated[int, Field(ge=0)] | None, BeforeValidator(_face_choice)]
+
+
+class SearchForm(RequestModel):
+    """multipart/form-data: 1 to 10 sample photos of one person, analysed in memory, never stored."""
+
+    images: list[UploadedFile] = Field(min_length=1, max_length=MAX_SAMPLES, description="the sample photos")
+    faces: list[FaceChoice] = Field(
+        default=[],
+        description="none, or one per image in order: the number of the face to use, or '' for the largest",
+    )
+    false_alarm_rate: Annotated[float, Field(gt=0, lt=1)] | None = Field(
+        default=None, description="how often a stranger may be reported found (default: the server's setting)"
+    )
+
+    invalid: ClassVar = {
+        "images:too_long": ("too_many_files", f"Use at most {MAX_SAMPLES} sample photos in one search."),
+        "images": ("no_file", "Add at least one photo of the person (form field 'images')."),
+        "faces": ("bad_face_choice", "A face choice must be the number of a face (0 or more), or empty for the largest face."),
+        "false_alarm_rate": ("bad_false_alarm_rate", "false_alarm_rate must be a number between 0 and 1, such as 0.01."),
+    }
+
+
+def _photo_id(value: Any):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError("not a whole number")
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise ValueError("not a whole number")
+        return int(value.strip())
+    return value
+
+
+PhotoId = Annotated[int, Field(ge=0), BeforeValidator(_photo_id)]
+
+
+class DownloadRequest(RequestModel):
+    """The photos to download: JSON, or a form with the field repeated."""
+
+    photo_ids: list[PhotoId] = Field(min_length=1, max_length=MAX_DOWNLOAD, description="photo ids; a repeated id is sent once")
+
+    invalid: ClassVar = {
+        "photo_ids:too_short": ("no_photos", "Choose at least one photo to download."),
+        "photo_ids:too_long": ("too_many_photos", f"Download at most {MAX_DOWNLOAD} photos at once."),
+        "photo_ids": ("bad_photo_ids", 'Photo ids must be whole numbers: send {"photo_ids": [1, 2, ...]}.'),
+    }
+    fallback: ClassVar = ("bad_photo_ids", 'Send {"photo_ids": [1, 2, ...]}, the ids of the photos to download.')
+
+
+REQUEST_MODELS: dict[str, type[RequestModel]] = {m.__name__: m for m in (PageQuery, PersonPath, PhotoPath, SearchForm, DownloadRequest)}
