@@ -164,7 +164,7 @@ def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> Syn
     from faceexplore.settings import Settings
     from faceexplore.store import FaceIndex, PhotoRecord
 
-    settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", extra={"frontend_dir": ""}, **settings_changes)
+    settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **settings_changes)
     centres = people_centres()
     gallery = Path(settings.gallery_dir)
     with FaceIndex(settings.index_path) as index:
@@ -183,11 +183,9 @@ def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> Syn
 
 
 def make_app(gallery: SyntheticGallery, pipeline=None, **settings_changes):
-    import dataclasses
-
     from faceexplore.web import create_app
 
-    settings = dataclasses.replace(gallery.settings, **settings_changes) if settings_changes else gallery.settings
+    settings = gallery.settings.replace(**settings_changes) if settings_changes else gallery.settings
     app = create_app(settings, pipeline=pipeline or FakePipeline(gallery.centres))
     app.testing = True
     return app

@@ -201,7 +201,7 @@ def test_an_index_not_clustered_yet(tmp_path, spec):
 def test_without_an_index_the_api_says_so(tmp_path, gallery, spec):
     from faceexplore.settings import Settings
 
-    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", extra={"frontend_dir": ""})
+    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="")
     from faceexplore.web import create_app
 
     api = CheckedClient(create_app(settings, pipeline=FakePipeline(gallery.centres)).test_client(), spec)
