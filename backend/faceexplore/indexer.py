@@ -153,10 +153,9 @@ def _process(settings, gallery, todo, index, model, summary, progress):
     cpus = os.cpu_count() or 1
     if settings.device.startswith("cuda"):
         # The networks run on the GPU, but decoding, alignment and MTCNN's per-candidate work
-        # stay on the CPU, so one worker cannot keep the GPU busy: measured on an H100 with 16
-        # cores (before dlib's network moved to the GPU too), 1 worker 2.1 photos/s, 4 workers
-        # 5.7, 8 workers 7.7 (16 CPU workers: 8.2). Each worker holds a CUDA context (about
-        # half a GB).
+        # stay on the CPU, so one worker cannot keep the GPU busy; several share it (measured
+        # on an H100 with `index --device cuda --workers N`: docs/speed.md, "GPU"). Each worker
+        # holds a CUDA context of its own (GPU memory).
         workers = settings.index_workers or min(cpus, CUDA_WORKERS)
     else:
         workers = settings.index_workers or cpus
