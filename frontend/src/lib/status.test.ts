@@ -23,6 +23,8 @@ describe('describeStatus', () => {
       search_threshold: null,
       false_alarm_rate: 0.01,
       indexed: false,
+      errors: 0,
+      clustered: false,
     };
     expect(describeStatus(empty)).toMatch(/not been indexed yet/);
   });

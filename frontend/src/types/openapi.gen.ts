@@ -17,127 +17,7 @@ export interface paths {
          * Find a person's photos from 1 to 10 sample photos of them
          * @description The samples are analysed in memory and never stored. Several samples of one person are combined.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "multipart/form-data": {
-                        images: string[];
-                        /** @description one per image, in order: the index of the face to use, or '' for the largest */
-                        faces?: string[];
-                        false_alarm_rate?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SearchResponse"];
-                    };
-                };
-                /** @description no_file, too_many_files, bad_face_choice, bad_false_alarm_rate */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description too_large: the upload exceeds the size limit */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description not_an_image (a sample is not a readable image), no_face (no sample has a face) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description not_indexed: the gallery has no index yet */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/download": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** The chosen photos as one zip (at most 1000) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        photo_ids: number[];
-                    };
-                    "application/x-www-form-urlencoded": {
-                        photo_ids?: number[];
-                    };
-                };
-            };
-            responses: {
-                /** @description faceexplore-photos.zip, entries named by their path in the gallery */
-                200: {
-                    headers: {
-                        /** @example attachment; filename=faceexplore-photos.zip */
-                        "Content-Disposition"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/zip": string;
-                    };
-                };
-                /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["search"];
         delete?: never;
         options?: never;
         head?: never;
@@ -151,39 +31,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The people of the gallery (clusters of faces), largest first */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    per_page?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PeopleResponse"];
-                    };
-                };
-                /** @description bad_page */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** The people of the gallery (clusters of faces), most faces first */
+        get: operations["listPeople"];
         put?: never;
         post?: never;
         delete?: never;
@@ -200,50 +49,7 @@ export interface paths {
             cookie?: never;
         };
         /** One person and the photos they are in (box: their face) */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    per_page?: number;
-                };
-                header?: never;
-                path: {
-                    /** @description a person id from /api/people or a search */
-                    person_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PersonResponse"];
-                    };
-                };
-                /** @description bad_page */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description not_found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getPerson"];
         put?: never;
         post?: never;
         delete?: never;
@@ -259,39 +65,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One photo and its faces */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a photo id */
-                    photo_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PhotoResponse"];
-                    };
-                };
-                /** @description not_found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
+        /** One photo and its faces, left to right */
+        get: operations["getPhoto"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        get?: never;
+        put?: never;
+        /** The chosen photos as one zip (at most 1000) */
+        post: operations["downloadPhotos"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The worker is up */
+        get: operations["health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -308,62 +117,7 @@ export interface paths {
             cookie?: never;
         };
         /** What the index holds */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Status"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The worker is up */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Health"];
-                    };
-                };
-            };
-        };
+        get: operations["status"];
         put?: never;
         post?: never;
         delete?: never;
@@ -379,249 +133,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This description */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": Record<string, never>;
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/gallery/{relative}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A photo of the gallery, by its path in the gallery (photo types only, nothing outside it) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    relative: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description the photo file */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description not_found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/cache/thumbnails/{size}/{photo_id}.jpg": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A photo's thumbnail (longest side `size`), made once and cached */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    size: 32 | 400 | 1200;
-                    /** @description a photo id */
-                    photo_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description the thumbnail */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "image/jpeg": string;
-                    };
-                };
-                /** @description not_found: unknown photo or size */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/cache/faces/{size}/{face_id}.jpg": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A square crop of one face, made once and cached */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    size: 160;
-                    /** @description a face id */
-                    face_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description the face crop */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "image/jpeg": string;
-                    };
-                };
-                /** @description not_found: unknown face or size */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The web app (frontend/dist/index.html), or a JSON note when it is not built */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description index.html, or JSON */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/{path}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The web app's files and client-side routes (index.html); 404 under /api, /gallery, /cache */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    path: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description a file of the built frontend, or index.html */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description not_found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /** This description of the API */
+        get: operations["openapiDocument"];
         put?: never;
         post?: never;
         delete?: never;
@@ -634,120 +147,280 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** SearchResponse */
+        SearchResponse: {
+            /** Found */
+            found: boolean;
+            /** Confidence */
+            confidence: number;
+            rule: components["schemas"]["Rule"];
+            /** Message */
+            message: string;
+            /**
+             * Person Id
+             * @description the person found, when they have a page (/api/people/{id})
+             */
+            person_id: number | null;
+            /** Samples */
+            samples: components["schemas"]["Sample"][];
+            /** Photos */
+            photos: components["schemas"]["Photo"][];
+        };
+        /** ErrorDetail */
+        ErrorDetail: {
+            /**
+             * Code
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error
+             */
+            code: string;
+            /**
+             * Message
+             * @description a plain sentence for a person
+             */
+            message: string;
+        };
+        /** Photo */
+        Photo: {
+            /** Id */
+            id: number;
+            /**
+             * Path
+             * @description relative to the gallery, '/'-separated
+             */
+            path: string;
+            /** Url */
+            url: string;
+            /** Thumbnail Url */
+            thumbnail_url: string;
+            /** Placeholder Url */
+            placeholder_url: string;
+            /** Width */
+            width: number | null;
+            /** Height */
+            height: number | null;
+            /**
+             * Confidence
+             * @description how sure the search is that the person is in it; null outside a search
+             */
+            confidence: number | null;
+            /**
+             * Box
+             * @description the person's face in the photo; null where no person is meant
+             */
+            box: number[] | null;
+        };
+        /** Rule */
+        Rule: {
+            /** Name */
+            name: string;
+            /** Threshold */
+            threshold: number | null;
+            /** False Alarm Rate */
+            false_alarm_rate: number;
+            /** Best Score */
+            best_score: number | null;
+            /** Text */
+            text: string;
+        };
+        /**
+         * Sample
+         * @description What was found in one sample photo.
+         */
+        Sample: {
+            /** Index */
+            index: number;
+            /** Filename */
+            filename: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /** Faces */
+            faces: components["schemas"]["SampleFace"][];
+            /**
+             * Used Face
+             * @description the face the search used; null when the sample has none
+             */
+            used_face: number | null;
+            /** @description e.g. no_face; the other samples were still used */
+            error: components["schemas"]["ErrorDetail"] | null;
+        };
+        /** SampleFace */
+        SampleFace: {
+            /** Index */
+            index: number;
+            /**
+             * Box
+             * @description [x1, y1, x2, y2] in the photo's pixels
+             */
+            box: number[];
+            /** Probability */
+            probability: number;
+        };
+        /**
+         * SearchForm
+         * @description multipart/form-data: 1 to 10 sample photos of one person, analysed in memory, never stored.
+         */
+        SearchForm: {
+            /**
+             * Images
+             * @description the sample photos
+             */
+            images: string[];
+            /**
+             * Faces
+             * @description none, or one per image in order: the number of the face to use, or '' for the largest
+             * @default []
+             */
+            faces: (number | null)[];
+            /**
+             * False Alarm Rate
+             * @description how often a stranger may be reported found (default: the server's setting)
+             * @default null
+             */
+            false_alarm_rate: number | null;
+        };
+        /** PeoplePage */
+        PeoplePage: {
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total */
+            total: number;
+            /** Pages */
+            pages: number;
+            /** People */
+            people: components["schemas"]["Person"][];
+        };
+        /**
+         * Person
+         * @description A person: a cluster of faces of the active clustering.
+         */
+        Person: {
+            /** Id */
+            id: number;
+            /** Face Count */
+            face_count: number;
+            /** Photo Count */
+            photo_count: number;
+            /** Cover Url */
+            cover_url: string | null;
+            /**
+             * Flags
+             * @description quality warnings, e.g. may_be_two_people, may_be_split
+             */
+            flags: string[];
+        };
+        /** PersonPage */
+        PersonPage: {
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total */
+            total: number;
+            /** Pages */
+            pages: number;
+            person: components["schemas"]["Person"];
+            /**
+             * Photos
+             * @description the photos they are in, by path; box: their face
+             */
+            photos: components["schemas"]["Photo"][];
+        };
+        /** PhotoDetail */
+        PhotoDetail: {
+            photo: components["schemas"]["Photo"];
+            /** Faces */
+            faces: components["schemas"]["PhotoFace"][];
+        };
+        /** PhotoFace */
+        PhotoFace: {
+            /** Id */
+            id: number;
+            /**
+             * Box
+             * @description [x1, y1, x2, y2] in the photo's pixels
+             */
+            box: number[];
+            /** Probability */
+            probability: number;
+            /**
+             * Person Id
+             * @description null: indexed after the last clustering
+             */
+            person_id: number | null;
+            /** Crop Url */
+            crop_url: string;
+        };
+        /** Health */
+        Health: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+        };
+        /**
+         * Status
+         * @description What the index holds.
+         */
+        Status: {
+            /** Photos */
+            photos: number;
+            /** Faces */
+            faces: number;
+            /** People */
+            people: number;
+            /** Model */
+            model: string | null;
+            /** Threshold */
+            threshold: number | null;
+            /** Threshold Method */
+            threshold_method: string | null;
+            /**
+             * Last Indexed
+             * Format: date-time
+             */
+            last_indexed: string | null;
+            /** Search Threshold */
+            search_threshold: number | null;
+            /** False Alarm Rate */
+            false_alarm_rate: number;
+            /**
+             * Indexed
+             * @description false until the gallery has been indexed
+             */
+            indexed: boolean;
+            /**
+             * Errors
+             * @description photos that could not be read
+             */
+            errors: number;
+            /**
+             * Clustered
+             * @description false until the faces have been grouped into people
+             */
+            clustered: boolean;
+        };
+        /**
+         * Error
+         * @description Every error the API answers with.
+         */
         Error: {
             error: components["schemas"]["ErrorDetail"];
         };
-        /** @description [x1, y1, x2, y2] in the pixels of the image it belongs to */
-        Box: [
-            number,
-            number,
-            number,
-            number
-        ];
-        Photo: {
-            id: number;
-            /** @description relative to the gallery, '/'-separated */
-            path: string;
-            /** @example /gallery/group/bbt4.jpg */
-            url: string;
-            /** @example /cache/thumbnails/400/7.jpg */
-            thumbnail_url: string;
-            /** @example /cache/thumbnails/32/7.jpg */
-            placeholder_url: string;
-            width: number | null;
-            height: number | null;
-            confidence: number | null;
-            box: components["schemas"]["Box"] | null;
-        };
-        Person: {
-            id: number;
-            face_count: number;
-            photo_count: number;
-            cover_url: string | null;
-            flags: ("may_be_two_people" | "may_be_split")[];
-        };
-        SampleFace: {
-            index: number;
-            box: components["schemas"]["Box"];
-            probability: number;
-        };
-        Sample: {
-            index: number;
-            filename: string;
-            width: number;
-            height: number;
-            faces: components["schemas"]["SampleFace"][];
-            used_face: number | null;
-            error: components["schemas"]["ErrorDetail"] | null;
-        };
-        Rule: {
-            /** @example open-set */
-            name: string;
-            threshold: number | null;
-            false_alarm_rate: number;
-            best_score: number | null;
-            text: string;
-        };
-        SearchResponse: {
-            found: boolean;
-            confidence: number;
-            rule: components["schemas"]["Rule"];
-            message: string;
-            person_id: number | null;
-            samples: components["schemas"]["Sample"][];
-            photos: components["schemas"]["Photo"][];
-        };
-        PhotoFace: {
-            id: number;
-            box: components["schemas"]["Box"];
-            probability: number;
-            person_id: number | null;
-            crop_url: string;
-        };
-        Status: {
-            photos: number;
-            faces: number;
-            people: number;
-            model: string | null;
-            threshold: number | null;
-            threshold_method: string | null;
-            last_indexed: string | null;
-            search_threshold: number | null;
-            false_alarm_rate: number;
-            indexed: boolean;
-            /** @description photos that could not be read; only when indexed */
-            errors?: number;
-            /** @description whether the faces have been grouped into people; only when indexed */
-            clustered?: boolean;
-        };
-        ErrorDetail: {
-            /** @description snake_case, e.g. no_file, too_many_files, too_large, not_an_image, no_face, bad_face_choice, bad_page, not_found, not_indexed */
-            code: string;
-            /** @description a plain sentence for a person */
-            message: string;
-        };
-        PeopleResponse: {
-            people: components["schemas"]["Person"][];
-            page: number;
-            per_page: number;
-            total: number;
-            pages: number;
-        };
-        PersonResponse: {
-            person: components["schemas"]["Person"];
-            photos: components["schemas"]["Photo"][];
-            page: number;
-            per_page: number;
-            total: number;
-            pages: number;
-        };
-        PhotoResponse: {
-            photo: components["schemas"]["Photo"];
-            faces: components["schemas"]["PhotoFace"][];
-        };
-        Health: {
-            /** @enum {string} */
-            status: "ok";
+        /**
+         * DownloadRequest
+         * @description The photos to download: JSON, or a form with the field repeated.
+         */
+        DownloadRequest: {
+            /**
+             * Photo Ids
+             * @description photo ids; a repeated id is sent once
+             */
+            photo_ids: number[];
         };
     };
     responses: never;
@@ -757,4 +430,297 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    search: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["SearchForm"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description no_file, too_many_files, bad_face_choice, bad_false_alarm_rate */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the upload is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: the body is not multipart/form-data */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_an_image (a sample is not a readable image), no_face (no sample has a face) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed (the gallery has no index yet), model_mismatch (the index holds another model's faces) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPeople: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeoplePage"];
+                };
+            };
+            /** @description bad_page */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPerson: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a person id from /api/people or a search */
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonPage"];
+                };
+            };
+            /** @description bad_page */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such person (or not any more) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a photo id */
+                photo_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoDetail"];
+                };
+            };
+            /** @description not_found: no such photo (or not any more) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadPhotos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DownloadRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["DownloadRequest"];
+                "multipart/form-data": components["schemas"]["DownloadRequest"];
+            };
+        };
+        responses: {
+            /** @description faceexplore-photos.zip, entries named by their path in the gallery */
+            200: {
+                headers: {
+                    /** @example attachment; filename=faceexplore-photos.zip */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the request is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: the body is neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    openapiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description This document (OpenAPI 3.1) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+}
