@@ -260,12 +260,22 @@ def test_cluster_killed_mid_run(tmp_path):
             assert integrity(db_path) == ("ok", [])
         # ... and while it writes: the moment its transaction reaches the write-ahead log
         log = tmp_path / "killed-writing.log"
-        size = wal.stat().st_size if wal.exists() else 0
+
+        def wal_state():
+            try:
+                stat = wal.stat()
+            except FileNotFoundError:
+                return None
+            return stat.st_size, stat.st_mtime_ns
+
+        before = wal_state()
         proc = start(("--data", data, "cluster"), log, **env)
+        started = time.monotonic()
         try:
-            wait_until(lambda: (wal.stat().st_size if wal.exists() else 0) != size, proc, 120, log)
+            wait_until(lambda: wal_state() not in (before, None, (0, None)) and wal_state()[0] > 0, proc, 120, log)
             kill9(proc)
             kills += 1
+            print(f"killed while writing {time.monotonic() - started:.2f} s into a run (a full one took {full_run:.2f} s)")
         finally:
             if proc.poll() is None:
                 kill9(proc)
