@@ -11,6 +11,7 @@ Standard library only: it also runs in the Docker build (services/frontend.Docke
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import re
 import sys
@@ -39,6 +40,22 @@ UPLOADS_IN_FLIGHT = 8
 
 class RenderError(ValueError):
     pass
+
+
+def real_ip_directives(trusted_proxies) -> str:
+    """The realip module's directives: a request from one of ``trusted_proxies`` (addresses or
+    CIDR ranges) counts as coming from the address that proxy puts in X-Forwarded-For; from any
+    other address, the header is ignored (a visitor cannot pick their own address)."""
+    lines = []
+    for proxy in trusted_proxies or ():
+        try:
+            network = ipaddress.ip_network(str(proxy).strip(), strict=False)
+        except ValueError:
+            raise RenderError(f"trusted proxy {proxy!r} is not an IP address or CIDR range") from None
+        lines.append(f"    set_real_ip_from {network};")
+    if lines:
+        lines += ["    real_ip_header X-Forwarded-For;", "    real_ip_recursive on;"]
+    return "\n".join(lines)
 
 
 def rate_limit_values(scale: float = 1.0) -> dict[str, str]:
@@ -108,6 +125,7 @@ def render(
     max_body: str = "30M",
     worker_processes: str = "auto",
     rate_limit_scale: float = 1.0,
+    trusted_proxies: list[str] | tuple[str, ...] = (),
     template: str | os.PathLike = TEMPLATE,
 ) -> str:
     data_dir = _path(data, "data")
@@ -132,6 +150,7 @@ def render(
         "FRONTEND_DIR": _path(frontend, "frontend"),
         "GALLERY_DIR": _path(gallery, "gallery"),
         "DATA_DIR": data_dir,
+        "REAL_IP": real_ip_directives(trusted_proxies),
         **rate_limit_values(rate_limit_scale),
     }
     if values["SERVER_NAME"].startswith("[") or ":" in values["SERVER_NAME"]:
@@ -172,6 +191,13 @@ def main(argv=None) -> int:
         default=1.0,
         help="multiply every per-client rate limit (default 1; a load test from one address needs more)",
     )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a proxy in front of nginx (address or CIDR; repeatable): its X-Forwarded-For names the client",
+    )
     p.add_argument("--template", default=str(TEMPLATE))
     p.add_argument("--out", help="write here (default: standard output); creates the state folders too")
     args = p.parse_args(argv)
@@ -181,7 +207,7 @@ def main(argv=None) -> int:
             upstream=args.upstream, state_dir=args.state_dir, access_log=args.access_log,
             error_log=args.error_log, pid_file=args.pid_file, user=args.user, server_name=args.server_name,
             max_body=args.max_body, worker_processes=args.worker_processes,
-            rate_limit_scale=args.rate_limit_scale, template=args.template,
+            rate_limit_scale=args.rate_limit_scale, trusted_proxies=args.trusted_proxy, template=args.template,
         )
     except (RenderError, OSError) as exc:
         print(f"render_nginx_conf: error: {exc}", file=sys.stderr)

@@ -67,7 +67,7 @@ class StubSite:
         return [p for p in (self.state / "tmp" / "client_body").rglob("*") if p.is_file()]
 
 
-def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0):
+def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0, trusted_proxies=()):
     """nginx (fresh rate-limit zones) in front of _AppLikeStub; a generator for a fixture."""
     need_nginx()
     gallery, data, dist = tmp_path / "gallery", tmp_path / "data", tmp_path / "dist"
@@ -94,6 +94,7 @@ def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0):
             state_dir=state,
             worker_processes="1",  # one worker: every request sees the same limit state at once
             rate_limit_scale=rate_limit_scale,
+            trusted_proxies=trusted_proxies,
         )
     )
     rnc.make_state_dirs(state)
@@ -207,6 +208,11 @@ def test_search_upload_never_touches_disk(stub_site):
 # Rate limits
 
 
+def post_from(port: int, target: bytes, forwarded_for: bytes):
+    headers = b"Content-Type: application/json\r\nContent-Length: 2\r\nX-Forwarded-For: " + forwarded_for + b"\r\n"
+    return raw_request(port, target, method=b"POST", headers=headers, body=b"{}")
+
+
 def _burst(port: int, target: bytes, n: int, *, body: bytes = b"{}"):
     """n requests one after another as fast as possible; returns [(status, head, body)], seconds."""
     t0 = time.monotonic()
@@ -256,6 +262,37 @@ def test_rate_limit_cannot_be_dodged_by_spelling(stub_site):
     # other limits are their own: downloads still go through
     status, _, _ = post(stub_site.port, b"/api/download")
     assert status == 200
+
+
+def test_rate_limit_cannot_be_dodged_by_a_forged_address(stub_site):
+    """Without a trusted proxy, X-Forwarded-For is the visitor's own claim: ignored."""
+    statuses = [post_from(stub_site.port, b"/api/session", b"10.0.0.%d" % i)[0] for i in range(20)]
+    assert statuses.count(200) <= 5 + 2 and statuses[-1] == 429, statuses
+
+
+@pytest.fixture
+def stub_site_behind_proxy(tmp_path):
+    yield from start_stub_site(tmp_path, trusted_proxies=["127.0.0.1"])
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(stub_site_behind_proxy):
+    port = stub_site_behind_proxy.port
+    statuses = [post_from(port, b"/api/session", b"203.0.113.7")[0] for _ in range(12)]
+    assert statuses[-1] == 429, statuses
+    # another client behind the same proxy is not limited by the first ...
+    assert post_from(port, b"/api/session", b"203.0.113.8")[0] == 200
+    # ... and the proxy's own address (what nginx would use without the option) is not either
+    assert post(port, b"/api/session")[0] == 200
+
+
+def test_trusted_proxies_render(tmp_path):
+    text = _render(tmp_path, trusted_proxies=["10.0.0.0/8", "::1"])
+    assert "set_real_ip_from 10.0.0.0/8;" in text and "set_real_ip_from ::1/128;" in text
+    assert "real_ip_header X-Forwarded-For;" in text and "real_ip_recursive on;" in text
+    assert "set_real_ip_from" not in _render(tmp_path), "no proxy is trusted by default"
+    for bad in ("10.0.0.1; evil", "example.com", "10.0.0.0/33"):
+        with pytest.raises(rnc.RenderError):
+            _render(tmp_path, trusted_proxies=[bad])
 
 
 def test_uploads_in_flight_are_limited(stub_site):
