@@ -338,7 +338,7 @@ def test_security_headers_on_every_response(stub_site):
         status, head, _ = raw_request(port, target)
         assert status == expected, (target, status)
         assert_security_headers(head, target)
-    status, head, _ = raw_request(
+    status, head, body = raw_request(
         port,
         b"/api/search",
         method=b"POST",
@@ -347,6 +347,8 @@ def test_security_headers_on_every_response(stub_site):
     )
     assert status == 413
     assert_security_headers(head, "413")
+    assert header_values(head, "content-type") == ["application/json"]
+    assert json.loads(body)["error"]["code"] == "too_large"  # the app's code for it (errors.py)
 
 
 def test_built_frontend_needs_nothing_the_policy_refuses(tmp_path):
