@@ -17,8 +17,11 @@ import io
 import os
 import signal
 import struct
+import subprocess
+import sys
 import zlib
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -365,6 +368,47 @@ def test_bombs_are_refused_as_too_large(data):
     for call in (lambda: load_photo(data), lambda: load_photo(data, max_side=DETECT_SIZE, decoder_reduction_only=True)):
         with within(DECODE_SECONDS, "a bomb"), pytest.raises(ImageError, match="too large"):
             call()
+
+
+# In a process limited to 1.5 GiB of address space (a small container), decode a half-megabyte PNG
+# whose 14000x14000 pixels (under MAX_PIXELS) are all zeros, the way the pipeline decodes a
+# search sample. Prints what came of it.
+_BOMB_UNDER_A_MEMORY_LIMIT = """
+import resource, sys, zlib
+sys.path.insert(0, sys.argv[1])
+from test_decode_fuzz import _png_chunks
+from faceexplore.images import ImageError, load_photo
+side = 14000
+packer = zlib.compressobj(9)
+row = bytes(side * 3 + 1)
+data = _png_chunks(side, side, 8, 2, b"".join(packer.compress(row) for _ in range(side)) + packer.flush())
+resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+try:
+    photo = load_photo(data, max_side=1600, decoder_reduction_only=True).downscaled(1600)
+    print("decoded", photo.shape)
+except ImageError as exc:
+    print("ImageError", exc)
+except BaseException as exc:
+    print("other", type(exc).__name__, exc)
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="images.py decodes a PNG (no decoder reduction) whole up to MAX_PIXELS (200 MP): a 0.56 MB upload of zeros "
+    "costs gigabytes of memory and seconds of CPU to decode, and where memory is short Pillow's MemoryError escapes load_photo "
+    "(the API answers 500) instead of an ImageError; the fix: a much lower pixel limit for search samples, "
+    "and MemoryError turned into ImageError",
+)
+def test_pixel_bomb_under_the_limit_in_little_memory():
+    r = subprocess.run(
+        [sys.executable, "-c", _BOMB_UNDER_A_MEMORY_LIMIT, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.startswith(("decoded", "ImageError")), r.stdout
 
 
 @fuzz
