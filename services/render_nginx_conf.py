@@ -11,6 +11,7 @@ Standard library only: it also runs in the Docker build (services/frontend.Docke
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import re
 import sys
@@ -25,8 +26,47 @@ _UNSAFE_PATH = re.compile(r'["\\$\x00-\x1f\x7f]')
 _TOKEN = re.compile(r"^[A-Za-z0-9_.:\-\[\]*~^]+$")
 
 
+# Per-client rate limits: requests a minute and burst (requests beyond the rate let through at
+# once), as services/nginx.conf explains them. --rate-limit-scale multiplies them all (a load test
+# from one address needs far more than one visitor).
+RATE_LIMITS = {
+    "SEARCH": (30, 20),
+    "DOWNLOAD": (12, 10),
+    "SESSION": (10, 5),
+    "FILES": (1200, 400),
+}
+UPLOADS_IN_FLIGHT = 8
+
+
 class RenderError(ValueError):
     pass
+
+
+def real_ip_directives(trusted_proxies) -> str:
+    """The realip module's directives: a request from one of ``trusted_proxies`` (addresses or
+    CIDR ranges) counts as coming from the address that proxy puts in X-Forwarded-For; from any
+    other address, the header is ignored (a visitor cannot pick their own address)."""
+    lines = []
+    for proxy in trusted_proxies or ():
+        try:
+            network = ipaddress.ip_network(str(proxy).strip(), strict=False)
+        except ValueError:
+            raise RenderError(f"trusted proxy {proxy!r} is not an IP address or CIDR range") from None
+        lines.append(f"    set_real_ip_from {network};")
+    if lines:
+        lines += ["    real_ip_header X-Forwarded-For;", "    real_ip_recursive on;"]
+    return "\n".join(lines)
+
+
+def rate_limit_values(scale: float = 1.0) -> dict[str, str]:
+    """The template's @..._RATE@, @..._BURST@ and @UPLOADS_IN_FLIGHT@ values, scaled by ``scale``."""
+    if not scale > 0:
+        raise RenderError(f"the rate limit scale must be positive, not {scale}")
+    values = {"UPLOADS_IN_FLIGHT": str(max(1, round(UPLOADS_IN_FLIGHT * scale)))}
+    for name, (per_minute, burst) in RATE_LIMITS.items():
+        values[f"{name}_RATE"] = f"{max(1, round(per_minute * scale))}r/m"
+        values[f"{name}_BURST"] = str(max(1, round(burst * scale)))
+    return values
 
 
 def _path(value: str | os.PathLike, what: str, resolve: bool = True) -> str:
@@ -84,6 +124,8 @@ def render(
     server_name: str | None = None,
     max_body: str = "30M",
     worker_processes: str = "auto",
+    rate_limit_scale: float = 1.0,
+    trusted_proxies: list[str] | tuple[str, ...] = (),
     template: str | os.PathLike = TEMPLATE,
 ) -> str:
     data_dir = _path(data, "data")
@@ -108,6 +150,8 @@ def render(
         "FRONTEND_DIR": _path(frontend, "frontend"),
         "GALLERY_DIR": _path(gallery, "gallery"),
         "DATA_DIR": data_dir,
+        "REAL_IP": real_ip_directives(trusted_proxies),
+        **rate_limit_values(rate_limit_scale),
     }
     if values["SERVER_NAME"].startswith("[") or ":" in values["SERVER_NAME"]:
         values["SERVER_NAME"] = "localhost"
@@ -141,6 +185,19 @@ def main(argv=None) -> int:
     p.add_argument("--server-name")
     p.add_argument("--max-body", default="30M", help="largest accepted upload (default 30M)")
     p.add_argument("--worker-processes", default="auto")
+    p.add_argument(
+        "--rate-limit-scale",
+        type=float,
+        default=1.0,
+        help="multiply every per-client rate limit (default 1; a load test from one address needs more)",
+    )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a proxy in front of nginx (address or CIDR; repeatable): its X-Forwarded-For names the client",
+    )
     p.add_argument("--template", default=str(TEMPLATE))
     p.add_argument("--out", help="write here (default: standard output); creates the state folders too")
     args = p.parse_args(argv)
@@ -149,7 +206,8 @@ def main(argv=None) -> int:
             gallery=args.gallery, data=args.data, frontend=args.frontend, host=args.host, port=args.port,
             upstream=args.upstream, state_dir=args.state_dir, access_log=args.access_log,
             error_log=args.error_log, pid_file=args.pid_file, user=args.user, server_name=args.server_name,
-            max_body=args.max_body, worker_processes=args.worker_processes, template=args.template,
+            max_body=args.max_body, worker_processes=args.worker_processes,
+            rate_limit_scale=args.rate_limit_scale, trusted_proxies=args.trusted_proxy, template=args.template,
         )
     except (RenderError, OSError) as exc:
         print(f"render_nginx_conf: error: {exc}", file=sys.stderr)

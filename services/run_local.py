@@ -124,6 +124,12 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, help="gunicorn workers (default: faceexplore serve's choice)")
     p.add_argument("--no-nginx", action="store_true", help="gunicorn alone even when nginx is installed")
     p.add_argument("--nginx", default=None, help="nginx binary (default: found on PATH or in /usr/sbin)")
+    p.add_argument(
+        "--rate-limit-scale",
+        type=float,
+        default=1.0,
+        help="multiply nginx's per-client rate limits (default 1; a load test from one address needs far more)",
+    )
     p.add_argument("--startup-timeout", type=float, default=180, help="seconds to wait for gunicorn (default 180)")
     args = p.parse_args(argv)
 
@@ -157,7 +163,8 @@ def main(argv=None) -> int:
     if nginx_bin:
         try:
             text = render(gallery=gallery, data=data, frontend=frontend, host=args.host, port=args.port,
-                          upstream=f"127.0.0.1:{args.backend_port}", state_dir=state_dir)
+                          upstream=f"127.0.0.1:{args.backend_port}", state_dir=state_dir,
+                          rate_limit_scale=args.rate_limit_scale)
         except RenderError as exc:
             log(f"error: {exc}")
             return 2

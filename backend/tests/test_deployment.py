@@ -594,7 +594,48 @@ def test_site_refuses_uploads_over_30M(site):
 
 @pytest.mark.shared_data
 @pytest.mark.slow
+def test_site_large_sample_stays_in_memory(site):
+    """A sample photo over a megabyte is searched like any other, and nginx never writes it to
+    its temporary files (it would log that it did)."""
+    need_nginx()
+    import io
+
+    import requests
+    from PIL import Image
+
+    with Image.open(site.bbt / "people" / "amy" / "amy1.png") as img:
+        big = img.convert("RGB").resize((900, 900))
+    buf = io.BytesIO()
+    big.save(buf, format="PNG", compress_level=0)
+    assert buf.tell() > 2 * 1024 * 1024
+    r = requests.post(site.url + "/api/search", files={"images": ("amy-big.png", buf.getvalue(), "image/png")}, timeout=300)
+    assert r.status_code == 200, r.text[:1000]
+    assert r.json()["found"] is True
+    error_log = (site.data / "nginx" / "logs" / "error.log").read_text(errors="replace")
+    assert "buffered to a temporary file" not in error_log, error_log[-2000:]
+    assert not [p for p in (site.data / "nginx" / "tmp" / "client_body").rglob("*") if p.is_file()]
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_security_headers(site):
+    """nginx's security headers on the app's answers too (pages, API, errors, photos), once each."""
+    need_nginx()
+    for target in (b"/", b"/api/status", b"/api/people", b"/api/nope", b"/gallery/group/bbt4.jpg", b"/gallery/group/missing.jpg"):
+        status, head, _ = raw_request(site.port, target)
+        assert status in (200, 404), (target, status)
+        for name, value in (("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"), ("referrer-policy", "same-origin")):
+            values = re.findall(rf"(?im)^{name}: *(.*?)\r?$", head)
+            assert values == [value], (target, name, values)
+        csp = re.findall(r"(?im)^content-security-policy: *(.*?)\r?$", head)
+        assert len(csp) == 1 and "frame-ancestors 'none'" in csp[0] and "script-src 'self';" in csp[0], (target, csp)
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
 def test_site_in_a_browser(site, tmp_path):
+    """The page works under nginx's Content-Security-Policy: the browser reports each thing the
+    policy blocks as a console error, and the e2e script fails on any console error."""
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     need(chromium, "Chromium is not installed (apt-get install chromium): the browser test is skipped")
     need((FRONTEND / "node_modules" / "playwright-core").is_dir(), "frontend/node_modules is missing (`make test` runs npm ci)")

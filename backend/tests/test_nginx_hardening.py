@@ -1,0 +1,366 @@
+"""nginx in front of a stand-in backend, attacked: per-client rate limits (429 with the app's JSON
+error, no way around them by spelling the path differently), security headers on every response
+(the app's own copies replaced, never doubled), and sample uploads kept in memory (never written
+to nginx's temporary files). Needs nginx only (skipped without it, failed in CI); no face models.
+
+The whole site (real gunicorn, real frontend in Chromium under this policy) is test_deployment.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from test_deployment import DIST, free_port, need, need_nginx, nginx_cmd, raw_request, rnc, wait_port
+
+SECURITY_HEADERS = {
+    "content-security-policy": None,  # checked on its own below
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+}
+TEMP_FILE_WARNING = "buffered to a temporary file"
+
+
+class _AppLikeStub(BaseHTTPRequestHandler):
+    """Answers everything 200, with weaker copies of the security headers (as an app might send):
+    nginx must replace them with its own."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        received = len(self.rfile.read(n)) if n else 0
+        body = json.dumps({"method": self.command, "path": self.path, "received": received}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Frame-Options", "SAMEORIGIN")
+        self.send_header("Content-Security-Policy", "default-src *")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_HEAD = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+class StubSite:
+    def __init__(self, port: int, state: Path, conf: Path):
+        self.port, self.state, self.conf = port, state, conf
+
+    @property
+    def error_log(self) -> str:
+        return (self.state / "logs" / "error.log").read_text(errors="replace")
+
+    def body_temp_files(self) -> list[Path]:
+        return [p for p in (self.state / "tmp" / "client_body").rglob("*") if p.is_file()]
+
+
+def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0, trusted_proxies=()):
+    """nginx (fresh rate-limit zones) in front of _AppLikeStub; a generator for a fixture."""
+    need_nginx()
+    gallery, data, dist = tmp_path / "gallery", tmp_path / "data", tmp_path / "dist"
+    (gallery / "group").mkdir(parents=True)
+    (data / "cache").mkdir(parents=True)
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><div id=root></div>")
+    (dist / "assets" / "app-abc123.js").write_text("console.log(1)")
+    (gallery / "group" / "p1.jpg").write_bytes(b"\xff\xd8\xff\xe0JPEGDATA")
+    stub = ThreadingHTTPServer(("127.0.0.1", 0), _AppLikeStub)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    port = free_port()
+    state = data / "nginx"
+    state.mkdir(parents=True)
+    conf = state / "nginx.conf"
+    conf.write_text(
+        rnc.render(
+            gallery=gallery,
+            data=data,
+            frontend=dist,
+            host="127.0.0.1",
+            port=port,
+            upstream=f"127.0.0.1:{stub.server_address[1]}",
+            state_dir=state,
+            worker_processes="1",  # one worker: every request sees the same limit state at once
+            rate_limit_scale=rate_limit_scale,
+            trusted_proxies=trusted_proxies,
+        )
+    )
+    rnc.make_state_dirs(state)
+    proc = subprocess.Popen(nginx_cmd(conf) + ["-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port, 30, proc)
+        yield StubSite(port, state, conf)
+    finally:
+        proc.send_signal(signal.SIGQUIT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        stub.shutdown()
+        stub.server_close()
+
+
+@pytest.fixture
+def stub_site(tmp_path):
+    yield from start_stub_site(tmp_path)
+
+
+def header_values(head: str, name: str) -> list[str]:
+    return [m.group(1).strip() for m in re.finditer(rf"(?im)^{re.escape(name)}:(.*)$", head)]
+
+
+def assert_security_headers(head: str, what) -> None:
+    for name, expected in SECURITY_HEADERS.items():
+        values = header_values(head, name)
+        assert len(values) == 1, f"{what}: {name} sent {len(values)} times: {values}"
+        if expected is not None:
+            assert values[0] == expected, (what, name, values[0])
+    csp = header_values(head, "content-security-policy")[0]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    assert directives["frame-ancestors"] == ["'none'"], csp
+    assert directives["script-src"] == ["'self'"], f"{what}: scripts may only come from the site itself: {csp}"
+    assert directives["object-src"] == ["'none'"] and directives["default-src"] == ["'self'"], csp
+    assert "*" not in csp, f"{what}: the app's permissive policy came through: {csp}"
+
+
+def post(port: int, target: bytes, body: bytes = b"{}", content_type: bytes = b"application/json", timeout: float = 30):
+    headers = b"Content-Type: " + content_type + b"\r\nContent-Length: %d\r\n" % len(body)
+    return raw_request(port, target, method=b"POST", headers=headers, body=body, timeout=timeout)
+
+
+def multipart(field: str, filename: str, payload: bytes, boundary: bytes = b"faceexploreboundary") -> tuple[bytes, bytes]:
+    body = (
+        b"--" + boundary + b"\r\n"
+        b'Content-Disposition: form-data; name="' + field.encode() + b'"; filename="' + filename.encode() + b'"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n" + payload + b"\r\n--" + boundary + b"--\r\n"
+    )
+    return body, b"multipart/form-data; boundary=" + boundary
+
+
+# ----------------------------------------------------------------------------------------------
+# The template
+
+
+def _render(tmp_path, **kw):
+    for d in ("gallery", "data", "dist"):
+        (tmp_path / d).mkdir(exist_ok=True)
+    return rnc.render(gallery=tmp_path / "gallery", data=tmp_path / "data", frontend=tmp_path / "dist", **kw)
+
+
+def test_rate_limits_render_as_documented(tmp_path):
+    text = _render(tmp_path)
+    # the numbers the template's comment states
+    assert "zone=faceexplore_search:10m rate=30r/m;" in text and "zone=faceexplore_search burst=20 nodelay;" in text
+    assert "zone=faceexplore_download:10m rate=12r/m;" in text and "zone=faceexplore_download burst=10 nodelay;" in text
+    assert "zone=faceexplore_session:10m rate=10r/m;" in text and "zone=faceexplore_session burst=5 nodelay;" in text
+    assert "zone=faceexplore_files:10m rate=1200r/m;" in text and "zone=faceexplore_files burst=400 nodelay;" in text
+    assert "limit_conn faceexplore_uploads 8;" in text
+    documented = ("searches   30/minute, burst 20", "downloads  12/minute, burst 10", "logins     10/minute, burst 5")
+    documented += ("20/second, burst 400",)
+    for line in documented:
+        assert line in text, f"the template's comment no longer states {line!r}"
+    scaled = _render(tmp_path, rate_limit_scale=100)
+    assert "rate=3000r/m;" in scaled and "zone=faceexplore_search burst=2000 nodelay;" in scaled and "faceexplore_uploads 800;" in scaled
+    with pytest.raises(rnc.RenderError):
+        _render(tmp_path, rate_limit_scale=0)
+
+
+def test_search_body_buffer_is_the_upload_limit(tmp_path):
+    text = _render(tmp_path, max_body="12M")
+    search = re.search(r"location \^~ /api/search \{(.*?)\n        \}", text, re.S).group(1)
+    assert "client_body_buffer_size 12M;" in search
+
+
+# ----------------------------------------------------------------------------------------------
+# Uploads stay in memory
+
+
+def test_search_upload_never_touches_disk(stub_site):
+    """A sample photo bigger than nginx's default buffers reaches the app whole, and nginx writes
+    no temporary file for it. The control (a download request's body, buffered at 1 MB) shows
+    the check would see one."""
+    payload = bytes(range(256)) * (5 * 4096)  # 5 MiB
+    body, content_type = multipart("images", "big.jpg", payload)
+    status, _, answer = post(stub_site.port, b"/api/search", body, content_type, timeout=60)
+    assert status == 200 and json.loads(answer)["received"] == len(body)
+    assert TEMP_FILE_WARNING not in stub_site.error_log, stub_site.error_log[-2000:]
+    assert stub_site.body_temp_files() == []
+
+    status, _, answer = post(stub_site.port, b"/api/download", b'{"photo_ids": [' + b"1," * 1_000_000 + b"1]}")
+    assert status == 200
+    assert TEMP_FILE_WARNING in stub_site.error_log, "the control upload was not buffered to disk: the check above proves nothing"
+
+
+# ----------------------------------------------------------------------------------------------
+# Rate limits
+
+
+def post_from(port: int, target: bytes, forwarded_for: bytes):
+    headers = b"Content-Type: application/json\r\nContent-Length: 2\r\nX-Forwarded-For: " + forwarded_for + b"\r\n"
+    return raw_request(port, target, method=b"POST", headers=headers, body=b"{}")
+
+
+def _burst(port: int, target: bytes, n: int, *, body: bytes = b"{}"):
+    """n requests one after another as fast as possible; returns [(status, head, body)], seconds."""
+    t0 = time.monotonic()
+    answers = [post(port, target, body) if body is not None else raw_request(port, target) for _ in range(n)]
+    return answers, time.monotonic() - t0
+
+
+@pytest.mark.parametrize(
+    "target,per_minute,burst",
+    [(b"/api/search", 30, 20), (b"/api/download", 12, 10), (b"/api/session", 10, 5)],
+)
+def test_rate_limit_answers_429_json(stub_site, target, per_minute, burst):
+    answers, seconds = _burst(stub_site.port, target, burst + 15)
+    statuses = [s for s, _, _ in answers]
+    allowed = statuses.count(200)
+    # a visitor gets the whole burst at once; beyond it only what the rate refilled meanwhile
+    assert allowed >= burst + 1, statuses
+    assert allowed <= burst + 1 + int(seconds * per_minute / 60) + 1, (statuses, seconds)
+    assert set(statuses) == {200, 429} and statuses.index(429) == allowed, f"a 429 before the limit: {statuses}"
+    status, head, body = answers[-1]
+    assert header_values(head, "content-type") == ["application/json"], head
+    error = json.loads(body)["error"]
+    assert error["code"] == "rate_limited" and error["message"], error  # the frontend's code (api-client.ts)
+    assert header_values(head, "retry-after") and header_values(head, "cache-control") == ["no-store"], head
+    assert_security_headers(head, f"429 from {target!r}")
+    # other addresses on the site are not limited by this one
+    status, _, body = raw_request(stub_site.port, b"/api/health")
+    assert status == 200 and json.loads(body)["path"] == "/api/health"
+
+
+def test_rate_limit_cannot_be_dodged_by_spelling(stub_site):
+    """Once the searches are used up, no other spelling of /api/search reaches the app."""
+    answers, _ = _burst(stub_site.port, b"/api/search", 30)
+    assert answers[-1][0] == 429
+    for target in (
+        b"/api/search?x=1",
+        b"/api//search",
+        b"//api/search",
+        b"/api/./search",
+        b"/api/x/../search",
+        b"/api/%73earch",
+        b"/api/search/",
+        b"/api/search%3Fx",
+    ):
+        status, _, body = post(stub_site.port, target)
+        assert status == 429, f"{target!r} got past the search limit ({status}: {body[:100]!r})"
+    # other limits are their own: downloads still go through
+    status, _, _ = post(stub_site.port, b"/api/download")
+    assert status == 200
+
+
+def test_rate_limit_cannot_be_dodged_by_a_forged_address(stub_site):
+    """Without a trusted proxy, X-Forwarded-For is the visitor's own claim: ignored."""
+    statuses = [post_from(stub_site.port, b"/api/session", b"10.0.0.%d" % i)[0] for i in range(20)]
+    assert statuses.count(200) <= 5 + 2 and statuses[-1] == 429, statuses
+
+
+@pytest.fixture
+def stub_site_behind_proxy(tmp_path):
+    yield from start_stub_site(tmp_path, trusted_proxies=["127.0.0.1"])
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(stub_site_behind_proxy):
+    port = stub_site_behind_proxy.port
+    statuses = [post_from(port, b"/api/session", b"203.0.113.7")[0] for _ in range(12)]
+    assert statuses[-1] == 429, statuses
+    # another client behind the same proxy is not limited by the first ...
+    assert post_from(port, b"/api/session", b"203.0.113.8")[0] == 200
+    # ... and the proxy's own address (what nginx would use without the option) is not either
+    assert post(port, b"/api/session")[0] == 200
+
+
+def test_trusted_proxies_render(tmp_path):
+    text = _render(tmp_path, trusted_proxies=["10.0.0.0/8", "::1"])
+    assert "set_real_ip_from 10.0.0.0/8;" in text and "set_real_ip_from ::1/128;" in text
+    assert "real_ip_header X-Forwarded-For;" in text and "real_ip_recursive on;" in text
+    assert "set_real_ip_from" not in _render(tmp_path), "no proxy is trusted by default"
+    for bad in ("10.0.0.1; evil", "example.com", "10.0.0.0/33"):
+        with pytest.raises(rnc.RenderError):
+            _render(tmp_path, trusted_proxies=[bad])
+
+
+def test_uploads_in_flight_are_limited(stub_site):
+    """More than 8 searches uploading at once from one client: the rest are refused, 429."""
+    import socket
+
+    socks = []
+    try:
+        for _ in range(12):  # each announces a large body, sends a little of it and stalls
+            s = socket.create_connection(("127.0.0.1", stub_site.port), timeout=10)
+            s.sendall(
+                b"POST /api/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+                b"Content-Length: 1000000\r\n\r\n" + b"x" * 1000
+            )
+            socks.append(s)
+        time.sleep(0.5)
+        status, head, body = post(stub_site.port, b"/api/search", b"x")
+        assert status == 429 and json.loads(body)["error"]["code"] == "rate_limited", (status, body[:200])
+    finally:
+        for s in socks:
+            s.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# Security headers
+
+
+def test_security_headers_on_every_response(stub_site):
+    port = stub_site.port
+    checks = [
+        (b"/", 200),
+        (b"/people/3", 200),  # client-side route: index.html
+        (b"/assets/app-abc123.js", 200),
+        (b"/assets/missing.js", 404),
+        (b"/gallery/group/p1.jpg", 200),
+        (b"/gallery/page.html", 404),
+        (b"/gallery/.git/config", 404),
+        (b"/gallery/../../etc/passwd", 400),
+        (b"/cache/faces/160/7.jpg", 200),  # a cache miss: proxied to the app
+        (b"/api/health", 200),  # the app's weaker copies are replaced
+    ]
+    for target, expected in checks:
+        status, head, _ = raw_request(port, target)
+        assert status == expected, (target, status)
+        assert_security_headers(head, target)
+    status, head, body = raw_request(
+        port,
+        b"/api/search",
+        method=b"POST",
+        headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % (31 * 1024 * 1024),
+        body=b"x" * 65536,
+    )
+    assert status == 413
+    assert_security_headers(head, "413")
+    assert header_values(head, "content-type") == ["application/json"]
+    assert json.loads(body)["error"]["code"] == "too_large"  # the app's code for it (errors.py)
+
+
+def test_built_frontend_needs_nothing_the_policy_refuses(tmp_path):
+    """frontend/dist loads scripts and style sheets from the site only, and has no inline script
+    (the policy would block it; test_deployment.py's browser test shows the page working)."""
+    need((DIST / "index.html").is_file(), f"the frontend is not built ({DIST}); `make test` builds it first")
+    html = (DIST / "index.html").read_text()
+    for m in re.finditer(r"<script\b([^>]*)>(.*?)</script>", html, re.S):
+        assert 'src="/' in m.group(1) and not m.group(2).strip(), f"an inline or foreign script: {m.group(0)[:200]}"
+    for m in re.finditer(r"<link\b[^>]*\bhref=\"([^\"]+)\"", html):
+        assert m.group(1).startswith("/"), f"a resource from another site: {m.group(1)}"
+    for css in DIST.glob("assets/*.css"):
+        for url in re.findall(r"url\(([^)]*)\)", css.read_text()):
+            url = url.strip("'\"")
+            assert url.startswith(("/", "data:", "#")), f"{css.name} loads {url[:80]}"
