@@ -66,11 +66,11 @@ test-backend: setup frontend lint-backend
 
 # ruff's linter and formatter; `make format` applies the formatter
 lint-backend: setup
-	$(BIN)/ruff check backend
-	$(BIN)/ruff format --check backend
+	$(BIN)/ruff check backend services
+	$(BIN)/ruff format --check backend services
 
 format: setup
-	$(BIN)/ruff format backend
+	$(BIN)/ruff format backend services
 
 check-gallery:
 	@test -d "$(GALLERY)" || { \

@@ -8,6 +8,7 @@ Paths are made absolute and resolved (nginx is told not to follow symbolic links
 State (pid file, logs, temporary files) goes to --state-dir, DATA/nginx by default.
 Standard library only: it also runs in the Docker build (services/frontend.Dockerfile).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,7 +75,7 @@ def _path(value: str | os.PathLike, what: str, resolve: bool = True) -> str:
     if resolve:  # folders nginx checks symbolic links below must be given without any
         path = os.path.realpath(path)
     if _UNSAFE_PATH.search(path):
-        raise RenderError(f"{what} path {path!r} holds a character nginx cannot take (\" \\ $ or a control character)")
+        raise RenderError(f'{what} path {path!r} holds a character nginx cannot take (" \\ $ or a control character)')
     return path.rstrip("/") or "/"
 
 
@@ -203,11 +204,23 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         text = render(
-            gallery=args.gallery, data=args.data, frontend=args.frontend, host=args.host, port=args.port,
-            upstream=args.upstream, state_dir=args.state_dir, access_log=args.access_log,
-            error_log=args.error_log, pid_file=args.pid_file, user=args.user, server_name=args.server_name,
-            max_body=args.max_body, worker_processes=args.worker_processes,
-            rate_limit_scale=args.rate_limit_scale, trusted_proxies=args.trusted_proxy, template=args.template,
+            gallery=args.gallery,
+            data=args.data,
+            frontend=args.frontend,
+            host=args.host,
+            port=args.port,
+            upstream=args.upstream,
+            state_dir=args.state_dir,
+            access_log=args.access_log,
+            error_log=args.error_log,
+            pid_file=args.pid_file,
+            user=args.user,
+            server_name=args.server_name,
+            max_body=args.max_body,
+            worker_processes=args.worker_processes,
+            rate_limit_scale=args.rate_limit_scale,
+            trusted_proxies=args.trusted_proxy,
+            template=args.template,
         )
     except (RenderError, OSError) as exc:
         print(f"render_nginx_conf: error: {exc}", file=sys.stderr)

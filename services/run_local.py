@@ -12,6 +12,7 @@ Ctrl-C (SIGINT) or SIGTERM stops both, nginx first, each with a bounded wait. If
 the other is stopped too and the exit status is non-zero. The process ids go to
 DATA/nginx/run_local.json while running. `make run` uses this.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -162,9 +163,16 @@ def main(argv=None) -> int:
     conf = None
     if nginx_bin:
         try:
-            text = render(gallery=gallery, data=data, frontend=frontend, host=args.host, port=args.port,
-                          upstream=f"127.0.0.1:{args.backend_port}", state_dir=state_dir,
-                          rate_limit_scale=args.rate_limit_scale)
+            text = render(
+                gallery=gallery,
+                data=data,
+                frontend=frontend,
+                host=args.host,
+                port=args.port,
+                upstream=f"127.0.0.1:{args.backend_port}",
+                state_dir=state_dir,
+                rate_limit_scale=args.rate_limit_scale,
+            )
         except RenderError as exc:
             log(f"error: {exc}")
             return 2
@@ -197,10 +205,17 @@ def main(argv=None) -> int:
                 log("error: gunicorn did not come up")
                 return 1
         shown = "localhost" if args.host in ("localhost", "127.0.0.1") else public_host
-        state_file.write_text(json.dumps({
-            "runner": os.getpid(), "gunicorn": backend.pid, "nginx": front.pid if front else None,
-            "url": f"http://{shown}:{args.port}/", "conf": str(conf) if conf else None,
-        }))
+        state_file.write_text(
+            json.dumps(
+                {
+                    "runner": os.getpid(),
+                    "gunicorn": backend.pid,
+                    "nginx": front.pid if front else None,
+                    "url": f"http://{shown}:{args.port}/",
+                    "conf": str(conf) if conf else None,
+                }
+            )
+        )
         log(f"FaceExplore is at http://{shown}:{args.port}/ ({'nginx + gunicorn' if front else 'gunicorn alone'}); Ctrl-C stops it")
         while True:
             for proc, name in ((backend, "gunicorn"), (front, "nginx")):
