@@ -8,6 +8,7 @@ that photo and move on.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,8 +85,20 @@ def _open(source) -> Image.Image:
         raise ImageError(f"the image is too large to decode safely ({exc})") from None
     except UnidentifiedImageError:
         raise ImageError("not an image (or an image format that is not supported)") from None
-    except OSError as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+        # a malformed header: Pillow raises ValueError for some (a PPM's maxval), struct.error for others
         raise ImageError(f"the image cannot be read ({exc})") from None
+
+
+def image_pixels(source) -> int:
+    """The pixel count an image (a path or bytes) claims in its header, read without decoding
+    it. Raises ImageError for what is not an image."""
+    img = _open(source)
+    try:
+        width, height = img.size
+    finally:
+        img.close()
+    return width * height
 
 
 def _oriented_size(img: Image.Image) -> tuple[int, int]:
@@ -142,7 +155,9 @@ def load_photo(source, max_side: int | None = None, decoder_reduction_only: bool
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"the image is too large to decode safely ({exc})") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except MemoryError:
+        raise ImageError("the image is too large to decode in the memory available") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         # Pillow reports truncated and corrupt data as OSError ("image file is truncated",
         # "broken data stream") or SyntaxError for some formats.
         raise ImageError(f"the image is corrupt or truncated ({exc})") from None

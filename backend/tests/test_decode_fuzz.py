@@ -119,8 +119,9 @@ def _encode(img: Image.Image, fmt: str, **kw) -> bytes:
 
 def _in_mode(mode: str) -> Image.Image:
     rgb = _picture()
-    if mode in ("I;16", "I;16B"):
-        return rgb.convert("L").convert("I").convert(mode)
+    if mode in ("I;16", "I;16B"):  # the picture over the whole 16-bit range, as a 16-bit photo has it
+        wide = np.asarray(rgb.convert("L"), np.uint16) * 257
+        return Image.fromarray(wide) if mode == "I;16" else Image.fromarray(wide).convert("I").convert(mode)
     if mode == "PA":
         return rgb.convert("P").convert("PA")
     return rgb.convert(mode)
@@ -144,7 +145,7 @@ VALID = [
     ("RGB", "WEBP"),
     ("RGB", "BMP"),
     ("RGB", "TIFF"),
-    ("I;16", "PNG"),  # values 0..255 here: see test_wide_values_keep_the_picture for 0..65535
+    ("I;16", "PNG"),
     ("I;16", "TIFF"),
     ("I;16B", "TIFF"),
     ("I", "TIFF"),
@@ -168,7 +169,10 @@ def test_odd_modes_decode_to_rgb(mode, fmt, tmp_path):
     assert whole.shape == (48, 64, 3)
     # the picture survived: as bright as the original where the original is, allowing for
     # lossy formats, palettes and one-bit dithering
-    expected = np.asarray(img.convert("RGB") if mode not in ("I;16", "I;16B", "I", "F") else img.convert("L").convert("RGB"), float)
+    if mode in ("I;16", "I;16B"):
+        expected = np.asarray(img, float) / 257
+    else:
+        expected = np.asarray(img.convert("RGB") if mode not in ("I", "F") else img.convert("L").convert("RGB"), float)
     tolerance = 90 if mode == "1" else 40
     assert abs(whole.pixels.astype(float).mean() - expected.mean()) < tolerance, (mode, fmt, whole.pixels.mean(), expected.mean())
     # and from a file as from bytes
@@ -197,23 +201,13 @@ def _png_rgb48() -> bytes:
     return _png_chunks(256, 32, 16, 2, zlib.compress(raw))
 
 
-WIDE_BUG = (
-    "images.py converts I;16, I and F straight to RGB, which clips instead of scaling: a 16-bit "
-    "grayscale photo (or a 32-bit integer one) comes out nearly all white, a float one all black, "
-    "so its faces are lost (the fix: scale such modes to 0..255 before convert('RGB'))"
-)
-
-
-_wide_bug = pytest.mark.xfail(strict=True, reason=WIDE_BUG)
-
-
 @pytest.mark.parametrize(
     "name,make",
     [
-        pytest.param("16-bit grey PNG", lambda: _wide("I;16", "PNG"), marks=_wide_bug),
-        pytest.param("16-bit grey TIFF", lambda: _wide("I;16", "TIFF"), marks=_wide_bug),
-        pytest.param("32-bit integer TIFF", lambda: _wide("I", "TIFF"), marks=_wide_bug),
-        pytest.param("float TIFF", lambda: _wide("F", "TIFF"), marks=_wide_bug),
+        pytest.param("16-bit grey PNG", lambda: _wide("I;16", "PNG")),
+        pytest.param("16-bit grey TIFF", lambda: _wide("I;16", "TIFF")),
+        pytest.param("32-bit integer TIFF", lambda: _wide("I", "TIFF")),
+        pytest.param("float TIFF", lambda: _wide("F", "TIFF")),
         pytest.param("16-bit RGB PNG", _png_rgb48),
     ],
 )
@@ -393,14 +387,9 @@ except BaseException as exc:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="images.py decodes a PNG (no decoder reduction) whole up to MAX_PIXELS (200 MP): a 0.56 MB upload of zeros "
-    "costs gigabytes of memory and seconds of CPU to decode, and where memory is short Pillow's MemoryError escapes load_photo "
-    "(the API answers 500) instead of an ImageError; the fix: a much lower pixel limit for search samples, "
-    "and MemoryError turned into ImageError",
-)
 def test_pixel_bomb_under_the_limit_in_little_memory():
+    """Where memory runs out while decoding, the photo is refused with an ImageError (search
+    samples never get this far: search_service refuses them over max_sample_megapixels)."""
     r = subprocess.run(
         [sys.executable, "-c", _BOMB_UNDER_A_MEMORY_LIMIT, str(Path(__file__).parent)],
         capture_output=True,

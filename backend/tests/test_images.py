@@ -208,3 +208,21 @@ def test_a_turned_heif_photo_is_turned_once(tmp_path):
     photo = load_photo(path)
     assert (photo.width, photo.height) == (200, 300)
     assert _colour(photo.pixels[20, 100]) == "red" and _colour(photo.pixels[280, 100]) == "blue"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"P6\n9999 9999\n255\n\0\0\0", b"P6\n1 1\n65536\n\0\0\0\0\0\0\0", b"P5\n3 3\n0\n" + b"\0" * 11],
+    ids=["ppm-truncated", "ppm-maxval-too-big", "pgm-maxval-zero"],
+)
+def test_a_malformed_ppm_is_an_image_error(data):
+    with pytest.raises(ImageError):
+        load_photo(data, max_side=1600)
+
+
+def test_image_pixels_reads_the_header_only():
+    assert images.image_pixels(b"P6\n9999 9999\n255\n\0\0\0") == 9999 * 9999  # not decoded: it would fail
+    with pytest.raises(ImageError):
+        images.image_pixels(b"P6\n1 1\n65536\n\0\0\0")
+    with pytest.raises(ImageError):
+        images.image_pixels(b"not an image at all")
