@@ -9,11 +9,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .images import ImageError
+from .images import ImageError, image_pixels
 from .pipeline import FacePipeline
 from .search import GallerySearcher
 from .settings import Settings
 from .store import FaceIndex, ModelMismatch
+
+
+# The samples of one search together: this many times max_sample_megapixels (so at most a few
+# full-size samples; a phone photo is far under the per-sample limit).
+SAMPLE_MEGAPIXELS_PER_SEARCH = 4
 
 
 class SearchInputError(ValueError):
@@ -104,6 +109,7 @@ class SearchService:
     def analyse_samples(self, samples) -> tuple[list[SampleReport], list[np.ndarray]]:
         """``samples``: (filename, bytes, face choice or None). Returns the per-sample reports
         and the chosen embeddings."""
+        self.check_sample_sizes(samples)
         reports, chosen = [], []
         for i, (filename, data, choice) in enumerate(samples):
             try:
@@ -126,6 +132,31 @@ class SearchService:
                 chosen.append(result.embeddings[used])
             reports.append(SampleReport(i, filename, int(result.width), int(result.height), faces, used, error))
         return reports, chosen
+
+    def check_sample_sizes(self, samples) -> None:
+        """Refuse, before decoding any, a sample over ``max_sample_megapixels`` (a small file can
+        claim a huge picture: decoding it would take a worker's memory and seconds of CPU) or
+        samples over ``SAMPLE_MEGAPIXELS_PER_SEARCH`` times that together."""
+        limit = self.settings.max_sample_megapixels
+        total = 0
+        for filename, data, _ in samples:
+            try:
+                pixels = image_pixels(data)
+            except ImageError as exc:
+                raise SearchInputError("not_an_image", f"{filename} cannot be used: {exc}.") from None
+            if pixels > limit * 1e6:
+                raise SearchInputError(
+                    "too_large_image",
+                    f"{filename} is {pixels / 1e6:.0f} megapixels; samples of at most {limit:g} megapixels are accepted. "
+                    "Use a smaller copy of the photo.",
+                )
+            total += pixels
+        if total > SAMPLE_MEGAPIXELS_PER_SEARCH * limit * 1e6:
+            raise SearchInputError(
+                "too_large_image",
+                f"The samples are {total / 1e6:.0f} megapixels together; at most {SAMPLE_MEGAPIXELS_PER_SEARCH * limit:g} "
+                "are accepted in one search. Use fewer or smaller photos.",
+            )
 
     def search(self, samples, false_alarm_rate: float | None = None) -> SearchOutcome:
         if not samples:

@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings.sources.types import NoDecode
 from pydantic_settings.sources.utils import parse_env_vars
 
 DEFAULT_GALLERY = "image-serve-path/gallery-image"
@@ -87,6 +88,16 @@ class Settings(BaseSettings):
     onnx_std: float = Field(127.5, gt=0, allow_inf_nan=False, description="pixel values are divided by it for the ONNX model")
     false_alarm_rate: float = Field(0.01, gt=0, lt=1, description="search: accepted chance of saying 'found' for a stranger")
     max_upload_mb: PositiveInt = Field(30, description="largest upload of sample photos, in MB")
+    max_sample_megapixels: float = Field(
+        50, gt=0, le=200, allow_inf_nan=False, description="search: largest sample photo, in megapixels (refused unread above)"
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Host names the web app answers to ('*': any); none: localhost and the address it serves on",
+    )
+    rate_limits: Literal["app", "off"] = Field(
+        "app", description="per-client rate limits in the app itself; off where nginx in front limits them"
+    )
     frontend_dir: Path | None = Field(REPO_FRONTEND_DIST, description="the built frontend the app serves; '' for none")
     secret_key: SecretStr | None = Field(
         None,
@@ -112,6 +123,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the environment: "photos.example.org, localhost"
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
 
     @field_validator("offline", mode="before")
     @classmethod

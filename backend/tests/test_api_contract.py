@@ -10,6 +10,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -272,7 +273,16 @@ def test_a_person_page_lists_the_photos_they_are_in_with_their_face(api, gallery
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/people/999999", "/api/people/-1", "/api/people/abc", f"/api/people/{2**70}", "/api/photos/999999", f"/api/photos/{2**64}"],
+    [
+        "/api/people/999999",
+        "/api/people/-1",
+        "/api/people/abc",
+        f"/api/people/{2**63}",
+        f"/api/people/{2**70}",
+        "/api/photos/999999",
+        f"/api/photos/{2**63}",
+        f"/api/photos/{2**64}",
+    ],
 )
 def test_unknown_ids_are_404(client, spec, url):
     response = client.get(url)
@@ -355,18 +365,29 @@ def test_face_choices_and_a_sample_without_a_face(api, gallery):
 
 
 def test_several_samples_and_the_false_alarm_rate_field(api):
-    body = search(api, (sample_photo([4]), "a.png"), (sample_photo([4], size=(300, 200)), "b.png"), false_alarm_rate="0.05").get_json()
+    body = search(api, (sample_photo([4]), "a.png"), (sample_photo([4], size=(300, 200)), "b.png"), false_alarm_rate="0.005").get_json()
     assert body["found"] is True and len(body["samples"]) == 2
-    assert body["rule"]["false_alarm_rate"] == 0.05 and "each of 2 samples" in body["rule"]["text"]
+    assert body["rule"]["false_alarm_rate"] == 0.005 and "each of 2 samples" in body["rule"]["text"]
     strict = search(api, (sample_photo([4]), "a.png"), false_alarm_rate="0.001").get_json()["rule"]
-    loose = search(api, (sample_photo([4]), "a.png"), false_alarm_rate="0.2").get_json()["rule"]
-    assert strict["threshold"] < loose["threshold"]
+    server = search(api, (sample_photo([4]), "a.png")).get_json()["rule"]
+    assert strict["threshold"] < server["threshold"]
+    # a visitor can make the search stricter, never looser than the server's setting (0.01)
+    loose = search(api, (sample_photo([4]), "a.png"), false_alarm_rate="0.999").get_json()["rule"]
+    assert loose["false_alarm_rate"] == server["false_alarm_rate"] == 0.01
+    assert loose["threshold"] == server["threshold"]
 
 
 def _bomb() -> bytes:
     from tests.web_conftest import decompression_bomb_png
 
     return decompression_bomb_png()
+
+
+def _claimed_png(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` x ``height`` pixels (its data is a few bytes)."""
+    from tests.test_decode_fuzz import _png_chunks
+
+    return _png_chunks(width, height, 8, 2, zlib.compress(b"\0" * 1000))
 
 
 BAD_SEARCHES = {
@@ -381,6 +402,15 @@ BAD_SEARCHES = {
     "decompression_bomb": (lambda: upload((_bomb(), "bomb.png")), 422, "not_an_image", "bomb.png"),
     "bad_among_good": (lambda: upload((sample_photo([0]), "a.png"), (b"%PDF-1.4", "doc.pdf")), 422, "not_an_image", "doc.pdf"),
     "no_face": (lambda: upload((sample_photo([]), "nobody.png")), 422, "no_face", "nobody.png"),
+    "malformed_ppm": (lambda: upload((b"P6\n1 1\n65536\n\0\0\0\0\0\0\0", "odd.ppm")), 422, "not_an_image", "odd.ppm"),
+    "truncated_ppm": (lambda: upload((b"P6\n8 8\n255\n\0\0\0\0\0\0\0\0", "cut.ppm")), 422, "not_an_image", "cut.ppm"),
+    "pixel_bomb": (lambda: upload((_claimed_png(14000, 14000), "huge.png")), 422, "too_large_image", "huge.png"),
+    "pixels_together": (
+        lambda: upload(*[(_claimed_png(6000, 7000), f"{i}.png") for i in range(5)]),
+        422,
+        "too_large_image",
+        "together",
+    ),
     "face_not_a_number": (lambda: upload((sample_photo([0]), "a.png"), faces="first"), 400, "bad_face_choice", None),
     "face_a_fraction": (lambda: upload((sample_photo([0]), "a.png"), faces="0.5"), 400, "bad_face_choice", None),
     "face_out_of_range": (lambda: upload((sample_photo([0]), "a.png"), faces="7"), 400, "bad_face_choice", "a.png"),
@@ -409,6 +439,14 @@ def test_an_upload_over_the_size_limit_is_413(gallery, spec):
     api = CheckedClient(make_app(gallery, max_upload_mb=1).test_client(), spec)
     big = sample_photo([0]) + bytes(1536 * 1024)
     assert "1 MB" in assert_error(search(api, (big, "big.png")), 413, "too_large")
+
+
+def test_a_form_of_too_many_parts_is_413_too_many_parts(api):
+    fields = {f"extra{i}": "x" for i in range(1100)}
+    message = assert_error(search(api, (sample_photo([0]), "a.png"), **fields), 413, "too_many_parts")
+    assert "too many parts" in message and "MB" not in message
+    form = {"photo_ids": [str(i) for i in range(1, 1100)]}
+    assert_error(api.post("/api/download", data=form, content_type="multipart/form-data"), 413, "too_many_parts")
 
 
 def test_an_index_of_another_model_is_503_model_mismatch(gallery, spec):
@@ -444,6 +482,10 @@ BAD_DOWNLOADS = {
     "no_ids_at_all": ({"data": {}}, "no_photos"),
     "unknown_id": ({"json": {"photo_ids": [1, 999999]}}, "unknown_photo"),
     "huge_id": ({"json": {"photo_ids": [2**70]}}, "unknown_photo"),
+    "id_2_to_63": ({"json": {"photo_ids": [2**63, 1]}}, "unknown_photo"),
+    "id_2_to_63_as_text": ({"data": {"photo_ids": [str(2**63)]}}, "unknown_photo"),
+    "superscript_digit": ({"json": {"photo_ids": ["\u00b2"]}}, "bad_photo_ids"),
+    "form_superscript_digit": ({"data": {"photo_ids": ["\u00b2"]}}, "bad_photo_ids"),
     "missing_key": ({"json": {}}, "bad_photo_ids"),
     "not_a_list": ({"json": {"photo_ids": "1,2"}}, "bad_photo_ids"),
     "not_an_object": ({"json": [1, 2]}, "bad_photo_ids"),
@@ -526,11 +568,28 @@ def test_gallery_files_thumbnails_and_face_crops(client, gallery):
         "/gallery/../secret.jpg",
         "/gallery/%2e%2e/secret.jpg",
         "/cache/thumbnails/33/1.jpg",
+        f"/cache/thumbnails/400/{2**63}.jpg",
         f"/cache/thumbnails/400/{2**70}.jpg",
+        f"/cache/faces/160/{2**63}.jpg",
         f"/cache/thumbnails/400/{unreadable}.jpg",
         "/cache/faces/160/999999.jpg",
     ):
         assert_error(client.get(url), 404, "not_found")
+
+
+def test_a_full_disk_while_caching_is_503_disk_full(tmp_path, monkeypatch):
+    import errno
+
+    from faceexplore.web import thumbnails
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    gallery = build_gallery(tmp_path)  # nothing cached yet
+    monkeypatch.setattr(thumbnails.tempfile, "mkstemp", no_space)
+    client = make_app(gallery).test_client()
+    message = assert_error(client.get(f"/cache/thumbnails/400/{gallery.photo_ids['album/beach.jpg']}.jpg"), 503, "disk_full")
+    assert "disk is full" in message and "No space" not in message
 
 
 def test_without_a_built_frontend_the_root_is_a_note(client):

@@ -111,7 +111,7 @@ def parse_download_request() -> DownloadRequest:
         **error_responses(
             {
                 400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos",
-                413: "too_large: the request is over the size limit",
+                413: "too_large: the request is over the size limit; too_many_parts: a form of over 1000 parts",
                 415: "unsupported_media_type: the body is neither JSON nor a form",
             }
         ),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -81,8 +83,19 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if status == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
-            text = f"The upload is larger than the {limit // (1024 * 1024)} MB limit." if limit else _HTTP_CODES[413][1]
-            response = error_response(413, "too_large", text + " Try smaller copies of the photos.")
+            length = request.content_length
+            if limit and length is not None and length <= limit:
+                # under the size limit, so Werkzeug's form parser refused it: too many parts
+                # (Request.max_form_parts) or a text field over max_form_memory_size
+                response = error_response(
+                    413,
+                    "too_many_parts",
+                    f"The form has too many parts (at most {request.max_form_parts}) or a text field that is too long. "
+                    "Send the photos in the field 'images' and only the form's own fields.",
+                )
+            else:
+                text = f"The upload is larger than the {limit // (1024 * 1024)} MB limit." if limit else _HTTP_CODES[413][1]
+                response = error_response(413, "too_large", text + " Try smaller copies of the photos.")
         else:
             code, message = _HTTP_CODES.get(status, (_snake(exc.name), f"{exc.name}."))
             response = error_response(status, code, message)
@@ -92,8 +105,20 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if _disk_full(exc):
+            log.error("the disk is full: %s", exc)
+            return error_response(
+                503, "disk_full", "The server's disk is full, so it cannot store what this request needs. Try again later."
+            )
         log.exception("unhandled error")
         return error_response(500, *_HTTP_CODES[500])
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Out of disk space or quota: the cache's files (OSError) or SQLite ("database or disk is full")."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
 
 
 def _snake(name: str) -> str:

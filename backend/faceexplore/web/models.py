@@ -17,9 +17,9 @@ DEFAULT_PER_PAGE = 48
 MAX_PAGE = 1_000_000
 
 ERROR_CODES = (
-    "bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, no_face, "
+    "bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, "
     "no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, "
-    "unsupported_media_type, not_indexed, model_mismatch, server_error"
+    "too_many_parts, bad_host, rate_limited, disk_full, unsupported_media_type, not_indexed, model_mismatch, server_error"
 )
 
 
@@ -232,7 +232,7 @@ class SearchForm(RequestModel):
         description="none, or one per image in order: the number of the face to use, or '' for the largest",
     )
     false_alarm_rate: Annotated[float, Field(gt=0, lt=1)] | None = Field(
-        default=None, description="how often a stranger may be reported found (default: the server's setting)"
+        default=None, description="how often a stranger may be reported found (default and most: the server's setting; a higher one is lowered to it)"
     )
 
     invalid: ClassVar = {

@@ -23,9 +23,9 @@ bp = APIBlueprint("search", __name__)
 
 ERRORS = {
     400: "no_file, too_many_files, bad_face_choice, bad_false_alarm_rate",
-    413: "too_large: the upload is over the size limit",
+    413: "too_large: the upload is over the size limit; too_many_parts: a form of over 1000 parts",
     415: "unsupported_media_type: the body is not multipart/form-data",
-    422: "not_an_image (a sample is not a readable image), no_face (no sample has a face)",
+    422: "not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face)",
     503: "not_indexed (the gallery has no index yet), model_mismatch (the index holds another model's faces)",
 }
 
@@ -43,6 +43,12 @@ def _samples(form: SearchForm) -> list[tuple[str, bytes]]:
             continue
         samples.append((_display_name(upload.filename, len(samples)), data))
     return samples
+
+
+def _false_alarm_rate(asked: float | None, server: float) -> float:
+    """A visitor may make the search stricter than the server's setting, never looser: a higher
+    rate than the server's is lowered to it."""
+    return server if asked is None else min(asked, server)
 
 
 @bp.before_request
@@ -71,7 +77,7 @@ def search(form: SearchForm):
             service = st.service()
             reports, chosen = service.analyse_samples([(name, data, choice) for (name, data), choice in zip(samples, choices)])
             del samples
-            outcome = service.search_analysed(reports, chosen, form.false_alarm_rate)
+            outcome = service.search_analysed(reports, chosen, _false_alarm_rate(form.false_alarm_rate, st.settings.false_alarm_rate))
     except SearchInputError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
     person_id = outcome.person_id

@@ -170,7 +170,7 @@ export interface components {
         ErrorDetail: {
             /**
              * Code
-             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, too_many_parts, bad_host, rate_limited, disk_full, unsupported_media_type, not_indexed, model_mismatch, server_error
              */
             code: string;
             /**
@@ -275,7 +275,7 @@ export interface components {
             faces: (number | null)[];
             /**
              * False Alarm Rate
-             * @description how often a stranger may be reported found (default: the server's setting)
+             * @description how often a stranger may be reported found (default and most: the server's setting; a higher one is lowered to it)
              * @default null
              */
             false_alarm_rate: number | null;
@@ -462,7 +462,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description too_large: the upload is over the size limit */
+            /** @description too_large: the upload is over the size limit; too_many_parts: a form of over 1000 parts */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -480,7 +480,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description not_an_image (a sample is not a readable image), no_face (no sample has a face) */
+            /** @description not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -643,7 +643,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description too_large: the request is over the size limit */
+            /** @description too_large: the request is over the size limit; too_many_parts: a form of over 1000 parts */
             413: {
                 headers: {
                     [name: string]: unknown;
