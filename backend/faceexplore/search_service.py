@@ -15,7 +15,6 @@ from .search import GallerySearcher
 from .settings import Settings
 from .store import FaceIndex, ModelMismatch
 
-
 # The samples of one search together: this many times max_sample_megapixels (so at most a few
 # full-size samples; a phone photo is far under the per-sample limit).
 SAMPLE_MEGAPIXELS_PER_SEARCH = 4

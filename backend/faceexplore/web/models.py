@@ -232,7 +232,7 @@ class SearchForm(RequestModel):
         description="none, or one per image in order: the number of the face to use, or '' for the largest",
     )
     false_alarm_rate: Annotated[float, Field(gt=0, lt=1)] | None = Field(
-        default=None, description="how often a stranger may be reported found (default and most: the server's setting; a higher one is lowered to it)"
+        default=None, description="how often a stranger may be reported found (default and most: the server's setting)"
     )
 
     invalid: ClassVar = {

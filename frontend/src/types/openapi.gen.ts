@@ -275,7 +275,7 @@ export interface components {
             faces: (number | null)[];
             /**
              * False Alarm Rate
-             * @description how often a stranger may be reported found (default and most: the server's setting; a higher one is lowered to it)
+             * @description how often a stranger may be reported found (default and most: the server's setting)
              * @default null
              */
             false_alarm_rate: number | null;
