@@ -184,3 +184,42 @@ def make_app(gallery: SyntheticGallery, pipeline=None, **settings_changes):
     app = create_app(settings, pipeline=pipeline or FakePipeline(gallery.centres))
     app.testing = True
     return app
+
+
+LATIN1_NAME = b"album/caf\xe9.jpg"  # a file name that is not UTF-8 (copied from an old Latin-1 system)
+LATIN1_PEOPLE = [1]
+
+
+def add_latin1_photo(gallery: SyntheticGallery) -> int:
+    """Adds the photo named LATIN1_NAME on disk to the gallery and its index; returns its id."""
+    import os
+
+    from faceexplore.gallery import stored_path
+    from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
+
+    name = os.fsdecode(LATIN1_NAME)
+    file = Path(gallery.settings.gallery_dir) / name
+    file.write_bytes(drawn_photo(LATIN1_PEOPLE))
+    st = file.stat()
+    stored = stored_path(name)
+    faces = [FaceRecord(FACE_BOXES[0], [(0.0, 0.0)] * 5, 0.99, [], face_embedding(gallery.centres, LATIN1_PEOPLE[0], LATIN1_NAME))]
+    with FaceIndex(gallery.settings.index_path) as index:
+        index.add_photos([(PhotoRecord(stored, st.st_size, st.st_mtime_ns, 320, 240), faces)], MODEL)
+        pid = {path: pid for pid, path in index.all_photo_paths().items()}[stored]
+    gallery.photo_ids[stored] = pid
+    gallery.people_of[stored] = LATIN1_PEOPLE
+    return pid
+
+
+def served_app():
+    """The app over the synthetic gallery built under $FACEEXPLORE_SYNTHETIC_BASE, with the fake
+    pipeline, for gunicorn: ``gunicorn 'tests.api_fixtures:served_app()'``. Settings beyond the
+    folders come from FACEEXPLORE_* variables."""
+    import os
+
+    from faceexplore.settings import load_settings
+    from faceexplore.web import create_app
+
+    base = Path(os.environ["FACEEXPLORE_SYNTHETIC_BASE"])
+    settings = load_settings({"data_dir": base / "data", "gallery_dir": base / "gallery", "frontend_dir": ""})
+    return create_app(settings, pipeline=FakePipeline(people_centres()))

@@ -15,6 +15,7 @@ from flask import Response, request
 from flask_openapi3 import APIBlueprint
 from pydantic import ValidationError
 
+from ..gallery import filesystem_path
 from .errors import ApiError, bad_request, error_responses, request_error
 from .files import gallery_file
 from .models import MAX_DOWNLOAD, DownloadRequest
@@ -125,7 +126,7 @@ def download():
     entries, missing = [], []
     for pid in ids:
         photo = photos.get(pid)
-        path = gallery_file(photo.path) if photo is not None else None
+        path = gallery_file(filesystem_path(photo.path)) if photo is not None else None
         if path is None:
             missing.append(pid)
         else:

@@ -7,11 +7,14 @@ so the URL layout mirrors the folders: /gallery/<path in the gallery> and
 
 from __future__ import annotations
 
+import os
+import zlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Blueprint, send_file
+from flask import Blueprint, request, send_file
 
-from ..gallery import resolve_in
+from ..gallery import filesystem_path, name_from_url_path, resolve_in, stored_path
 from ..images import PHOTO_EXTENSIONS, ImageError
 from .errors import not_found
 from .state import state
@@ -24,7 +27,8 @@ CACHE_MAX_AGE = 7 * 24 * 3600
 
 
 def gallery_file(relative: str) -> Path | None:
-    """The gallery photo at ``relative``, or None: nothing outside the gallery (``..``, links
+    """The gallery photo at ``relative`` (a name on disk: ``gallery.filesystem_path`` of a stored
+    one), or None: nothing outside the gallery (``..``, links
     out of it), no hidden files or folders, only photo types."""
     parts = relative.replace("\\", "/").split("/")
     if any(p.startswith(".") for p in parts if p) or "\x00" in relative:
@@ -35,12 +39,36 @@ def gallery_file(relative: str) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
+def _name_on_disk(relative: str) -> str:
+    """The gallery name the request asks for, from the raw request line (gunicorn's RAW_URI, or
+    REQUEST_URI): the route's decoded ``relative`` has lost the bytes of a name that is not
+    UTF-8 (``caf%E9.jpg``), which the raw path still has."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        return relative
+    path = raw.split("?", 1)[0].split("#", 1)[0]
+    if "://" in path:  # an absolute-form request target
+        path = urlsplit(path).path
+    prefix = request.script_root + "/gallery/"
+    if not path.startswith(prefix):
+        return relative
+    try:
+        quoted = path[len(prefix) :].encode("latin-1")  # WSGI gives the request line's bytes as latin-1
+    except UnicodeEncodeError:
+        return relative
+    return name_from_url_path(quoted)
+
+
 @bp.get("/gallery/<path:relative>")
 def gallery(relative: str):
-    path = gallery_file(relative)
+    path = gallery_file(_name_on_disk(relative))
     if path is None:
         raise not_found("There is no such photo in the gallery.")
-    return send_file(path, max_age=GALLERY_MAX_AGE, conditional=True)
+    # Werkzeug puts the name in Content-Disposition and its ETag, which must be valid Unicode:
+    # the stored form of a name that is not UTF-8 (os.fsencode keeps every byte of the path)
+    st = path.stat()
+    etag = f"{st.st_mtime_ns}-{st.st_size}-{zlib.adler32(os.fsencode(path)) & 0xFFFFFFFF}"
+    return send_file(path, download_name=stored_path(path.name), etag=etag, max_age=GALLERY_MAX_AGE, conditional=True)
 
 
 def _photo_source(photo_id: int):
@@ -48,7 +76,7 @@ def _photo_source(photo_id: int):
     photo = index.photo_info(photo_id) if index is not None else None
     if photo is None:
         raise not_found(f"There is no photo {photo_id}.")
-    path = gallery_file(photo.path)
+    path = gallery_file(filesystem_path(photo.path))
     if path is None:
         raise not_found(f"Photo {photo_id} is no longer in the gallery.")
     return photo, path

@@ -3,11 +3,10 @@ and the one way a view answers with a model."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import jsonify
 from pydantic import BaseModel
 
+from ..gallery import url_path
 from ..search_service import PhotoMatch
 from ..store import PersonInfo, PhotoInfo
 from .models import Paginated, Person, Photo
@@ -24,7 +23,9 @@ def json_response(model: BaseModel, status: int = 200):
 
 
 def gallery_url(path: str) -> str:
-    return "/gallery/" + quote(path, safe="/")
+    """The URL of a gallery photo's stored path: the bytes of its name on disk, percent-encoded
+    (what nginx opens, and the app's /gallery/ route reads back)."""
+    return "/gallery/" + url_path(path)
 
 
 def box_list(box) -> list[float]:
