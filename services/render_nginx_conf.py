@@ -168,6 +168,8 @@ def make_state_dirs(state_dir: str | os.PathLike) -> None:
     state = Path(state_dir)
     for sub in ("logs", "tmp/client_body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
         (state / sub).mkdir(parents=True, exist_ok=True)
+    # the logs name visitors' addresses and what they looked at: for the owner only
+    (state / "logs").chmod(0o700)
 
 
 def main(argv=None) -> int:

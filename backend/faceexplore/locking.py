@@ -34,7 +34,8 @@ def writer_lock(index_path: str | Path, what: str):
     process holds it."""
     path = lock_path(index_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+", encoding="utf-8", errors="replace")
+    # readable by its owner only (it names the command line that holds it)
+    fh = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+", encoding="utf-8", errors="replace")
     try:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

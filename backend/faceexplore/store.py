@@ -8,6 +8,7 @@ or not at all: a new clustering is written under a new id and made active in one
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -209,6 +210,15 @@ def _person_info(row) -> PersonInfo:
     )
 
 
+def _create_private(path: Path) -> None:
+    """Create a new index file readable by its owner only (the faces of everyone in the
+    gallery); SQLite gives its -wal and -shm files the database file's mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 class FaceIndex:
     """Access to one index database. Cheap to open; one per thread or process."""
 
@@ -221,6 +231,7 @@ class FaceIndex:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _drop_orphaned_wal(self.path)
+            _create_private(self.path)
             self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA busy_timeout = 30000")

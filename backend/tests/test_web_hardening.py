@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
+import stat
 import subprocess
 import sys
 import zipfile
@@ -93,3 +95,57 @@ def test_a_latin1_name_is_served_by_gunicorn_and_nginx(served):
     for port in (app_port, site_port):
         status, _, body = raw_request(port, b"/gallery/album/caf%E9.jpg")
         assert (status, body) == (200, on_disk), port
+
+
+# -- the app's own headers and file modes -----------------------------------------------------
+def _nginx_headers() -> dict[str, str]:
+    """The security headers services/nginx.conf adds, with its maps' values filled in."""
+    text = (BACKEND.parent / "services" / "nginx.conf").read_text()
+    maps = dict(re.findall(r'map \$host \$(\w+) \{\s*default "([^"]+)";', text))
+    server = text.split("server {", 1)[1].split("if ($faceexplore_hidden)", 1)[0]  # the server-wide ones
+    headers = {}
+    for name, value in re.findall(r"^\s*add_header ([\w-]+) (\S+) always;", server, re.M):
+        headers[name] = maps[value[1:]] if value.startswith("$") else value
+    return headers
+
+
+def test_the_app_alone_sends_the_security_headers_nginx_sends(latin1_gallery):
+    from faceexplore.web.app import SECURITY_HEADERS
+
+    expected = _nginx_headers()
+    assert set(expected) == set(SECURITY_HEADERS) and expected["X-Frame-Options"] == "DENY"
+    client = make_app(latin1_gallery).test_client()
+    for url in ("/api/status", "/api/people/999999", "/gallery/album/beach.jpg", "/", "/nothing"):
+        r = client.get(url)
+        for name, value in expected.items():
+            assert r.headers.getlist(name) == [value], (url, name)
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_index_lock_secret_and_logs_are_private(tmp_path):
+    from faceexplore.locking import lock_path, writer_lock
+    from faceexplore.store import FaceIndex
+    from faceexplore.web.app import SECRET_FILE
+
+    sys.path.insert(0, str(BACKEND.parent / "services"))
+    import render_nginx_conf
+
+    old_umask = os.umask(0o022)  # a usual umask: the modes must not depend on it
+    try:
+        gallery = build_gallery(tmp_path)
+        index_path = gallery.settings.index_path
+        with FaceIndex(index_path) as index:
+            index.set_meta("probe", "1")
+            for suffix in ("", "-wal", "-shm"):
+                assert _mode(f"{index_path}{suffix}") == 0o600, suffix
+        with writer_lock(index_path, "a test"):
+            assert _mode(lock_path(index_path)) == 0o600
+        make_app(gallery)
+        assert _mode(Path(gallery.settings.data_dir) / SECRET_FILE) == 0o600
+        render_nginx_conf.make_state_dirs(tmp_path / "nginx")
+        assert _mode(tmp_path / "nginx" / "logs") == 0o700
+    finally:
+        os.umask(old_umask)

@@ -24,6 +24,23 @@ SECRET_FILE = "hidden_settings.py"
 _SECRET_RE = re.compile(r"""^SECRET_KEY\s*=\s*['"]([^'"]+)['"]""", re.M)
 
 
+# The headers nginx sends (services/nginx.conf, which drops these copies of the app's), for when
+# the app runs alone. The policy fits the built frontend: scripts and styles from this site only
+# (MUI and lightGallery set inline styles), images also from data: and blob: (sample previews).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "font-src 'self' data:; connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+
+
 class InMemoryRequest(Request):
     """Uploads stay in memory (bounded by MAX_CONTENT_LENGTH): Werkzeug would otherwise spool
     any file part over 500 KB to a temporary file, and visitors' photos must never touch disk."""
@@ -112,7 +129,8 @@ def new_app() -> FaceExploreApp:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
