@@ -57,6 +57,20 @@ def port_in_use(host: str, port: int) -> bool:
         return False
 
 
+def site_names(host: str) -> list[str]:
+    """The names a visitor may reach the site by (the app's allowed_hosts behind nginx): localhost,
+    and --host; for every address (0.0.0.0), this machine's names and addresses."""
+    names = ["localhost", "127.0.0.1", "[::1]"]
+    if host not in ("", "0.0.0.0", "::", "*"):
+        return [*names, host]
+    found = {socket.gethostname(), socket.getfqdn()}
+    try:
+        found |= {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError:
+        pass
+    return [*names, *sorted(f"[{n}]" if ":" in n else n for n in found if n)]
+
+
 def _die_with_parent():  # runs in the child between fork and exec
     try:
         import ctypes
@@ -191,7 +205,12 @@ def main(argv=None) -> int:
     status = 0
     try:
         if nginx_bin:
-            backend = start(faceexplore + ["--host", "127.0.0.1", "--port", str(args.backend_port)], env=backend_env)
+            behind_nginx = {
+                "FACEEXPLORE_RATE_LIMITS": "off",  # nginx limits each client already
+                # the app sees the Host the visitor sent to nginx, not its own 127.0.0.1
+                "FACEEXPLORE_ALLOWED_HOSTS": os.environ.get("FACEEXPLORE_ALLOWED_HOSTS") or ",".join(site_names(args.host)),
+            }
+            backend = start(faceexplore + ["--host", "127.0.0.1", "--port", str(args.backend_port)], env={**backend_env, **behind_nginx})
             if not wait_http(f"http://127.0.0.1:{args.backend_port}/api/health", backend, args.startup_timeout):
                 log("error: gunicorn did not come up" + (f" (exit status {backend.returncode})" if backend.poll() is not None else ""))
                 return 1

@@ -10,6 +10,7 @@ import io
 import os
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -149,3 +150,28 @@ def test_the_index_lock_secret_and_logs_are_private(tmp_path):
         assert _mode(tmp_path / "nginx" / "logs") == 0o700
     finally:
         os.umask(old_umask)
+
+
+# -- allowed hosts ----------------------------------------------------------------------------
+def test_a_forged_host_is_refused(latin1_gallery):
+    client = make_app(latin1_gallery).test_client()
+    for host in ("localhost", "localhost:8765", "127.0.0.1:8000", "[::1]:8765", "LOCALHOST."):
+        assert client.get("/api/status", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:8765", "localhost.evil.example", "127.0.0.2"):
+        for url in ("/api/status", "/gallery/album/beach.jpg", "/"):
+            r = client.get(url, headers={"Host": host})
+            assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_host", (host, url)
+    named = make_app(latin1_gallery, allowed_hosts=["photos.example.org", ".family.example"]).test_client()
+    for host, status in (("photos.example.org", 200), ("a.family.example:443", 200), ("localhost", 400), ("example.org", 400)):
+        assert named.get("/api/status", headers={"Host": host}).status_code == status, host
+    anyone = make_app(latin1_gallery, allowed_hosts=["*"]).test_client()
+    assert anyone.get("/api/status", headers={"Host": "whatever.example"}).status_code == 200
+
+
+def test_default_allowed_hosts_follow_the_bind_address():
+    from faceexplore.web.hosts import default_allowed_hosts, host_allowed
+
+    assert host_allowed("photos.lan:8000", default_allowed_hosts("photos.lan"))
+    assert not host_allowed("photos.lan", default_allowed_hosts("127.0.0.1"))
+    everywhere = default_allowed_hosts("0.0.0.0")
+    assert host_allowed("localhost", everywhere) and host_allowed(socket.gethostname(), everywhere)

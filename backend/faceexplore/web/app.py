@@ -15,6 +15,7 @@ from flask_openapi3 import Info, OpenAPI
 from ..settings import Settings, load_settings
 from . import document, download, files, frontend, people, photos, search, status
 from .errors import raise_request_error, register_error_handlers
+from .hosts import enforce_allowed_hosts
 from .models import DownloadRequest, Error
 from .state import WebState
 
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -
     )
     state = WebState(settings, pipeline=pipeline, service=searcher)
     app.extensions["faceexplore"] = state
+    enforce_allowed_hosts(app, settings.allowed_hosts)
     if searcher is None and Path(settings.index_path).is_file():
         # load the gallery's embeddings now, not on the first visitor's search
         try:
