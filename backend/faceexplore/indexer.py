@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .cache import sweep as sweep_cache
 from .gallery import GalleryFile, filesystem_path, scan_gallery
 from .images import ImageError
 from .locking import writer_lock
@@ -134,6 +135,10 @@ def _index_gallery(settings: Settings, progress: bool, allow_removals: bool, ret
                 summary.unchanged += 1
         if todo:
             _process(settings, gallery, todo, index, model, summary, progress)
+        if summary.removed or summary.changed or summary.new:
+            # removed photos' thumbnails and face crops go with them, and so does the cache of an
+            # index file this one replaced (a new index is all new photos)
+            sweep_cache(settings.cache_dir, index)
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -241,6 +242,8 @@ class FaceIndex:
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.executescript(SCHEMA)
             self.set_meta_default("schema_version", str(SCHEMA_VERSION))
+            # this index file's identity: the thumbnail cache is kept per index (ids restart at 1 in a new one)
+            self.set_meta_default("index_id", secrets.token_hex(8))
 
     def close(self):
         self.db.close()
@@ -308,6 +311,9 @@ class FaceIndex:
     def known_photos(self) -> dict[str, tuple[int, int, int]]:
         """path -> (id, size, mtime_ns) for every photo in the index."""
         return {r["path"]: (r["id"], r["size"], r["mtime_ns"]) for r in self.db.execute("SELECT id, path, size, mtime_ns FROM photos")}
+
+    def face_ids(self) -> set[int]:
+        return {int(r[0]) for r in self.db.execute("SELECT id FROM faces")}
 
     def remove_photos(self, paths) -> int:
         paths = list(paths)

@@ -100,6 +100,14 @@ def assert_conforms(spec, method: str, url: str, response) -> None:
         assert not errors, (url, status, [e.message for e in errors[:5]])
 
 
+def cache_id(gallery) -> str:
+    """The index's id, which names its cache folder (faceexplore.cache)."""
+    from faceexplore.store import FaceIndex
+
+    with FaceIndex(gallery.settings.index_path, readonly=True) as index:
+        return index.meta("index_id")
+
+
 def upload(*files, **fields):
     """Multipart form data: ``files`` are (bytes, filename), sent as the repeated field images."""
     return {"images": [(io.BytesIO(content), name) for content, name in files], **fields}
@@ -236,7 +244,7 @@ def test_people_are_the_clusters_most_faces_first_with_pages(api, gallery):
     counts = [p["face_count"] for p in body["people"]]
     assert counts == sorted(counts, reverse=True) and sum(counts) == 14  # the late face is in no cluster
     for p in body["people"]:
-        assert re.fullmatch(r"/cache/faces/160/\d+\.jpg", p["cover_url"]) and p["flags"] == []
+        assert re.fullmatch(r"/cache/[0-9a-f]{16}/faces/160/\d+\.jpg", p["cover_url"]) and p["flags"] == []
     seen = []
     for page in (1, 2, 3):
         part = api.get(f"/api/people?page={page}&per_page=2").get_json()
@@ -298,10 +306,10 @@ def test_a_photo_with_its_faces_left_to_right(api, gallery):
         body = api.get(f"/api/photos/{pid}").get_json()
         photo = body["photo"]
         assert (photo["id"], photo["path"], photo["confidence"], photo["box"]) == (pid, path, None, None)
-        assert photo["thumbnail_url"] == f"/cache/thumbnails/400/{pid}.jpg"
+        assert photo["thumbnail_url"] == f"/cache/{cache_id(gallery)}/thumbnails/400/{pid}.jpg"
         assert [f["box"] for f in body["faces"]] == [list(b) for b in FACE_BOXES[: len(gallery.people_of[path])]]
         for face in body["faces"]:
-            assert face["crop_url"] == f"/cache/faces/160/{face['id']}.jpg"
+            assert face["crop_url"] == f"/cache/{cache_id(gallery)}/faces/160/{face['id']}.jpg"
             assert (face["person_id"] is None) == (path == LATE)
             assert face["person_id"] is None or face["person_id"] in person_ids
         if path == UNREADABLE:
@@ -558,7 +566,7 @@ def test_gallery_files_thumbnails_and_face_crops(client, gallery):
     r = client.get("/gallery/album/dinner.jpg")
     assert r.status_code == 200 and r.get_data() == (Path(gallery.settings.gallery_dir) / "album/dinner.jpg").read_bytes()
     for size in (32, 400):
-        img = Image.open(io.BytesIO(client.get(f"/cache/thumbnails/{size}/{pid}.jpg").get_data()))
+        img = Image.open(io.BytesIO(client.get(f"/cache/{cache_id(gallery)}/thumbnails/{size}/{pid}.jpg").get_data()))
         assert img.format == "JPEG" and max(img.size) == min(size, 320)
     face = client.get(f"/api/photos/{pid}").get_json()["faces"][0]
     crop = Image.open(io.BytesIO(client.get(face["crop_url"]).get_data()))
@@ -567,12 +575,14 @@ def test_gallery_files_thumbnails_and_face_crops(client, gallery):
     for url in (
         "/gallery/../secret.jpg",
         "/gallery/%2e%2e/secret.jpg",
-        "/cache/thumbnails/33/1.jpg",
-        f"/cache/thumbnails/400/{2**63}.jpg",
-        f"/cache/thumbnails/400/{2**70}.jpg",
-        f"/cache/faces/160/{2**63}.jpg",
-        f"/cache/thumbnails/400/{unreadable}.jpg",
-        "/cache/faces/160/999999.jpg",
+        f"/cache/{cache_id(gallery)}/thumbnails/33/1.jpg",
+        f"/cache/{cache_id(gallery)}/thumbnails/400/{2**63}.jpg",
+        f"/cache/{cache_id(gallery)}/thumbnails/400/{2**70}.jpg",
+        f"/cache/{cache_id(gallery)}/faces/160/{2**63}.jpg",
+        f"/cache/{cache_id(gallery)}/thumbnails/400/{unreadable}.jpg",
+        f"/cache/{cache_id(gallery)}/faces/160/999999.jpg",
+        f"/cache/0123456789abcdef/thumbnails/400/{pid}.jpg",  # another index's
+        f"/cache/thumbnails/400/{pid}.jpg",  # the layout before index ids
     ):
         assert_error(client.get(url), 404, "not_found")
 
@@ -588,7 +598,8 @@ def test_a_full_disk_while_caching_is_503_disk_full(tmp_path, monkeypatch):
     gallery = build_gallery(tmp_path)  # nothing cached yet
     monkeypatch.setattr(thumbnails.tempfile, "mkstemp", no_space)
     client = make_app(gallery).test_client()
-    message = assert_error(client.get(f"/cache/thumbnails/400/{gallery.photo_ids['album/beach.jpg']}.jpg"), 503, "disk_full")
+    url = f"/cache/{cache_id(gallery)}/thumbnails/400/{gallery.photo_ids['album/beach.jpg']}.jpg"
+    message = assert_error(client.get(url), 503, "disk_full")
     assert "disk is full" in message and "No space" not in message
 
 

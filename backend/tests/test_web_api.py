@@ -94,8 +94,8 @@ def assert_photo(photo, with_confidence):
     assert set(photo) == PHOTO_KEYS, photo
     pid = photo["id"]
     assert photo["url"] == "/gallery/" + photo["path"]
-    assert photo["thumbnail_url"] == f"/cache/thumbnails/400/{pid}.jpg"
-    assert photo["placeholder_url"] == f"/cache/thumbnails/32/{pid}.jpg"
+    assert re.fullmatch(rf"/cache/[0-9a-f]{{16}}/thumbnails/400/{pid}\.jpg", photo["thumbnail_url"])
+    assert photo["placeholder_url"] == photo["thumbnail_url"].replace("/400/", "/32/")
     assert photo["width"] > 0 and photo["height"] > 0
     x1, y1, x2, y2 = photo["box"]
     assert 0 <= x1 < x2 <= photo["width"] + 1 and 0 <= y1 < y2 <= photo["height"] + 1
@@ -301,7 +301,7 @@ def test_people_are_the_active_clusters_largest_first(client, bbt):
     assert [p["face_count"] for p in people] == sorted((p["face_count"] for p in people), reverse=True)
     for p in people:
         assert set(p) == PERSON_KEYS
-        assert re.fullmatch(r"/cache/faces/160/\d+\.jpg", p["cover_url"])
+        assert re.fullmatch(r"/cache/[0-9a-f]{16}/faces/160/\d+\.jpg", p["cover_url"])
         assert isinstance(p["flags"], list)
     # pages: 2 per page
     total = len(clusters)
@@ -368,7 +368,7 @@ def test_a_photo_and_its_faces(client, bbt):
         for f in body["faces"]:
             assert set(f) == {"id", "box", "probability", "person_id", "crop_url"}
             assert f["person_id"] in person_ids
-            assert f["crop_url"] == f"/cache/faces/160/{f['id']}.jpg"
+            assert f["crop_url"] == f"/cache/{_cache_id(settings)}/faces/160/{f['id']}.jpg"
 
 
 # -- status -----------------------------------------------------------------------------------
@@ -400,6 +400,10 @@ def test_without_an_index_the_api_says_so(tmp_path, pipeline):
 
 
 # -- download ---------------------------------------------------------------------------------
+def _cache_id(settings) -> str:
+    return _index_rows(settings, "SELECT value FROM meta WHERE key = 'index_id'")[0]["value"]
+
+
 def _photo_ids(settings):
     return {r["path"]: r["id"] for r in _index_rows(settings, "SELECT id, path FROM photos")}
 
@@ -519,13 +523,13 @@ def test_thumbnails_are_made_once_and_cached(client, bbt):
     ids = _photo_ids(settings)
     pid = ids["group/bbt1.jpg"]  # 1366 x 768
     for size in (32, 400, 1200):
-        cached = Path(settings.cache_dir) / "thumbnails" / str(size) / f"{pid}.jpg"
-        r = client.get(f"/cache/thumbnails/{size}/{pid}.jpg")
+        cached = Path(settings.cache_dir) / _cache_id(settings) / "thumbnails" / str(size) / f"{pid}.jpg"
+        r = client.get(f"/cache/{_cache_id(settings)}/thumbnails/{size}/{pid}.jpg")
         img = _jpeg(r)
         assert max(img.size) == size and abs(img.size[0] / img.size[1] - 1366 / 768) < 0.05
         assert cached.is_file() and cached.read_bytes() == r.get_data()
         stamp = cached.stat().st_mtime_ns
-        again = client.get(f"/cache/thumbnails/{size}/{pid}.jpg")
+        again = client.get(f"/cache/{_cache_id(settings)}/thumbnails/{size}/{pid}.jpg")
         assert again.get_data() == r.get_data() and cached.stat().st_mtime_ns == stamp
     leftovers = [p for p in Path(settings.cache_dir).rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
@@ -534,15 +538,15 @@ def test_thumbnails_are_made_once_and_cached(client, bbt):
 def test_a_small_photo_is_never_enlarged(client, bbt):
     settings, _, _ = bbt
     pid = _photo_ids(settings)["group/bbt3.jpg"]  # 594 x 383
-    assert _jpeg(client.get(f"/cache/thumbnails/1200/{pid}.jpg")).size == (594, 383)
+    assert _jpeg(client.get(f"/cache/{_cache_id(settings)}/thumbnails/1200/{pid}.jpg")).size == (594, 383)
 
 
 def test_face_crops_are_square_and_cached(client, bbt):
     settings, _, _ = bbt
     face_id = _index_rows(settings, "SELECT id FROM faces ORDER BY id LIMIT 1")[0]["id"]
-    r = client.get(f"/cache/faces/160/{face_id}.jpg")
+    r = client.get(f"/cache/{_cache_id(settings)}/faces/160/{face_id}.jpg")
     assert _jpeg(r).size == (160, 160)
-    assert (Path(settings.cache_dir) / "faces" / "160" / f"{face_id}.jpg").read_bytes() == r.get_data()
+    assert (Path(settings.cache_dir) / _cache_id(settings) / "faces" / "160" / f"{face_id}.jpg").read_bytes() == r.get_data()
     # the covers the people page links to all exist
     for person in client.get("/api/people").get_json()["people"]:
         assert _jpeg(client.get(person["cover_url"])).size == (160, 160)

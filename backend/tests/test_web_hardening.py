@@ -175,3 +175,78 @@ def test_default_allowed_hosts_follow_the_bind_address():
     assert not host_allowed("photos.lan", default_allowed_hosts("127.0.0.1"))
     everywhere = default_allowed_hosts("0.0.0.0")
     assert host_allowed("localhost", everywhere) and host_allowed(socket.gethostname(), everywhere)
+
+
+# -- cached thumbnails and face crops never outlive their photo -------------------------------
+def _fetch_cached(client, photo_id: int) -> tuple[str, str, bytes]:
+    """The photo's thumbnail and first face crop URLs, fetched (and so cached); and the thumbnail."""
+    body = client.get(f"/api/photos/{photo_id}").get_json()
+    thumbnail, crop = body["photo"]["thumbnail_url"], body["faces"][0]["crop_url"]
+    data = client.get(thumbnail).get_data()
+    assert client.get(crop).status_code == 200
+    return thumbnail, crop, data
+
+
+def test_a_removed_photos_cached_pictures_are_deleted_by_the_next_index_run(tmp_path, monkeypatch):
+    from faceexplore import indexer
+    from tests.api_fixtures import DIM, MODEL
+
+    gallery = build_gallery(tmp_path)
+    client = make_app(gallery).test_client()
+    kept_thumbnail, kept_crop, _ = _fetch_cached(client, gallery.photo_ids["album/beach.jpg"])
+    gone_thumbnail, gone_crop, _ = _fetch_cached(client, gallery.photo_ids["album/dinner.jpg"])
+    data = Path(gallery.settings.data_dir)
+    for url in (kept_thumbnail, kept_crop, gone_thumbnail, gone_crop):
+        assert (data / url.lstrip("/")).is_file(), url  # where nginx serves them from
+    (Path(gallery.settings.gallery_dir) / "album/dinner.jpg").unlink()
+    monkeypatch.setattr(indexer, "_model_of", lambda settings: (MODEL, DIM))  # nothing to embed: only a removal
+    summary = indexer.index_gallery(gallery.settings, progress=False, allow_removals=True)
+    assert summary.removed == 1
+    assert not (data / gone_thumbnail.lstrip("/")).exists() and not (data / gone_crop.lstrip("/")).exists()
+    assert (data / kept_thumbnail.lstrip("/")).is_file() and (data / kept_crop.lstrip("/")).is_file()
+    for url in (gone_thumbnail, gone_crop):
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_rebuilt_index_never_shows_the_old_ones_pictures(tmp_path):
+    """A new index file numbers photos from 1 again: its pictures live under its own id, so the
+    old URLs are refused (by the app, and gone from disk after the sweep) and the running app
+    reads the new file."""
+    from faceexplore import cache
+    from faceexplore.store import FaceIndex
+
+    gallery = build_gallery(tmp_path)
+    app = make_app(gallery)
+    client = app.test_client()
+    old_id = gallery.photo_ids["album/beach.jpg"]
+    old_thumbnail, old_crop, old_data = _fetch_cached(client, old_id)
+    assert client.get("/api/status").get_json()["photos"] == 10
+
+    index_path = Path(gallery.settings.index_path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    rebuilt = build_gallery(tmp_path / "other")  # numbered from 1 again
+    os.replace(rebuilt.settings.index_path, index_path)  # a new file (new inode) where the old one was
+
+    assert client.get(old_thumbnail).status_code == 404 and client.get(old_crop).status_code == 404
+    assert client.get("/api/status").get_json()["photos"] == 10  # the new file is read
+    new_thumbnail = client.get(f"/api/photos/{old_id}").get_json()["photo"]["thumbnail_url"]
+    assert new_thumbnail != old_thumbnail and client.get(new_thumbnail).get_data() == old_data
+    with FaceIndex(index_path) as index:
+        cache.sweep(gallery.settings.cache_dir, index)
+    data = Path(gallery.settings.data_dir)
+    assert not (data / old_thumbnail.lstrip("/")).exists() and (data / new_thumbnail.lstrip("/")).is_file()
+
+
+def test_the_app_reads_an_index_file_deleted_and_made_again(tmp_path):
+    gallery = build_gallery(tmp_path)
+    client = make_app(gallery).test_client()
+    assert client.get("/api/status").get_json()["photos"] == 10
+    index_path = Path(gallery.settings.index_path)
+    smaller = build_gallery(tmp_path / "smaller", clustered=False)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    assert client.get("/api/status").get_json()["indexed"] is False
+    os.replace(smaller.settings.index_path, index_path)
+    body = client.get("/api/status").get_json()
+    assert body["indexed"] is True and body["clustered"] is False

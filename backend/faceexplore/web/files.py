@@ -2,7 +2,7 @@
 
 In a deployment nginx serves both straight from disk and falls back to these routes on a miss,
 so the URL layout mirrors the folders: /gallery/<path in the gallery> and
-/cache/<thumbnails|faces>/<size>/<id>.jpg under the data folder's cache.
+/cache/<index id>/<thumbnails|faces>/<size>/<id>.jpg under the data folder's cache (faceexplore.cache).
 """
 
 from __future__ import annotations
@@ -82,29 +82,38 @@ def _photo_source(photo_id: int):
     return photo, path
 
 
-@bp.get("/cache/thumbnails/<int:size>/<int:photo_id>.jpg")
-def thumbnail(size: int, photo_id: int):
+def _current_index(index_id: str):
+    """The index, if ``index_id`` (a cache URL's) is its id: a URL from a replaced index file
+    names other photos by the same numbers."""
+    index = state().index()
+    if index is None or state().cache_generation() != index_id:
+        raise not_found("This picture belongs to an index that has been replaced; reload the page.")
+    return index
+
+
+@bp.get("/cache/<index_id>/thumbnails/<int:size>/<int:photo_id>.jpg")
+def thumbnail(index_id: str, size: int, photo_id: int):
     if size not in THUMBNAIL_SIZES:
         raise not_found(f"Thumbnails come in sizes {', '.join(map(str, THUMBNAIL_SIZES))}.")
+    _current_index(index_id)
     _, source = _photo_source(photo_id)
     try:
-        path = ensure_thumbnail(state().settings.cache_dir, source, size, photo_id)
+        path = ensure_thumbnail(state().settings.cache_dir, index_id, source, size, photo_id)
     except ImageError:
         raise not_found(f"Photo {photo_id} cannot be read.") from None
     return send_file(path, mimetype="image/jpeg", max_age=CACHE_MAX_AGE, conditional=True)
 
 
-@bp.get("/cache/faces/<int:size>/<int:face_id>.jpg")
-def face_crop(size: int, face_id: int):
+@bp.get("/cache/<index_id>/faces/<int:size>/<int:face_id>.jpg")
+def face_crop(index_id: str, size: int, face_id: int):
     if size not in FACE_SIZES:
         raise not_found(f"Face crops come in sizes {', '.join(map(str, FACE_SIZES))}.")
-    index = state().index()
-    face = index.face_info(face_id) if index is not None else None
+    face = _current_index(index_id).face_info(face_id)
     if face is None:
         raise not_found(f"There is no face {face_id}.")
     photo, source = _photo_source(face.photo_id)
     try:
-        path = ensure_face_crop(state().settings.cache_dir, source, face.box, (photo.width, photo.height), size, face_id)
+        path = ensure_face_crop(state().settings.cache_dir, index_id, source, face.box, (photo.width, photo.height), size, face_id)
     except ImageError:
         raise not_found(f"The photo of face {face_id} cannot be read.") from None
     return send_file(path, mimetype="image/jpeg", max_age=CACHE_MAX_AGE, conditional=True)

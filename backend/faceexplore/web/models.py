@@ -48,8 +48,8 @@ class Photo(ResponseModel):
     id: int
     path: str = Field(description="relative to the gallery, '/'-separated")
     url: str = Field(examples=["/gallery/group/bbt4.jpg"])
-    thumbnail_url: str = Field(examples=["/cache/thumbnails/400/7.jpg"])
-    placeholder_url: str = Field(examples=["/cache/thumbnails/32/7.jpg"])
+    thumbnail_url: str = Field(examples=["/cache/5f0c2a9e1d7b3c48/thumbnails/400/7.jpg"])
+    placeholder_url: str = Field(examples=["/cache/5f0c2a9e1d7b3c48/thumbnails/32/7.jpg"])
     width: int | None
     height: int | None
     confidence: Probability | None = Field(description="how sure the search is that the person is in it; null outside a search")
@@ -62,7 +62,7 @@ class Person(ResponseModel):
     id: int
     face_count: int
     photo_count: int
-    cover_url: str | None = Field(examples=["/cache/faces/160/12.jpg"])
+    cover_url: str | None = Field(examples=["/cache/5f0c2a9e1d7b3c48/faces/160/12.jpg"])
     flags: list[str] = Field(description="quality warnings, e.g. may_be_two_people, may_be_split")
 
 

@@ -10,6 +10,7 @@ from ..gallery import url_path
 from ..search_service import PhotoMatch
 from ..store import PersonInfo, PhotoInfo
 from .models import Paginated, Person, Photo
+from .state import state
 
 THUMBNAIL_SIZE = 400
 PLACEHOLDER_SIZE = 32
@@ -37,8 +38,8 @@ def photo_model(photo: PhotoInfo | PhotoMatch, confidence: float | None = None, 
         id=photo.id,
         path=photo.path,
         url=gallery_url(photo.path),
-        thumbnail_url=f"/cache/thumbnails/{THUMBNAIL_SIZE}/{photo.id}.jpg",
-        placeholder_url=f"/cache/thumbnails/{PLACEHOLDER_SIZE}/{photo.id}.jpg",
+        thumbnail_url=thumbnail_url(photo.id, THUMBNAIL_SIZE),
+        placeholder_url=thumbnail_url(photo.id, PLACEHOLDER_SIZE),
         width=photo.width,
         height=photo.height,
         confidence=confidence,
@@ -46,8 +47,12 @@ def photo_model(photo: PhotoInfo | PhotoMatch, confidence: float | None = None, 
     )
 
 
+def thumbnail_url(photo_id: int, size: int) -> str:
+    return f"/cache/{state().cache_generation()}/thumbnails/{size}/{int(photo_id)}.jpg"
+
+
 def face_crop_url(face_id: int) -> str:
-    return f"/cache/faces/{FACE_CROP_SIZE}/{int(face_id)}.jpg"
+    return f"/cache/{state().cache_generation()}/faces/{FACE_CROP_SIZE}/{int(face_id)}.jpg"
 
 
 def person_model(person: PersonInfo) -> Person:

@@ -11,8 +11,9 @@ import logging
 import threading
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g
 
+from .. import cache
 from ..search_service import SearchService
 from ..settings import Settings
 from ..store import FaceIndex, ModelMismatch
@@ -31,17 +32,40 @@ class WebState:
         # one search at a time per worker (gunicorn runs several workers).
         self.search_lock = threading.Lock()
         self._service_lock = threading.Lock()
+        self._service_identity = None  # the index file the service read (None: a service given)
+
+    def _index_replaced(self) -> bool:
+        try:
+            return _file_identity(Path(self.settings.index_path)) != self._service_identity
+        except OSError:
+            return False  # deleted: keep answering from the old one until a new one is there
 
     # -- reads ------------------------------------------------------------------------------
     def index(self) -> FaceIndex | None:
         """This thread's read-only connection, or None while there is no index yet."""
+        path = Path(self.settings.index_path)
+        try:
+            identity = _file_identity(path)
+        except OSError:  # no index (yet, or deleted)
+            return None
         index = getattr(self._local, "index", None)
+        if index is not None and self._local.identity != identity:
+            # the file was replaced (deleted and indexed again): the old connection still reads
+            # the deleted file, so open the new one
+            index.close()
+            index = None
         if index is None:
-            path = Path(self.settings.index_path)
-            if not path.is_file():
-                return None
             index = self._local.index = FaceIndex(path, readonly=True)
+            self._local.identity = identity
         return index
+
+    def cache_generation(self) -> str:
+        """The index's id, which names its folder of thumbnails and face crops (faceexplore.cache);
+        read once per request."""
+        if "faceexplore_cache_generation" not in g:
+            index = self.index()
+            g.faceexplore_cache_generation = cache.generation(index) if index is not None else cache.NO_INDEX_ID
+        return g.faceexplore_cache_generation
 
     def require_index(self) -> FaceIndex:
         index = self.index()
@@ -53,19 +77,29 @@ class WebState:
     def service(self) -> SearchService:
         """The search service (models + the gallery's embeddings in memory), built on first use
         with a connection of its own; use it only while holding ``search_lock``."""
+        if self._service is not None and self._service_identity is not None and self._index_replaced():
+            replaced, self._service = self._service, None  # the index file was replaced: load the new one
+            replaced.index.close()
         if self._service is None:
             with self._service_lock:
                 if self._service is None:
                     if not Path(self.settings.index_path).is_file():
                         self.require_index()  # raises not_indexed
                     try:
+                        identity = _file_identity(Path(self.settings.index_path))
                         self._service = SearchService(
                             self.settings, pipeline=self.pipeline, index=FaceIndex(self.settings.index_path, readonly=True)
                         )
+                        self._service_identity = identity
                     except ModelMismatch as exc:
                         log.error("search unavailable: %s", exc)
                         raise ApiError(503, "model_mismatch", f"Search is not available: {exc}.") from None
         return self._service
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_dev, st.st_ino
 
 
 def state() -> WebState:

@@ -1,11 +1,6 @@
-"""Thumbnails and face crops: made once from the gallery photo, then kept in the cache folder.
-
-Layout (nginx serves these straight from disk and asks the app only on a miss):
-``<cache_dir>/thumbnails/<size>/<photo_id>.jpg`` (longest side ``size``, never enlarged) and
-``<cache_dir>/faces/<size>/<face_id>.jpg`` (a square ``size`` x ``size`` crop around the face).
-Photo and face ids are never reused (a changed photo is indexed under a new id), so a cached
-file never goes stale. Files are written to a temporary name and renamed, so a reader never
-sees half a file, even with several workers making the same one at once.
+"""Thumbnails and face crops: made once from the gallery photo, then kept in the cache folder
+(layout and removal: faceexplore.cache). Files are written to a temporary name and renamed, so a
+reader never sees half a file, even with several workers making the same one at once.
 """
 
 from __future__ import annotations
@@ -17,19 +12,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..cache import face_path, thumbnail_path
 from ..images import load_photo
 
 THUMBNAIL_SIZES = (32, 400, 1200)
 FACE_SIZES = (160,)
 FACE_MARGIN = 1.6  # crop side / face box side
-
-
-def thumbnail_path(cache_dir, size: int, photo_id: int) -> Path:
-    return Path(cache_dir) / "thumbnails" / str(int(size)) / f"{int(photo_id)}.jpg"
-
-
-def face_path(cache_dir, size: int, face_id: int) -> Path:
-    return Path(cache_dir) / "faces" / str(int(size)) / f"{int(face_id)}.jpg"
 
 
 def _quality(size: int) -> int:
@@ -79,15 +67,15 @@ def make_face_crop(source: Path, box, photo_size: tuple[int, int] | None, size: 
     return crop.resize((size, size), Image.LANCZOS)
 
 
-def ensure_thumbnail(cache_dir, source: Path, size: int, photo_id: int) -> Path:
-    path = thumbnail_path(cache_dir, size, photo_id)
+def ensure_thumbnail(cache_dir, index_id: str, source: Path, size: int, photo_id: int) -> Path:
+    path = thumbnail_path(cache_dir, index_id, size, photo_id)
     if not path.is_file():
         write_atomic(path, make_thumbnail(source, size), _quality(size))
     return path
 
 
-def ensure_face_crop(cache_dir, source: Path, box, photo_size, size: int, face_id: int) -> Path:
-    path = face_path(cache_dir, size, face_id)
+def ensure_face_crop(cache_dir, index_id: str, source: Path, box, photo_size, size: int, face_id: int) -> Path:
+    path = face_path(cache_dir, index_id, size, face_id)
     if not path.is_file():
         write_atomic(path, make_face_crop(source, box, photo_size, size), _quality(size))
     return path
