@@ -518,6 +518,45 @@ def test_a_download_body_of_another_type_is_415(api):
     assert_error(api.post("/api/download", data="1,2", content_type="text/plain"), 415, "unsupported_media_type")
 
 
+def test_download_links_are_plain_gets_of_zips_in_parts(api, gallery, monkeypatch):
+    from faceexplore.web import download
+
+    readable = [pid for path, pid in gallery.photo_ids.items() if path != UNREADABLE]
+    body = api.post("/api/download/links", json={"photo_ids": readable + readable[:2]}).get_json()
+    assert body["expires_in"] == 3600 and len(body["links"]) == 1
+    link = body["links"][0]
+    assert (link["filename"], link["photos"]) == ("faceexplore-photos.zip", len(readable))
+    r = api.get(link["url"])
+    assert r.status_code == 200 and r.headers["Content-Disposition"] == "attachment; filename=faceexplore-photos.zip"
+    assert sorted(zipfile.ZipFile(io.BytesIO(r.get_data())).namelist()) == sorted(p for p in gallery.photo_ids if p != UNREADABLE)
+    # a large choice: several zips, named part k of n, together every photo once
+    monkeypatch.setattr(download, "LINK_PART", 4)
+    links = api.post("/api/download/links", json={"photo_ids": readable}).get_json()["links"]
+    assert [link["filename"] for link in links] == [f"faceexplore-photos-part-{k}-of-3.zip" for k in (1, 2, 3)]
+    names = []
+    for link in links:
+        r = api.get(link["url"])
+        assert r.headers["Content-Disposition"] == f"attachment; filename={link['filename']}"
+        names += zipfile.ZipFile(io.BytesIO(r.get_data())).namelist()
+    assert sorted(names) == sorted(p for p in gallery.photo_ids if p != UNREADABLE) and [link["photos"] for link in links] == [4, 4, 1]
+
+
+def test_bad_download_links(api, gallery, monkeypatch):
+    from faceexplore.web import download
+
+    assert_error(api.post("/api/download/links", json={"photo_ids": [1, 999999]}), 400, "unknown_photo")
+    assert_error(api.post("/api/download/links", json={"photo_ids": []}), 400, "no_photos")
+    assert_error(api.post("/api/download/links", json={"photo_ids": ["\u00b2"]}), 400, "bad_photo_ids")
+    url = api.post("/api/download/links", json={"photo_ids": [gallery.photo_ids["album/beach.jpg"]]}).get_json()["links"][0]["url"]
+    token = url.split("token=", 1)[1]
+    forged = url.replace(token, token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"))
+    assert_error(api.get(forged), 400, "bad_link")
+    assert_error(api.get("/api/download?token="), 400, "bad_link")
+    assert_error(api.get("/api/download"), 400, "bad_link")
+    monkeypatch.setattr(download, "LINK_MAX_AGE_S", -1)
+    assert_error(api.get(url), 400, "expired_link")
+
+
 def test_the_download_request_model_parses_ids():
     from pydantic import ValidationError
 

@@ -184,11 +184,19 @@ http
         }
         return send(res, 200, answer);
       }
-      if (p === '/api/download' && req.method === 'POST') {
+      if (p === '/api/download/links' && req.method === 'POST') {
         let ids;
         try { ids = JSON.parse((await readBody(req)).toString()).photo_ids; } catch { ids = null; }
         const chosen = Array.isArray(ids) ? ids.map((id) => byId.get(id)).filter((ph) => ph !== undefined) : [];
         if (!chosen.length || chosen.length !== ids.length) return error(res, 400, 'bad_photo_ids', 'Some of those photos do not exist.');
+        // the real server signs the ids into the token; the mock just lists them
+        const link = { url: `/api/download?token=${ids.join('.')}`, filename: 'faceexplore-photos.zip', photos: ids.length };
+        return send(res, 200, { links: [link], expires_in: 3600 });
+      }
+      if (p === '/api/download' && req.method === 'GET') {
+        const ids = (url.searchParams.get('token') ?? '').split('.').map(Number);
+        const chosen = ids.map((id) => byId.get(id)).filter((ph) => ph !== undefined);
+        if (!chosen.length) return error(res, 400, 'bad_link', 'This download link is not valid.');
         const body = zip(chosen.map((ph) => ({ name: path.basename(ph.path), data: readFileSync(path.join(BBT_DIR, ph.path)) })));
         return send(res, 200, body, 'application/zip', { 'Content-Disposition': 'attachment; filename="faceexplore-photos.zip"' });
       }

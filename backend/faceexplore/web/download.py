@@ -7,18 +7,30 @@ as each chunk is in the archive, so memory stays small whatever the number of ph
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 import zipfile
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_openapi3 import APIBlueprint
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import ValidationError
 
 from ..gallery import filesystem_path
 from .errors import ApiError, bad_request, error_responses, request_error
 from .files import gallery_file
-from .models import MAX_DOWNLOAD, DownloadRequest
+from .models import (
+    LINK_MAX_AGE_S,
+    LINK_PART,
+    MAX_DOWNLOAD,
+    DownloadLink,
+    DownloadLinkQuery,
+    DownloadLinks,
+    DownloadLinksRequest,
+    DownloadRequest,
+)
+from .serialize import json_response
 from .state import state
 
 bp = APIBlueprint("download", __name__)
@@ -121,6 +133,14 @@ def parse_download_request() -> DownloadRequest:
 )
 def download():
     ids = list(dict.fromkeys(parse_download_request().photo_ids))  # a repeated id once, in order
+    entries, missing = _gallery_entries(ids)
+    if missing:
+        raise _unknown_photos(missing)
+    return _zip_response(entries, ZIP_NAME)
+
+
+def _gallery_entries(ids):
+    """(archive name, file) for each id in the gallery, and the ids that are not."""
     index = state().index()
     photos = index.photo_infos(ids) if index is not None else {}
     entries, missing = [], []
@@ -131,10 +151,72 @@ def download():
             missing.append(pid)
         else:
             entries.append((photo.path, path))
-    if missing:
-        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-        raise bad_request("unknown_photo", f"{'These photos are' if len(missing) > 1 else 'This photo is'} not in the gallery: {shown}.")
+    return entries, missing
+
+
+def _unknown_photos(missing) -> ApiError:
+    shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+    return bad_request("unknown_photo", f"{'These photos are' if len(missing) > 1 else 'This photo is'} not in the gallery: {shown}.")
+
+
+def _zip_response(entries, name: str):
     response = Response(stream_zip(entries), mimetype="application/zip", direct_passthrough=True)
-    response.headers["Content-Disposition"] = f"attachment; filename={ZIP_NAME}"
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# -- links: a download the browser saves to disk itself, with its own progress -------------------
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="faceexplore-download-link")
+
+
+def part_name(part: int, parts: int) -> str:
+    return ZIP_NAME if parts == 1 else ZIP_NAME.replace(".zip", f"-part-{part}-of-{parts}.zip")
+
+
+@bp.post(
+    "/api/download/links",
+    operation_id="downloadLinks",
+    summary=f"Links that download the chosen photos as zips of at most {LINK_PART} photos each",
+    description=(
+        f"Each link is a GET the browser saves to disk itself (with its own progress), valid for {LINK_MAX_AGE_S // 60} "
+        "minutes. The photo ids are signed into the link; nothing is kept on the server."
+    ),
+    responses={
+        200: DownloadLinks,
+        **error_responses({400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos", 413: "too_large"}),
+    },
+)
+def download_links(body: DownloadLinksRequest):
+    ids = sorted(set(body.photo_ids))  # ascending: the link holds small gaps between ids
+    _, missing = _gallery_entries(ids)
+    if missing:
+        raise _unknown_photos(missing)
+    chunks = [ids[i : i + LINK_PART] for i in range(0, len(ids), LINK_PART)]
+    links = []
+    for k, chunk in enumerate(chunks, 1):
+        gaps = [chunk[0]] + [b - a for a, b in zip(chunk, chunk[1:])]
+        token = _signer().dumps({"part": k, "parts": len(chunks), "gaps": gaps})
+        links.append(DownloadLink(url=f"/api/download?token={token}", filename=part_name(k, len(chunks)), photos=len(chunk)))
+    return json_response(DownloadLinks(links=links, expires_in=LINK_MAX_AGE_S))
+
+
+@bp.get(
+    "/api/download",
+    operation_id="downloadByLink",
+    summary="The zip a link from /api/download/links names",
+    responses={200: ZIP_RESPONSE, **error_responses({400: "bad_link, expired_link"})},
+)
+def download_by_link(query: DownloadLinkQuery):
+    try:
+        payload = _signer().loads(query.token, max_age=LINK_MAX_AGE_S)
+        part, parts, gaps = int(payload["part"]), int(payload["parts"]), [int(g) for g in payload["gaps"]]
+    except SignatureExpired:
+        raise bad_request("expired_link", "This download link has expired. Start the download again from the page.") from None
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise bad_request("bad_link", "This download link is not valid. Start the download again from the page.") from None
+    entries, missing = _gallery_entries(list(itertools.accumulate(gaps)))
+    if missing:  # removed from the gallery since the link was made
+        log.info("download link: %d photo(s) no longer in the gallery, left out", len(missing))
+    return _zip_response(entries, part_name(part, parts))

@@ -12,13 +12,16 @@ from werkzeug.datastructures import FileStorage
 
 MAX_SAMPLES = 10  # sample photos in one search
 MAX_DOWNLOAD = 1000  # photos in one zip
+MAX_LINKED = 100_000  # photos in one request for download links
+LINK_PART = 500  # photos in the zip of one download link (keeps the link short enough for any server)
+LINK_MAX_AGE_S = 3600
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 48
 MAX_PAGE = 1_000_000
 
 ERROR_CODES = (
     "bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, "
-    "no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, "
+    "no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, not_found, method_not_allowed, "
     "too_many_parts, bad_host, rate_limited, disk_full, unsupported_media_type, not_indexed, model_mismatch, server_error"
 )
 
@@ -148,6 +151,17 @@ class Status(ResponseModel):
     clustered: bool = Field(description="false until the faces have been grouped into people")
 
 
+class DownloadLink(ResponseModel):
+    url: str = Field(description="GET it (a plain link): the zip, saved by the browser")
+    filename: str = Field(examples=["faceexplore-photos-part-1-of-3.zip"])
+    photos: int
+
+
+class DownloadLinks(ResponseModel):
+    links: list[DownloadLink]
+    expires_in: int = Field(description="seconds the links stay valid")
+
+
 class Health(ResponseModel):
     status: Literal["ok"]
 
@@ -269,4 +283,23 @@ class DownloadRequest(RequestModel):
     fallback: ClassVar = ("bad_photo_ids", 'Send {"photo_ids": [1, 2, ...]}, the ids of the photos to download.')
 
 
-REQUEST_MODELS: dict[str, type[RequestModel]] = {m.__name__: m for m in (PageQuery, PersonPath, PhotoPath, SearchForm, DownloadRequest)}
+class DownloadLinksRequest(DownloadRequest):
+    """The photos to download, as JSON: any number up to MAX_LINKED, split into zips of LINK_PART."""
+
+    photo_ids: list[PhotoId] = Field(min_length=1, max_length=MAX_LINKED, description="photo ids; a repeated id is sent once")
+
+    invalid: ClassVar = {
+        **DownloadRequest.invalid,
+        "photo_ids:too_long": ("too_many_photos", f"Download at most {MAX_LINKED} photos at once."),
+    }
+
+
+class DownloadLinkQuery(RequestModel):
+    token: str = Field(max_length=16_000, description="from /api/download/links")
+
+    fallback: ClassVar = ("bad_link", "This download link is not valid. Start the download again from the page.")
+
+
+REQUEST_MODELS: dict[str, type[RequestModel]] = {
+    m.__name__: m for m in (PageQuery, PersonPath, PhotoPath, SearchForm, DownloadRequest, DownloadLinksRequest, DownloadLinkQuery)
+}

@@ -50,6 +50,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
         "timeout": TIMEOUT_S,
         "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "keepalive": 5,
+        "limit_request_line": 8190,  # the most gunicorn allows: a download link holds its photo ids
         "preload_app": False,
         "proc_name": "faceexplore",
         "accesslog": "-",  # request lines only: uploads are never logged

@@ -1,11 +1,14 @@
 import Box from '@mui/material/Box';
 import Button, { type ButtonProps } from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
+import Link from '@mui/material/Link';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
 import DownloadIcon from '@mui/icons-material/Download';
 import { useState } from 'react';
 import { ApiError, toApiError } from '../lib/api-client';
-import { saveBlob } from '../lib/save-blob';
-import { downloadPhotosZip, ZIP_NAME } from '../features/search/api/download';
+import { downloadLinks, startDownload } from '../features/search/api/download';
+import type { DownloadLink } from '../types/api';
 import { ErrorAlert } from './ErrorAlert';
 
 interface Props {
@@ -15,19 +18,28 @@ interface Props {
   variant?: ButtonProps['variant'];
 }
 
-/** Downloads the given photos as one zip file (POST /api/download). */
+/**
+ * Downloads the given photos as zip files the browser saves itself (with its own progress): one
+ * zip when they fit in one, else a link per part ("part 1 of 3") for the visitor to click.
+ */
 export function DownloadAllButton({ photoIds, label, variant = 'contained' }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  const [parts, setParts] = useState<DownloadLink[]>([]);
   const n = photoIds.length;
   const text = label ?? `Download all (${n})`;
 
   async function onClick() {
     setBusy(true);
     setError(null);
+    setParts([]);
     try {
-      const blob = await downloadPhotosZip(photoIds);
-      saveBlob(blob, ZIP_NAME);
+      const { links } = await downloadLinks(photoIds);
+      if (links.length === 1) {
+        startDownload(links[0].url, links[0].filename);
+      } else {
+        setParts(links); // several downloads at once would be blocked: one click each
+      }
     } catch (e) {
       setError(toApiError(e));
     } finally {
@@ -42,10 +54,22 @@ export function DownloadAllButton({ photoIds, label, variant = 'contained' }: Pr
         onClick={onClick}
         disabled={busy || n === 0}
         startIcon={busy ? <CircularProgress size={18} color="inherit" /> : <DownloadIcon />}
-        aria-label={`Download all ${n} ${n === 1 ? 'photo' : 'photos'} as one zip file`}
+        aria-label={`Download all ${n} ${n === 1 ? 'photo' : 'photos'} as zip files`}
       >
-        {busy ? 'Preparing zip…' : text}
+        {busy ? 'Preparing…' : text}
       </Button>
+      {parts.length > 0 && (
+        <Stack spacing={0.5} sx={{ mt: 1 }} data-testid="download-parts">
+          <Typography variant="body2">
+            {n} photos come in {parts.length} zip files; download each (the links work for an hour):
+          </Typography>
+          {parts.map((part, i) => (
+            <Link key={part.url} href={part.url} download={part.filename} rel="noopener">
+              {`Part ${i + 1} of ${parts.length} (${part.photos} photos)`}
+            </Link>
+          ))}
+        </Stack>
+      )}
       <ErrorAlert error={error} onClose={() => setError(null)} sx={{ mt: 1 }} />
     </Box>
   );

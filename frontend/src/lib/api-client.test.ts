@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, apiBlob, apiJson, codeForStatus, ERROR_TEXTS, isAbortError } from './api-client';
+import { ApiError, apiJson, codeForStatus, ERROR_TEXTS, isAbortError } from './api-client';
 import { searchPhotos } from '../features/search/api/search';
-import { downloadPhotosZip } from '../features/search/api/download';
+import { downloadLinks } from '../features/search/api/download';
 import { getPeople, getPerson } from '../features/people/api/people';
 import { imageFile, mockFetch } from '../test/utils';
 
@@ -95,18 +95,17 @@ describe('api calls', () => {
     expect((calls[0].body as FormData).getAll('faces')).toEqual(['', '2']);
   });
 
-  it('downloadPhotosZip posts the ids as JSON and returns the zip blob', async () => {
-    const zip = new Blob(['PK'], { type: 'application/zip' });
-    const { calls } = mockFetch({ 'POST /api/download': { blob: zip } });
-    const blob = await downloadPhotosZip([1, 2]);
-    expect(blob).toBe(zip);
+  it('downloadLinks posts the ids as JSON and returns the links', async () => {
+    const answer = { links: [{ url: '/api/download?token=t', filename: 'faceexplore-photos.zip', photos: 2 }], expires_in: 3600 };
+    const { calls } = mockFetch({ 'POST /api/download/links': { json: answer } });
+    expect(await downloadLinks([1, 2])).toEqual(answer);
     expect(JSON.parse(calls[0].body as string)).toEqual({ photo_ids: [1, 2] });
     expect(calls[0].headers['Content-Type']).toBe('application/json');
   });
 
-  it('downloadPhotosZip reports bad ids', async () => {
-    mockFetch({ 'POST /api/download': { status: 400, json: { error: { code: 'bad_ids', message: 'Unknown photo 99.' } } } });
-    const err = await caught(apiBlob('/api/download', { method: 'POST', json: { photo_ids: [99] } }));
+  it('downloadLinks reports bad ids', async () => {
+    mockFetch({ 'POST /api/download/links': { status: 400, json: { error: { code: 'unknown_photo', message: 'Unknown photo 99.' } } } });
+    const err = await caught(downloadLinks([99]));
     expect(err.message).toBe('Unknown photo 99.');
     expect(err.status).toBe(400);
   });

@@ -35,3 +35,8 @@ export type PhotoFace = PhotoResponse['faces'][number];
 
 /** The JSON body of POST /api/download. */
 export type DownloadRequest = NonNullable<paths['/api/download']['post']['requestBody']>['content']['application/json'];
+
+/** POST /api/download/links: its JSON body and its answer (one link per zip). */
+export type DownloadLinksRequest = Schemas['DownloadLinksRequest'];
+export type DownloadLinksResponse = JsonOk<'/api/download/links', 'post'>;
+export type DownloadLink = DownloadLinksResponse['links'][number];

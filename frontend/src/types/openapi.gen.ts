@@ -82,10 +82,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The zip a link from /api/download/links names */
+        get: operations["downloadByLink"];
         put?: never;
         /** The chosen photos as one zip (at most 1000) */
         post: operations["downloadPhotos"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/download/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Links that download the chosen photos as zips of at most 500 photos each
+         * @description Each link is a GET the browser saves to disk itself (with its own progress), valid for 60 minutes. The photo ids are signed into the link; nothing is kept on the server.
+         */
+        post: operations["downloadLinks"];
         delete?: never;
         options?: never;
         head?: never;
@@ -170,7 +191,7 @@ export interface components {
         ErrorDetail: {
             /**
              * Code
-             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, too_many_parts, bad_host, rate_limited, disk_full, unsupported_media_type, not_indexed, model_mismatch, server_error
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, not_found, method_not_allowed, too_many_parts, bad_host, rate_limited, disk_full, unsupported_media_type, not_indexed, model_mismatch, server_error
              */
             code: string;
             /**
@@ -353,6 +374,39 @@ export interface components {
             person_id: number | null;
             /** Crop Url */
             crop_url: string;
+        };
+        /** DownloadLinks */
+        DownloadLinks: {
+            /** Links */
+            links: components["schemas"]["DownloadLink"][];
+            /**
+             * Expires In
+             * @description seconds the links stay valid
+             */
+            expires_in: number;
+        };
+        /** DownloadLink */
+        DownloadLink: {
+            /**
+             * Url
+             * @description GET it (a plain link): the zip, saved by the browser
+             */
+            url: string;
+            /** Filename */
+            filename: string;
+            /** Photos */
+            photos: number;
+        };
+        /**
+         * DownloadLinksRequest
+         * @description The photos to download, as JSON: any number up to MAX_LINKED, split into zips of LINK_PART.
+         */
+        DownloadLinksRequest: {
+            /**
+             * Photo Ids
+             * @description photo ids; a repeated id is sent once
+             */
+            photo_ids: number[];
         };
         /** Health */
         Health: {
@@ -608,6 +662,40 @@ export interface operations {
             };
         };
     };
+    downloadByLink: {
+        parameters: {
+            query: {
+                /** @description from /api/download/links */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description faceexplore-photos.zip, entries named by their path in the gallery */
+            200: {
+                headers: {
+                    /** @example attachment; filename=faceexplore-photos.zip */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description bad_link, expired_link */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     downloadPhotos: {
         parameters: {
             query?: never;
@@ -654,6 +742,48 @@ export interface operations {
             };
             /** @description unsupported_media_type: the body is neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DownloadLinksRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLinks"];
+                };
+            };
+            /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

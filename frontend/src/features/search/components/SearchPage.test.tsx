@@ -126,22 +126,41 @@ describe('SearchPage', () => {
     expect(screen.getAllByTestId('sample-card')).toHaveLength(1);
   });
 
-  it('downloads all found photos as one zip', async () => {
-    const zip = new Blob(['PK'], { type: 'application/zip' });
+  it('downloads all found photos as one zip the browser saves itself', async () => {
+    const link = { url: '/api/download?token=abc', filename: 'faceexplore-photos.zip', photos: 2 };
     const { calls } = mockFetch({
       'POST /api/search': { json: foundResponse() },
-      'POST /api/download': { blob: zip },
+      'POST /api/download/links': { json: { links: [link], expires_in: 3600 } },
     });
+    const clicked: string[] = [];
     const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-      expect(this.download).toBe('faceexplore-photos.zip');
+      clicked.push(`${this.getAttribute('href')} ${this.download}`);
     });
     renderWithTheme(<SearchPage />);
     await upload([imageFile('amy1.png')]);
     await userEvent.click(await screen.findByRole('button', { name: /download all/i }));
-    await waitFor(() => expect(click).toHaveBeenCalledTimes(1));
-    const dl = calls.find((c) => c.url === '/api/download')!;
+    await waitFor(() => expect(clicked).toEqual(['/api/download?token=abc faceexplore-photos.zip']));
+    const dl = calls.find((c) => c.url === '/api/download/links')!;
     expect(JSON.parse(dl.body as string)).toEqual({ photo_ids: [7, 9] });
-    expect(URL.createObjectURL).toHaveBeenCalledWith(zip);
+    click.mockRestore();
+  });
+
+  it('offers a large result as several zips, one link each', async () => {
+    const links = [1, 2, 3].map((k) => ({ url: `/api/download?token=t${k}`, filename: `faceexplore-photos-part-${k}-of-3.zip`, photos: k < 3 ? 500 : 12 }));
+    mockFetch({
+      'POST /api/search': { json: foundResponse() },
+      'POST /api/download/links': { json: { links, expires_in: 3600 } },
+    });
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    renderWithTheme(<SearchPage />);
+    await upload([imageFile('amy1.png')]);
+    await userEvent.click(await screen.findByRole('button', { name: /download all/i }));
+    const parts = await screen.findByTestId('download-parts');
+    const anchors = within(parts).getAllByRole('link');
+    expect(anchors.map((a) => a.textContent)).toEqual(['Part 1 of 3 (500 photos)', 'Part 2 of 3 (500 photos)', 'Part 3 of 3 (12 photos)']);
+    expect(anchors[2]).toHaveAttribute('href', '/api/download?token=t3');
+    expect(anchors[2]).toHaveAttribute('download', 'faceexplore-photos-part-3-of-3.zip');
+    expect(click).not.toHaveBeenCalled();
     click.mockRestore();
   });
 });
