@@ -159,7 +159,8 @@ def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> Syn
     from faceexplore.settings import Settings
     from faceexplore.store import FaceIndex, PhotoRecord
 
-    settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **settings_changes)
+    # no rate limits unless a test asks: the tests send many requests from one address
+    settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **{"rate_limits": "off", **settings_changes})
     centres = people_centres()
     gallery = Path(settings.gallery_dir)
     with FaceIndex(settings.index_path) as index:

@@ -250,3 +250,38 @@ def test_the_app_reads_an_index_file_deleted_and_made_again(tmp_path):
     os.replace(smaller.settings.index_path, index_path)
     body = client.get("/api/status").get_json()
     assert body["indexed"] is True and body["clustered"] is False
+
+
+# -- rate limits when the app runs alone ------------------------------------------------------
+def test_the_app_alone_limits_each_client_like_nginx(latin1_gallery):
+    from faceexplore.web.ratelimit import LIMITS
+
+    client = make_app(latin1_gallery, rate_limits="app").test_client()
+    body = {"photo_ids": [latin1_gallery.photo_ids["album/beach.jpg"]]}
+    allowed = LIMITS["download"].burst + 1  # what nginx lets through at once
+    for _ in range(allowed):
+        assert client.post("/api/download", json=body).status_code == 200
+    r = client.post("/api/download/links", json=body)
+    assert r.status_code == 429 and r.get_json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(r.headers["Retry-After"]) <= 60 / LIMITS["download"].per_minute
+    # another client has its own bucket; browsing is not limited
+    other = {"REMOTE_ADDR": "192.0.2.7"}
+    assert client.post("/api/download", json=body, environ_base=other).status_code == 200
+    assert client.get("/api/status").status_code == 200
+    # searches have a bucket of their own
+    assert client.post("/api/search", data={}, content_type="multipart/form-data").status_code == 400
+    # behind nginx the app does not limit
+    unlimited = make_app(latin1_gallery, rate_limits="off").test_client()
+    assert all(unlimited.post("/api/download", json=body).status_code == 200 for _ in range(allowed + 5))
+
+
+def test_a_bucket_refills_at_the_rate():
+    from faceexplore.web.ratelimit import Limit, RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter({"search": Limit(per_minute=30, burst=2)}, clock=lambda: now[0])
+    assert [limiter.wait("search", "a") for _ in range(3)] == [0, 0, 0]
+    assert limiter.wait("search", "a") == pytest.approx(2.0)
+    now[0] += 2.0
+    assert limiter.wait("search", "a") == 0 and limiter.wait("search", "a") > 0
+    assert limiter.wait("search", "b") == 0

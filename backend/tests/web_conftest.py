@@ -65,7 +65,7 @@ def build_bbt_index(tmp_path_factory, name: str, pipeline=None):
     base = tmp_path_factory.mktemp(name)
     gallery, data = base / "gallery", base / "data"
     copy_tree(bbt / "group", gallery / "group")
-    settings = Settings(data_dir=data, gallery_dir=gallery, index_workers=1)
+    settings = Settings(data_dir=data, gallery_dir=gallery, index_workers=1, rate_limits="off")
     with reusing_pipeline(pipeline) if pipeline is not None else nullcontext():
         summary = index_gallery(settings, progress=False)
     assert summary.processed == 5 and not summary.errors, summary
@@ -174,7 +174,7 @@ def start_server(settings, workers: int = 1, timeout: float = 240.0, log_path=No
     """``python -m faceexplore.web.server`` on a free port; returns (process, base url) once
     /api/health answers, or fails the test (and stops the process) after ``timeout`` seconds."""
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "FACEEXPLORE_FRONTEND_DIR": ""}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "FACEEXPLORE_FRONTEND_DIR": "", "FACEEXPLORE_RATE_LIMITS": "off"}
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
         [

@@ -17,6 +17,7 @@ from . import document, download, files, frontend, people, photos, search, statu
 from .errors import raise_request_error, register_error_handlers
 from .hosts import enforce_allowed_hosts
 from .models import DownloadRequest, Error
+from .ratelimit import enforce_rate_limits
 from .state import WebState
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,8 @@ def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -
     state = WebState(settings, pipeline=pipeline, service=searcher)
     app.extensions["faceexplore"] = state
     enforce_allowed_hosts(app, settings.allowed_hosts)
+    if settings.rate_limits == "app":
+        enforce_rate_limits(app)
     if searcher is None and Path(settings.index_path).is_file():
         # load the gallery's embeddings now, not on the first visitor's search
         try:
