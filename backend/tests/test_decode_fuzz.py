@@ -168,7 +168,12 @@ def test_odd_modes_decode_to_rgb(mode, fmt, tmp_path):
     assert whole.shape == (48, 64, 3)
     # the picture survived: as bright as the original where the original is, allowing for
     # lossy formats, palettes and one-bit dithering
-    expected = np.asarray(img.convert("RGB") if mode not in ("I;16", "I;16B", "I", "F") else img.convert("L").convert("RGB"), float)
+    if mode in ("I;16", "I;16B"):  # 16-bit values are scaled to 8 bits, not clipped
+        expected = np.asarray(img, float) / 257
+    elif mode in ("I", "F"):
+        expected = np.asarray(img.convert("L").convert("RGB"), float)
+    else:
+        expected = np.asarray(img.convert("RGB"), float)
     tolerance = 90 if mode == "1" else 40
     assert abs(whole.pixels.astype(float).mean() - expected.mean()) < tolerance, (mode, fmt, whole.pixels.mean(), expected.mean())
     # and from a file as from bytes
@@ -197,23 +202,15 @@ def _png_rgb48() -> bytes:
     return _png_chunks(256, 32, 16, 2, zlib.compress(raw))
 
 
-WIDE_BUG = (
-    "images.py converts I;16, I and F straight to RGB, which clips instead of scaling: a 16-bit "
-    "grayscale photo (or a 32-bit integer one) comes out nearly all white, a float one all black, "
-    "so its faces are lost (the fix: scale such modes to 0..255 before convert('RGB'))"
-)
-
-
-_wide_bug = pytest.mark.xfail(strict=True, reason=WIDE_BUG)
 
 
 @pytest.mark.parametrize(
     "name,make",
     [
-        pytest.param("16-bit grey PNG", lambda: _wide("I;16", "PNG"), marks=_wide_bug),
-        pytest.param("16-bit grey TIFF", lambda: _wide("I;16", "TIFF"), marks=_wide_bug),
-        pytest.param("32-bit integer TIFF", lambda: _wide("I", "TIFF"), marks=_wide_bug),
-        pytest.param("float TIFF", lambda: _wide("F", "TIFF"), marks=_wide_bug),
+        pytest.param("16-bit grey PNG", lambda: _wide("I;16", "PNG")),
+        pytest.param("16-bit grey TIFF", lambda: _wide("I;16", "TIFF")),
+        pytest.param("32-bit integer TIFF", lambda: _wide("I", "TIFF")),
+        pytest.param("float TIFF", lambda: _wide("F", "TIFF")),
         pytest.param("16-bit RGB PNG", _png_rgb48),
     ],
 )
