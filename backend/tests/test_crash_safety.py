@@ -26,7 +26,7 @@ import pytest
 
 from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 
-FAST = {"FACEEXPLORE_DETECT_SIZE": "480", "FACEEXPLORE_WORKERS": "1", "OMP_NUM_THREADS": "1"}
+FAST = {"FACEEXPLORE_DETECT_SIZE": "480", "FACEEXPLORE_INDEX_WORKERS": "1", "OMP_NUM_THREADS": "1"}
 
 
 class ClusteringReader(threading.Thread):
