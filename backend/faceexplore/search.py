@@ -120,6 +120,12 @@ class Match:
     confidence: float
 
 
+TOO_FEW_FACES = (
+    "The gallery has too few faces to search yet: with fewer than three people indexed and grouped there is "
+    "nothing to tell a match from a stranger. Index and group more photos, then search again."
+)
+
+
 @dataclass
 class SearchResult:
     found: bool
@@ -210,8 +216,10 @@ class GallerySearcher:
         scores, agreed = per_sample.min(0), per_sample.mean(0)
         if st.null is None:
             # Fewer than 3 people in the gallery: no null to learn from; compare with the
-            # clustering's own threshold instead.
+            # clustering's own threshold instead, where it has one.
             threshold = float((st.clustering or {}).get("threshold") or 0.0)
+            if threshold <= 0:  # a gallery of one or two faces (or not clustered): nothing to go by
+                return SearchResult(False, 0.0, None, None, rate, None, [], TOO_FEW_FACES)
             conf = lambda s: float(s < threshold)  # noqa: E731
         else:
             threshold = st.null.distance_at(rate / k)

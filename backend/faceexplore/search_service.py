@@ -191,6 +191,8 @@ class SearchService:
             f"Found {len(photos)} photo{'s' if len(photos) != 1 else ''} of this person."
             if result.found
             else "This person is not in the gallery."
+            if result.threshold is not None
+            else result.rule  # the gallery cannot be searched yet: say why, not "not in the gallery"
         )
         return SearchOutcome(
             found=result.found,

@@ -12,6 +12,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -664,3 +665,22 @@ def test_the_search_service_returns_a_typed_outcome(gallery):
     assert (exc.value.code, exc.value.status) == ("no_face", 422)
     with pytest.raises(ModelMismatch):
         SearchService(gallery.settings, pipeline=FakePipeline(gallery.centres, model_name="another-model"))
+
+
+def test_a_gallery_of_two_faces_says_it_cannot_be_searched_yet(tmp_path, spec):
+    from faceexplore.clustering import cluster_index
+    from faceexplore.settings import Settings
+    from faceexplore.store import FaceIndex
+    from tests.api_fixtures import _records, people_centres
+
+    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", rate_limits="off")
+    centres = people_centres()
+    with FaceIndex(settings.index_path) as index:
+        index.check_model(MODEL, 128)
+        index.add_photos(_records(Path(settings.gallery_dir), [("two.jpg", [0, 1])], centres), MODEL)
+        cluster_index(index, progress=lambda *a, **k: None)
+    api = CheckedClient(make_app(SimpleNamespace(settings=settings, centres=centres)).test_client(), spec)
+    for person in (0, STRANGER):
+        body = search(api, (sample_photo([person]), "a.png")).get_json()
+        assert body["found"] is False and body["photos"] == [] and body["rule"]["threshold"] is None
+        assert "too few faces to search yet" in body["message"] and "not in the gallery" not in body["message"]
