@@ -135,10 +135,9 @@ def _index_gallery(settings: Settings, progress: bool, allow_removals: bool, ret
                 summary.unchanged += 1
         if todo:
             _process(settings, gallery, todo, index, model, summary, progress)
-        if summary.removed or summary.changed or summary.new:
-            # removed photos' thumbnails and face crops go with them, and so does the cache of an
-            # index file this one replaced (a new index is all new photos)
-            sweep_cache(settings.cache_dir, index)
+        # removed photos' thumbnails and face crops go with them, and so does the cache of an
+        # index file this one replaced (a cheap walk of the cache, as the scan was of the gallery)
+        sweep_cache(settings.cache_dir, index)
     summary.seconds = time.monotonic() - started
     return summary
 

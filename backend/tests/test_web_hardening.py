@@ -232,10 +232,14 @@ def test_a_rebuilt_index_never_shows_the_old_ones_pictures(tmp_path):
     assert client.get("/api/status").get_json()["photos"] == 10  # the new file is read
     new_thumbnail = client.get(f"/api/photos/{old_id}").get_json()["photo"]["thumbnail_url"]
     assert new_thumbnail != old_thumbnail and client.get(new_thumbnail).get_data() == old_data
+    legacy = Path(gallery.settings.cache_dir) / "thumbnails" / "400" / "1.jpg"  # the layout before index ids
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(old_data)
     with FaceIndex(index_path) as index:
         cache.sweep(gallery.settings.cache_dir, index)
     data = Path(gallery.settings.data_dir)
     assert not (data / old_thumbnail.lstrip("/")).exists() and (data / new_thumbnail.lstrip("/")).is_file()
+    assert not legacy.exists()
 
 
 def test_the_app_reads_an_index_file_deleted_and_made_again(tmp_path):
