@@ -21,6 +21,7 @@ import pytest
 from test_deployment import free_port, need_nginx, nginx_cmd, raw_request, render_into, wait_port
 
 from tests.api_fixtures import LATIN1_NAME, add_latin1_photo, build_gallery, make_app
+from tests.test_api_contract import assert_conforms
 
 BACKEND = Path(__file__).resolve().parents[1]
 
@@ -268,6 +269,7 @@ def test_the_app_alone_limits_each_client_like_nginx(latin1_gallery):
     r = client.post("/api/download/links", json=body)
     assert r.status_code == 429 and r.get_json()["error"]["code"] == "rate_limited"
     assert 1 <= int(r.headers["Retry-After"]) <= 60 / LIMITS["download"].per_minute
+    assert_conforms(client.get("/api/openapi.json").get_json(), "post", "/api/download/links", r)
     # another client has its own bucket; browsing is not limited
     other = {"REMOTE_ADDR": "192.0.2.7"}
     assert client.post("/api/download", json=body, environ_base=other).status_code == 200

@@ -37,6 +37,7 @@ bp = APIBlueprint("download", __name__)
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
+RATE_LIMITED = "rate_limited: too many downloads from this address (Retry-After: seconds to wait)"
 ZIP_NAME = "faceexplore-photos.zip"
 
 
@@ -126,6 +127,7 @@ def parse_download_request() -> DownloadRequest:
                 400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos",
                 413: "too_large: the request is over the size limit; too_many_parts: a form of over 1000 parts",
                 415: "unsupported_media_type: the body is neither JSON nor a form",
+                429: RATE_LIMITED,
             }
         ),
     },
@@ -185,7 +187,7 @@ def part_name(part: int, parts: int) -> str:
     ),
     responses={
         200: DownloadLinks,
-        **error_responses({400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos", 413: "too_large"}),
+        **error_responses({400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos", 413: "too_large", 429: RATE_LIMITED}),
     },
 )
 def download_links(body: DownloadLinksRequest):
@@ -206,7 +208,7 @@ def download_links(body: DownloadLinksRequest):
     "/api/download",
     operation_id="downloadByLink",
     summary="The zip a link from /api/download/links names",
-    responses={200: ZIP_RESPONSE, **error_responses({400: "bad_link, expired_link"})},
+    responses={200: ZIP_RESPONSE, **error_responses({400: "bad_link, expired_link", 429: RATE_LIMITED})},
 )
 def download_by_link(query: DownloadLinkQuery):
     try:

@@ -25,6 +25,7 @@ ERRORS = {
     400: "no_file, too_many_files, bad_face_choice, bad_false_alarm_rate",
     413: "too_large: the upload is over the size limit; too_many_parts: a form of over 1000 parts",
     415: "unsupported_media_type: the body is not multipart/form-data",
+    429: "rate_limited: too many searches from this address (Retry-After: seconds to wait)",
     422: "not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face)",
     503: "not_indexed (the gallery has no index yet), model_mismatch (the index holds another model's faces)",
 }
