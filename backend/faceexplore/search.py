@@ -219,7 +219,7 @@ class GallerySearcher:
             # clustering's own threshold instead, where it has one.
             threshold = float((st.clustering or {}).get("threshold") or 0.0)
             if threshold <= 0:  # a gallery of one or two faces (or not clustered): nothing to go by
-                return SearchResult(False, 0.0, None, None, rate, None, [], TOO_FEW_FACES)
+                return SearchResult(False, 0.0, float(scores.min()), None, rate, None, [], TOO_FEW_FACES)
             conf = lambda s: float(s < threshold)  # noqa: E731
         else:
             threshold = st.null.distance_at(rate / k)
