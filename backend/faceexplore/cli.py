@@ -148,6 +148,34 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def read_new_password(stdin=None) -> str:
+    """The new password: typed twice without echo at a terminal, else one line of standard input."""
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New organiser password: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise ValueError("the two passwords differ; nothing was changed")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+def cmd_set_password(args) -> int:
+    from . import auth
+
+    settings = _settings(args)
+    try:
+        auth.set_password(settings.data_dir, read_new_password())
+    except auth.PasswordError as exc:
+        raise ValueError(f"{exc}; nothing was changed") from None
+    print(
+        f"The organiser password is set (its hash is in {auth.password_path(settings.data_dir)}). "
+        "Sessions logged in with an earlier password have ended."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faceexplore", description="Self-hosted face search for photo galleries.")
     parser.add_argument("--data", help="data folder holding the index and caches (FACEEXPLORE_DATA_DIR)")
@@ -216,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", dest="web_workers", type=int, help="gunicorn workers (default: sized to the machine; settings web_workers)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "set-password",
+        help="set the organiser's password (one line of standard input, or typed twice at a terminal)",
+    )
+    p.set_defaults(func=cmd_set_password)
     return parser
 
 

@@ -99,7 +99,18 @@ def raw_request(port: int, target: bytes, method: bytes = b"GET", headers: bytes
     return int(m.group(1)), head.decode("latin-1"), rest
 
 
-def render_into(tmp: Path, *, port: int, upstream: str, gallery: Path, data: Path, frontend: Path = DIST) -> Path:
+def write_links_conf(data: Path, gallery_access: str = "public", secret: str = "test-link-secret") -> None:
+    """What the app writes as it starts (faceexplore/web/links.py): nginx includes it. The stand-in
+    backends here are no app, so the tests write it; "public": no signed links needed."""
+    from faceexplore.web.links import write_nginx_links_conf
+
+    write_nginx_links_conf(data, secret, gallery_access)
+
+
+def render_into(
+    tmp: Path, *, port: int, upstream: str, gallery: Path, data: Path, frontend: Path = DIST, gallery_access: str = "public"
+) -> Path:
+    write_links_conf(data, gallery_access)
     state = data / "nginx"
     conf = state / "nginx.conf"
     state.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_deployment import DIST, free_port, need, need_nginx, nginx_cmd, raw_request, rnc, wait_port
+from test_deployment import DIST, free_port, need, need_nginx, nginx_cmd, raw_request, rnc, wait_port, write_links_conf
 
 SECURITY_HEADERS = {
     "content-security-policy": None,  # checked on its own below
@@ -80,6 +80,7 @@ def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0, trusted_proxi
     stub = ThreadingHTTPServer(("127.0.0.1", 0), _AppLikeStub)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     port = free_port()
+    write_links_conf(data)
     state = data / "nginx"
     state.mkdir(parents=True)
     conf = state / "nginx.conf"

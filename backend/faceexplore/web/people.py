@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint
 from .errors import error_responses, not_found
 from .models import PageQuery, PeoplePage, PersonPage, PersonPath
 from .serialize import json_response, paging, person_model, photo_model
+from .session import require_people_access
 from .state import state
 
 bp = APIBlueprint("people", __name__)
@@ -16,9 +17,13 @@ bp = APIBlueprint("people", __name__)
     "/api/people",
     operation_id="listPeople",
     summary="The people of the gallery (clusters of faces), most faces first",
-    responses={200: PeoplePage, **error_responses({400: "bad_page"})},
+    responses={
+        200: PeoplePage,
+        **error_responses({401: "login_required: the people pages are the organiser's (setting people_page)", 400: "bad_page"}),
+    },
 )
 def people(query: PageQuery):
+    require_people_access()
     index = state().index()
     offset = (query.page - 1) * query.per_page
     found = index.people_page(query.per_page, offset) if index is not None else None
@@ -30,9 +35,19 @@ def people(query: PageQuery):
     "/api/people/<int:person_id>",
     operation_id="getPerson",
     summary="One person and the photos they are in (box: their face)",
-    responses={200: PersonPage, **error_responses({400: "bad_page", 404: "not_found: no such person (or not any more)"})},
+    responses={
+        200: PersonPage,
+        **error_responses(
+            {
+                401: "login_required: the people pages are the organiser's (setting people_page)",
+                400: "bad_page",
+                404: "not_found: no such person (or not any more)",
+            }
+        ),
+    },
 )
 def person(path: PersonPath, query: PageQuery):
+    require_people_access()
     person_id = path.person_id
     index = state().index()
     if index is None:

@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint
 from .errors import error_responses, not_found
 from .models import PhotoDetail, PhotoFace, PhotoPath
 from .serialize import box_list, face_crop_url, json_response, photo_model
+from .session import require_people_access
 from .state import state
 
 bp = APIBlueprint("photos", __name__)
@@ -16,9 +17,18 @@ bp = APIBlueprint("photos", __name__)
     "/api/photos/<int:photo_id>",
     operation_id="getPhoto",
     summary="One photo and its faces, left to right",
-    responses={200: PhotoDetail, **error_responses({404: "not_found: no such photo (or not any more)"})},
+    responses={
+        200: PhotoDetail,
+        **error_responses(
+            {
+                401: "login_required: the people pages are the organiser's (setting people_page)",
+                404: "not_found: no such photo (or not any more)",
+            }
+        ),
+    },
 )
 def photo(path: PhotoPath):
+    require_people_access()
     photo_id = path.photo_id
     index = state().index()
     if index is None:

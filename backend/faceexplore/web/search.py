@@ -14,6 +14,7 @@ from flask import request
 from flask_openapi3 import APIBlueprint
 
 from ..search_service import SearchInputError, SearchOutcome
+from . import links
 from .errors import ApiError, bad_request, error_responses
 from .models import ErrorDetail, Rule, Sample, SampleFace, SearchForm, SearchResponse
 from .serialize import json_response, photo_model
@@ -103,4 +104,5 @@ def search_response(outcome: SearchOutcome, person_id: int | None) -> SearchResp
             for s in outcome.samples
         ],
         photos=[photo_model(p, confidence=p.confidence, box=p.box) for p in outcome.photos],
+        download_token=links.download_token(p.id for p in outcome.photos),
     )
