@@ -77,6 +77,12 @@ class CheckedClient:
     def post(self, url, **kwargs):
         return self._checked("post", url, kwargs)
 
+    def patch(self, url, **kwargs):
+        return self._checked("patch", url, kwargs)
+
+    def delete(self, url, **kwargs):
+        return self._checked("delete", url, kwargs)
+
     def _checked(self, method, url, kwargs):
         response = getattr(self.client, method)(url, **kwargs)
         assert_conforms(self.spec, method, url, response)
