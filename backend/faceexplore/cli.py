@@ -104,6 +104,65 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _person_line(p) -> str:
+    flags = f"  [{', '.join(p.flags)}]" if p.flags else ""
+    hidden = "  (hidden)" if p.hidden else ""
+    return f"{p.id:>7}  {p.face_count:>5} faces  {p.photo_count:>5} photos  {p.name or '-'}{hidden}{flags}"
+
+
+def cmd_people(args) -> int:
+    """The organiser's corrections: each prints the person (or count) it leaves."""
+    from dataclasses import asdict
+
+    from .people import CorrectionError, PeopleEditor
+
+    settings = _settings(args)
+    with FaceIndex(settings.index_path, readonly=args.action in ("list", "log")) as index:
+        if not index.has_people_tables():
+            raise ValueError("this index was made by an older version: run `faceexplore cluster` once to add the people to it")
+        editor = PeopleEditor(index)
+        try:
+            if args.action == "list":
+                people = editor.list(args.query)
+                if args.json:
+                    print(json.dumps([asdict(p) for p in people], indent=2))
+                else:
+                    print(f"{'id':>7}  {'faces':>11}  {'photos':>12}  name")
+                    for p in people:
+                        print(_person_line(p))
+                return 0
+            if args.action == "log":
+                for c in editor.log():
+                    at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.at))
+                    print(f"{c.id:>5}  {at}  {c.kind:<7} {c.description}{'  (undone)' if c.undone else ''}")
+                return 0
+            if args.action == "undo":
+                print(f"undone: {editor.undo().description}")
+                return 0
+            if args.action == "reject":
+                print(f"{editor.reject_faces(args.faces)} face(s) marked as not a face")
+                return 0
+            if args.action == "name":
+                person = editor.rename(args.person, args.name)
+            elif args.action in ("hide", "unhide"):
+                person = editor.set_hidden(args.person, args.action == "hide")
+            elif args.action == "merge":
+                person = editor.merge(args.into, args.people)
+            else:  # move
+                person = editor.move_faces(args.faces, None if args.to == "new" else int(args.to))
+        except CorrectionError as exc:
+            print(f"faceexplore: error: {exc.message}", file=sys.stderr)
+            return 2
+    print(_person_line(person))
+    return 0
+
+
+def _person_target(value: str) -> str:
+    if value != "new" and not value.isdigit():
+        raise argparse.ArgumentTypeError("give a person id or 'new'")
+    return value
+
+
 def cmd_search(args) -> int:
     from .search_service import SearchService
 
@@ -211,6 +270,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--plots", metavar="DIR", help="write PNG plots (distance distributions, cluster sizes) into DIR")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("people", help="the organiser's corrections: name, merge, split, hide people (kept by `cluster`)")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("list", help="the people, most faces first, with names and flags")
+    a.add_argument("--query", help="only people whose name holds this (any case)")
+    a.add_argument("--json", action="store_true")
+    a = actions.add_parser("name", help="name a person (an empty NAME clears it)")
+    a.add_argument("person", type=int, metavar="ID")
+    a.add_argument("name", metavar="NAME")
+    a = actions.add_parser("merge", help="merge people into one (they are one person)")
+    a.add_argument("into", type=int, metavar="INTO")
+    a.add_argument("people", type=int, nargs="+", metavar="ID")
+    a = actions.add_parser("move", help="move faces to another person or a new one (split a person)")
+    a.add_argument("faces", type=int, nargs="+", metavar="FACE")
+    a.add_argument("--to", required=True, type=_person_target, metavar="ID|new")
+    a = actions.add_parser("reject", help="mark faces as not a face: they leave every person and search")
+    a.add_argument("faces", type=int, nargs="+", metavar="FACE")
+    for action, what in (("hide", "hide a person from visitors (search answers as if absent)"), ("unhide", "show a hidden person again")):
+        a = actions.add_parser(action, help=what)
+        a.add_argument("person", type=int, metavar="ID")
+    actions.add_parser("undo", help="undo the last correction")
+    actions.add_parser("log", help="the corrections, newest first")
+    p.set_defaults(func=cmd_people)
 
     p = sub.add_parser("search", help="find a person's photos from sample photos of them")
     p.add_argument("photos", nargs="+", metavar="PHOTO")

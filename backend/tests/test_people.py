@@ -239,3 +239,32 @@ def test_a_migrated_index_gets_people_for_its_clusters(tmp_path):
         editor = PeopleEditor(index)
         late = index.faces_with_people(gallery.photo_ids[LATE])[0].face.id
         assert editor.move_faces([late], None).id > max(clusters)
+
+
+def test_search_treats_a_hidden_person_as_absent_and_drops_rejected_faces(gallery, editor, index):
+    """One searcher across the corrections: it reloads when people_version changes."""
+    from faceexplore.search_service import SearchService
+    from tests.api_fixtures import STRANGER, FakePipeline, sample_photo
+
+    service = SearchService(gallery.settings, pipeline=FakePipeline(gallery.centres), index=index)
+
+    def search(person: int) -> dict:
+        return service.search([(f"{person}.png", sample_photo([person]), None)]).to_dict()
+
+    absent = search(STRANGER)
+    assert not absent["found"] and absent["photos"] == []
+    bob = person_of(index, gallery, 1)
+    found = search(1)
+    assert found["found"] and {p["path"] for p in found["photos"]} == gallery.photos_of(1)
+    editor.set_hidden(bob, True)
+    hidden = search(1)
+    assert not hidden["found"] and hidden["photos"] == [] and hidden["person_id"] is None
+    assert hidden["message"] == absent["message"]
+    editor.undo()
+    assert search(1)["found"]
+    # a rejected face leaves the results; the person's other photos are still found
+    dave_faces = faces_of(index, gallery, 3)
+    rejected_photo = index.face_info(dave_faces[0]).photo_id
+    editor.reject_faces(dave_faces[:1])
+    paths = {p["path"] for p in search(3)["photos"]}
+    assert paths == gallery.photos_of(3) - {index.photo_info(rejected_photo).path}
