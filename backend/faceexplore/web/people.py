@@ -39,6 +39,9 @@ from .session import is_organiser, require_organiser, require_organiser_change, 
 from .state import state
 
 bp = APIBlueprint("people", __name__)
+# The person routes take <person_id>, not <int:person_id>: a path that is not an id is then a 404
+# from PersonPath for every method (with the int converter, PATCH /api/people/abc would find only
+# frontend.py's GET-only catch-all and answer 405).
 
 LOGIN = {401: "login_required: the people pages are the organiser's (setting people_page)"}
 ORGANISER = {401: "login_required: for the organiser only"}
@@ -65,7 +68,7 @@ def people(query: PeopleQuery):
 
 
 @bp.get(
-    "/api/people/<int:person_id>",
+    "/api/people/<person_id>",
     operation_id="getPerson",
     summary="One person and the photos they are in (box: their face)",
     responses={200: PersonPage, **error_responses({**LOGIN, 400: "bad_page", 404: "not_found: no such person (or not any more)"})},
@@ -91,7 +94,7 @@ def person(path: PersonPath, query: PageQuery):
 
 
 @bp.get(
-    "/api/people/<int:person_id>/faces",
+    "/api/people/<person_id>/faces",
     operation_id="getPersonFaces",
     summary="A person's faces, to move or reject (organiser)",
     responses={200: PersonFaces, **error_responses({**ORGANISER, 400: "bad_page", 404: "not_found: no such person"})},
@@ -115,7 +118,7 @@ def person_faces(path: PersonPath, query: PageQuery):
 
 
 @bp.patch(
-    "/api/people/<int:person_id>",
+    "/api/people/<person_id>",
     operation_id="updatePerson",
     summary="Name or hide a person (organiser)",
     responses={200: Person, **error_responses({**CHANGE, 400: "bad_request, bad_name, name_too_long", 404: "not_found"})},
@@ -134,7 +137,7 @@ def update_person(path: PersonPath, body: PersonChange):
 
 
 @bp.post(
-    "/api/people/<int:person_id>/merge",
+    "/api/people/<person_id>/merge",
     operation_id="mergePeople",
     summary="Merge other people into this one (organiser)",
     responses={200: Person, **error_responses({**CHANGE, 400: "bad_request, merge_into_itself", 404: "not_found", 409: "not_clustered"})},

@@ -171,7 +171,9 @@ def get_session():
 def login(body: LoginRequest):
     stored = _stored_password()
     if stored is None:
-        raise ApiError(403, "no_password", "No organiser password has been set. On the server, run `faceexplore --data DATA set-password` first.")
+        raise ApiError(
+            403, "no_password", "No organiser password has been set. On the server, run `faceexplore --data DATA set-password` first."
+        )
     client = request.remote_addr or "unknown"
     limiter = failed_logins()
     wait = limiter.wait(client)
