@@ -131,3 +131,36 @@ def test_pins_and_cannot_links_are_enforced_and_ids_matched():
     assert labels[2] != labels[0]  # cannot-linked to a pinned face: it leaves
     mapping = assign_person_ids(labels, face_ids, {10: 7, 11: 7, 12: 7, 13: 7, 14: 9, 15: 9}, constraints)
     assert mapping[labels[0]] == 7 and mapping[labels[3]] == 8 and mapping[labels[4]] == 9 and mapping[labels[2]] < 0
+
+
+def test_the_report_names_people_and_puts_the_doubted_clusters_first(index):
+    from faceexplore.report import cluster_report, format_report
+
+    people = centres()
+    rng = np.random.default_rng(5)
+    first = add_faces(
+        index, people, [*((f"bg{k}", 4) for k in range(BACKGROUND)), *((n, 6) for n in ("A", "B", "C", "S1", "S2", "M1", "M2"))], rng, "old"
+    )
+    cluster_index(index, threshold=0.6)  # too high: people merged, and the report doubts them
+    editor = PeopleEditor(index)
+    a, c = person_of(index, first["A"]).pop(), person_of(index, first["C"]).pop()
+    editor.rename(a, "Ann")
+    editor.set_hidden(c, True)
+    report = cluster_report(index)
+    clusters = report["clusters"]
+    flagged = [x for x in clusters if x["flags"]]
+    assert len({x["doubt"] for x in flagged}) > 1, "the threshold should merge people into clusters of several purities"
+    assert clusters[: len(flagged)] == flagged  # doubted first
+    assert [x["doubt"] for x in flagged] == sorted((x["doubt"] for x in flagged), reverse=True)
+    assert all(x["doubt"] > 0 for x in flagged) and all(x["doubt"] == 0 for x in clusters[len(flagged) :])
+    # the organiser's people list carries the same flags
+    assert {p.id: p.flags for p in editor.list()} == {x["id"]: x["flags"] for x in clusters}
+    text = format_report(report)
+    assert "look at these first" in text and "Ann" in text and "(hidden)" in text
+    assert report["summary"]["named"] == 1 and report["summary"]["hidden"] == 1
+    # a correction of a doubted person clears the doubt: the organiser has looked at it
+    worst = flagged[0]["id"]
+    face = next(f for f, p in index.active_memberships().items() if p == worst)
+    editor.move_faces([face], None)
+    after = {x["id"]: x for x in cluster_report(index)["clusters"]}
+    assert after[worst]["flags"] == [] and after[worst]["corrected"] and after[worst]["doubt"] == 0
