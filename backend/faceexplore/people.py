@@ -178,7 +178,7 @@ class PeopleEditor:
             correction = self._record(
                 db, "merge", f"Merged {', '.join(_label(s.id, s.name) for s in sources)} into {_label(into, target.name)}", payload
             )
-            self._pin(db, [f for f, _ in faces], into, correction)
+            self._pin(db, faces, into, correction)
             for person in [into, *others]:
                 self._recount(db, clustering, person)
             return self._get(db, into)
@@ -218,7 +218,7 @@ class PeopleEditor:
             count = f"{len(face_ids)} face{'s' if len(face_ids) != 1 else ''}"
             text = f"Moved {count}{whence} to {'a new person ' + str(to) if new else _label(to, target_name)}"
             correction = self._record(db, "move", text, payload)
-            self._pin(db, [*target_faces, *face_ids], to, correction)
+            self._pin(db, [*((f, to) for f in target_faces), *((f, "moved") for f in face_ids)], to, correction)
             left = [f for f, _ in self._faces_of(db, clustering, sources)] if sources else []
             pairs = {(min(a, b), max(a, b)) for a in face_ids for b in left}
             db.executemany(
@@ -361,21 +361,28 @@ class PeopleEditor:
     def _snapshot(self, db, clustering: int, people: list[int], faces: list[int]) -> dict:
         """What undo restores: the clusters rows of ``people`` (None: had none) and the pins of
         ``faces`` (None: not pinned)."""
-        rows = {}
+        rows, centroids = {}, {}
         for person in dict.fromkeys(people):
             row = db.execute("SELECT * FROM clusters WHERE clustering_id = ? AND cluster_id = ?", (clustering, person)).fetchone()
             rows[str(person)] = None if row is None else {k: row[k] for k in row.keys() if k != "clustering_id"}
+            centroid = db.execute("SELECT centroid FROM people WHERE id = ?", (person,)).fetchone()
+            centroids[str(person)] = None if centroid is None or centroid[0] is None else bytes(centroid[0]).hex()
         pins = {}
         for face in dict.fromkeys(faces):
-            pin = db.execute("SELECT person_id, correction_id FROM face_pins WHERE face_id = ?", (face,)).fetchone()
-            pins[str(face)] = None if pin is None else [int(pin[0]), int(pin[1])]
-        return {"clusters": rows, "pins": pins}
+            pin = db.execute("SELECT person_id, grp, correction_id FROM face_pins WHERE face_id = ?", (face,)).fetchone()
+            pins[str(face)] = None if pin is None else [int(pin[0]), pin[1], int(pin[2])]
+        return {"clusters": rows, "centroids": centroids, "pins": pins}
 
-    def _pin(self, db, face_ids: list[int], person: int, correction: int):
-        db.executemany(
-            "INSERT OR REPLACE INTO face_pins(face_id, person_id, correction_id) VALUES (?, ?, ?)",
-            [(f, person, correction) for f in dict.fromkeys(face_ids)],
-        )
+    def _pin(self, db, faces: list[tuple[int, object]], person: int, correction: int):
+        """Pin faces to ``person``. ``faces``: (face id, where it came from). A face pinned before
+        keeps its group; the others are grouped by where they came from in this correction, so
+        `cluster` can let each group gather its own new faces before joining them (a person
+        merged from two looks keeps finding photos of both)."""
+        rows = []
+        for face, origin in dict(faces).items():
+            before = db.execute("SELECT grp FROM face_pins WHERE face_id = ?", (face,)).fetchone()
+            rows.append((face, person, before[0] if before else f"{correction}/{origin}", correction))
+        db.executemany("INSERT OR REPLACE INTO face_pins(face_id, person_id, grp, correction_id) VALUES (?, ?, ?, ?)", rows)
 
     def _restore(self, db, clustering: int, correction: int, payload: dict):
         """Undo a merge, move or reject from its payload."""
@@ -394,13 +401,15 @@ class PeopleEditor:
                     f"INSERT INTO clusters(clustering_id, {', '.join(columns)}) VALUES (?, {', '.join('?' * len(columns))})",
                     (clustering, *row.values()),
                 )
+        for person, centroid in payload["centroids"].items():
+            db.execute("UPDATE people SET centroid = ? WHERE id = ?", (None if centroid is None else bytes.fromhex(centroid), int(person)))
         for face, pin in payload["pins"].items():
             db.execute("DELETE FROM face_pins WHERE face_id = ?", (int(face),))
             if pin is not None:
                 db.execute(
-                    "INSERT INTO face_pins(face_id, person_id, correction_id) "
-                    "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM faces WHERE id = ?)",
-                    (int(face), pin[0], pin[1], int(face)),
+                    "INSERT INTO face_pins(face_id, person_id, grp, correction_id) "
+                    "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM faces WHERE id = ?)",
+                    (int(face), *pin, int(face)),
                 )
         db.execute("DELETE FROM face_cannot_links WHERE correction_id = ?", (correction,))
         db.execute("DELETE FROM rejected_faces WHERE correction_id = ?", (correction,))
@@ -422,8 +431,9 @@ class PeopleEditor:
             return
         ids = [int(r["id"]) for r in rows]
         cover = None if old is None else old["cover_face_id"]
+        X = np.frombuffer(b"".join(r["embedding"] for r in rows), np.float32).reshape(len(rows), -1)
+        db.execute("UPDATE people SET centroid = ? WHERE id = ?", (X.mean(0).astype(np.float32).tobytes(), person))
         if cover not in ids:
-            X = np.frombuffer(b"".join(r["embedding"] for r in rows), np.float32).reshape(len(rows), -1)
             order = np.argsort(np.linalg.norm(X - X.mean(0), axis=1), kind="stable")
             clean = [i for i in order if not rows[i]["flags"]]
             cover = ids[(clean or list(order))[0]]

@@ -79,7 +79,8 @@ CREATE TABLE IF NOT EXISTS people (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT,
     hidden INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    centroid BLOB                       -- float32 mean of its faces when last seen: finds it again
 );
 CREATE TABLE IF NOT EXISTS corrections (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -93,6 +94,7 @@ CREATE TABLE IF NOT EXISTS corrections (
 CREATE TABLE IF NOT EXISTS face_pins (
     face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
     person_id INTEGER NOT NULL,
+    grp TEXT NOT NULL,                  -- faces that came in together (one cluster, one move)
     correction_id INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS face_cannot_links (
@@ -516,6 +518,14 @@ class FaceIndex:
                     fresh[label] = db.execute("INSERT INTO people(created_at) VALUES (?)", (now,)).lastrowid
             person = lambda label: fresh.get(int(label), int(label))  # noqa: E731
             db.executemany("INSERT OR IGNORE INTO people(id, created_at) VALUES (?, ?)", [(person(c["cluster_id"]), now) for c in clusters])
+            db.executemany(
+                "UPDATE people SET centroid = ? WHERE id = ?",
+                [
+                    (np.asarray(c["centroid"], np.float32).tobytes(), person(c["cluster_id"]))
+                    for c in clusters
+                    if c.get("centroid") is not None
+                ],
+            )
             cid = db.execute(
                 "INSERT INTO clusterings(created_at, model, threshold, method, details) VALUES (?,?,?,?,?)",
                 (now, model, float(threshold), method, json.dumps(details)),
@@ -551,16 +561,24 @@ class FaceIndex:
     def people_version(self) -> str:
         return self.meta("people_version", "0")
 
-    def constraints(self) -> tuple[dict[int, int], list[tuple[int, int]], set[int]]:
-        """What `cluster` honours: face id -> person id it is pinned to, the cannot-link pairs of
-        face ids, and the rejected face ids."""
+    def constraints(self) -> tuple[dict[int, tuple[int, str]], list[tuple[int, int]], set[int]]:
+        """What `cluster` honours: face id -> (person id it is pinned to, the group of faces it
+        came into the person with), the cannot-link pairs of face ids, the rejected face ids."""
         if not self.has_people_tables():
             return {}, [], set()
         with self._consistent():
-            pins = {int(f): int(p) for f, p in self.db.execute("SELECT face_id, person_id FROM face_pins")}
+            pins = {int(f): (int(p), g) for f, p, g in self.db.execute("SELECT face_id, person_id, grp FROM face_pins")}
             pairs = [(int(a), int(b)) for a, b in self.db.execute("SELECT DISTINCT face_a, face_b FROM face_cannot_links")]
             rejected = {int(f) for (f,) in self.db.execute("SELECT face_id FROM rejected_faces")}
         return pins, pairs, rejected
+
+    def kept_people(self) -> dict[int, np.ndarray]:
+        """person id -> centroid of the people the organiser named or hid: `cluster` gives
+        their ids back to the clusters that match them, even after their photos were gone."""
+        if not self.has_people_tables():
+            return {}
+        rows = self.db.execute("SELECT id, centroid FROM people WHERE (name IS NOT NULL OR hidden) AND centroid IS NOT NULL")
+        return {int(i): np.frombuffer(c, np.float32) for i, c in rows}
 
     def search_excluded_faces(self) -> set[int]:
         """Faces a visitor's search must not see: rejected ones and those of hidden people."""
