@@ -89,7 +89,12 @@ def test_without_a_password_nobody_can_log_in(tmp_path, spec):
     assert api.get("/api/session").get_json() == {"organiser": False, "password_set": False, "csrf_token": None}
     message = assert_error(api.post("/api/session", json={"password": "anything"}), 403, "no_password")
     assert "faceexplore --data DATA set-password" in message
-    assert_error(api.get("/api/people"), 401, "login_required")
+    for url in ORGANISER_READS:
+        assert_error(api.get(_fill(url, bare, 1)), 401, "login_required")
+    for method, url, body in ORGANISER_CHANGES:
+        kwargs = {"json": body} if body is not None else {}
+        assert_error(getattr(api, method)(_fill(url, bare, 1), **kwargs), 401, "login_required")
+    assert search(api, (sample_photo([0]), "me.png")).status_code == 200  # searching needs no one
 
 
 def test_log_in_and_out(visitor, gallery):
@@ -253,6 +258,12 @@ def test_links_stay_the_same_for_a_while_and_last_their_lifetime():
     assert links.verify("/gallery/a b.jpg", str(expires), md5, "k", now=now) is None
     assert links.verify("/gallery/a b.jpg", str(expires), md5, "other", now=now) == "bad"
     assert links.verify("/gallery/a b.jpg", str(expires), md5, "k", now=expires + 1) == "expired"
+
+
+def test_a_visitor_is_not_sent_to_a_person_page_they_cannot_open(visitor, organiser):
+    assert search(visitor, (sample_photo([1]), "me.png")).get_json()["person_id"] is None
+    person_id = search(organiser, (sample_photo([1]), "me.png")).get_json()["person_id"]
+    assert person_id is not None and organiser.get(f"/api/people/{person_id}").status_code == 200
 
 
 def test_a_visitor_downloads_only_what_their_search_found(visitor, organiser, gallery):

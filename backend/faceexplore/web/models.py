@@ -129,7 +129,7 @@ class SearchResponse(ResponseModel):
     confidence: Probability
     rule: Rule
     message: str
-    person_id: int | None = Field(description="the person found, when they have a page (/api/people/{id})")
+    person_id: int | None = Field(description="the person found, when they have a page (/api/people/{id}) this browser may open")
     samples: list[Sample]
     photos: list[Photo]
     download_token: str | None = Field(

@@ -303,7 +303,7 @@ export interface components {
             message: string;
             /**
              * Person Id
-             * @description the person found, when they have a page (/api/people/{id})
+             * @description the person found, when they have a page (/api/people/{id}) this browser may open
              */
             person_id: number | null;
             /** Samples */
