@@ -83,6 +83,22 @@ def test_set_password_stores_a_salted_scrypt_hash_mode_600(tmp_path):
     assert auth.load_password(tmp_path).salt != first  # a fresh salt every time
 
 
+def test_at_a_terminal_the_password_is_typed_twice_without_echo(monkeypatch):
+    import getpass
+
+    from faceexplore.cli import read_new_password
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    typed = iter(["pass phrase", "pass phrase", "pass phrase", "pass phrasE"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))
+    assert read_new_password(Terminal()) == "pass phrase"
+    with pytest.raises(ValueError, match="differ"):
+        read_new_password(Terminal())
+
+
 def test_without_a_password_nobody_can_log_in(tmp_path, spec):
     bare = build_gallery(tmp_path)
     api = CheckedClient(make_app(bare).test_client(), spec)
