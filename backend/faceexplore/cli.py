@@ -12,7 +12,7 @@ import time
 from .embedders import EMBEDDERS, ModelWeightsMissing
 from .locking import IndexBusy
 from .settings import load_settings
-from .store import FaceIndex, ModelMismatch
+from .store import FaceIndex, ModelMismatch, PeopleChanged
 
 # The settings command-line options set: the argparse destination and the option, by setting.
 OPTIONS = {
@@ -81,6 +81,12 @@ def cmd_cluster(args) -> int:
         details = cluster_index(index, threshold=args.threshold)
     choice = details["threshold_choice"]
     print(f"{details['faces']} faces in {details['clusters']} clusters ({details['seconds']:.1f} s)")
+    kept = details.get("organiser")
+    if kept and any(kept.values()):
+        print(
+            f"the organiser's corrections kept: {kept['pinned_faces']} faces pinned to {kept['people']} people, "
+            f"{kept['cannot_links']} pairs kept apart, {kept['rejected_faces']} faces left out as not faces"
+        )
     if args.explain:
         from .report import explain_threshold
 
@@ -321,6 +327,9 @@ def main(argv=None) -> int:
         return 2
     except IndexBusy as exc:
         print(f"faceexplore: error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except PeopleChanged as exc:
+        print(f"faceexplore: error: {exc} (several times over); run it again", file=sys.stderr)
         return EXIT_BUSY
     except (sqlite3.OperationalError, OSError) as exc:
         if not _disk_full(exc):

@@ -182,3 +182,27 @@ def test_the_linkage_honours_pins_and_cannot_links_on_both_paths(dense_limit):
     assert len(set(labels[np.r_[first, second]])) == 1  # two people the organiser merged
     assert labels[third[0]] not in set(labels[third[1:]])
     assert not set(labels[np.r_[first, second]]) & set(labels[truth > 2])  # no one else joined them
+
+
+def test_a_correction_during_a_clustering_is_not_lost(index, monkeypatch, tmp_path):
+    """The organiser moves a face while `cluster` computes from the state before: the save is
+    refused (people_version changed) and the clustering computed again, with the move."""
+    from faceexplore.clustering import FaceClusterer
+
+    people = centres()
+    first = add_faces(index, people, [*((f"bg{k}", 4) for k in range(10)), ("A", 5)], np.random.default_rng(7), "old")
+    cluster_index(index)
+    calls = []
+    fit = FaceClusterer.fit
+
+    def fit_while_the_organiser_works(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            with FaceIndex(index.path) as other:  # the web app's connection
+                PeopleEditor(other).move_faces(first["A"][:1], None)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(FaceClusterer, "fit", fit_while_the_organiser_works)
+    details = cluster_index(index)
+    assert len(calls) == 2 and details["organiser"]["pinned_faces"] == 1
+    assert person_of(index, first["A"][:1]).isdisjoint(person_of(index, first["A"][1:]))
