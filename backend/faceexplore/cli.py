@@ -123,7 +123,7 @@ def cmd_people(args) -> int:
     from .people import CorrectionError, PeopleEditor
 
     settings = _settings(args)
-    with FaceIndex(settings.index_path, readonly=args.action in ("list", "log")) as index:
+    with FaceIndex(settings.index_path, readonly=args.action in ("list", "show", "log")) as index:
         if not index.has_people_tables():
             raise ValueError("this index was made by an older version: run `faceexplore cluster` once to add the people to it")
         editor = PeopleEditor(index)
@@ -136,6 +136,14 @@ def cmd_people(args) -> int:
                     print(f"{'id':>7}  {'faces':>11}  {'photos':>12}  name")
                     for p in people:
                         print(_person_line(p))
+                return 0
+            if args.action == "show":
+                person = editor.get(args.person)
+                print(_person_line(person))
+                paths = index.all_photo_paths()
+                for face in index.person_faces(person.id, limit=-1, offset=0).items:
+                    box = ", ".join(f"{v:.0f}" for v in face.box)
+                    print(f"  face {face.id:>7}  {paths.get(face.photo_id, '?')}  [{box}]")
                 return 0
             if args.action == "log":
                 for c in editor.log():
@@ -254,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = actions.add_parser("list", help="the people, most faces first, with names and flags")
     a.add_argument("--query", help="only people whose name holds this (any case)")
     a.add_argument("--json", action="store_true")
+    a = actions.add_parser("show", help="a person and their faces (the face ids move and reject take)")
+    a.add_argument("person", type=int, metavar="ID")
     a = actions.add_parser("name", help="name a person (an empty NAME clears it)")
     a.add_argument("person", type=int, metavar="ID")
     a.add_argument("name", metavar="NAME")

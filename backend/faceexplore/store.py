@@ -708,6 +708,23 @@ class FaceIndex:
             ).fetchall()
         return Page(int(total), [PersonPhoto(_photo_info(r), _box(r)) for r in rows])
 
+    def person_faces(self, person_id: int, limit: int, offset: int) -> Page:
+        """A person's faces, by photo path then left to right: ``items`` are FaceInfo (for the
+        organiser, who moves or rejects faces by id)."""
+        if not _valid_id(person_id):
+            return Page(0, [])
+        where = (
+            "FROM faces f JOIN photos p ON p.id = f.photo_id "
+            f"JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE} WHERE m.cluster_id = ?"
+        )
+        with self._consistent():
+            total = self.db.execute(f"SELECT COUNT(*) {where}", (int(person_id),)).fetchone()[0]
+            rows = self.db.execute(
+                f"SELECT f.id, f.photo_id, f.x1, f.y1, f.x2, f.y2, f.probability {where} ORDER BY p.path, f.x1, f.id LIMIT ? OFFSET ?",
+                (int(person_id), int(limit), int(offset)),
+            ).fetchall()
+        return Page(int(total), [FaceInfo(int(r["id"]), int(r["photo_id"]), _box(r), float(r["probability"])) for r in rows])
+
     def active_clusters(self) -> list[ClusterInfo]:
         """Every cluster of the active clustering, most faces first."""
         columns, join = self._person_columns()
