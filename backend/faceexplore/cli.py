@@ -12,7 +12,7 @@ import time
 from .embedders import EMBEDDERS, ModelWeightsMissing
 from .locking import IndexBusy
 from .settings import load_settings
-from .store import FaceIndex, ModelMismatch
+from .store import FaceIndex, ModelMismatch, PeopleChanged
 
 # The settings command-line options set: the argparse destination and the option, by setting.
 OPTIONS = {
@@ -81,6 +81,12 @@ def cmd_cluster(args) -> int:
         details = cluster_index(index, threshold=args.threshold)
     choice = details["threshold_choice"]
     print(f"{details['faces']} faces in {details['clusters']} clusters ({details['seconds']:.1f} s)")
+    kept = details.get("organiser")
+    if kept and any(kept.values()):
+        print(
+            f"the organiser's corrections kept: {kept['pinned_faces']} faces pinned to {kept['people']} people, "
+            f"{kept['cannot_links']} pairs kept apart, {kept['rejected_faces']} faces left out as not faces"
+        )
     if args.explain:
         from .report import explain_threshold
 
@@ -117,7 +123,7 @@ def cmd_people(args) -> int:
     from .people import CorrectionError, PeopleEditor
 
     settings = _settings(args)
-    with FaceIndex(settings.index_path, readonly=args.action in ("list", "log")) as index:
+    with FaceIndex(settings.index_path, readonly=args.action in ("list", "show", "log")) as index:
         if not index.has_people_tables():
             raise ValueError("this index was made by an older version: run `faceexplore cluster` once to add the people to it")
         editor = PeopleEditor(index)
@@ -130,6 +136,14 @@ def cmd_people(args) -> int:
                     print(f"{'id':>7}  {'faces':>11}  {'photos':>12}  name")
                     for p in people:
                         print(_person_line(p))
+                return 0
+            if args.action == "show":
+                person = editor.get(args.person)
+                print(_person_line(person))
+                paths = index.all_photo_paths()
+                for face in index.person_faces(person.id, limit=-1, offset=0).items:
+                    box = ", ".join(f"{v:.0f}" for v in face.box)
+                    print(f"  face {face.id:>7}  {paths.get(face.photo_id, '?')}  [{box}]")
                 return 0
             if args.action == "log":
                 for c in editor.log():
@@ -276,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = actions.add_parser("list", help="the people, most faces first, with names and flags")
     a.add_argument("--query", help="only people whose name holds this (any case)")
     a.add_argument("--json", action="store_true")
+    a = actions.add_parser("show", help="a person and their faces (the face ids move and reject take)")
+    a.add_argument("person", type=int, metavar="ID")
     a = actions.add_parser("name", help="name a person (an empty NAME clears it)")
     a.add_argument("person", type=int, metavar="ID")
     a.add_argument("name", metavar="NAME")
@@ -355,6 +371,9 @@ def main(argv=None) -> int:
         return 2
     except IndexBusy as exc:
         print(f"faceexplore: error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except PeopleChanged as exc:
+        print(f"faceexplore: error: {exc} (several times over); run it again", file=sys.stderr)
         return EXIT_BUSY
     except (sqlite3.OperationalError, OSError) as exc:
         if not _disk_full(exc):

@@ -236,13 +236,13 @@ def _corrected_faces(index):
     keep = ~np.isin(face_ids, np.fromiter(rejected, np.int64, len(rejected)))
     face_ids, photo_ids, X, flags = face_ids[keep], photo_ids[keep], X[keep], [f for f, k in zip(flags, keep) if k]
     constraints = ClusterConstraints.from_ids(face_ids, pins, pairs)
-    return face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version
+    return face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, len(rejected)
 
 
 def _cluster_index(index, threshold, started) -> dict:
     from .search import search_threshold_from_gallery
 
-    face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version = _corrected_faces(index)
+    face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, rejected = _corrected_faces(index)
     clusterer = FaceClusterer(threshold=threshold).fit(X, photo_ids, constraints)
     labels = clusterer.labels_
     Xd = X.astype(np.float64)
@@ -284,6 +284,7 @@ def _cluster_index(index, threshold, started) -> dict:
         "search_null": null,
         "seconds": time.monotonic() - started,
     }
+    details["organiser"] = constraints.summary(rejected=rejected)
     method = "expert override" if threshold is not None else (clusterer.choice_.method if clusterer.choice_ else TOO_FEW_FACES)
     index.save_clustering(face_ids, labels, clusterer.threshold_, method, details, clusters, index.meta("model") or "", version)
     return details

@@ -113,6 +113,15 @@ class ClusterConstraints:
                     labels[m], next_label = next_label, next_label + 1
         return labels
 
+    def summary(self, rejected: int = 0) -> dict:
+        """What `cluster` honoured, for its details."""
+        return {
+            "people": int(len(self.persons)),
+            "pinned_faces": int((self.anchor >= 0).sum()),
+            "cannot_links": int(len(self.cannot)),
+            "rejected_faces": int(rejected),
+        }
+
     def _same_anchor(self, a: int, b: int) -> bool:
         return self.anchor[a] >= 0 and self.anchor[a] == self.anchor[b]
 

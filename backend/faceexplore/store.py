@@ -709,8 +709,8 @@ class FaceIndex:
         return Page(int(total), [PersonPhoto(_photo_info(r), _box(r)) for r in rows])
 
     def person_faces(self, person_id: int, limit: int, offset: int) -> Page:
-        """A person's faces in the active clustering, by photo path then left to right:
-        ``items`` are FaceInfo (the organiser's person page, where faces are moved)."""
+        """A person's faces, by photo path then left to right: ``items`` are FaceInfo (for the
+        organiser, who moves or rejects faces by id)."""
         if not _valid_id(person_id):
             return Page(0, [])
         where = (

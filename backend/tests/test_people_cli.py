@@ -29,11 +29,15 @@ def test_name_list_hide_merge_move_reject_undo_log(gallery, capsys):
     with FaceIndex(gallery.settings.index_path, readonly=True) as index:
         alice, bob, carol = (person_of(index, gallery, k) for k in (0, 1, 2))
         carol_faces = faces_of(index, gallery, 2)
+        faces_of_bob = faces_of(index, gallery, 1)
     assert people(gallery, capsys, "name", alice, "Alice")[0] == 0
     code, out, _ = people(gallery, capsys, "list", "--json", "--query", "ali")
     assert code == 0 and [(p["id"], p["name"]) for p in json.loads(out)] == [(alice, "Alice")]
     code, out, _ = people(gallery, capsys, "list")
     assert code == 0 and len(out.splitlines()) == 6 and "Alice" in out
+    code, out, _ = people(gallery, capsys, "show", bob)
+    shown = [int(line.split()[1]) for line in out.splitlines()[1:]]
+    assert code == 0 and sorted(shown) == sorted(faces_of_bob) and "album/garden.jpg" in out
     code, out, _ = people(gallery, capsys, "hide", bob)
     assert code == 0 and "(hidden)" in out
     assert people(gallery, capsys, "unhide", bob)[0] == 0

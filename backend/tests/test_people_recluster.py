@@ -164,3 +164,45 @@ def test_the_report_names_people_and_puts_the_doubted_clusters_first(index):
     editor.move_faces([face], None)
     after = {x["id"]: x for x in cluster_report(index)["clusters"]}
     assert after[worst]["flags"] == [] and after[worst]["corrected"] and after[worst]["doubt"] == 0
+
+
+@pytest.mark.parametrize("dense_limit", [10_000, 60])
+def test_the_linkage_honours_pins_and_cannot_links_on_both_paths(dense_limit):
+    """The full distance matrix, and the k-NN graph path (components clustered apart) where
+    the constraints are enforced after the linkage."""
+    from faceexplore.clustering import FaceClusterer
+    from faceexplore.synthetic import synthetic_people
+
+    X, truth = synthetic_people(n_people=60, per_person=(4, 6), seed=9)
+    first, second, third = (np.flatnonzero(truth == k) for k in range(3))
+    pins = {int(f): (500, "a") for f in first} | {int(f): (500, "b") for f in second}
+    pairs = [(int(third[0]), int(f)) for f in third[1:]]  # the organiser split one face off
+    constraints = ClusterConstraints.from_ids(np.arange(len(X)), pins, pairs)
+    labels = FaceClusterer(dense_limit=dense_limit).fit(X, None, constraints).labels_
+    assert len(set(labels[np.r_[first, second]])) == 1  # two people the organiser merged
+    assert labels[third[0]] not in set(labels[third[1:]])
+    assert not set(labels[np.r_[first, second]]) & set(labels[truth > 2])  # no one else joined them
+
+
+def test_a_correction_during_a_clustering_is_not_lost(index, monkeypatch, tmp_path):
+    """The organiser moves a face while `cluster` computes from the state before: the save is
+    refused (people_version changed) and the clustering computed again, with the move."""
+    from faceexplore.clustering import FaceClusterer
+
+    people = centres()
+    first = add_faces(index, people, [*((f"bg{k}", 4) for k in range(10)), ("A", 5)], np.random.default_rng(7), "old")
+    cluster_index(index)
+    calls = []
+    fit = FaceClusterer.fit
+
+    def fit_while_the_organiser_works(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            with FaceIndex(index.path) as other:  # the web app's connection
+                PeopleEditor(other).move_faces(first["A"][:1], None)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(FaceClusterer, "fit", fit_while_the_organiser_works)
+    details = cluster_index(index)
+    assert len(calls) == 2 and details["organiser"]["pinned_faces"] == 1
+    assert person_of(index, first["A"][:1]).isdisjoint(person_of(index, first["A"][1:]))
