@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from .errors import ApiError, bad_request, error_responses, request_error
 from .files import gallery_file
+from .links import require_downloadable
 from .models import MAX_DOWNLOAD, DownloadRequest
 from .state import state
 
@@ -93,7 +94,7 @@ def parse_download_request() -> DownloadRequest:
     if request.is_json:
         raw = request.get_json(silent=True)
     elif request.mimetype in FORM_TYPES or not request.mimetype:
-        raw = {"photo_ids": request.form.getlist("photo_ids")}
+        raw = {"photo_ids": request.form.getlist("photo_ids"), "token": request.form.get("token") or None}
     else:
         raise ApiError(415, "unsupported_media_type", "Send the photo ids as JSON or as a form.")
     try:
@@ -111,6 +112,7 @@ def parse_download_request() -> DownloadRequest:
         **error_responses(
             {
                 400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos",
+                403: "not_in_results: a visitor of a private gallery sent a photo their search did not return (or no token)",
                 413: "too_large: the request is over the size limit",
                 415: "unsupported_media_type: the body is neither JSON nor a form",
             }
@@ -119,7 +121,9 @@ def parse_download_request() -> DownloadRequest:
     openapi_extensions={"requestBody": REQUEST_BODY},
 )
 def download():
-    ids = list(dict.fromkeys(parse_download_request().photo_ids))  # a repeated id once, in order
+    wanted = parse_download_request()
+    ids = list(dict.fromkeys(wanted.photo_ids))  # a repeated id once, in order
+    require_downloadable(ids, wanted.token)
     index = state().index()
     photos = index.photo_infos(ids) if index is not None else {}
     entries, missing = [], []

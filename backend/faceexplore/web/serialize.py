@@ -3,13 +3,12 @@ and the one way a view answers with a model."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import jsonify
 from pydantic import BaseModel
 
 from ..search_service import PhotoMatch
 from ..store import PersonInfo, PhotoInfo
+from . import links
 from .models import Paginated, Person, Photo
 
 THUMBNAIL_SIZE = 400
@@ -24,7 +23,7 @@ def json_response(model: BaseModel, status: int = 200):
 
 
 def gallery_url(path: str) -> str:
-    return "/gallery/" + quote(path, safe="/")
+    return links.url("/gallery/" + path)
 
 
 def box_list(box) -> list[float]:
@@ -36,8 +35,8 @@ def photo_model(photo: PhotoInfo | PhotoMatch, confidence: float | None = None, 
         id=photo.id,
         path=photo.path,
         url=gallery_url(photo.path),
-        thumbnail_url=f"/cache/thumbnails/{THUMBNAIL_SIZE}/{photo.id}.jpg",
-        placeholder_url=f"/cache/thumbnails/{PLACEHOLDER_SIZE}/{photo.id}.jpg",
+        thumbnail_url=links.url(f"/cache/thumbnails/{THUMBNAIL_SIZE}/{photo.id}.jpg"),
+        placeholder_url=links.url(f"/cache/thumbnails/{PLACEHOLDER_SIZE}/{photo.id}.jpg"),
         width=photo.width,
         height=photo.height,
         confidence=confidence,
@@ -46,12 +45,15 @@ def photo_model(photo: PhotoInfo | PhotoMatch, confidence: float | None = None, 
 
 
 def face_crop_url(face_id: int) -> str:
-    return f"/cache/faces/{FACE_CROP_SIZE}/{int(face_id)}.jpg"
+    return links.url(f"/cache/faces/{FACE_CROP_SIZE}/{int(face_id)}.jpg")
 
 
 def person_model(person: PersonInfo) -> Person:
+    """From the store's PersonInfo or people.PersonSummary (which add a name and the hidden flag)."""
     return Person(
         id=person.id,
+        name=getattr(person, "name", None),
+        hidden=bool(getattr(person, "hidden", False)),
         face_count=person.face_count,
         photo_count=person.photo_count,
         cover_url=face_crop_url(person.cover_face_id) if person.cover_face_id is not None else None,

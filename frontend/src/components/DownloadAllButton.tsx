@@ -10,13 +10,15 @@ import { ErrorAlert } from './ErrorAlert';
 
 interface Props {
   photoIds: number[];
+  /** The search's download_token (a private gallery's visitors need it). */
+  token?: string | null;
   /** Visible text; defaults to "Download all (N)". */
   label?: string;
   variant?: ButtonProps['variant'];
 }
 
 /** Downloads the given photos as one zip file (POST /api/download). */
-export function DownloadAllButton({ photoIds, label, variant = 'contained' }: Props) {
+export function DownloadAllButton({ photoIds, token, label, variant = 'contained' }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const n = photoIds.length;
@@ -26,7 +28,7 @@ export function DownloadAllButton({ photoIds, label, variant = 'contained' }: Pr
     setBusy(true);
     setError(null);
     try {
-      const blob = await downloadPhotosZip(photoIds);
+      const blob = await downloadPhotosZip(photoIds, undefined, token);
       saveBlob(blob, ZIP_NAME);
     } catch (e) {
       setError(toApiError(e));

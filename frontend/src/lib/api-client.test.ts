@@ -100,7 +100,7 @@ describe('api calls', () => {
     const { calls } = mockFetch({ 'POST /api/download': { blob: zip } });
     const blob = await downloadPhotosZip([1, 2]);
     expect(blob).toBe(zip);
-    expect(JSON.parse(calls[0].body as string)).toEqual({ photo_ids: [1, 2] });
+    expect(JSON.parse(calls[0].body as string)).toEqual({ photo_ids: [1, 2], token: null });
     expect(calls[0].headers['Content-Type']).toBe('application/json');
   });
 

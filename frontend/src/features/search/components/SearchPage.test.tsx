@@ -140,7 +140,8 @@ describe('SearchPage', () => {
     await userEvent.click(await screen.findByRole('button', { name: /download all/i }));
     await waitFor(() => expect(click).toHaveBeenCalledTimes(1));
     const dl = calls.find((c) => c.url === '/api/download')!;
-    expect(JSON.parse(dl.body as string)).toEqual({ photo_ids: [7, 9] });
+    // with the search's token: a private gallery's visitor may download only what it found
+    expect(JSON.parse(dl.body as string)).toEqual({ photo_ids: [7, 9], token: 'signed-7-9' });
     expect(URL.createObjectURL).toHaveBeenCalledWith(zip);
     click.mockRestore();
   });
