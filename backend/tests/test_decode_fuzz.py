@@ -202,8 +202,6 @@ def _png_rgb48() -> bytes:
     return _png_chunks(256, 32, 16, 2, zlib.compress(raw))
 
 
-
-
 @pytest.mark.parametrize(
     "name,make",
     [
