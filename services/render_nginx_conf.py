@@ -6,6 +6,9 @@
 
 Paths are made absolute and resolved (nginx is told not to follow symbolic links below them).
 State (pid file, logs, temporary files) goes to --state-dir, DATA/nginx by default.
+The link secret for signed photo links is not rendered in: the conf includes DATA/nginx-links.conf
+(--links-conf), which the app writes (mode 600) when it starts (faceexplore/web/links.py), so
+no secret is on a command line or in a built image.
 Standard library only: it also runs in the Docker build (services/frontend.Dockerfile).
 """
 
@@ -37,6 +40,7 @@ RATE_LIMITS = {
     "FILES": (1200, 400),
 }
 UPLOADS_IN_FLIGHT = 8
+LINKS_CONF_NAME = "nginx-links.conf"  # faceexplore.web.links.NGINX_LINKS_CONF
 
 
 class RenderError(ValueError):
@@ -127,6 +131,7 @@ def render(
     worker_processes: str = "auto",
     rate_limit_scale: float = 1.0,
     trusted_proxies: list[str] | tuple[str, ...] = (),
+    links_conf: str | os.PathLike | None = None,
     template: str | os.PathLike = TEMPLATE,
 ) -> str:
     data_dir = _path(data, "data")
@@ -152,6 +157,7 @@ def render(
         "GALLERY_DIR": _path(gallery, "gallery"),
         "DATA_DIR": data_dir,
         "REAL_IP": real_ip_directives(trusted_proxies),
+        "LINKS_CONF": _path(links_conf, "links conf", resolve=False) if links_conf else f"{data_dir}/{LINKS_CONF_NAME}",
         **rate_limit_values(rate_limit_scale),
     }
     if values["SERVER_NAME"].startswith("[") or ":" in values["SERVER_NAME"]:
@@ -201,6 +207,7 @@ def main(argv=None) -> int:
         metavar="ADDRESS",
         help="a proxy in front of nginx (address or CIDR; repeatable): its X-Forwarded-For names the client",
     )
+    p.add_argument("--links-conf", help="the link secret file the app writes (default DATA/nginx-links.conf)")
     p.add_argument("--template", default=str(TEMPLATE))
     p.add_argument("--out", help="write here (default: standard output); creates the state folders too")
     args = p.parse_args(argv)
@@ -222,6 +229,7 @@ def main(argv=None) -> int:
             worker_processes=args.worker_processes,
             rate_limit_scale=args.rate_limit_scale,
             trusted_proxies=args.trusted_proxy,
+            links_conf=args.links_conf,
             template=args.template,
         )
     except (RenderError, OSError) as exc:

@@ -165,6 +165,8 @@ def main(argv=None) -> int:
 
     faceexplore = [sys.executable, "-m", "faceexplore", "--data", str(data), "serve", str(gallery)]
     backend_env = {**os.environ, "FACEEXPLORE_FRONTEND_DIR": str(frontend)}  # gunicorn alone serves it
+    if nginx_bin:  # nginx's X-Forwarded-For/-Proto name the client (login limits, Secure cookie)
+        backend_env.setdefault("FACEEXPLORE_PROXY_HOPS", "1")
     if args.workers:
         faceexplore += ["--workers", str(args.workers)]
     public_host = "127.0.0.1" if args.host == "localhost" else args.host
@@ -194,10 +196,6 @@ def main(argv=None) -> int:
         conf.write_text(text)
         make_state_dirs(state_dir)
         nginx_cmd = [nginx_bin, "-c", str(conf), "-p", str(state_dir), "-e", str(state_dir / "logs" / "error.log")]
-        check = subprocess.run(nginx_cmd + ["-t", "-q"], capture_output=True, text=True)
-        if check.returncode != 0:
-            log(f"error: nginx rejects {conf}:\n{check.stderr.strip()}")
-            return 2
 
     for sig in STOP_SIGNALS:
         signal.signal(sig, _raise_stop)
@@ -214,6 +212,11 @@ def main(argv=None) -> int:
             if not wait_http(f"http://127.0.0.1:{args.backend_port}/api/health", backend, args.startup_timeout):
                 log("error: gunicorn did not come up" + (f" (exit status {backend.returncode})" if backend.poll() is not None else ""))
                 return 1
+            # checked only now: the conf includes DATA/nginx-links.conf, which the app writes as it starts
+            check = subprocess.run(nginx_cmd + ["-t", "-q"], capture_output=True, text=True)
+            if check.returncode != 0:
+                log(f"error: nginx rejects {conf}:\n{check.stderr.strip()}")
+                return 2
             front = start(nginx_cmd + ["-g", "daemon off;"])
             if not wait_http(f"http://{public_host}:{args.port}/api/health", front, 30):
                 log(f"error: nginx did not come up; see {state_dir / 'logs' / 'error.log'}")

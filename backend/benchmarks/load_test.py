@@ -223,8 +223,10 @@ def main(argv=None) -> int:
         "--rate-limit-scale",
         str(args.rate_limit_scale),
     ]
+    # private gallery links (the default), people pages open to the visitors (the heavier site)
+    site_env = {**os.environ, "FACEEXPLORE_PEOPLE_PAGE": "public"}
     with open(runner_log, "wb") as fh:
-        runner = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+        runner = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=site_env)
     background = None
     try:
         state = data / "nginx" / "run_local.json"

@@ -53,7 +53,10 @@ class Visitor(HttpUser):
             self.client.get(f"/api/photos/{photo['id']}", name="/api/photos/[id]")
         if photos and random.random() < 0.1:
             with self.client.post(
-                "/api/download", json={"photo_ids": [p["id"] for p in photos[:20]]}, name="/api/download", catch_response=True
+                "/api/download",
+                json={"photo_ids": [p["id"] for p in photos[:20]], "token": result.get("download_token")},
+                name="/api/download",
+                catch_response=True,
             ) as d:
                 if d.status_code != 200 or not d.content.startswith(b"PK"):
                     d.failure(f"{d.status_code}: not a zip")

@@ -12,7 +12,7 @@ import time
 from .embedders import EMBEDDERS, ModelWeightsMissing
 from .locking import IndexBusy
 from .settings import load_settings
-from .store import FaceIndex, ModelMismatch
+from .store import FaceIndex, ModelMismatch, PeopleChanged
 
 # The settings command-line options set: the argparse destination and the option, by setting.
 OPTIONS = {
@@ -81,6 +81,12 @@ def cmd_cluster(args) -> int:
         details = cluster_index(index, threshold=args.threshold)
     choice = details["threshold_choice"]
     print(f"{details['faces']} faces in {details['clusters']} clusters ({details['seconds']:.1f} s)")
+    kept = details.get("organiser")
+    if kept and any(kept.values()):
+        print(
+            f"the organiser's corrections kept: {kept['pinned_faces']} faces pinned to {kept['people']} people, "
+            f"{kept['cannot_links']} pairs kept apart, {kept['rejected_faces']} faces left out as not faces"
+        )
     if args.explain:
         from .report import explain_threshold
 
@@ -102,6 +108,73 @@ def cmd_report(args) -> int:
         report["plots"] = save_plots(report, args.plots)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
+
+
+def _person_line(p) -> str:
+    flags = f"  [{', '.join(p.flags)}]" if p.flags else ""
+    hidden = "  (hidden)" if p.hidden else ""
+    return f"{p.id:>7}  {p.face_count:>5} faces  {p.photo_count:>5} photos  {p.name or '-'}{hidden}{flags}"
+
+
+def cmd_people(args) -> int:
+    """The organiser's corrections: each prints the person (or count) it leaves."""
+    from dataclasses import asdict
+
+    from .people import CorrectionError, PeopleEditor
+
+    settings = _settings(args)
+    with FaceIndex(settings.index_path, readonly=args.action in ("list", "show", "log")) as index:
+        if not index.has_people_tables():
+            raise ValueError("this index was made by an older version: run `faceexplore cluster` once to add the people to it")
+        editor = PeopleEditor(index)
+        try:
+            if args.action == "list":
+                people = editor.list(args.query)
+                if args.json:
+                    print(json.dumps([asdict(p) for p in people], indent=2))
+                else:
+                    print(f"{'id':>7}  {'faces':>11}  {'photos':>12}  name")
+                    for p in people:
+                        print(_person_line(p))
+                return 0
+            if args.action == "show":
+                person = editor.get(args.person)
+                print(_person_line(person))
+                paths = index.all_photo_paths()
+                for face in index.person_faces(person.id, limit=-1, offset=0).items:
+                    box = ", ".join(f"{v:.0f}" for v in face.box)
+                    print(f"  face {face.id:>7}  {paths.get(face.photo_id, '?')}  [{box}]")
+                return 0
+            if args.action == "log":
+                for c in editor.log():
+                    at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.at))
+                    print(f"{c.id:>5}  {at}  {c.kind:<7} {c.description}{'  (undone)' if c.undone else ''}")
+                return 0
+            if args.action == "undo":
+                print(f"undone: {editor.undo().description}")
+                return 0
+            if args.action == "reject":
+                print(f"{editor.reject_faces(args.faces)} face(s) marked as not a face")
+                return 0
+            if args.action == "name":
+                person = editor.rename(args.person, args.name)
+            elif args.action in ("hide", "unhide"):
+                person = editor.set_hidden(args.person, args.action == "hide")
+            elif args.action == "merge":
+                person = editor.merge(args.into, args.people)
+            else:  # move
+                person = editor.move_faces(args.faces, None if args.to == "new" else int(args.to))
+        except CorrectionError as exc:
+            print(f"faceexplore: error: {exc.message}", file=sys.stderr)
+            return 2
+    print(_person_line(person))
+    return 0
+
+
+def _person_target(value: str) -> str:
+    if value != "new" and not value.isdigit():
+        raise argparse.ArgumentTypeError("give a person id or 'new'")
+    return value
 
 
 def cmd_search(args) -> int:
@@ -148,6 +221,34 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def read_new_password(stdin=None) -> str:
+    """The new password: typed twice without echo at a terminal, else one line of standard input."""
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New organiser password: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise ValueError("the two passwords differ; nothing was changed")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+def cmd_set_password(args) -> int:
+    from . import auth
+
+    settings = _settings(args)
+    try:
+        auth.set_password(settings.data_dir, read_new_password())
+    except auth.PasswordError as exc:
+        raise ValueError(f"{exc}; nothing was changed") from None
+    print(
+        f"The organiser password is set (its hash is in {auth.password_path(settings.data_dir)}). "
+        "Sessions logged in with an earlier password have ended."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faceexplore", description="Self-hosted face search for photo galleries.")
     parser.add_argument("--data", help="data folder holding the index and caches (FACEEXPLORE_DATA_DIR)")
@@ -184,6 +285,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plots", metavar="DIR", help="write PNG plots (distance distributions, cluster sizes) into DIR")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser("people", help="the organiser's corrections: name, merge, split, hide people (kept by `cluster`)")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("list", help="the people, most faces first, with names and flags")
+    a.add_argument("--query", help="only people whose name holds this (any case)")
+    a.add_argument("--json", action="store_true")
+    a = actions.add_parser("show", help="a person and their faces (the face ids move and reject take)")
+    a.add_argument("person", type=int, metavar="ID")
+    a = actions.add_parser("name", help="name a person (an empty NAME clears it)")
+    a.add_argument("person", type=int, metavar="ID")
+    a.add_argument("name", metavar="NAME")
+    a = actions.add_parser("merge", help="merge people into one (they are one person)")
+    a.add_argument("into", type=int, metavar="INTO")
+    a.add_argument("people", type=int, nargs="+", metavar="ID")
+    a = actions.add_parser("move", help="move faces to another person or a new one (split a person)")
+    a.add_argument("faces", type=int, nargs="+", metavar="FACE")
+    a.add_argument("--to", required=True, type=_person_target, metavar="ID|new")
+    a = actions.add_parser("reject", help="mark faces as not a face: they leave every person and search")
+    a.add_argument("faces", type=int, nargs="+", metavar="FACE")
+    for action, what in (("hide", "hide a person from visitors (search answers as if absent)"), ("unhide", "show a hidden person again")):
+        a = actions.add_parser(action, help=what)
+        a.add_argument("person", type=int, metavar="ID")
+    actions.add_parser("undo", help="undo the last correction")
+    actions.add_parser("log", help="the corrections, newest first")
+    p.set_defaults(func=cmd_people)
+
     p = sub.add_parser("search", help="find a person's photos from sample photos of them")
     p.add_argument("photos", nargs="+", metavar="PHOTO")
     p.add_argument("--face", type=int, action="append", help="face index to use in each sample, in order (default: the largest)")
@@ -216,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", dest="web_workers", type=int, help="gunicorn workers (default: sized to the machine; settings web_workers)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "set-password",
+        help="set the organiser's password (one line of standard input, or typed twice at a terminal)",
+    )
+    p.set_defaults(func=cmd_set_password)
     return parser
 
 
@@ -239,6 +371,9 @@ def main(argv=None) -> int:
         return 2
     except IndexBusy as exc:
         print(f"faceexplore: error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except PeopleChanged as exc:
+        print(f"faceexplore: error: {exc} (several times over); run it again", file=sys.stderr)
         return EXIT_BUSY
     except (sqlite3.OperationalError, OSError) as exc:
         if not _disk_full(exc):

@@ -19,8 +19,10 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 
+from .constraints import ClusterConstraints, assign_person_ids
 from .impostors import MIN_PAIRS, ThresholdChoice, choose_threshold, pair_distances, same_group_pairs, same_person_probability
 from .locking import writer_lock
+from .store import PeopleChanged
 
 DENSE_LIMIT = 30_000
 KNN_NEIGHBOURS = 15
@@ -35,6 +37,7 @@ class FaceClusterer:
 
     ``groups`` gives each face's photo: faces sharing a photo are different people.
     ``threshold``: an expert override; None (the default) derives it from the data.
+    ``constraints`` (``fit``): the organiser's corrections, honoured by the linkage.
     """
 
     def __init__(
@@ -45,7 +48,8 @@ class FaceClusterer:
         self.n_neighbors = n_neighbors
         self.random_state = random_state
 
-    def fit(self, X, groups=None):
+    def fit(self, X, groups=None, constraints: ClusterConstraints | None = None):
+        self.constraints_ = constraints or None
         X = np.asarray(X, np.float64)
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
         rng = np.random.default_rng(self.random_state)
@@ -55,6 +59,8 @@ class FaceClusterer:
         if len(X) < 2 or (self.choice_ is None and self.threshold is None):
             self.threshold_ = float(self.threshold or 0.0)
             self.labels_ = np.arange(len(X), dtype=np.int64)
+            if self.constraints_ is not None:
+                self.labels_ = self.constraints_.enforce(groups, self.labels_)
             return self
         self.threshold_ = float(self.threshold) if self.threshold is not None else self.choice_.threshold
         if len(X) <= self.dense_limit:
@@ -62,10 +68,14 @@ class FaceClusterer:
         else:
             labels = self._knn(X, groups)
         self.labels_ = _enforce_cannot_link(X, groups, labels)
+        if self.constraints_ is not None:
+            self.labels_ = self.constraints_.enforce(groups, self.labels_)
         return self
 
-    def _dense(self, X, groups):
+    def _dense(self, X, groups, positions=None):
         condensed = pdist(X)
+        if self.constraints_ is not None:
+            self.constraints_.apply_to_condensed(condensed, positions)
         same_photo = _same_group_condensed(groups)
         condensed[same_photo] = CANNOT_LINK_DISTANCE
         tree = linkage(condensed, method="average")
@@ -97,7 +107,7 @@ class FaceClusterer:
             if len(members) == 1:
                 sub = np.zeros(1, np.int64)
             elif len(members) <= self.dense_limit:
-                sub = self._dense(X[members], groups[members])
+                sub = self._dense(X[members], groups[members], members)
             else:
                 sub = self._graph_linkage(X[members], graph[members][:, members])
             labels[members] = sub + next_label
@@ -203,14 +213,37 @@ def cluster_index(index, threshold: float | None = None, progress=print) -> dict
     with no people rather than an error)."""
     started = time.monotonic()
     with writer_lock(index.path, "faceexplore cluster"):
-        return _cluster_index(index, threshold, started)
+        for attempt in range(CORRECTION_RETRIES):
+            try:
+                return _cluster_index(index, threshold, started)
+            except PeopleChanged:
+                if attempt == CORRECTION_RETRIES - 1:
+                    raise
+
+
+CORRECTION_RETRIES = 3  # clusterings computed again when the organiser corrected people meanwhile
+
+
+def _corrected_faces(index):
+    """The faces to cluster (rejected ones left out), the organiser's constraints on them, and
+    what the ids are matched to, read at one instant (with the people_version it holds)."""
+    with index.snapshot():
+        face_ids, photo_ids, X, flags = index.embeddings()
+        pins, pairs, rejected = index.constraints()
+        old_people = index.active_memberships()
+        kept_people = index.kept_people()
+        version = index.people_version()
+    keep = ~np.isin(face_ids, np.fromiter(rejected, np.int64, len(rejected)))
+    face_ids, photo_ids, X, flags = face_ids[keep], photo_ids[keep], X[keep], [f for f, k in zip(flags, keep) if k]
+    constraints = ClusterConstraints.from_ids(face_ids, pins, pairs)
+    return face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, len(rejected)
 
 
 def _cluster_index(index, threshold, started) -> dict:
     from .search import search_threshold_from_gallery
 
-    face_ids, photo_ids, X, flags = index.embeddings()
-    clusterer = FaceClusterer(threshold=threshold).fit(X, photo_ids)
+    face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, rejected = _corrected_faces(index)
+    clusterer = FaceClusterer(threshold=threshold).fit(X, photo_ids, constraints)
     labels = clusterer.labels_
     Xd = X.astype(np.float64)
     model = clusterer.choice_.model if clusterer.choice_ else None
@@ -219,9 +252,14 @@ def _cluster_index(index, threshold, started) -> dict:
     quality = (
         cluster_quality(Xd, photo_ids, labels, clusterer.random_distances_, model, null.get("distance") if null else None) if len(X) else []
     )
+    person = assign_person_ids(labels, face_ids, old_people, constraints, X.astype(np.float64), kept_people, clusterer.threshold_)
+    labels = np.array([person[int(c)] for c in labels], np.int64)
     clusters = []
     for q in quality:
         members = q.pop("members")
+        q["cluster_id"] = person[q["cluster_id"]]
+        if q["nearest_cluster"] is not None:
+            q["nearest_cluster"] = person[q["nearest_cluster"]]
         # cover: the member nearest the cluster centre, preferring faces without flags
         centre = Xd[members].mean(0)
         order = np.argsort(np.linalg.norm(Xd[members] - centre, axis=1))
@@ -234,6 +272,7 @@ def _cluster_index(index, threshold, started) -> dict:
                 "photo_count": q["photo_count"],
                 "cover_face_id": cover,
                 "quality": q,
+                "centroid": centre,
             }
         )
     details = {
@@ -245,6 +284,7 @@ def _cluster_index(index, threshold, started) -> dict:
         "search_null": null,
         "seconds": time.monotonic() - started,
     }
+    details["organiser"] = constraints.summary(rejected=rejected)
     method = "expert override" if threshold is not None else (clusterer.choice_.method if clusterer.choice_ else TOO_FEW_FACES)
-    index.save_clustering(face_ids, labels, clusterer.threshold_, method, details, clusters, index.meta("model") or "")
+    index.save_clustering(face_ids, labels, clusterer.threshold_, method, details, clusters, index.meta("model") or "", version)
     return details

@@ -57,20 +57,44 @@ def _explain_tiny_gallery(details: dict) -> str:
     )
 
 
+def doubt(cluster: dict, sizes: dict[int, int]) -> float:
+    """How many faces a flagged cluster probably has wrong, to say where to look first: the
+    faces of another person in it (``may_be_two_people``: its faces times the estimated share
+    of pairs that are two people), or the faces that would move if it joined its nearest
+    cluster (``may_be_split``: the smaller of the two)."""
+    flags = cluster.get("flags") or []
+    wrong = 0.0
+    if "may_be_two_people" in flags and cluster.get("purity") is not None:
+        wrong = (1.0 - cluster["purity"]) * cluster["faces"]
+    if "may_be_split" in flags:
+        wrong = max(wrong, float(min(cluster["faces"], sizes.get(cluster.get("nearest_cluster"), cluster["faces"]))))
+    return wrong
+
+
 def cluster_report(index) -> dict:
+    """The clustering's label-free quality, its people with their names; ``clusters`` ordered
+    for the organiser: the doubted ones first, the most faces probably wrong first
+    (``doubt``), then the rest, most faces first."""
     clustering = index.active_clustering()
     if clustering is None:
         raise ValueError("no clustering yet: run `faceexplore cluster` first")
     clusters = [
         {
             "id": c.id,
+            "name": c.name,
+            "hidden": c.hidden,
             "faces": c.face_count,
             "photos": c.photo_count,
             "cover_face_id": c.cover_face_id,
             **{k: c.quality.get(k) for k in ("cohesion", "nearest_cluster", "nearest_distance", "purity", "flags")},
+            "corrected": bool(c.quality.get("corrected")),
         }
         for c in index.active_clusters()
     ]
+    by_id = {c["id"]: c["faces"] for c in clusters}
+    for c in clusters:
+        c["doubt"] = doubt(c, by_id)
+    clusters.sort(key=lambda c: (not c["flags"], -c["doubt"], -c["faces"], c["id"]))
     sizes = [c["faces"] for c in clusters]
     return {
         "threshold": clustering["threshold"],
@@ -78,6 +102,8 @@ def cluster_report(index) -> dict:
         "details": clustering["details"],
         "summary": {
             "clusters": len(clusters),
+            "named": sum(1 for c in clusters if c["name"]),
+            "hidden": sum(1 for c in clusters if c["hidden"]),
             "faces": int(sum(sizes)),
             "singletons": int(sum(1 for s in sizes if s == 1)),
             "largest": int(max(sizes, default=0)),
@@ -101,18 +127,29 @@ def format_report(report: dict) -> str:
         else "no cluster has two faces",
         f"probably two people in one cluster: {s['may_be_two_people'] or 'none'}",
         f"probably one person split over clusters: {s['may_be_split'] or 'none'}",
-        "",
-        f"{'id':>6} {'faces':>6} {'photos':>6} {'cohesion':>9} {'nearest':>8} {'dist':>6} {'purity':>7}  flags",
+        f"named: {s['named']}; hidden from visitors: {s['hidden']}",
     ]
-    for c in report["clusters"]:
-        if c["faces"] < 2 and not c["flags"]:
-            continue
-        nd = f"{c['nearest_distance']:.3f}" if c["nearest_distance"] is not None else "-"
-        out.append(
-            f"{c['id']:>6} {c['faces']:>6} {c['photos']:>6} {c['cohesion']:>9.3f} "
-            f"{str(c['nearest_cluster']):>8} {nd:>6} {_purity(c['purity']):>7}  {','.join(c['flags'] or [])}"
-        )
+    header = f"{'id':>6} {'faces':>6} {'photos':>6} {'cohesion':>9} {'nearest':>8} {'dist':>6} {'purity':>7} {'doubt':>6}  name / flags"
+    doubted = [c for c in report["clusters"] if c["flags"]]
+    rest = [c for c in report["clusters"] if not c["flags"] and (c["faces"] > 1 or c["name"])]
+    if doubted:
+        out += ["", "look at these first (most faces probably wrong first; `faceexplore people` corrects them):", header]
+        out += [_cluster_line(c) for c in doubted]
+    if rest:
+        out += ["", "the others (seen more than once, or named):", header]
+        out += [_cluster_line(c) for c in rest]
     return "\n".join(out)
+
+
+def _cluster_line(c: dict) -> str:
+    nd = f"{c['nearest_distance']:.3f}" if c["nearest_distance"] is not None else "-"
+    cohesion = f"{c['cohesion']:.3f}" if c["cohesion"] is not None else "-"
+    label = (c["name"] or "-") + (" (hidden)" if c["hidden"] else "") + (" (corrected)" if c["corrected"] else "")
+    flags = f"  [{','.join(c['flags'])}]" if c["flags"] else ""
+    return (
+        f"{c['id']:>6} {c['faces']:>6} {c['photos']:>6} {cohesion:>9} "
+        f"{str(c['nearest_cluster']):>8} {nd:>6} {_purity(c['purity']):>7} {c['doubt']:>6.1f}  {label}{flags}"
+    )
 
 
 def _purity(value) -> str:

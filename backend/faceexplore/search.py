@@ -171,7 +171,7 @@ class GallerySearcher:
     face_ids = property(lambda self: self.state.face_ids)
 
     def _current_version(self):
-        return (self.index.meta("active_clustering"), self.index.meta("last_indexed"))
+        return (self.index.meta("active_clustering"), self.index.meta("last_indexed"), self.index.people_version())
 
     def refresh(self) -> GalleryState:
         with self._lock:
@@ -182,6 +182,11 @@ class GallerySearcher:
                 face_ids, photo_ids, X, _ = self.index.embeddings()
                 clustering = self.index.active_clustering()
                 members = self.index.active_memberships() if clustering else {}
+                excluded = self.index.search_excluded_faces()
+            if excluded:
+                # hidden people and rejected faces: searched as if they were not in the gallery
+                kept = ~np.isin(face_ids, np.fromiter(excluded, np.int64, len(excluded)))
+                face_ids, photo_ids, X = face_ids[kept], photo_ids[kept], X[kept]
             labels = np.array([members.get(int(f), -1) for f in face_ids], np.int64)
             # faces indexed after the last clustering: each its own cluster until re-clustered
             unclustered = labels < 0

@@ -99,6 +99,19 @@ class Settings(BaseSettings):
         "app", description="per-client rate limits in the app itself; off where nginx in front limits them"
     )
     frontend_dir: Path | None = Field(REPO_FRONTEND_DIST, description="the built frontend the app serves; '' for none")
+    people_page: Literal["organiser", "public"] = Field(
+        "organiser", description="who may list the people and open their pages: the logged-in organiser, or anyone"
+    )
+    gallery_access: Literal["private", "public"] = Field(
+        "private", description="private: photo, thumbnail and face-crop addresses work only as signed, expiring links"
+    )
+    # A day: a result page left open in a tab keeps working through the day, while a copied link
+    # stops working by the next one. Links are renewed with every answer of the API.
+    link_lifetime: int = Field(24 * 3600, ge=60, le=30 * 24 * 3600, description="seconds a signed photo link stays valid")
+    proxy_hops: int = Field(
+        0, ge=0, le=5, description="proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx in front: 1)"
+    )
+    cookie_secure: bool = Field(False, description="send the organiser's session cookie over https only (set when served over https)")
     secret_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices(f"{ENV_PREFIX}SECRET_KEY", "SECRET_KEY"),
@@ -131,7 +144,7 @@ class Settings(BaseSettings):
             return [host.strip() for host in value.split(",") if host.strip()]
         return value
 
-    @field_validator("offline", mode="before")
+    @field_validator("offline", "cookie_secure", mode="before")
     @classmethod
     def _empty_is_false(cls, value: Any) -> Any:
         return False if value == "" else value

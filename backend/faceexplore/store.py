@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: people, corrections and the organiser's constraints
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,9 +70,62 @@ CREATE TABLE IF NOT EXISTS memberships (
 CREATE INDEX IF NOT EXISTS memberships_cluster ON memberships(clustering_id, cluster_id);
 """
 
+# -- people and the organiser's corrections (faceexplore/people.py writes them) ----------------
+# A person id is a row of ``people``: clusters.cluster_id and memberships.cluster_id are person
+# ids, AUTOINCREMENT so an id is never given twice. Names and hidden flags belong to the id, and
+# `cluster` keeps the ids (and so the names) of the people it finds again. The constraint tables
+# are what `cluster` honours: a pinned face stays with its person, a cannot-link pair is never
+# joined, a rejected face ("not a face") is left out. Each row names the correction that made it.
+PEOPLE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS people (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    centroid BLOB                       -- float32 mean of its faces when last seen: finds it again
+);
+CREATE TABLE IF NOT EXISTS corrections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    clustering_id INTEGER,              -- the active clustering it changed
+    kind TEXT NOT NULL,                 -- rename, hide, unhide, merge, move, reject
+    description TEXT NOT NULL,
+    payload TEXT NOT NULL,              -- JSON: what undo needs to restore
+    undone INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS face_pins (
+    face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
+    person_id INTEGER NOT NULL,
+    grp TEXT NOT NULL,                  -- faces that came in together (one cluster, one move)
+    correction_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS face_cannot_links (
+    face_a INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,   -- face_a < face_b
+    face_b INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    correction_id INTEGER NOT NULL,
+    PRIMARY KEY (face_a, face_b, correction_id)
+);
+CREATE INDEX IF NOT EXISTS face_cannot_links_correction ON face_cannot_links(correction_id);
+CREATE TABLE IF NOT EXISTS rejected_faces (
+    face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
+    correction_id INTEGER NOT NULL
+);
+"""
+
 
 class ModelMismatch(RuntimeError):
     """The index holds embeddings of another model."""
+
+
+class PeopleChanged(RuntimeError):
+    """A correction changed the people while a clustering was computed from the old state."""
+
+
+def _with_person_ids(quality: dict, person) -> dict:
+    """A cluster's quality record with its nearest cluster named by person id."""
+    if quality.get("nearest_cluster") is None:
+        return quality
+    return {**quality, "nearest_cluster": person(quality["nearest_cluster"])}
 
 
 def _drop_orphaned_wal(path: Path):
@@ -133,6 +186,7 @@ class PhotoFaceInfo:
 
     face: FaceInfo
     person_id: int | None
+    person_hidden: bool = False  # a hidden person: a visitor must not be shown who it is
 
 
 @dataclass(frozen=True)
@@ -144,6 +198,8 @@ class PersonInfo:
     photo_count: int
     cover_face_id: int | None
     flags: list[str]
+    name: str | None = None
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,6 +220,8 @@ class ClusterInfo:
     photo_count: int
     cover_face_id: int | None
     quality: dict
+    name: str | None = None
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +266,8 @@ def _person_info(row) -> PersonInfo:
         int(row["photo_count"]),
         None if cover is None else int(cover),
         list(quality.get("flags", [])),
+        row["name"],
+        bool(row["hidden"]),
     )
 
 
@@ -218,6 +278,10 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
+
+
+def _casefold(value):
+    return value.casefold() if isinstance(value, str) else value
 
 
 class FaceIndex:
@@ -237,13 +301,35 @@ class FaceIndex:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA busy_timeout = 30000")
         self.db.execute("PRAGMA foreign_keys = ON")
+        # name search ignores case beyond ASCII (SQLite's lower() stops there)
+        self.db.create_function("casefold", 1, _casefold, deterministic=True)
+        self._people_tables = False
         if not readonly:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.executescript(SCHEMA)
-            self.set_meta_default("schema_version", str(SCHEMA_VERSION))
+            self.set_meta_default("schema_version", "1")
             # this index file's identity: the thumbnail cache is kept per index (ids restart at 1 in a new one)
             self.set_meta_default("index_id", secrets.token_hex(8))
+            self._migrate()
+
+    def _migrate(self):
+        """Bring an index of an older schema up to date, in one transaction each step."""
+        self.db.executescript(PEOPLE_SCHEMA)  # CREATE ... IF NOT EXISTS: safe to run again
+        if int(self.meta("schema_version", 1)) < 2:
+            with self.transaction() as db:
+                # the people of the clustering an older version made keep their cluster ids
+                db.execute("INSERT OR IGNORE INTO people(id, created_at) SELECT DISTINCT cluster_id, ? FROM clusters", (time.time(),))
+                self.set_meta("schema_version", 2, db)
+        self._people_tables = True
+
+    def has_people_tables(self) -> bool:
+        """Whether the index has the people tables (a read-only index of an older version that
+        no writer has opened since has not)."""
+        if not self._people_tables:
+            found = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'people'").fetchone()
+            self._people_tables = found is not None
+        return self._people_tables
 
     def close(self):
         self.db.close()
@@ -422,27 +508,110 @@ class FaceIndex:
         out["details"] = json.loads(out["details"])
         return out
 
-    def save_clustering(self, face_ids, labels, threshold: float, method: str, details: dict, clusters: list[dict], model: str) -> int:
-        """Store a clustering and make it the active one, atomically; older ones are dropped."""
+    def save_clustering(
+        self,
+        face_ids,
+        labels,
+        threshold: float,
+        method: str,
+        details: dict,
+        clusters: list[dict],
+        model: str,
+        expected_people_version: str | None = None,
+    ) -> int:
+        """Store a clustering and make it the active one, atomically; older ones are dropped.
+
+        ``labels`` (and each cluster's ``cluster_id``) are person ids; a negative label is a new
+        person, given a fresh id from ``people`` here. ``expected_people_version``: the
+        ``people_version`` the clustering was computed at; when a correction came in since,
+        nothing is saved and ``PeopleChanged`` is raised (compute again)."""
         with self.transaction() as db:
+            if expected_people_version is not None and self.meta("people_version", "0") != expected_people_version:
+                raise PeopleChanged("the organiser corrected the people while they were being clustered")
+            now = time.time()
+            fresh = {}
+            for label in dict.fromkeys(int(c) for c in labels):
+                if label < 0:
+                    fresh[label] = db.execute("INSERT INTO people(created_at) VALUES (?)", (now,)).lastrowid
+            person = lambda label: fresh.get(int(label), int(label))  # noqa: E731
+            db.executemany("INSERT OR IGNORE INTO people(id, created_at) VALUES (?, ?)", [(person(c["cluster_id"]), now) for c in clusters])
+            db.executemany(
+                "UPDATE people SET centroid = ? WHERE id = ?",
+                [
+                    (np.asarray(c["centroid"], np.float32).tobytes(), person(c["cluster_id"]))
+                    for c in clusters
+                    if c.get("centroid") is not None
+                ],
+            )
             cid = db.execute(
                 "INSERT INTO clusterings(created_at, model, threshold, method, details) VALUES (?,?,?,?,?)",
-                (time.time(), model, float(threshold), method, json.dumps(details)),
+                (now, model, float(threshold), method, json.dumps(details)),
             ).lastrowid
             db.executemany(
                 "INSERT INTO memberships(clustering_id, face_id, cluster_id) VALUES (?,?,?)",
-                [(cid, int(f), int(c)) for f, c in zip(face_ids, labels)],
+                [(cid, int(f), person(c)) for f, c in zip(face_ids, labels)],
             )
             db.executemany(
                 "INSERT INTO clusters(clustering_id, cluster_id, face_count, photo_count, cover_face_id, quality) VALUES (?,?,?,?,?,?)",
                 [
-                    (cid, c["cluster_id"], c["face_count"], c["photo_count"], c["cover_face_id"], json.dumps(c.get("quality", {})))
+                    (
+                        cid,
+                        person(c["cluster_id"]),
+                        c["face_count"],
+                        c["photo_count"],
+                        c["cover_face_id"],
+                        json.dumps(_with_person_ids(c.get("quality", {}), person)),
+                    )
                     for c in clusters
                 ],
             )
             self.set_meta("active_clustering", cid, db)
+            self.bump_people_version(db)
             db.execute("DELETE FROM clusterings WHERE id != ?", (cid,))
         return cid
+
+    # -- people (the organiser's corrections write them: faceexplore/people.py) --------------
+    def bump_people_version(self, db):
+        """Searchers reload when this changes: a hidden person or a rejected face leaves search."""
+        self.set_meta("people_version", int(self.meta("people_version", "0")) + 1, db)
+
+    def people_version(self) -> str:
+        return self.meta("people_version", "0")
+
+    def constraints(self) -> tuple[dict[int, tuple[int, str]], list[tuple[int, int]], set[int]]:
+        """What `cluster` honours: face id -> (person id it is pinned to, the group of faces it
+        came into the person with), the cannot-link pairs of face ids, the rejected face ids."""
+        if not self.has_people_tables():
+            return {}, [], set()
+        with self._consistent():
+            pins = {int(f): (int(p), g) for f, p, g in self.db.execute("SELECT face_id, person_id, grp FROM face_pins")}
+            pairs = [(int(a), int(b)) for a, b in self.db.execute("SELECT DISTINCT face_a, face_b FROM face_cannot_links")]
+            rejected = {int(f) for (f,) in self.db.execute("SELECT face_id FROM rejected_faces")}
+        return pins, pairs, rejected
+
+    def kept_people(self) -> dict[int, np.ndarray]:
+        """person id -> centroid of the people the organiser named or hid: `cluster` gives
+        their ids back to the clusters that match them, even after their photos were gone."""
+        if not self.has_people_tables():
+            return {}
+        rows = self.db.execute("SELECT id, centroid FROM people WHERE (name IS NOT NULL OR hidden) AND centroid IS NOT NULL")
+        return {int(i): np.frombuffer(c, np.float32) for i, c in rows}
+
+    def search_excluded_faces(self) -> set[int]:
+        """Faces a visitor's search must not see: rejected ones and those of hidden people."""
+        if not self.has_people_tables():
+            return set()
+        rows = self.db.execute(
+            "SELECT face_id FROM rejected_faces UNION SELECT m.face_id FROM memberships m "
+            f"JOIN people p ON p.id = m.cluster_id AND p.hidden WHERE m.clustering_id = {_ACTIVE}"
+        )
+        return {int(f) for (f,) in rows}
+
+    def _person_columns(self) -> tuple[str, str]:
+        """The name and hidden columns of a clusters row ``c`` and the join that gives them."""
+        if self.has_people_tables():
+            return "p.name AS name, p.hidden AS hidden", "LEFT JOIN people p ON p.id = c.cluster_id"
+        return "NULL AS name, 0 AS hidden", ""
 
     # -- reads for the web API and search (typed results; no sqlite3.Row leaves the store) ---
     @contextmanager
@@ -483,9 +652,10 @@ class FaceIndex:
         """The faces of a photo, left to right, each with its person in the active clustering."""
         if not _valid_id(photo_id):
             return []
+        hidden, join = ("p.hidden", "LEFT JOIN people p ON p.id = m.cluster_id") if self.has_people_tables() else ("0", "")
         rows = self.db.execute(
-            "SELECT f.id, f.photo_id, f.x1, f.y1, f.x2, f.y2, f.probability, m.cluster_id FROM faces f "
-            f"LEFT JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE} "
+            f"SELECT f.id, f.photo_id, f.x1, f.y1, f.x2, f.y2, f.probability, m.cluster_id, {hidden} AS hidden FROM faces f "
+            f"LEFT JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE} {join} "
             "WHERE f.photo_id = ? ORDER BY f.x1, f.id",
             (int(photo_id),),
         ).fetchall()
@@ -493,6 +663,7 @@ class FaceIndex:
             PhotoFaceInfo(
                 FaceInfo(int(r["id"]), int(r["photo_id"]), _box(r), float(r["probability"])),
                 None if r["cluster_id"] is None else int(r["cluster_id"]),
+                bool(r["hidden"]),
             )
             for r in rows
         ]
@@ -502,23 +673,41 @@ class FaceIndex:
         rows = self.db.execute(f"SELECT face_id, cluster_id FROM memberships WHERE clustering_id = {_ACTIVE}")
         return {int(f): int(c) for f, c in rows}
 
-    def people_page(self, limit: int, offset: int) -> Page:
-        """The people of the active clustering, most faces first: ``items`` are PersonInfo."""
+    def people_page(self, limit: int, offset: int, include_hidden: bool = False, query: str | None = None) -> Page:
+        """The people of the active clustering, most faces first: ``items`` are PersonInfo (with
+        name and hidden flag). Hidden people only with ``include_hidden`` (the organiser's
+        view); ``query``: only people whose name holds it, whatever the case."""
+        columns, join = self._person_columns()
+        where = f"WHERE c.clustering_id = {_ACTIVE}"
+        args: list = []
+        if not include_hidden and join:
+            where += " AND NOT COALESCE(p.hidden, 0)"
+        if query is not None and query.strip():
+            if not join:  # no names yet: no one matches
+                return Page(0, [])
+            where += " AND instr(casefold(p.name), casefold(?)) > 0"
+            args.append(query.strip())
         with self._consistent():
-            total = self.db.execute(f"SELECT COUNT(*) FROM clusters WHERE clustering_id = {_ACTIVE}").fetchone()[0]
+            total = self.db.execute(f"SELECT COUNT(*) FROM clusters c {join} {where}", args).fetchone()[0]
             rows = self.db.execute(
-                f"SELECT * FROM clusters WHERE clustering_id = {_ACTIVE} "
-                "ORDER BY face_count DESC, photo_count DESC, cluster_id LIMIT ? OFFSET ?",
-                (int(limit), int(offset)),
+                f"SELECT c.*, {columns} FROM clusters c {join} {where} "
+                "ORDER BY c.face_count DESC, c.photo_count DESC, c.cluster_id LIMIT ? OFFSET ?",
+                (*args, int(limit), int(offset)),
             ).fetchall()
         return Page(int(total), [_person_info(r) for r in rows])
 
-    def person(self, person_id: int) -> PersonInfo | None:
-        """A person (cluster) of the active clustering, or None."""
+    def person(self, person_id: int, include_hidden: bool = False) -> PersonInfo | None:
+        """A person (cluster) of the active clustering, or None (also for a hidden person unless
+        ``include_hidden``)."""
         if not _valid_id(person_id):
             return None
-        row = self.db.execute(f"SELECT * FROM clusters WHERE clustering_id = {_ACTIVE} AND cluster_id = ?", (int(person_id),)).fetchone()
-        return _person_info(row) if row is not None else None
+        columns, join = self._person_columns()
+        row = self.db.execute(
+            f"SELECT c.*, {columns} FROM clusters c {join} WHERE c.clustering_id = {_ACTIVE} AND c.cluster_id = ?", (int(person_id),)
+        ).fetchone()
+        if row is None or (row["hidden"] and not include_hidden):
+            return None
+        return _person_info(row)
 
     def person_photos(self, person_id: int, limit: int, offset: int) -> Page:
         """The photos a person is in, by path: ``items`` are PersonPhoto (box: their face)."""
@@ -536,11 +725,29 @@ class FaceIndex:
             ).fetchall()
         return Page(int(total), [PersonPhoto(_photo_info(r), _box(r)) for r in rows])
 
+    def person_faces(self, person_id: int, limit: int, offset: int) -> Page:
+        """A person's faces, by photo path then left to right: ``items`` are FaceInfo (for the
+        organiser, who moves or rejects faces by id)."""
+        if not _valid_id(person_id):
+            return Page(0, [])
+        where = (
+            "FROM faces f JOIN photos p ON p.id = f.photo_id "
+            f"JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE} WHERE m.cluster_id = ?"
+        )
+        with self._consistent():
+            total = self.db.execute(f"SELECT COUNT(*) {where}", (int(person_id),)).fetchone()[0]
+            rows = self.db.execute(
+                f"SELECT f.id, f.photo_id, f.x1, f.y1, f.x2, f.y2, f.probability {where} ORDER BY p.path, f.x1, f.id LIMIT ? OFFSET ?",
+                (int(person_id), int(limit), int(offset)),
+            ).fetchall()
+        return Page(int(total), [FaceInfo(int(r["id"]), int(r["photo_id"]), _box(r), float(r["probability"])) for r in rows])
+
     def active_clusters(self) -> list[ClusterInfo]:
         """Every cluster of the active clustering, most faces first."""
+        columns, join = self._person_columns()
         rows = self.db.execute(
-            "SELECT cluster_id, face_count, photo_count, cover_face_id, quality FROM clusters "
-            f"WHERE clustering_id = {_ACTIVE} ORDER BY face_count DESC, cluster_id"
+            f"SELECT c.cluster_id, c.face_count, c.photo_count, c.cover_face_id, c.quality, {columns} FROM clusters c {join} "
+            f"WHERE c.clustering_id = {_ACTIVE} ORDER BY c.face_count DESC, c.cluster_id"
         ).fetchall()
         return [
             ClusterInfo(
@@ -549,6 +756,8 @@ class FaceIndex:
                 int(r["photo_count"]),
                 None if r["cover_face_id"] is None else int(r["cover_face_id"]),
                 json.loads(r["quality"] or "{}"),
+                r["name"],
+                bool(r["hidden"]),
             )
             for r in rows
         ]

@@ -187,6 +187,21 @@ def make_app(gallery: SyntheticGallery, pipeline=None, **settings_changes):
     return app
 
 
+ORGANISER_PASSWORD = "correct horse battery staple"
+
+
+def log_in(client, settings, password: str = ORGANISER_PASSWORD) -> str:
+    """Log ``client`` in as the organiser (setting the password first if none is set); the CSRF
+    token for its changes."""
+    from faceexplore import auth
+
+    if auth.load_password(settings.data_dir) is None:
+        auth.set_password(settings.data_dir, password)
+    r = client.post("/api/session", json={"password": password})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()["csrf_token"]
+
+
 LATIN1_NAME = b"album/caf\xe9.jpg"  # a file name that is not UTF-8 (copied from an old Latin-1 system)
 LATIN1_PEOPLE = [1]
 

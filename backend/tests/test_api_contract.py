@@ -27,6 +27,7 @@ from tests.api_fixtures import (
     UNREADABLE,
     FakePipeline,
     build_gallery,
+    log_in,
     make_app,
     sample_photo,
 )
@@ -37,9 +38,14 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 
 # -- fixtures ---------------------------------------------------------------------------------
+# The open site (people pages and gallery for anyone): the API's shapes and rules. Who may see
+# what (the defaults: the organiser's people pages, a private gallery) is test_api_access.py.
+OPEN = {"people_page": "public", "gallery_access": "public"}
+
+
 @pytest.fixture(scope="module")
 def gallery(tmp_path_factory):
-    return build_gallery(tmp_path_factory.mktemp("synthetic"))
+    return build_gallery(tmp_path_factory.mktemp("synthetic"), **OPEN)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +78,12 @@ class CheckedClient:
 
     def post(self, url, **kwargs):
         return self._checked("post", url, kwargs)
+
+    def patch(self, url, **kwargs):
+        return self._checked("patch", url, kwargs)
+
+    def delete(self, url, **kwargs):
+        return self._checked("delete", url, kwargs)
 
     def _checked(self, method, url, kwargs):
         response = getattr(self.client, method)(url, **kwargs)
@@ -185,6 +197,7 @@ def test_no_swagger_ui_is_served(client):
 
 # -- status and health ------------------------------------------------------------------------
 def test_status_and_health(api, gallery):
+    log_in(api.client, gallery.settings)  # visitors get the counts only (test_api_access.py)
     body = api.get("/api/status").get_json()
     assert (body["photos"], body["faces"], body["people"], body["errors"]) == (10, 15, 5, 1)
     assert body["model"] == MODEL and body["indexed"] is True and body["clustered"] is True
@@ -195,8 +208,9 @@ def test_status_and_health(api, gallery):
 
 
 def test_an_index_not_clustered_yet(tmp_path, spec):
-    unclustered = build_gallery(tmp_path, clustered=False)
+    unclustered = build_gallery(tmp_path, clustered=False, **OPEN)
     api = CheckedClient(make_app(unclustered).test_client(), spec)
+    log_in(api.client, unclustered.settings)
     body = api.get("/api/status").get_json()
     assert body["indexed"] is True and body["clustered"] is False and body["people"] == 0
     assert body["threshold"] is None and body["search_threshold"] is None
@@ -211,10 +225,11 @@ def test_an_index_not_clustered_yet(tmp_path, spec):
 def test_without_an_index_the_api_says_so(tmp_path, gallery, spec):
     from faceexplore.settings import Settings
 
-    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="")
+    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", **OPEN)
     from faceexplore.web import create_app
 
     api = CheckedClient(create_app(settings, pipeline=FakePipeline(gallery.centres)).test_client(), spec)
+    log_in(api.client, settings)
     body = api.get("/api/status").get_json()
     assert body == {
         "photos": 0,
@@ -236,6 +251,7 @@ def test_without_an_index_the_api_says_so(tmp_path, gallery, spec):
     assert_error(search(api, (sample_photo([0]), "a.png")), 503, "not_indexed")
     assert_error(api.post("/api/download", json={"photo_ids": [1]}), 400, "unknown_photo")
     assert not (tmp_path / "data" / "index.sqlite3").exists()
+    assert api.get("/api/corrections").status_code == 503  # nothing to correct yet
 
 
 # -- people -----------------------------------------------------------------------------------
@@ -635,7 +651,7 @@ def test_a_full_disk_while_caching_is_503_disk_full(tmp_path, monkeypatch):
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    gallery = build_gallery(tmp_path)  # nothing cached yet
+    gallery = build_gallery(tmp_path, **OPEN)  # nothing cached yet
     monkeypatch.setattr(thumbnails.tempfile, "mkstemp", no_space)
     client = make_app(gallery).test_client()
     url = f"/cache/{cache_id(gallery)}/thumbnails/400/{gallery.photo_ids['album/beach.jpg']}.jpg"
@@ -673,7 +689,7 @@ def test_a_gallery_of_two_faces_says_it_cannot_be_searched_yet(tmp_path, spec):
     from faceexplore.store import FaceIndex
     from tests.api_fixtures import _records, people_centres
 
-    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", rate_limits="off")
+    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", rate_limits="off", **OPEN)
     centres = people_centres()
     with FaceIndex(settings.index_path) as index:
         index.check_model(MODEL, 128)

@@ -132,7 +132,7 @@ def test_a_tiny_gallery_clusters_each_face_its_own_person(n_faces, tmp_path):
         active = index.active_clustering()
         assert active is not None and active["method"] == TOO_FEW_FACES
         labels = [r[0] for r in index.db.execute("SELECT cluster_id FROM memberships WHERE clustering_id = ?", (active["id"],))]
-        assert sorted(labels) == list(range(n_faces))
+        assert len(set(labels)) == len(labels) == n_faces  # person ids, from the people table
         assert index.counts()["people"] == n_faces  # every person listed, with a cover face
         covers = index.db.execute("SELECT cover_face_id FROM clusters WHERE clustering_id = ?", (active["id"],)).fetchall()
         assert all(c[0] is not None for c in covers)

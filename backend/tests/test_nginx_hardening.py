@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_deployment import DIST, free_port, need, need_nginx, nginx_cmd, raw_request, rnc, wait_port
+from test_deployment import DIST, free_port, need, need_nginx, nginx_cmd, raw_request, rnc, wait_port, write_links_conf
 
 SECURITY_HEADERS = {
     "content-security-policy": None,  # checked on its own below
@@ -28,6 +28,7 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 TEMP_FILE_WARNING = "buffered to a temporary file"
+LINK_SECRET = "test-link-secret"
 
 
 class _AppLikeStub(BaseHTTPRequestHandler):
@@ -67,7 +68,7 @@ class StubSite:
         return [p for p in (self.state / "tmp" / "client_body").rglob("*") if p.is_file()]
 
 
-def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0, trusted_proxies=()):
+def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0, trusted_proxies=(), gallery_access: str = "public"):
     """nginx (fresh rate-limit zones) in front of _AppLikeStub; a generator for a fixture."""
     need_nginx()
     gallery, data, dist = tmp_path / "gallery", tmp_path / "data", tmp_path / "dist"
@@ -77,9 +78,11 @@ def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0, trusted_proxi
     (dist / "index.html").write_text("<!doctype html><div id=root></div>")
     (dist / "assets" / "app-abc123.js").write_text("console.log(1)")
     (gallery / "group" / "p1.jpg").write_bytes(b"\xff\xd8\xff\xe0JPEGDATA")
+    (gallery / "group" / "été à Paris.jpg").write_bytes(b"\xff\xd8\xff\xe0PARIS")
     stub = ThreadingHTTPServer(("127.0.0.1", 0), _AppLikeStub)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     port = free_port()
+    write_links_conf(data, gallery_access, LINK_SECRET)
     state = data / "nginx"
     state.mkdir(parents=True)
     conf = state / "nginx.conf"
@@ -364,3 +367,47 @@ def test_built_frontend_needs_nothing_the_policy_refuses(tmp_path):
         for url in re.findall(r"url\(([^)]*)\)", css.read_text()):
             url = url.strip("'\"")
             assert url.startswith(("/", "data:", "#")), f"{css.name} loads {url[:80]}"
+
+
+# -- private gallery links: nginx's secure_link checks exactly what the app signs ---------------
+@pytest.fixture
+def private_stub_site(tmp_path):
+    yield from start_stub_site(tmp_path, gallery_access="private")
+
+
+def _signed(path: str, **kw) -> bytes:
+    from faceexplore.web.links import sign
+
+    return sign(path, LINK_SECRET, 24 * 3600, **kw).encode()
+
+
+def test_private_links_through_nginx(private_stub_site):
+    port = private_stub_site.port
+    # from disk: a signed link opens the photo; the bare address, a changed token, another path's
+    # token and an expired link do not
+    status, _, body = raw_request(port, _signed("/gallery/group/p1.jpg"))
+    assert (status, body) == (200, b"\xff\xd8\xff\xe0JPEGDATA")
+    status, _, body = raw_request(port, _signed("/gallery/group/été à Paris.jpg"))  # signed decoded, sent quoted
+    assert (status, body) == (200, b"\xff\xd8\xff\xe0PARIS")
+    good = _signed("/gallery/group/p1.jpg")
+    for refused in (
+        b"/gallery/group/p1.jpg",
+        good[:-3] + (b"AAA" if not good.endswith(b"AAA") else b"BBB"),
+        b"/gallery/group/p1.jpg?" + _signed("/gallery/group/other.jpg").partition(b"?")[2],
+        b"/gallery/group/p1.jpg?md5=" + good.rpartition(b"md5=")[2],  # no expiry: not a never-expiring link
+        _signed("/gallery/group/p1.jpg", now=time.time() - 3 * 24 * 3600),
+    ):
+        status, _, _ = raw_request(port, refused)
+        assert status == 403, refused
+    # a cache miss goes to the app only with a good link (the app checks it again)
+    status, _, body = raw_request(port, _signed("/cache/thumbnails/400/1.jpg"))
+    assert status == 200 and json.loads(body)["path"].startswith("/cache/thumbnails/400/1.jpg?expires=")
+    for refused in (b"/cache/thumbnails/400/1.jpg", b"/cache/faces/160/2.jpg?" + _signed("/cache/faces/160/3.jpg").partition(b"?")[2]):
+        status, _, _ = raw_request(port, refused)
+        assert status == 403, refused
+    # the API itself is not behind links
+    assert raw_request(port, b"/api/health")[0] == 200
+
+
+def test_an_open_gallery_needs_no_links(stub_site):
+    assert raw_request(stub_site.port, b"/gallery/group/p1.jpg")[0] == 200

@@ -51,8 +51,11 @@ def test_people_and_their_photos(index, gallery):
         paths = {p.photo.path for p in photos.items}
         assert paths in [gallery.photos_of(k) for k in range(STRANGER)]
         assert sum(1 for c in members.values() if c == person.id) == person.face_count
+        faces = index.person_faces(person.id, limit=100, offset=0)
+        assert faces.total == person.face_count and {f.id for f in faces.items} == {f for f, c in members.items() if c == person.id}
+        assert index.person_faces(person.id, limit=1, offset=1).items == faces.items[1:2]
     assert index.person(999_999) is None and index.person(2**70) is None
-    assert index.person_photos(2**70, 10, 0).total == 0
+    assert index.person_photos(2**70, 10, 0).total == 0 and index.person_faces(2**70, 10, 0).total == 0
 
 
 def test_clusters_for_the_report_and_faces_for_the_evaluation(index, gallery):

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.api_fixtures import log_in
 from tests.web_conftest import (
     decompression_bomb_png,
     drawn_png,
@@ -31,11 +32,15 @@ from tests.web_conftest import (
 pytestmark = pytest.mark.shared_data("bbt")
 
 PHOTO_KEYS = {"id", "path", "url", "thumbnail_url", "placeholder_url", "width", "height", "confidence", "box"}
-PERSON_KEYS = {"id", "face_count", "photo_count", "cover_url", "flags"}
+PERSON_KEYS = {"id", "name", "hidden", "face_count", "photo_count", "cover_url", "flags"}
 PAGING_KEYS = {"page", "per_page", "total", "pages"}
 
 
 # -- fixtures ---------------------------------------------------------------------------------
+# The open site (people pages and photos for anyone); who may see what is test_api_access.py.
+OPEN = {"people_page": "public", "gallery_access": "public"}
+
+
 # ``pipeline`` is conftest.py's session-wide FacePipeline (models loaded once, one torch thread).
 @pytest.fixture(scope="module")
 def bbt(tmp_path_factory, pipeline):
@@ -46,7 +51,7 @@ def bbt(tmp_path_factory, pipeline):
 def app(bbt, pipeline):
     from faceexplore.web import create_app
 
-    settings = bbt[0].replace(frontend_dir="")
+    settings = bbt[0].replace(frontend_dir="", **OPEN)
     app = create_app(settings, pipeline=pipeline)
     app.testing = True
     return app
@@ -61,7 +66,7 @@ def other_app(settings, pipeline, **changes):
     """Another app over other settings, sharing the loaded face models."""
     from faceexplore.web import create_app
 
-    app = create_app(settings.replace(**changes), pipeline=pipeline)
+    app = create_app(settings.replace(**{**OPEN, **changes}), pipeline=pipeline)
     app.testing = True
     return app
 
@@ -378,6 +383,7 @@ def test_a_photo_and_its_faces(client, bbt):
 def test_status_and_health(client, bbt):
     settings, _, _ = bbt
     counts = index_counts(settings)
+    log_in(client, settings)  # the details are the organiser's; visitors get the counts (test_api_access.py)
     body = client.get("/api/status").get_json()
     assert body["photos"] == counts["photos"] == 5
     assert body["faces"] == counts["faces"] > 5

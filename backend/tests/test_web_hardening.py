@@ -14,16 +14,18 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from test_deployment import free_port, need_nginx, nginx_cmd, raw_request, render_into, wait_port
+from test_deployment import DIST, free_port, need_nginx, nginx_cmd, raw_request, rnc, wait_port
 
 from tests.api_fixtures import LATIN1_NAME, add_latin1_photo, build_gallery, make_app
 from tests.test_api_contract import assert_conforms
 
 BACKEND = Path(__file__).resolve().parents[1]
+OPEN = {"people_page": "public", "gallery_access": "public"}  # the access rules are test_api_access.py's
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +41,22 @@ def latin1_photo(client, gallery) -> dict:
 
 
 # -- names that are not UTF-8 -----------------------------------------------------------------
-def test_a_latin1_name_is_served_and_zipped_by_the_app(latin1_gallery):
-    client = make_app(latin1_gallery).test_client()
+@pytest.mark.parametrize("access", ["public", "private"])
+def test_a_latin1_name_is_served_and_zipped_by_the_app(latin1_gallery, access):
+    from tests.api_fixtures import log_in
+
+    app = make_app(latin1_gallery, gallery_access=access, people_page="public")
+    client = app.test_client()
+    token = log_in(client, latin1_gallery.settings) if access == "private" else None
     photo = latin1_photo(client, latin1_gallery)
-    assert photo["url"] == "/gallery/album/caf%E9.jpg"  # the bytes on disk, as nginx opens them
+    # the bytes on disk, as nginx opens them (signed in a private gallery)
+    assert photo["url"].split("?")[0] == "/gallery/album/caf%E9.jpg" and ("?expires=" in photo["url"]) == (access == "private")
     on_disk = Path(latin1_gallery.settings.gallery_dir, os.fsdecode(LATIN1_NAME)).read_bytes()
     r = client.get(photo["url"])
     assert r.status_code == 200 and r.get_data() == on_disk
-    assert client.get("/gallery/album/caf%C3%A9.jpg").status_code == 404  # the UTF-8 name is another file
+    assert client.get("/gallery/album/caf%C3%A9.jpg").status_code in (403, 404)  # the UTF-8 name is another file
     assert client.get(photo["thumbnail_url"]).status_code == 200
-    r = client.post("/api/download", json={"photo_ids": [photo["id"]]})
+    r = client.post("/api/download", json={"photo_ids": [photo["id"]]}, headers={"X-CSRF-Token": token} if token else {})
     assert r.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(r.get_data()))
     assert archive.namelist() == [photo["path"]] and archive.read(photo["path"]) == on_disk
@@ -59,6 +67,10 @@ def _start_gunicorn(base: Path, port: int, **env) -> subprocess.Popen:
     environ = {**os.environ, "PYTHONPATH": str(BACKEND), "FACEEXPLORE_SYNTHETIC_BASE": str(base), **env}
     proc = subprocess.Popen(cmd, cwd=BACKEND, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_port(port, 60, proc)
+    deadline = time.monotonic() + 60
+    while raw_request(port, b"/api/health")[0] != 200:  # the worker has made the app (and its files)
+        assert time.monotonic() < deadline and proc.poll() is None, "gunicorn's worker did not start"
+        time.sleep(0.2)
     return proc
 
 
@@ -80,7 +92,23 @@ def served(tmp_path_factory):
     add_latin1_photo(gallery)
     app_port, site_port = free_port(), free_port()
     app = _start_gunicorn(base, app_port, FACEEXPLORE_RATE_LIMITS="off")
-    conf = render_into(base, port=site_port, upstream=f"127.0.0.1:{app_port}", gallery=base / "gallery", data=base / "data")
+    # the app wrote DATA/nginx-links.conf (its link secret) as it started: rendered without replacing it
+    state = base / "data" / "nginx"
+    state.mkdir(parents=True, exist_ok=True)
+    conf = state / "nginx.conf"
+    upstream = f"127.0.0.1:{app_port}"
+    conf.write_text(
+        rnc.render(
+            gallery=base / "gallery",
+            data=base / "data",
+            frontend=DIST,
+            host="127.0.0.1",
+            port=site_port,
+            upstream=upstream,
+            state_dir=state,
+        )
+    )
+    rnc.make_state_dirs(state)
     site = subprocess.Popen(nginx_cmd(conf) + ["-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         wait_port(site_port, 30, site)
@@ -92,11 +120,18 @@ def served(tmp_path_factory):
 
 
 def test_a_latin1_name_is_served_by_gunicorn_and_nginx(served):
+    """In a private gallery (the default) through its signed link, which nginx checks itself."""
+    from faceexplore.web.app import secret_key
+    from faceexplore.web.links import link_secret, sign
+
     gallery, app_port, site_port = served
     on_disk = Path(gallery.settings.gallery_dir, os.fsdecode(LATIN1_NAME)).read_bytes()
+    signed = sign("/gallery/" + os.fsdecode(LATIN1_NAME), link_secret(secret_key(gallery.settings)), 3600)
+    assert signed.startswith("/gallery/album/caf%E9.jpg?expires=")
     for port in (app_port, site_port):
-        status, _, body = raw_request(port, b"/gallery/album/caf%E9.jpg")
+        status, _, body = raw_request(port, signed.encode())
         assert (status, body) == (200, on_disk), port
+        assert raw_request(port, b"/gallery/album/caf%E9.jpg")[0] == 403, port
 
 
 # -- the app's own headers and file modes -----------------------------------------------------
@@ -192,7 +227,7 @@ def test_a_removed_photos_cached_pictures_are_deleted_by_the_next_index_run(tmp_
     from faceexplore import indexer
     from tests.api_fixtures import DIM, MODEL
 
-    gallery = build_gallery(tmp_path)
+    gallery = build_gallery(tmp_path, **OPEN)
     client = make_app(gallery).test_client()
     kept_thumbnail, kept_crop, _ = _fetch_cached(client, gallery.photo_ids["album/beach.jpg"])
     gone_thumbnail, gone_crop, _ = _fetch_cached(client, gallery.photo_ids["album/dinner.jpg"])
@@ -216,7 +251,7 @@ def test_a_rebuilt_index_never_shows_the_old_ones_pictures(tmp_path):
     from faceexplore import cache
     from faceexplore.store import FaceIndex
 
-    gallery = build_gallery(tmp_path)
+    gallery = build_gallery(tmp_path, **OPEN)
     app = make_app(gallery)
     client = app.test_client()
     old_id = gallery.photo_ids["album/beach.jpg"]
@@ -226,7 +261,7 @@ def test_a_rebuilt_index_never_shows_the_old_ones_pictures(tmp_path):
     index_path = Path(gallery.settings.index_path)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{index_path}{suffix}").unlink(missing_ok=True)
-    rebuilt = build_gallery(tmp_path / "other")  # numbered from 1 again
+    rebuilt = build_gallery(tmp_path / "other", **OPEN)  # numbered from 1 again
     os.replace(rebuilt.settings.index_path, index_path)  # a new file (new inode) where the old one was
 
     assert client.get(old_thumbnail).status_code == 404 and client.get(old_crop).status_code == 404
@@ -244,7 +279,7 @@ def test_a_rebuilt_index_never_shows_the_old_ones_pictures(tmp_path):
 
 
 def test_the_app_reads_an_index_file_deleted_and_made_again(tmp_path):
-    gallery = build_gallery(tmp_path)
+    gallery = build_gallery(tmp_path, **OPEN)
     client = make_app(gallery).test_client()
     assert client.get("/api/status").get_json()["photos"] == 10
     index_path = Path(gallery.settings.index_path)
@@ -261,7 +296,7 @@ def test_the_app_reads_an_index_file_deleted_and_made_again(tmp_path):
 def test_the_app_alone_limits_each_client_like_nginx(latin1_gallery):
     from faceexplore.web.ratelimit import LIMITS
 
-    client = make_app(latin1_gallery, rate_limits="app").test_client()
+    client = make_app(latin1_gallery, rate_limits="app", **OPEN).test_client()
     body = {"photo_ids": [latin1_gallery.photo_ids["album/beach.jpg"]]}
     allowed = LIMITS["download"].burst + 1  # what nginx lets through at once
     for _ in range(allowed):
@@ -277,7 +312,7 @@ def test_the_app_alone_limits_each_client_like_nginx(latin1_gallery):
     # searches have a bucket of their own
     assert client.post("/api/search", data={}, content_type="multipart/form-data").status_code == 400
     # behind nginx the app does not limit
-    unlimited = make_app(latin1_gallery, rate_limits="off").test_client()
+    unlimited = make_app(latin1_gallery, rate_limits="off", **OPEN).test_client()
     assert all(unlimited.post("/api/download", json=body).status_code == 200 for _ in range(allowed + 5))
 
 

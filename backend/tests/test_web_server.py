@@ -72,11 +72,29 @@ def test_health_and_status(served):
     settings, *_, base, _ = served
     assert requests.get(base + "/api/health", timeout=30).json() == {"status": "ok"}
     status = requests.get(base + "/api/status", timeout=30).json()
-    assert status["photos"] == 5 and status["people"] > 0 and status["model"] == "dlib-resnet-v1"
+    assert status["photos"] == 5 and status["people"] > 0 and status["model"] is None  # a visitor: counts only
+    organiser = organiser_session(settings, base)
+    assert organiser.get(base + "/api/status", timeout=30).json()["model"] == "dlib-resnet-v1"
+
+
+def organiser_session(settings, base) -> requests.Session:
+    """A browser logged in as the organiser. Its cookie and CSRF token work in every worker (one
+    secret key and one password file for all): the next requests land on either worker."""
+    from faceexplore import auth
+
+    if auth.load_password(settings.data_dir) is None:
+        auth.set_password(settings.data_dir, "organiser password")
+    browser = requests.Session()
+    r = browser.post(base + "/api/session", json={"password": "organiser password"}, timeout=30)
+    assert r.status_code == 200, r.text
+    browser.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    for _ in range(4):
+        assert browser.get(base + "/api/session", timeout=30).json()["organiser"] is True
+    return browser
 
 
 def test_amy_finds_bbt4(served):
-    _, bbt, _, base, _ = served
+    settings, bbt, _, base, _ = served
     r = post_search(base, bbt / "people/amy/amy1.png")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -87,7 +105,14 @@ def test_amy_finds_bbt4(served):
     assert requests.get(base + photo["url"], timeout=30).content == (bbt / "group/bbt4.jpg").read_bytes()
     thumb = requests.get(base + photo["thumbnail_url"], timeout=60)
     assert thumb.status_code == 200 and thumb.headers["Content-Type"] == "image/jpeg"
-    assert requests.get(f"{base}/api/people/{body['person_id']}", timeout=30).status_code == 200
+    # the person's page is the organiser's (people_page): a visitor is not sent there
+    assert body["person_id"] is None
+    organiser = organiser_session(settings, base)
+    found = organiser.post(
+        base + "/api/search", files=[("images", ("amy1.png", (bbt / "people/amy/amy1.png").read_bytes(), "image/png"))], timeout=180
+    ).json()
+    assert organiser.get(f"{base}/api/people/{found['person_id']}", timeout=30).status_code == 200
+    assert requests.get(f"{base}/api/people/{found['person_id']}", timeout=30).status_code == 401
 
 
 def test_stuart_is_not_found(served):
@@ -101,11 +126,15 @@ def test_stuart_is_not_found(served):
 
 def test_the_zip_holds_exactly_the_photos_asked_for(served):
     settings, *_, base, _ = served
-    people = requests.get(base + "/api/people", timeout=30).json()["people"]
-    person = requests.get(f"{base}/api/people/{people[0]['id']}", timeout=30).json()
+    organiser = organiser_session(settings, base)  # the organiser downloads any photos
+    people = organiser.get(base + "/api/people", timeout=30).json()["people"]
+    person = organiser.get(f"{base}/api/people/{people[0]['id']}", timeout=30).json()
     asked = [p for p in person["photos"]][:3]
     assert len(asked) >= 2
-    r = requests.post(base + "/api/download", json={"photo_ids": [p["id"] for p in asked]}, timeout=120)
+    # a visitor only those a search of theirs found (with its download_token)
+    refused = requests.post(base + "/api/download", json={"photo_ids": [p["id"] for p in asked]}, timeout=30)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_in_results"
+    r = organiser.post(base + "/api/download", json={"photo_ids": [p["id"] for p in asked]}, timeout=120)
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"] == "application/zip"
     assert r.headers["Content-Disposition"] == "attachment; filename=faceexplore-photos.zip"
@@ -114,7 +143,7 @@ def test_the_zip_holds_exactly_the_photos_asked_for(served):
     assert archive.namelist() == [p["path"] for p in asked]
     for p in asked:
         assert archive.read(p["path"]) == (Path(settings.gallery_dir) / p["path"]).read_bytes()
-    bad = requests.post(base + "/api/download", json={"photo_ids": [999999]}, timeout=30)
+    bad = organiser.post(base + "/api/download", json={"photo_ids": [999999]}, timeout=30)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_photo"
 
 
@@ -135,11 +164,26 @@ def test_nothing_outside_the_gallery_is_served(served, target):
     secret = Path(settings.gallery_dir).parent / "secret.jpg"
     secret.write_bytes(b"TOP-SECRET-FILE")
     try:
-        status, body = raw_get(base, target)
+        bare_status, bare_body = raw_get(base, target)
+        # signed as a link for that very address: what is refused is the path, not the link
+        status, body = raw_get(base, signed(settings, target))
     finally:
         secret.unlink()
-    assert status in (400, 404), (target, status)
-    assert b"TOP-SECRET-FILE" not in body and b"SQLite format" not in body and b"root:" not in body
+    assert bare_status in (400, 403, 404) and status in (400, 404), (target, bare_status, status)
+    for answer in (body, bare_body):
+        assert b"TOP-SECRET-FILE" not in answer and b"SQLite format" not in answer and b"root:" not in answer
+
+
+def signed(settings, target: bytes) -> bytes:
+    """``target`` with a good private-gallery link token for the path the app will see."""
+    from urllib.parse import unquote
+
+    from faceexplore.web.app import secret_key
+    from faceexplore.web.links import expiry, link_secret, link_token
+
+    expires = expiry(3600)
+    token = link_token(unquote(target.decode()), expires, link_secret(secret_key(settings)))
+    return target + f"?expires={expires}&md5={token}".encode()
 
 
 def test_an_upload_over_the_limit_is_413_json(served):
@@ -167,7 +211,8 @@ def test_searches_keep_working_while_an_index_run_adds_photos(served, pipeline):
     changed = Path(settings.gallery_dir) / "group/bbt2.jpg"
     stat = changed.stat()
     os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    before = requests.get(base + "/api/status", timeout=30).json()
+    organiser = organiser_session(settings, base)  # last_indexed is the organiser's to see
+    before = organiser.get(base + "/api/status", timeout=30).json()
     searching = threading.Event()
 
     run: dict = {}
@@ -218,7 +263,7 @@ def test_searches_keep_working_while_an_index_run_adds_photos(served, pipeline):
     )
     assert overlapping, "no search ran during the index run: the test proved nothing"
 
-    after = requests.get(base + "/api/status", timeout=30).json()
+    after = organiser.get(base + "/api/status", timeout=30).json()
     assert (before["photos"], after["photos"]) == (5, 7)
     assert after["last_indexed"] >= before["last_indexed"]
     # the searcher reloaded: a sample identical to a new photo finds that photo

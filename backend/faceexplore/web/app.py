@@ -11,9 +11,10 @@ from pathlib import Path
 
 from flask import Request, request
 from flask_openapi3 import Info, OpenAPI
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..settings import Settings, load_settings
-from . import document, download, files, frontend, people, photos, search, status
+from . import document, download, files, frontend, links, people, photos, search, session, status
 from .errors import raise_request_error, register_error_handlers
 from .hosts import enforce_allowed_hosts
 from .models import DownloadRequest, Error
@@ -124,7 +125,9 @@ def new_app() -> FaceExploreApp:
     app.request_class = InMemoryRequest
     app.json.sort_keys = False
     register_error_handlers(app)
-    for module in (search, people, photos, download, status, document):
+    session.configure(app)
+    app.extensions["faceexplore_failed_logins"] = session.FailedLogins()
+    for module in (session, search, people, photos, download, status, document):
         app.register_api(module.bp)
     for module in (files, frontend):
         app.register_blueprint(module.bp)
@@ -158,11 +161,21 @@ def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -
         pipeline = FacePipeline.from_settings(settings)
 
     app = new_app()
+    key = secret_key(settings)
     app.config.update(
-        SECRET_KEY=secret_key(settings),
+        SECRET_KEY=key,
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
         MAX_CONTENT_LENGTH=int(settings.max_upload_mb) * 1024 * 1024,
         FACEEXPLORE_FRONTEND_DIR=frontend.frontend_dir(settings),
+        FACEEXPLORE_LINK_SECRET=links.link_secret(key),
     )
+    if settings.proxy_hops:
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    try:  # nginx's copy of the link secret and rule (services/nginx.conf includes it)
+        links.write_nginx_links_conf(settings.data_dir, app.config["FACEEXPLORE_LINK_SECRET"], settings.gallery_access)
+    except OSError as exc:
+        log.warning("cannot write %s into %s (%s): nginx will not start with it missing", links.NGINX_LINKS_CONF, settings.data_dir, exc)
     state = WebState(settings, pipeline=pipeline, service=searcher)
     app.extensions["faceexplore"] = state
     enforce_allowed_hosts(app, settings.allowed_hosts)

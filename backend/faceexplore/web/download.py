@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ..gallery import filesystem_path
 from .errors import ApiError, bad_request, error_responses, request_error
 from .files import gallery_file
+from .links import require_downloadable
 from .models import (
     LINK_MAX_AGE_S,
     LINK_PART,
@@ -107,7 +108,7 @@ def parse_download_request() -> DownloadRequest:
     if request.is_json:
         raw = request.get_json(silent=True)
     elif request.mimetype in FORM_TYPES or not request.mimetype:
-        raw = {"photo_ids": request.form.getlist("photo_ids")}
+        raw = {"photo_ids": request.form.getlist("photo_ids"), "token": request.form.get("token") or None}
     else:
         raise ApiError(415, "unsupported_media_type", "Send the photo ids as JSON or as a form.")
     try:
@@ -125,6 +126,7 @@ def parse_download_request() -> DownloadRequest:
         **error_responses(
             {
                 400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos",
+                403: "not_in_results: a visitor of a private gallery sent a photo their search did not return (or no token)",
                 413: "too_large: the request is over the size limit; too_many_parts: a form of over 1000 parts",
                 415: "unsupported_media_type: the body is neither JSON nor a form",
                 429: RATE_LIMITED,
@@ -134,7 +136,9 @@ def parse_download_request() -> DownloadRequest:
     openapi_extensions={"requestBody": REQUEST_BODY},
 )
 def download():
-    ids = list(dict.fromkeys(parse_download_request().photo_ids))  # a repeated id once, in order
+    wanted = parse_download_request()
+    ids = list(dict.fromkeys(wanted.photo_ids))  # a repeated id once, in order
+    require_downloadable(ids, wanted.token)
     entries, missing = _gallery_entries(ids)
     if missing:
         raise _unknown_photos(missing)
@@ -187,11 +191,19 @@ def part_name(part: int, parts: int) -> str:
     ),
     responses={
         200: DownloadLinks,
-        **error_responses({400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos", 413: "too_large", 429: RATE_LIMITED}),
+        **error_responses(
+            {
+                400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos",
+                403: "not_in_results: a visitor of a private gallery asked for a photo their search did not return (or no token)",
+                413: "too_large",
+                429: RATE_LIMITED,
+            }
+        ),
     },
 )
 def download_links(body: DownloadLinksRequest):
     ids = sorted(set(body.photo_ids))  # ascending: the link holds small gaps between ids
+    require_downloadable(ids, body.token)
     _, missing = _gallery_entries(ids)
     if missing:
         raise _unknown_photos(missing)

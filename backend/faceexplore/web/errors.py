@@ -29,9 +29,10 @@ class ApiError(Exception):
     """An error for the visitor: HTTP status, a machine-readable code, a plain sentence. Every
     error the API answers with goes through this one shape (models.Error)."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
 
 
 def error_response(status: int, code: str, message: str):
@@ -76,7 +77,9 @@ def not_found(message: str = "There is nothing at this address.", code: str = "n
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        response.headers.update(exc.headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

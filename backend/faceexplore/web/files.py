@@ -17,10 +17,13 @@ from flask import Blueprint, request, send_file
 from ..gallery import filesystem_path, name_from_url_path, resolve_in, stored_path
 from ..images import PHOTO_EXTENSIONS, ImageError
 from .errors import not_found
+from .links import require_signed_link
 from .state import state
 from .thumbnails import FACE_SIZES, THUMBNAIL_SIZES, ensure_face_crop, ensure_thumbnail
 
 bp = Blueprint("files", __name__)
+# gallery_access = "private": only the signed links the API hands out open a file
+bp.before_request(require_signed_link)
 
 GALLERY_MAX_AGE = 24 * 3600
 CACHE_MAX_AGE = 7 * 24 * 3600

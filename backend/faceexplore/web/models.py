@@ -21,8 +21,10 @@ MAX_PAGE = 1_000_000
 
 ERROR_CODES = (
     "bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, "
-    "no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, not_found, method_not_allowed, "
-    "too_many_parts, bad_host, rate_limited, disk_full, unsupported_media_type, not_indexed, model_mismatch, server_error"
+    "no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, "
+    "method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, "
+    "wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, "
+    "bad_correction"
 )
 
 
@@ -63,6 +65,8 @@ class Person(ResponseModel):
     """A person: a cluster of faces of the active clustering."""
 
     id: int
+    name: str | None = Field(description="the name the organiser gave; null: none yet")
+    hidden: bool = Field(description="hidden people are never shown to visitors, nor found by a search")
     face_count: int
     photo_count: int
     cover_url: str | None = Field(examples=["/cache/5f0c2a9e1d7b3c48/faces/160/12.jpg"])
@@ -129,13 +133,18 @@ class SearchResponse(ResponseModel):
     confidence: Probability
     rule: Rule
     message: str
-    person_id: int | None = Field(description="the person found, when they have a page (/api/people/{id})")
+    person_id: int | None = Field(description="the person found, when they have a page (/api/people/{id}) this browser may open")
     samples: list[Sample]
     photos: list[Photo]
+    download_token: str | None = Field(
+        description="send it with POST /api/download: a visitor of a private gallery may download only these photos; "
+        "null when there are none"
+    )
 
 
 class Status(ResponseModel):
-    """What the index holds."""
+    """What the index holds. Visitors get the counts; model, thresholds, last_indexed and errors
+    are null for them (the organiser sees them)."""
 
     photos: int
     faces: int
@@ -147,7 +156,7 @@ class Status(ResponseModel):
     search_threshold: float | None
     false_alarm_rate: float
     indexed: bool = Field(description="false until the gallery has been indexed")
-    errors: int = Field(description="photos that could not be read")
+    errors: int | None = Field(description="photos that could not be read (null for visitors)")
     clustered: bool = Field(description="false until the faces have been grouped into people")
 
 
@@ -160,6 +169,43 @@ class DownloadLink(ResponseModel):
 class DownloadLinks(ResponseModel):
     links: list[DownloadLink]
     expires_in: int = Field(description="seconds the links stay valid")
+
+
+class SessionState(ResponseModel):
+    organiser: bool = Field(description="this browser is logged in as the organiser")
+    password_set: bool = Field(description="an organiser password has been set (faceexplore set-password)")
+    csrf_token: str | None = Field(description="send it as X-CSRF-Token with every change; null unless organiser")
+
+
+class Face(ResponseModel):
+    id: int
+    photo_id: int
+    crop_url: str
+    box: Box
+
+
+class PersonFaces(Paginated):
+    faces: list[Face]
+
+
+class Correction(ResponseModel):
+    id: int
+    at: str = Field(json_schema_extra={"format": "date-time"})
+    kind: Literal["rename", "hide", "unhide", "merge", "move", "reject"]
+    description: str
+    undone: bool
+
+
+class Corrections(ResponseModel):
+    corrections: list[Correction] = Field(description="newest first")
+
+
+class Undone(ResponseModel):
+    undone: Correction
+
+
+class Rejected(ResponseModel):
+    rejected: int = Field(description="faces taken out of every person and of search")
 
 
 class Health(ResponseModel):
@@ -201,6 +247,12 @@ class PathModel(RequestModel):
     # an id in the path that does not validate names nothing here
     status: ClassVar[int] = 404
     fallback: ClassVar = ("not_found", "There is nothing at this address.")
+
+
+class PeopleQuery(PageQuery):
+    q: Annotated[str, Field(max_length=100)] | None = Field(default=None, description="only people whose name contains this")
+
+    invalid: ClassVar = {**PageQuery.invalid, "q": ("bad_request", "q must be at most 100 characters.")}
 
 
 class PersonPath(PathModel):
@@ -274,6 +326,9 @@ class DownloadRequest(RequestModel):
     """The photos to download: JSON, or a form with the field repeated."""
 
     photo_ids: list[PhotoId] = Field(min_length=1, max_length=MAX_DOWNLOAD, description="photo ids; a repeated id is sent once")
+    token: Annotated[str, Field(max_length=100_000)] | None = Field(
+        default=None, description="a search's download_token: needed by visitors of a private gallery"
+    )
 
     invalid: ClassVar = {
         "photo_ids:too_short": ("no_photos", "Choose at least one photo to download."),
@@ -300,6 +355,72 @@ class DownloadLinkQuery(RequestModel):
     fallback: ClassVar = ("bad_link", "This download link is not valid. Start the download again from the page.")
 
 
+class LoginRequest(RequestModel):
+    password: str = Field(max_length=1024)
+
+    invalid: ClassVar = {"password": ("bad_request", 'Send {"password": "..."}.')}
+
+
+def _no_null(value):
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
+class PersonChange(RequestModel):
+    """Only the fields sent change."""
+
+    name: Annotated[str, Field(max_length=100)] | None = Field(default=None, description="null or '': no name")
+    hidden: Annotated[bool | None, BeforeValidator(_no_null)] = None
+
+    model_config = ConfigDict(extra="forbid")
+    invalid: ClassVar = {
+        "name": ("bad_request", "name must be text of at most 100 characters, or null."),
+        "hidden": ("bad_request", "hidden must be true or false."),
+    }
+    fallback: ClassVar = ("bad_request", 'Send {"name": "...", "hidden": true|false}, either or both.')
+
+
+Ids = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=10_000)]
+
+
+class MergeRequest(RequestModel):
+    people: Ids = Field(description="the people merged into this one")
+
+    invalid: ClassVar = {"people": ("bad_request", 'Send {"people": [id, ...]}: the people to merge into this one.')}
+
+
+class MoveRequest(RequestModel):
+    faces: Ids
+    to: Annotated[int, Field(ge=0)] | None = Field(description="the person to move them to; null: a new person")
+
+    invalid: ClassVar = {
+        "faces": ("bad_request", 'Send {"faces": [id, ...], "to": person id or null}.'),
+        "to": ("bad_request", "to must be a person id, or null for a new person."),
+    }
+
+
+class RejectRequest(RequestModel):
+    faces: Ids
+
+    invalid: ClassVar = {"faces": ("bad_request", 'Send {"faces": [id, ...]}: the faces that are not faces.')}
+
+
 REQUEST_MODELS: dict[str, type[RequestModel]] = {
-    m.__name__: m for m in (PageQuery, PersonPath, PhotoPath, SearchForm, DownloadRequest, DownloadLinksRequest, DownloadLinkQuery)
+    m.__name__: m
+    for m in (
+        PageQuery,
+        PeopleQuery,
+        PersonPath,
+        PhotoPath,
+        SearchForm,
+        DownloadRequest,
+        DownloadLinksRequest,
+        DownloadLinkQuery,
+        LoginRequest,
+        PersonChange,
+        MergeRequest,
+        MoveRequest,
+        RejectRequest,
+    )
 }

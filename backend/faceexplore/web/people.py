@@ -1,44 +1,86 @@
-"""GET /api/people and /api/people/<id>: the people (clusters) of the active clustering."""
+"""The people of the active clustering, and the organiser's corrections of them.
+
+Reads: GET /api/people (``q``: name filter), /api/people/<id>, /api/people/<id>/faces. With
+``people_page = "organiser"`` (the default) only the logged-in organiser reads them; with
+``"public"`` anyone does, but hidden people are never shown to a visitor (404, as for no one).
+
+Corrections (organiser, with the X-CSRF-Token header): PATCH /api/people/<id> (name, hidden),
+POST /api/people/<id>/merge, /api/faces/move, /api/faces/reject, /api/undo; GET /api/corrections.
+They are made by people.PeopleEditor, one transaction each.
+"""
 
 from __future__ import annotations
 
+import time
+
 from flask_openapi3 import APIBlueprint
 
-from .errors import error_responses, not_found
-from .models import PageQuery, PeoplePage, PersonPage, PersonPath
-from .serialize import json_response, paging, person_model, photo_model
+from .errors import bad_request, error_responses, not_found
+from .models import (
+    Correction,
+    Corrections,
+    Face,
+    MergeRequest,
+    MoveRequest,
+    PageQuery,
+    PeoplePage,
+    PeopleQuery,
+    Person,
+    PersonChange,
+    PersonFaces,
+    PersonPage,
+    PersonPath,
+    Rejected,
+    RejectRequest,
+    Undone,
+)
+from .serialize import box_list, face_crop_url, json_response, paging, person_model, photo_model
+from .session import is_organiser, require_organiser, require_organiser_change, require_people_access
 from .state import state
 
 bp = APIBlueprint("people", __name__)
+# The person routes take <person_id>, not <int:person_id>: a path that is not an id is then a 404
+# from PersonPath for every method (with the int converter, PATCH /api/people/abc would find only
+# frontend.py's GET-only catch-all and answer 405).
+
+LOGIN = {401: "login_required: the people pages are the organiser's (setting people_page)"}
+ORGANISER = {401: "login_required: for the organiser only"}
+CHANGE = {
+    **ORGANISER,
+    403: "csrf_failed: the X-CSRF-Token header is missing or wrong",
+    503: "not_indexed, busy: the index is being written by `faceexplore index` or `cluster`",
+}
 
 
 @bp.get(
     "/api/people",
     operation_id="listPeople",
     summary="The people of the gallery (clusters of faces), most faces first",
-    responses={200: PeoplePage, **error_responses({400: "bad_page"})},
+    responses={200: PeoplePage, **error_responses({**LOGIN, 400: "bad_page"})},
 )
-def people(query: PageQuery):
+def people(query: PeopleQuery):
+    require_people_access()
     index = state().index()
     offset = (query.page - 1) * query.per_page
-    found = index.people_page(query.per_page, offset) if index is not None else None
+    found = index.people_page(query.per_page, offset, include_hidden=is_organiser(), query=query.q) if index is not None else None
     total, people = (found.total, found.items) if found is not None else (0, [])
     return json_response(PeoplePage(people=[person_model(p) for p in people], **paging(query.page, query.per_page, total)))
 
 
 @bp.get(
-    "/api/people/<int:person_id>",
+    "/api/people/<person_id>",
     operation_id="getPerson",
     summary="One person and the photos they are in (box: their face)",
-    responses={200: PersonPage, **error_responses({400: "bad_page", 404: "not_found: no such person (or not any more)"})},
+    responses={200: PersonPage, **error_responses({**LOGIN, 400: "bad_page", 404: "not_found: no such person (or not any more)"})},
 )
 def person(path: PersonPath, query: PageQuery):
+    require_people_access()
     person_id = path.person_id
     index = state().index()
     if index is None:
         raise not_found(f"There is no person {person_id}.")
     with index.snapshot():
-        found = index.person(person_id)
+        found = index.person(person_id, include_hidden=is_organiser())
         if found is None:
             raise not_found(f"There is no person {person_id}; the gallery may have been clustered again since.")
         photos = index.person_photos(person_id, query.per_page, (query.page - 1) * query.per_page)
@@ -49,3 +91,114 @@ def person(path: PersonPath, query: PageQuery):
             **paging(query.page, query.per_page, photos.total),
         )
     )
+
+
+@bp.get(
+    "/api/people/<person_id>/faces",
+    operation_id="getPersonFaces",
+    summary="A person's faces, to move or reject (organiser)",
+    responses={200: PersonFaces, **error_responses({**ORGANISER, 400: "bad_page", 404: "not_found: no such person"})},
+)
+def person_faces(path: PersonPath, query: PageQuery):
+    require_organiser()
+    index = state().index()
+    person_id = path.person_id
+    if index is None:
+        raise not_found(f"There is no person {person_id}.")
+    with index.snapshot():
+        if index.person(person_id, include_hidden=True) is None:
+            raise not_found(f"There is no person {person_id}; the gallery may have been clustered again since.")
+        faces = index.person_faces(person_id, query.per_page, (query.page - 1) * query.per_page)
+    return json_response(
+        PersonFaces(
+            faces=[Face(id=f.id, photo_id=f.photo_id, crop_url=face_crop_url(f.id), box=box_list(f.box)) for f in faces.items],
+            **paging(query.page, query.per_page, faces.total),
+        )
+    )
+
+
+@bp.patch(
+    "/api/people/<person_id>",
+    operation_id="updatePerson",
+    summary="Name or hide a person (organiser)",
+    responses={200: Person, **error_responses({**CHANGE, 400: "bad_request, bad_name, name_too_long", 404: "not_found"})},
+)
+def update_person(path: PersonPath, body: PersonChange):
+    require_organiser_change()
+    if not body.model_fields_set:
+        raise bad_request("bad_request", 'Send {"name": "...", "hidden": true|false}, either or both.')
+    with state().editor() as editor:
+        found = editor.get(path.person_id)
+        if "name" in body.model_fields_set:
+            found = editor.rename(path.person_id, body.name)
+        if body.hidden is not None:
+            found = editor.set_hidden(path.person_id, body.hidden)
+    return json_response(person_model(found))
+
+
+@bp.post(
+    "/api/people/<person_id>/merge",
+    operation_id="mergePeople",
+    summary="Merge other people into this one (organiser)",
+    responses={200: Person, **error_responses({**CHANGE, 400: "bad_request, merge_into_itself", 404: "not_found", 409: "not_clustered"})},
+)
+def merge(path: PersonPath, body: MergeRequest):
+    require_organiser_change()
+    with state().editor() as editor:
+        return json_response(person_model(editor.merge(path.person_id, body.people)))
+
+
+@bp.post(
+    "/api/faces/move",
+    operation_id="moveFaces",
+    summary="Move faces to a person, or to a new person (to: null) (organiser)",
+    responses={200: Person, **error_responses({**CHANGE, 400: "bad_request", 404: "not_found", 409: "face_rejected, not_clustered"})},
+)
+def move_faces(body: MoveRequest):
+    require_organiser_change()
+    with state().editor() as editor:
+        return json_response(person_model(editor.move_faces(body.faces, body.to)))
+
+
+@bp.post(
+    "/api/faces/reject",
+    operation_id="rejectFaces",
+    summary="Mark faces as not a face: out of every person and of search (organiser)",
+    responses={200: Rejected, **error_responses({**CHANGE, 400: "bad_request", 404: "not_found", 409: "not_clustered"})},
+)
+def reject_faces(body: RejectRequest):
+    require_organiser_change()
+    with state().editor() as editor:
+        return json_response(Rejected(rejected=editor.reject_faces(body.faces)))
+
+
+def _iso(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+
+
+def correction_model(c) -> Correction:
+    return Correction(id=c.id, at=_iso(c.at), kind=c.kind, description=c.description, undone=c.undone)
+
+
+@bp.post(
+    "/api/undo",
+    operation_id="undo",
+    summary="Undo the latest correction not undone yet (organiser)",
+    responses={200: Undone, **error_responses({**CHANGE, 409: "nothing_to_undo"})},
+)
+def undo():
+    require_organiser_change()
+    with state().editor() as editor:
+        return json_response(Undone(undone=correction_model(editor.undo())))
+
+
+@bp.get(
+    "/api/corrections",
+    operation_id="listCorrections",
+    summary="The organiser's corrections, newest first (organiser)",
+    responses={200: Corrections, **error_responses({**ORGANISER, 503: "not_indexed"})},
+)
+def corrections():
+    require_organiser()
+    with state().editor() as editor:
+        return json_response(Corrections(corrections=[correction_model(c) for c in editor.log()]))

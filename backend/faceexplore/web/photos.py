@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint
 from .errors import error_responses, not_found
 from .models import PhotoDetail, PhotoFace, PhotoPath
 from .serialize import box_list, face_crop_url, json_response, photo_model
+from .session import is_organiser, require_people_access
 from .state import state
 
 bp = APIBlueprint("photos", __name__)
@@ -16,13 +17,23 @@ bp = APIBlueprint("photos", __name__)
     "/api/photos/<int:photo_id>",
     operation_id="getPhoto",
     summary="One photo and its faces, left to right",
-    responses={200: PhotoDetail, **error_responses({404: "not_found: no such photo (or not any more)"})},
+    responses={
+        200: PhotoDetail,
+        **error_responses(
+            {
+                401: "login_required: the people pages are the organiser's (setting people_page)",
+                404: "not_found: no such photo (or not any more)",
+            }
+        ),
+    },
 )
 def photo(path: PhotoPath):
+    require_people_access()
     photo_id = path.photo_id
     index = state().index()
     if index is None:
         raise not_found(f"There is no photo {photo_id}.")
+    organiser = is_organiser()  # a visitor is never told who a hidden person is
     with index.snapshot():
         info = index.photo_info(photo_id)
         if info is None:
@@ -36,7 +47,7 @@ def photo(path: PhotoPath):
                     id=f.face.id,
                     box=box_list(f.face.box),
                     probability=round(f.face.probability, 4),
-                    person_id=f.person_id,
+                    person_id=None if f.person_hidden and not organiser else f.person_id,
                     crop_url=face_crop_url(f.face.id),
                 )
                 for f in faces

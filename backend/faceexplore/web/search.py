@@ -14,9 +14,11 @@ from flask import request
 from flask_openapi3 import APIBlueprint
 
 from ..search_service import SearchInputError, SearchOutcome
+from . import links
 from .errors import ApiError, bad_request, error_responses
 from .models import ErrorDetail, Rule, Sample, SampleFace, SearchForm, SearchResponse
 from .serialize import json_response, photo_model
+from .session import is_organiser
 from .state import state
 
 bp = APIBlueprint("search", __name__)
@@ -82,6 +84,8 @@ def search(form: SearchForm):
     except SearchInputError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
     person_id = outcome.person_id
+    if person_id is not None and st.settings.people_page == "organiser" and not is_organiser():
+        person_id = None  # the visitor cannot open the person's page
     if person_id is not None:
         index = st.index()
         if index is None or index.person(person_id) is None:
@@ -110,4 +114,5 @@ def search_response(outcome: SearchOutcome, person_id: int | None) -> SearchResp
             for s in outcome.samples
         ],
         photos=[photo_model(p, confidence=p.confidence, box=p.box) for p in outcome.photos],
+        download_token=links.download_token(p.id for p in outcome.photos),
     )

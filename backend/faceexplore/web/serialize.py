@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import jsonify
 from pydantic import BaseModel
 
-from ..gallery import url_path
+from ..gallery import filesystem_path
 from ..search_service import PhotoMatch
 from ..store import PersonInfo, PhotoInfo
+from . import links
 from .models import Paginated, Person, Photo
 from .state import state
 
@@ -24,9 +25,10 @@ def json_response(model: BaseModel, status: int = 200):
 
 
 def gallery_url(path: str) -> str:
-    """The URL of a gallery photo's stored path: the bytes of its name on disk, percent-encoded
-    (what nginx opens, and the app's /gallery/ route reads back)."""
-    return "/gallery/" + url_path(path)
+    """The URL of a gallery photo's stored path: the name on disk, whose bytes the URL holds
+    percent-encoded (what nginx opens, and the app's /gallery/ route reads back); signed when
+    the gallery is private."""
+    return links.url("/gallery/" + filesystem_path(path))
 
 
 def box_list(box) -> list[float]:
@@ -48,16 +50,19 @@ def photo_model(photo: PhotoInfo | PhotoMatch, confidence: float | None = None, 
 
 
 def thumbnail_url(photo_id: int, size: int) -> str:
-    return f"/cache/{state().cache_generation()}/thumbnails/{size}/{int(photo_id)}.jpg"
+    return links.url(f"/cache/{state().cache_generation()}/thumbnails/{size}/{int(photo_id)}.jpg")
 
 
 def face_crop_url(face_id: int) -> str:
-    return f"/cache/{state().cache_generation()}/faces/{FACE_CROP_SIZE}/{int(face_id)}.jpg"
+    return links.url(f"/cache/{state().cache_generation()}/faces/{FACE_CROP_SIZE}/{int(face_id)}.jpg")
 
 
 def person_model(person: PersonInfo) -> Person:
+    """From the store's PersonInfo or people.PersonSummary (which add a name and the hidden flag)."""
     return Person(
         id=person.id,
+        name=getattr(person, "name", None),
+        hidden=bool(getattr(person, "hidden", False)),
         face_count=person.face_count,
         photo_count=person.photo_count,
         cover_url=face_crop_url(person.cover_face_id) if person.cover_face_id is not None else None,

@@ -8,7 +8,10 @@ API keeps answering while ``faceexplore index`` or ``cluster`` rewrite the datab
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app, g
@@ -20,6 +23,8 @@ from ..store import FaceIndex, ModelMismatch
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
+
+WRITE_WAIT_S = 5.0  # how long a correction waits for `faceexplore index` or `cluster` to let go of the index
 
 
 class WebState:
@@ -72,6 +77,27 @@ class WebState:
         if index is None:
             raise ApiError(503, "not_indexed", "The gallery has not been indexed yet. Try again once indexing has finished.")
         return index
+
+    # -- the organiser's corrections ---------------------------------------------------------
+    @contextmanager
+    def editor(self) -> Iterator:
+        """A PeopleEditor over this thread's writable connection. Its errors become ApiErrors;
+        a writer holding the index for longer than WRITE_WAIT_S is answered 503 busy."""
+        from ..people import CorrectionError, PeopleEditor
+
+        self.require_index()
+        index = getattr(self._local, "writer", None)
+        if index is None:
+            index = self._local.writer = FaceIndex(self.settings.index_path)
+            index.db.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_S * 1000)}")
+        try:
+            yield PeopleEditor(index)
+        except CorrectionError as exc:
+            raise ApiError(exc.status, exc.code, exc.message) from None
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise ApiError(503, "busy", "The index is being updated (indexing or clustering). Try again in a minute.") from None
 
     # -- search -----------------------------------------------------------------------------
     def service(self) -> SearchService:

@@ -13,6 +13,8 @@ import { ErrorAlert } from './ErrorAlert';
 
 interface Props {
   photoIds: number[];
+  /** The search's download_token (a private gallery's visitors need it). */
+  token?: string | null;
   /** Visible text; defaults to "Download all (N)". */
   label?: string;
   variant?: ButtonProps['variant'];
@@ -22,7 +24,7 @@ interface Props {
  * Downloads the given photos as zip files the browser saves itself (with its own progress): one
  * zip when they fit in one, else a link per part ("part 1 of 3") for the visitor to click.
  */
-export function DownloadAllButton({ photoIds, label, variant = 'contained' }: Props) {
+export function DownloadAllButton({ photoIds, token, label, variant = 'contained' }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [parts, setParts] = useState<DownloadLink[]>([]);
@@ -34,7 +36,7 @@ export function DownloadAllButton({ photoIds, label, variant = 'contained' }: Pr
     setError(null);
     setParts([]);
     try {
-      const { links } = await downloadLinks(photoIds);
+      const { links } = await downloadLinks(photoIds, undefined, token);
       if (links.length === 1) {
         startDownload(links[0].url, links[0].filename);
       } else {

@@ -99,7 +99,7 @@ describe('api calls', () => {
     const answer = { links: [{ url: '/api/download?token=t', filename: 'faceexplore-photos.zip', photos: 2 }], expires_in: 3600 };
     const { calls } = mockFetch({ 'POST /api/download/links': { json: answer } });
     expect(await downloadLinks([1, 2])).toEqual(answer);
-    expect(JSON.parse(calls[0].body as string)).toEqual({ photo_ids: [1, 2] });
+    expect(JSON.parse(calls[0].body as string)).toEqual({ photo_ids: [1, 2], token: null });
     expect(calls[0].headers['Content-Type']).toBe('application/json');
   });
 

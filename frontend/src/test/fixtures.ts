@@ -42,6 +42,7 @@ export function foundResponse(overrides: Partial<SearchResponse> = {}): SearchRe
       },
     ],
     photos: [photo(7, 'group/bbt4.jpg'), photo(9, 'people/amy/amy2.png', 0.88)],
+    download_token: 'signed-7-9',
     ...overrides,
   };
 }
@@ -65,13 +66,14 @@ export function notFoundResponse(): SearchResponse {
       },
     ],
     photos: [],
+    download_token: null,
   };
 }
 
 export const peoplePage1: PeopleResponse = {
   people: [
-    { id: 3, face_count: 9, photo_count: 7, cover_url: '/cache/faces/160/123.jpg', flags: ['may_be_two_people'] },
-    { id: 4, face_count: 1, photo_count: 1, cover_url: '/cache/faces/160/124.jpg', flags: [] },
+    { id: 3, name: null, hidden: false, face_count: 9, photo_count: 7, cover_url: '/cache/faces/160/123.jpg', flags: ['may_be_two_people'] },
+    { id: 4, name: null, hidden: false, face_count: 1, photo_count: 1, cover_url: '/cache/faces/160/124.jpg', flags: [] },
   ],
   page: 1,
   per_page: 48,

@@ -4,6 +4,25 @@
  */
 
 export interface paths {
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether this browser is logged in as the organiser */
+        get: operations["getSession"];
+        put?: never;
+        /** Log in as the organiser */
+        post: operations["login"];
+        /** Log out */
+        delete: operations["logout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/search": {
         parameters: {
             query?: never;
@@ -50,6 +69,109 @@ export interface paths {
         };
         /** One person and the photos they are in (box: their face) */
         get: operations["getPerson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Name or hide a person (organiser) */
+        patch: operations["updatePerson"];
+        trace?: never;
+    };
+    "/api/people/{person_id}/faces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A person's faces, to move or reject (organiser) */
+        get: operations["getPersonFaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/people/{person_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge other people into this one (organiser) */
+        post: operations["mergePeople"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/faces/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move faces to a person, or to a new person (to: null) (organiser) */
+        post: operations["moveFaces"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/faces/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark faces as not a face: out of every person and of search (organiser) */
+        post: operations["rejectFaces"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo the latest correction not undone yet (organiser) */
+        post: operations["undo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organiser's corrections, newest first (organiser) */
+        get: operations["listCorrections"];
         put?: never;
         post?: never;
         delete?: never;
@@ -168,6 +290,29 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** SessionState */
+        SessionState: {
+            /**
+             * Organiser
+             * @description this browser is logged in as the organiser
+             */
+            organiser: boolean;
+            /**
+             * Password Set
+             * @description an organiser password has been set (faceexplore set-password)
+             */
+            password_set: boolean;
+            /**
+             * Csrf Token
+             * @description send it as X-CSRF-Token with every change; null unless organiser
+             */
+            csrf_token: string | null;
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            /** Password */
+            password: string;
+        };
         /** SearchResponse */
         SearchResponse: {
             /** Found */
@@ -179,19 +324,24 @@ export interface components {
             message: string;
             /**
              * Person Id
-             * @description the person found, when they have a page (/api/people/{id})
+             * @description the person found, when they have a page (/api/people/{id}) this browser may open
              */
             person_id: number | null;
             /** Samples */
             samples: components["schemas"]["Sample"][];
             /** Photos */
             photos: components["schemas"]["Photo"][];
+            /**
+             * Download Token
+             * @description send it with POST /api/download: a visitor of a private gallery may download only these photos; null when there are none
+             */
+            download_token: string | null;
         };
         /** ErrorDetail */
         ErrorDetail: {
             /**
              * Code
-             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, not_found, method_not_allowed, too_many_parts, bad_host, rate_limited, disk_full, unsupported_media_type, not_indexed, model_mismatch, server_error
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction
              */
             code: string;
             /**
@@ -321,6 +471,16 @@ export interface components {
         Person: {
             /** Id */
             id: number;
+            /**
+             * Name
+             * @description the name the organiser gave; null: none yet
+             */
+            name: string | null;
+            /**
+             * Hidden
+             * @description hidden people are never shown to visitors, nor found by a search
+             */
+            hidden: boolean;
             /** Face Count */
             face_count: number;
             /** Photo Count */
@@ -349,6 +509,112 @@ export interface components {
              * @description the photos they are in, by path; box: their face
              */
             photos: components["schemas"]["Photo"][];
+        };
+        /** PersonFaces */
+        PersonFaces: {
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total */
+            total: number;
+            /** Pages */
+            pages: number;
+            /** Faces */
+            faces: components["schemas"]["Face"][];
+        };
+        /** Face */
+        Face: {
+            /** Id */
+            id: number;
+            /** Photo Id */
+            photo_id: number;
+            /** Crop Url */
+            crop_url: string;
+            /**
+             * Box
+             * @description [x1, y1, x2, y2] in the photo's pixels
+             */
+            box: number[];
+        };
+        /**
+         * PersonChange
+         * @description Only the fields sent change.
+         */
+        PersonChange: {
+            /**
+             * Name
+             * @description null or '': no name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Hidden
+             * @default null
+             */
+            hidden: boolean | null;
+        };
+        /** MergeRequest */
+        MergeRequest: {
+            /**
+             * People
+             * @description the people merged into this one
+             */
+            people: number[];
+        };
+        /** MoveRequest */
+        MoveRequest: {
+            /** Faces */
+            faces: number[];
+            /**
+             * To
+             * @description the person to move them to; null: a new person
+             */
+            to: number | null;
+        };
+        /** Rejected */
+        Rejected: {
+            /**
+             * Rejected
+             * @description faces taken out of every person and of search
+             */
+            rejected: number;
+        };
+        /** RejectRequest */
+        RejectRequest: {
+            /** Faces */
+            faces: number[];
+        };
+        /** Undone */
+        Undone: {
+            undone: components["schemas"]["Correction"];
+        };
+        /** Correction */
+        Correction: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "rename" | "hide" | "unhide" | "merge" | "move" | "reject";
+            /** Description */
+            description: string;
+            /** Undone */
+            undone: boolean;
+        };
+        /** Corrections */
+        Corrections: {
+            /**
+             * Corrections
+             * @description newest first
+             */
+            corrections: components["schemas"]["Correction"][];
         };
         /** PhotoDetail */
         PhotoDetail: {
@@ -407,6 +673,12 @@ export interface components {
              * @description photo ids; a repeated id is sent once
              */
             photo_ids: number[];
+            /**
+             * Token
+             * @description a search's download_token: needed by visitors of a private gallery
+             * @default null
+             */
+            token: string | null;
         };
         /** Health */
         Health: {
@@ -418,7 +690,8 @@ export interface components {
         };
         /**
          * Status
-         * @description What the index holds.
+         * @description What the index holds. Visitors get the counts; model, thresholds, last_indexed and errors
+         *     are null for them (the organiser sees them).
          */
         Status: {
             /** Photos */
@@ -449,9 +722,9 @@ export interface components {
             indexed: boolean;
             /**
              * Errors
-             * @description photos that could not be read
+             * @description photos that could not be read (null for visitors)
              */
-            errors: number;
+            errors: number | null;
             /**
              * Clustered
              * @description false until the faces have been grouped into people
@@ -475,6 +748,12 @@ export interface components {
              * @description photo ids; a repeated id is sent once
              */
             photo_ids: number[];
+            /**
+             * Token
+             * @description a search's download_token: needed by visitors of a private gallery
+             * @default null
+             */
+            token: string | null;
         };
     };
     responses: never;
@@ -485,6 +764,115 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionState"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionState"];
+                };
+            };
+            /** @description bad_request: no password in the body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description wrong_password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no_password: none has been set (faceexplore --data DATA set-password) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: too many failed logins; wait and try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionState"];
+                };
+            };
+            /** @description csrf_failed: the organiser's X-CSRF-Token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     search: {
         parameters: {
             query?: never;
@@ -568,6 +956,8 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description only people whose name contains this */
+                q?: string | null;
             };
             header?: never;
             path?: never;
@@ -586,6 +976,15 @@ export interface operations {
             };
             /** @description bad_page */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: the people pages are the organiser's (setting people_page) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -628,8 +1027,473 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description login_required: the people pages are the organiser's (setting people_page) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not_found: no such person (or not any more) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updatePerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a person id from /api/people or a search */
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonChange"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description bad_request, bad_name, name_too_long */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPersonFaces: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a person id from /api/people or a search */
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonFaces"];
+                };
+            };
+            /** @description bad_page */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mergePeople: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a person id from /api/people or a search */
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description bad_request, merge_into_itself */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_clustered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    moveFaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description face_rejected, not_clustered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rejectFaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rejected"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_clustered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    undo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Undone"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description nothing_to_undo */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCorrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Corrections"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -658,6 +1522,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PhotoDetail"];
+                };
+            };
+            /** @description login_required: the people pages are the organiser's (setting people_page) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description not_found: no such photo (or not any more) */
@@ -749,6 +1622,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description not_in_results: a visitor of a private gallery sent a photo their search did not return (or no token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description too_large: the request is over the size limit; too_many_parts: a form of over 1000 parts */
             413: {
                 headers: {
@@ -802,6 +1684,15 @@ export interface operations {
             };
             /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_in_results: a visitor of a private gallery asked for a photo their search did not return (or no token) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

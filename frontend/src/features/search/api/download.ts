@@ -6,12 +6,18 @@ export const ZIP_NAME = 'faceexplore-photos.zip';
 /**
  * POST /api/download/links: one link per zip (the server splits a large choice into parts). Each
  * link is a plain GET that the browser saves to disk itself, showing its own progress, so no zip
- * is ever held in the page's memory.
+ * is ever held in the page's memory. `token`: the search's download_token, which a visitor of a
+ * private gallery needs (it lists the photos that search found).
  */
-export function downloadLinks(photoIds: number[], signal?: AbortSignal): Promise<DownloadLinksResponse> {
+export function downloadLinks(
+  photoIds: number[],
+  signal?: AbortSignal,
+  token?: string | null,
+): Promise<DownloadLinksResponse> {
+  const body: DownloadLinksRequest = { photo_ids: photoIds, token: token ?? null };
   return apiJson<DownloadLinksResponse>('/api/download/links', {
     method: 'POST',
-    json: { photo_ids: photoIds } satisfies DownloadLinksRequest,
+    json: body,
     signal,
   });
 }

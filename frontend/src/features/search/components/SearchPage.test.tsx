@@ -141,7 +141,8 @@ describe('SearchPage', () => {
     await userEvent.click(await screen.findByRole('button', { name: /download all/i }));
     await waitFor(() => expect(clicked).toEqual(['/api/download?token=abc faceexplore-photos.zip']));
     const dl = calls.find((c) => c.url === '/api/download/links')!;
-    expect(JSON.parse(dl.body as string)).toEqual({ photo_ids: [7, 9] });
+    // with the search's token: a private gallery's visitor may download only what it found
+    expect(JSON.parse(dl.body as string)).toEqual({ photo_ids: [7, 9], token: 'signed-7-9' });
     click.mockRestore();
   });
 
