@@ -70,8 +70,8 @@ export function notFoundResponse(): SearchResponse {
 
 export const peoplePage1: PeopleResponse = {
   people: [
-    { id: 3, face_count: 9, photo_count: 7, cover_url: '/cache/faces/160/123.jpg', flags: ['may_be_two_people'] },
-    { id: 4, face_count: 1, photo_count: 1, cover_url: '/cache/faces/160/124.jpg', flags: [] },
+    { id: 3, name: null, hidden: false, face_count: 9, photo_count: 7, cover_url: '/cache/faces/160/123.jpg', flags: ['may_be_two_people'] },
+    { id: 4, name: null, hidden: false, face_count: 1, photo_count: 1, cover_url: '/cache/faces/160/124.jpg', flags: [] },
   ],
   page: 1,
   per_page: 48,

@@ -55,7 +55,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename a person, or hide them from visitors (organiser) */
+        patch: operations["patchPerson"];
         trace?: never;
     };
     "/api/photos/{photo_id}": {
@@ -143,6 +144,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This browser's session (visitor or organiser) */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Log in as the organiser
+         * @description Sets an HttpOnly, SameSite=Strict session cookie.
+         */
+        post: operations["login"];
+        /** Log out */
+        delete: operations["logout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/people/{person_id}/faces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A person's faces (organiser) */
+        get: operations["getPersonFaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/people/{person_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge other people into this one (organiser) */
+        post: operations["mergePeople"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/faces/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move faces to another person, or to a new one (organiser) */
+        post: operations["moveFaces"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/faces/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark faces as "not a face": they leave every person and search (organiser) */
+        post: operations["rejectFaces"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo the latest correction (organiser) */
+        post: operations["undo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organiser's corrections, newest first (organiser) */
+        get: operations["listCorrections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -170,7 +295,7 @@ export interface components {
         ErrorDetail: {
             /**
              * Code
-             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, login_required, wrong_password, no_password, rate_limited, csrf_failed, nothing_to_undo, server_error
              */
             code: string;
             /**
@@ -300,6 +425,16 @@ export interface components {
         Person: {
             /** Id */
             id: number;
+            /**
+             * Name
+             * @description given by the organiser; null: unnamed
+             */
+            name: string | null;
+            /**
+             * Hidden
+             * @description hidden from visitors (only the organiser sees a hidden person)
+             */
+            hidden: boolean;
             /** Face Count */
             face_count: number;
             /** Photo Count */
@@ -422,6 +557,176 @@ export interface components {
              */
             photo_ids: number[];
         };
+        /**
+         * Session
+         * @description This browser's session: visitor or organiser.
+         */
+        Session: {
+            /**
+             * Organiser
+             * @description this browser is logged in as the organiser
+             */
+            organiser: boolean;
+            /**
+             * Password Set
+             * @description an organiser password has been set
+             */
+            password_set: boolean;
+            /**
+             * Csrf Token
+             * @description send as X-CSRF-Token on every state-changing organiser request; null unless organiser
+             */
+            csrf_token: string | null;
+        };
+        /**
+         * LoginRequest
+         * @description Log in as the organiser.
+         */
+        LoginRequest: {
+            /**
+             * Password
+             * @description the organiser's password
+             */
+            password: string;
+        };
+        /**
+         * Face
+         * @description One face of a person.
+         */
+        Face: {
+            /** Id */
+            id: number;
+            /** Photo Id */
+            photo_id: number;
+            /** Crop Url */
+            crop_url: string;
+            /**
+             * Box
+             * @description [x1, y1, x2, y2] in the photo's pixels
+             */
+            box: number[];
+        };
+        /**
+         * PersonFaces
+         * @description A page of one person's faces.
+         */
+        PersonFaces: {
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total */
+            total: number;
+            /** Pages */
+            pages: number;
+            /** Faces */
+            faces: components["schemas"]["Face"][];
+        };
+        /**
+         * PersonPatch
+         * @description Rename and/or hide a person; a field left out stays as it is.
+         */
+        PersonPatch: {
+            /**
+             * Name
+             * @description stripped; '' or null: unnamed
+             */
+            name?: string | null;
+            /** Hidden */
+            hidden?: boolean;
+        };
+        /**
+         * MergeRequest
+         * @description Merge people into one.
+         */
+        MergeRequest: {
+            /**
+             * People
+             * @description the people merged into this one
+             */
+            people: number[];
+        };
+        /**
+         * MoveFacesRequest
+         * @description Move faces to another person.
+         */
+        MoveFacesRequest: {
+            /**
+             * Faces
+             * @description face ids
+             */
+            faces: number[];
+            /**
+             * To
+             * @description the person they move to; null: a new person
+             */
+            to: number | null;
+        };
+        /**
+         * RejectFacesRequest
+         * @description Mark faces as "not a face".
+         */
+        RejectFacesRequest: {
+            /**
+             * Faces
+             * @description face ids
+             */
+            faces: number[];
+        };
+        /**
+         * RejectResult
+         * @description Faces marked as "not a face".
+         */
+        RejectResult: {
+            /**
+             * Rejected
+             * @description how many faces were rejected
+             */
+            rejected: number;
+        };
+        /**
+         * Correction
+         * @description One of the organiser's corrections.
+         */
+        Correction: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "rename" | "hide" | "unhide" | "merge" | "move" | "reject";
+            /**
+             * Description
+             * @description a plain sentence for a person
+             */
+            description: string;
+            /** Undone */
+            undone: boolean;
+        };
+        /**
+         * CorrectionList
+         * @description The corrections log.
+         */
+        CorrectionList: {
+            /**
+             * Corrections
+             * @description newest first
+             */
+            corrections: components["schemas"]["Correction"][];
+        };
+        /**
+         * UndoResult
+         * @description The correction that was undone.
+         */
+        UndoResult: {
+            undone: components["schemas"]["Correction"];
+        };
     };
     responses: never;
     parameters: never;
@@ -505,6 +810,8 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description name substring (case-insensitive) */
+                q?: string | null;
             };
             header?: never;
             path?: never;
@@ -523,6 +830,15 @@ export interface operations {
             };
             /** @description bad_page */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: the people pages are for the organiser (people_page = "organiser") */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -565,7 +881,82 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description login_required: the people pages are for the organiser (people_page = "organiser") */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not_found: no such person (or not any more) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchPerson: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the csrf_token of GET /api/session (organiser) */
+                "X-CSRF-Token": string;
+            };
+            path: {
+                /** @description a person id from /api/people or a search */
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: organiser only, log in first */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such person */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -719,6 +1110,421 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description wrong_password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no_password: no organiser password is set (faceexplore --data DATA set-password) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: too many failed attempts, wait a moment */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+        };
+    };
+    getPersonFaces: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a person id from /api/people or a search */
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonFaces"];
+                };
+            };
+            /** @description bad_page */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: organiser only, log in first */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mergePeople: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the csrf_token of GET /api/session (organiser) */
+                "X-CSRF-Token": string;
+            };
+            path: {
+                /** @description a person id from /api/people or a search */
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description the merged person */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: organiser only, log in first */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    moveFaces: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the csrf_token of GET /api/session (organiser) */
+                "X-CSRF-Token": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveFacesRequest"];
+            };
+        };
+        responses: {
+            /** @description the person they moved to */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: organiser only, log in first */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such face or person */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rejectFaces: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the csrf_token of GET /api/session (organiser) */
+                "X-CSRF-Token": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectFacesRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RejectResult"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: organiser only, log in first */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such face */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    undo: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the csrf_token of GET /api/session (organiser) */
+                "X-CSRF-Token": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UndoResult"];
+                };
+            };
+            /** @description login_required: organiser only, log in first */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description nothing_to_undo */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCorrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrectionList"];
+                };
+            };
+            /** @description login_required: organiser only, log in first */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
