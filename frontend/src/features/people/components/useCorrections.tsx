@@ -1,5 +1,7 @@
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
+import IconButton from '@mui/material/IconButton';
+import CloseIcon from '@mui/icons-material/Close';
 import Snackbar from '@mui/material/Snackbar';
 import { useState } from 'react';
 import { toApiError } from '../../../lib/api-client';
@@ -80,11 +82,17 @@ export function useCorrections(onChanged: () => void) {
         variant="filled"
         onClose={close}
         data-testid="correction-snackbar"
+        // An action replaces the Alert's own close button, so it carries one too.
         action={
           note?.undo ? (
-            <Button color="inherit" size="small" onClick={() => void undo()}>
-              Undo
-            </Button>
+            <>
+              <Button color="inherit" size="small" onClick={() => void undo()}>
+                Undo
+              </Button>
+              <IconButton color="inherit" size="small" aria-label="Close" onClick={() => setNote(null)}>
+                <CloseIcon fontSize="small" />
+              </IconButton>
+            </>
           ) : undefined
         }
         sx={{ alignItems: 'center' }}
