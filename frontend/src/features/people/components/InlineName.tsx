@@ -15,10 +15,12 @@ interface Props {
   onSave: (name: string | null) => Promise<boolean>;
   variant?: TypographyProps['variant'];
   component?: React.ElementType;
+  /** A page heading: large, and long names wrap instead of being cut short. */
+  heading?: boolean;
 }
 
 /** A person's name, renamed in place: the pencil opens a field; Enter saves, Escape cancels. */
-export function InlineName({ name, fallback, onSave, variant = 'subtitle2', component = 'h3' }: Props) {
+export function InlineName({ name, fallback, onSave, variant = 'subtitle2', component = 'h3', heading = false }: Props) {
   const [draft, setDraft] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
 
@@ -68,7 +70,11 @@ export function InlineName({ name, fallback, onSave, variant = 'subtitle2', comp
       <Typography
         variant={variant}
         component={component}
-        sx={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}
+        sx={
+          heading
+            ? { fontWeight: 700, fontSize: { xs: '1.5rem', sm: '2rem' }, overflowWrap: 'anywhere' }
+            : { overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }
+        }
         title={name ?? fallback}
       >
         {name || fallback}

@@ -211,7 +211,8 @@ export function PeoplePage({ page, onPage }: Props) {
           aria-label="Selected people"
           sx={{
             position: 'sticky',
-            bottom: 16,
+            // Above the undo snackbar while it shows.
+            bottom: corrections.noteOpen ? 80 : 16,
             alignSelf: 'center',
             px: 2,
             py: 1,

@@ -136,7 +136,7 @@ export function PersonPage({ personId, page, onPage }: Props) {
               <Avatar src={person.cover_url ?? undefined} alt={`Face of ${person.name || `person ${person.id}`}`} sx={{ width: 72, height: 72, boxShadow: 2 }} />
               <Box sx={{ minWidth: 0 }}>
                 {organiser ? (
-                  <InlineName name={person.name} fallback={`Person #${person.id}`} onSave={rename} variant="h4" component="h1" />
+                  <InlineName name={person.name} fallback={`Person #${person.id}`} onSave={rename} variant="h4" component="h1" heading />
                 ) : (
                   <Typography variant="h4" component="h1" sx={{ fontWeight: 700, fontSize: { xs: '1.5rem', sm: '2rem' } }}>
                     {nameOf(person)}
@@ -153,7 +153,7 @@ export function PersonPage({ personId, page, onPage }: Props) {
                 )}
               </Box>
             </Stack>
-            <Stack direction="row" spacing={1} sx={{ flexWrap: 'wrap' }}>
+            <Stack direction="row" sx={{ flexWrap: 'wrap', gap: 1 }}>
               {organiser && (
                 <Button
                   variant="outlined"
@@ -229,7 +229,7 @@ export function PersonPage({ personId, page, onPage }: Props) {
           elevation={6}
           role="toolbar"
           aria-label="Selected faces"
-          sx={{ position: 'sticky', bottom: 16, alignSelf: 'center', px: 2, py: 1, display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 1, borderRadius: 3 }}
+          sx={{ position: 'sticky', bottom: corrections.noteOpen ? 80 : 16, alignSelf: 'center', px: 2, py: 1, display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 1, borderRadius: 3 }}
         >
           <Typography variant="body2" sx={{ fontWeight: 600, mr: 1 }}>
             {plural(selection.ids.length, 'face')} selected

@@ -102,5 +102,5 @@ export function useCorrections(onChanged: () => void) {
     </Snackbar>
   );
 
-  return { run, busy, snackbar };
+  return { run, busy, snackbar, noteOpen: note !== null };
 }
