@@ -13,10 +13,12 @@ interface Props {
   /** Visible text; defaults to "Download all (N)". */
   label?: string;
   variant?: ButtonProps['variant'];
+  /** A search's download_token (sent along; a visitor of a private gallery needs it). */
+  token?: string | null;
 }
 
 /** Downloads the given photos as one zip file (POST /api/download). */
-export function DownloadAllButton({ photoIds, label, variant = 'contained' }: Props) {
+export function DownloadAllButton({ photoIds, label, variant = 'contained', token }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const n = photoIds.length;
@@ -26,7 +28,7 @@ export function DownloadAllButton({ photoIds, label, variant = 'contained' }: Pr
     setBusy(true);
     setError(null);
     try {
-      const blob = await downloadPhotosZip(photoIds);
+      const blob = await downloadPhotosZip(photoIds, undefined, token);
       saveBlob(blob, ZIP_NAME);
     } catch (e) {
       setError(toApiError(e));

@@ -100,7 +100,9 @@ describe('api calls', () => {
     const { calls } = mockFetch({ 'POST /api/download': { blob: zip } });
     const blob = await downloadPhotosZip([1, 2]);
     expect(blob).toBe(zip);
-    expect(JSON.parse(calls[0].body as string)).toEqual({ photo_ids: [1, 2] });
+    expect(JSON.parse(calls[0].body as string)).toEqual({ photo_ids: [1, 2], token: null });
+    await downloadPhotosZip([3], undefined, 'tok');
+    expect(JSON.parse(calls[1].body as string)).toEqual({ photo_ids: [3], token: 'tok' });
     expect(calls[0].headers['Content-Type']).toBe('application/json');
   });
 

@@ -42,6 +42,7 @@ export function foundResponse(overrides: Partial<SearchResponse> = {}): SearchRe
       },
     ],
     photos: [photo(7, 'group/bbt4.jpg'), photo(9, 'people/amy/amy2.png', 0.88)],
+    download_token: 'download-token-1',
     ...overrides,
   };
 }
@@ -65,6 +66,7 @@ export function notFoundResponse(): SearchResponse {
       },
     ],
     photos: [],
+    download_token: null,
   };
 }
 

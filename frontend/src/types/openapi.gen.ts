@@ -290,6 +290,11 @@ export interface components {
             samples: components["schemas"]["Sample"][];
             /** Photos */
             photos: components["schemas"]["Photo"][];
+            /**
+             * Download Token
+             * @description send it with POST /api/download: a visitor of a private gallery may download only these photos; null when there are none
+             */
+            download_token: string | null;
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -556,6 +561,12 @@ export interface components {
              * @description photo ids; a repeated id is sent once
              */
             photo_ids: number[];
+            /**
+             * Token
+             * @description a search's download_token: needed by visitors of a private gallery
+             * @default null
+             */
+            token: string | null;
         };
         /**
          * Session

@@ -37,7 +37,8 @@ export function getPersonFaces(id: number, page = 1, perPage = FACES_PER_PAGE, s
   return apiJson<PersonFacesResponse>(`${personPath(id)}/faces`, { query: { page, per_page: perPage }, signal });
 }
 
-export function patchPerson(id: number, patch: PersonPatch) {
+/** Only the fields given change. */
+export function patchPerson(id: number, patch: Partial<PersonPatch>) {
   return apiJson<Person>(personPath(id), { method: 'PATCH', json: patch });
 }
 

@@ -140,7 +140,8 @@ describe('SearchPage', () => {
     await userEvent.click(await screen.findByRole('button', { name: /download all/i }));
     await waitFor(() => expect(click).toHaveBeenCalledTimes(1));
     const dl = calls.find((c) => c.url === '/api/download')!;
-    expect(JSON.parse(dl.body as string)).toEqual({ photo_ids: [7, 9] });
+    // The search's download token goes along (a visitor of a private gallery needs it).
+    expect(JSON.parse(dl.body as string)).toEqual({ photo_ids: [7, 9], token: 'download-token-1' });
     expect(URL.createObjectURL).toHaveBeenCalledWith(zip);
     click.mockRestore();
   });

@@ -68,7 +68,7 @@ export function SearchResults({ result }: { result: SearchResponse }) {
           </Box>
           <Stack direction="row" spacing={2} useFlexGap sx={{ alignItems: 'center', flexShrink: 0, flexWrap: 'wrap' }}>
             <Confidence value={result.confidence} color="success" />
-            {n > 0 && <DownloadAllButton photoIds={photos.map((p) => p.id)} />}
+            {n > 0 && <DownloadAllButton photoIds={photos.map((p) => p.id)} token={result.download_token} />}
           </Stack>
         </Stack>
       </Paper>
