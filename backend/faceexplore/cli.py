@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import sqlite3
 import sys
 import time
 
 from .embedders import EMBEDDERS, ModelWeightsMissing
+from .locking import IndexBusy
 from .settings import load_settings
 from .store import FaceIndex, ModelMismatch
 
@@ -36,10 +39,11 @@ def cmd_index(args) -> int:
 
     settings = _settings(args)
     print(f"indexing {settings.gallery_dir} into {settings.index_path} (model {settings.model}, {settings.device})", file=sys.stderr)
-    summary = index_gallery(settings, progress=not args.quiet)
+    summary = index_gallery(settings, progress=not args.quiet, allow_removals=args.allow_removals, retry_errors=args.retry_errors)
+    retried = f", {summary.retried} failed before and retried" if summary.retried else ""
     print(
         f"{summary.scanned} photos in the gallery: {summary.new} new, {summary.changed} changed, "
-        f"{summary.removed} removed, {summary.unchanged} unchanged; {summary.processed} processed "
+        f"{summary.removed} removed, {summary.unchanged} unchanged{retried}; {summary.processed} processed "
         f"in {summary.seconds:.1f} s ({summary.photos_per_second:.2f} photos/s), {summary.faces} faces, "
         f"{len(summary.errors)} errors"
     )
@@ -155,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda or cuda:N (default cpu)")
     p.add_argument("--workers", dest="index_workers", type=int, help="worker processes (default: one per core; settings key index_workers)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="drop the photos gone from the gallery even when they are more than half of the index (or all of it)",
+    )
+    p.add_argument(
+        "--retry-errors", action="store_true", help="read again the photos that could not be read before, even if their file did not change"
+    )
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("status", help="counts of the index")
@@ -207,6 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BUSY = 75  # EX_TEMPFAIL: another process is writing to the index; try again later
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full" (SQLITE_FULL), or ENOSPC / EDQUOT from the system."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "is full" in str(exc)
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -214,6 +236,18 @@ def main(argv=None) -> int:
         return args.func(args) or 0
     except (ModelWeightsMissing, ModelMismatch, FileNotFoundError, ValueError) as exc:
         print(f"faceexplore: error: {exc}", file=sys.stderr)
+        return 2
+    except IndexBusy as exc:
+        print(f"faceexplore: error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not _disk_full(exc):
+            raise
+        print(
+            f"faceexplore: error: the disk is full ({exc}). What was committed before is intact: free some "
+            f"space on the disk of the data folder and run the same command again to carry on.",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("faceexplore: interrupted; run the same command again to resume", file=sys.stderr)

@@ -5,6 +5,10 @@ pairwise F 0.966 against 0.90 for complete and 0.82 for single linkage), cut at 
 gallery itself gives (``impostors.choose_threshold``). Two faces of one photo never share a
 cluster. Up to ``DENSE_LIMIT`` faces the full distance matrix is used; above, a k-nearest-
 neighbour graph constrains the merges so memory stays linear in the number of faces.
+
+A gallery too small to learn a threshold from (fewer than ``impostors.MIN_PAIRS`` pairs of
+faces: under 5 faces) is not guessed at: every face is its own person (``TOO_FEW_FACES``),
+until it grows and `cluster` runs again; an expert ``--threshold`` still clusters it.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 
-from .impostors import ThresholdChoice, choose_threshold, pair_distances, same_group_pairs, same_person_probability
+from .impostors import MIN_PAIRS, ThresholdChoice, choose_threshold, pair_distances, same_group_pairs, same_person_probability
+from .locking import writer_lock
 
 DENSE_LIMIT = 30_000
 KNN_NEIGHBOURS = 15
 # A cannot-link pair's distance: so large that the average linkage of any two clusters that
 # hold one such pair stays far above any threshold, whatever the cluster sizes.
 CANNOT_LINK_DISTANCE = 1e12
+TOO_FEW_FACES = "too few faces: each face its own person"  # the method of a tiny gallery's clustering
 
 
 class FaceClusterer:
@@ -44,12 +50,12 @@ class FaceClusterer:
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
         rng = np.random.default_rng(self.random_state)
         self.random_distances_, self.cannot_link_distances_ = pair_distances(X, groups, rng)
-        if len(X) < 2:
-            self.choice_ = None
+        enough = len(self.random_distances_) + len(self.cannot_link_distances_) >= MIN_PAIRS
+        self.choice_: ThresholdChoice | None = choose_threshold(self.random_distances_, self.cannot_link_distances_) if enough else None
+        if len(X) < 2 or (self.choice_ is None and self.threshold is None):
             self.threshold_ = float(self.threshold or 0.0)
-            self.labels_ = np.zeros(len(X), np.int64)
+            self.labels_ = np.arange(len(X), dtype=np.int64)
             return self
-        self.choice_: ThresholdChoice = choose_threshold(self.random_distances_, self.cannot_link_distances_)
         self.threshold_ = float(self.threshold) if self.threshold is not None else self.choice_.threshold
         if len(X) <= self.dense_limit:
             labels = self._dense(X, groups)
@@ -134,7 +140,9 @@ def _enforce_cannot_link(X, groups, labels):
 
 
 def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
-    """Per-cluster label-free quality: size, cohesion, nearest cluster, estimated purity, flags."""
+    """Per-cluster label-free quality: size, cohesion, nearest cluster, estimated purity, flags.
+    Without a different-people ``model`` (a tiny gallery) a cluster of several faces has no
+    purity estimate (None)."""
     uniq, inverse = np.unique(labels, return_inverse=True)
     k = len(uniq)
     centroids = np.zeros((k, X.shape[1]))
@@ -148,13 +156,13 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
         if len(members) > 1:
             d = pdist(X[members])
             cohesion = float(d.mean())
-            purity = float(same_person_probability(d, random_d, model).mean())
+            purity = float(same_person_probability(d, random_d, model).mean()) if model is not None else None
         else:
             cohesion, purity = 0.0, 1.0
         nearest = int(nearest_of[c]) if k > 1 else -1
         nearest_d = float(nearest_d_of[c]) if k > 1 else None
         flags = []
-        if len(members) > 1 and purity < 0.9:
+        if purity is not None and purity < 0.9:
             flags.append("may_be_two_people")
         if nearest_d is not None and search_threshold is not None and nearest_d < search_threshold:
             flags.append("may_be_split")
@@ -190,28 +198,26 @@ def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
 
 
 def cluster_index(index, threshold: float | None = None, progress=print) -> dict:
-    """Cluster every face of ``index`` and store the result, swapped in atomically."""
+    """Cluster every face of ``index`` and store the result, swapped in atomically, holding the
+    index's writer lock. An index without faces gets an empty clustering (a new gallery comes up
+    with no people rather than an error)."""
+    started = time.monotonic()
+    with writer_lock(index.path, "faceexplore cluster"):
+        return _cluster_index(index, threshold, started)
+
+
+def _cluster_index(index, threshold, started) -> dict:
     from .search import search_threshold_from_gallery
 
-    started = time.monotonic()
     face_ids, photo_ids, X, flags = index.embeddings()
-    if len(face_ids) == 0:
-        raise ValueError("the index has no faces yet: run `faceexplore index` first")
     clusterer = FaceClusterer(threshold=threshold).fit(X, photo_ids)
     labels = clusterer.labels_
     Xd = X.astype(np.float64)
-    null = search_threshold_from_gallery(Xd, labels, clusterer.choice_)
+    model = clusterer.choice_.model if clusterer.choice_ else None
+    # a tiny gallery gives no evidence of what an absent person scores either
+    null = search_threshold_from_gallery(Xd, labels, clusterer.choice_) if clusterer.choice_ else None
     quality = (
-        cluster_quality(
-            Xd,
-            photo_ids,
-            labels,
-            clusterer.random_distances_,
-            clusterer.choice_.model if clusterer.choice_ else None,
-            null.get("distance") if null else None,
-        )
-        if clusterer.choice_
-        else []
+        cluster_quality(Xd, photo_ids, labels, clusterer.random_distances_, model, null.get("distance") if null else None) if len(X) else []
     )
     clusters = []
     for q in quality:
@@ -233,11 +239,12 @@ def cluster_index(index, threshold: float | None = None, progress=print) -> dict
     details = {
         "threshold_choice": clusterer.choice_.as_dict() if clusterer.choice_ else None,
         "override": threshold is not None,
+        "threshold": clusterer.threshold_,
         "faces": int(len(face_ids)),
         "clusters": int(len(clusters)),
         "search_null": null,
         "seconds": time.monotonic() - started,
     }
-    method = "expert override" if threshold is not None else (clusterer.choice_.method if clusterer.choice_ else "single face")
+    method = "expert override" if threshold is not None else (clusterer.choice_.method if clusterer.choice_ else TOO_FEW_FACES)
     index.save_clustering(face_ids, labels, clusterer.threshold_, method, details, clusters, index.meta("model") or "")
     return details

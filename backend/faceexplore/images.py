@@ -13,9 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+# HEIC/HEIF (iPhone photos) through pillow-heif's Pillow plugin; EXIF orientation is left to
+# ImageOps.exif_transpose like every other format.
+pillow_heif.register_heif_opener()
+
+PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
 
 # Refuse images whose pixel count could exhaust memory. Pillow warns at MAX_IMAGE_PIXELS and
 # raises at twice that; we turn the warning into an error too, at a limit well above any camera.
@@ -92,6 +97,21 @@ def _oriented_size(img: Image.Image) -> tuple[int, int]:
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
+def _to_8_bit(img: Image.Image) -> Image.Image:
+    """A 16-bit greyscale image (PNG, TIFF: modes I;16* and I) or a floating-point one (F)
+    scaled to 8-bit L: Pillow's own conversion to RGB clips them at 255, which turns all but
+    the darkest pixels of a 16-bit photo white. Other modes are returned as they are."""
+    if not (img.mode.startswith("I;16") or img.mode in ("I", "F")):
+        return img
+    values = np.nan_to_num(np.asarray(img, np.float64))
+    if img.mode.startswith("I;16"):
+        full_scale = 65535.0
+    else:  # 32-bit modes say nothing of their range: 0-1 (F), 0-255, else 16-bit data
+        top = values.max(initial=0.0)
+        full_scale = 1.0 if img.mode == "F" and top <= 1.0 else 255.0 if top <= 255.0 else 65535.0
+    return Image.fromarray(np.rint(np.clip(values, 0.0, full_scale) * (255.0 / full_scale)).astype(np.uint8), "L")
+
+
 def load_photo(source, max_side: int | None = None, decoder_reduction_only: bool = False) -> DecodedPhoto:
     """Decode ``source`` (a path or bytes), EXIF orientation applied, RGB.
 
@@ -114,7 +134,7 @@ def load_photo(source, max_side: int | None = None, decoder_reduction_only: bool
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
             img = ImageOps.exif_transpose(img)
-        img = img.convert("RGB")
+        img = _to_8_bit(img).convert("RGB")
         if max_side and not decoder_reduction_only:
             img = _shrink(img, max_side)
         pixels = np.asarray(img)

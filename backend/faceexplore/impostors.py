@@ -33,6 +33,7 @@ FIT_QUANTILES = (0.16, 0.84)
 MAX_RANDOM_PAIRS = 400_000
 GRID_POINTS = 400
 MAX_FALSE_MATCH_RATE = 0.01  # the threshold never lets more different-people pairs through
+MIN_PAIRS = 10  # different-people evidence (random and cannot-link pairs) the fit needs: 5 faces
 
 
 @dataclass
@@ -96,7 +97,7 @@ def same_group_pairs(groups: np.ndarray):
 def fit_impostors(random_d: np.ndarray, cannot_link_d: np.ndarray) -> ImpostorModel:
     """Fit the Gaussian to the central quantiles of all the different-people evidence."""
     pooled = np.concatenate([random_d, cannot_link_d])
-    if len(pooled) < 10:
+    if len(pooled) < MIN_PAIRS:
         raise ValueError("too few faces to estimate the different-people distribution (need at least 5)")
     lo, hi = np.quantile(pooled, FIT_QUANTILES)
     z_lo, z_hi = stats.norm.ppf(FIT_QUANTILES)

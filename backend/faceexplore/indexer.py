@@ -17,14 +17,23 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .gallery import GalleryFile, scan_gallery
+from .gallery import GalleryFile, filesystem_path, scan_gallery
 from .images import ImageError
+from .locking import writer_lock
 from .settings import Settings
 from .store import FaceIndex, FaceRecord, PhotoRecord
 
 COMMIT_EVERY_PHOTOS = 32
 COMMIT_EVERY_SECONDS = 2.0
 CUDA_WORKERS = 8
+# A run that would drop more than this share of the indexed photos stops and asks first
+# (--allow-removals): a gallery on an unmounted share or a mistyped path looks empty, and
+# re-indexing a whole gallery costs hours.
+MAX_REMOVED_SHARE = 0.5
+
+
+class RemovalRefused(ValueError):
+    """The run would drop so much of the index that the gallery folder is probably wrong."""
 
 
 @dataclass
@@ -34,6 +43,7 @@ class IndexSummary:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+    retried: int = 0  # photos that had failed, read again though unchanged (--retry-errors)
     processed: int = 0
     faces: int = 0
     errors: list = field(default_factory=list)
@@ -62,7 +72,7 @@ def _analyse_file(job: tuple[str, GalleryFile]):
     gallery, item = job
     record = PhotoRecord(item.path, item.size, item.mtime_ns)
     try:
-        result = _pipeline.analyse(os.path.join(gallery, item.path))
+        result = _pipeline.analyse(os.path.join(gallery, filesystem_path(item.path)))
     except ImageError as exc:
         record.status, record.error = "error", str(exc)
         return record, []
@@ -83,34 +93,56 @@ def _model_of(settings: Settings):
     return embedder.name, embedder.dim
 
 
-def index_gallery(settings: Settings, progress: bool = True) -> IndexSummary:
+def index_gallery(settings: Settings, progress: bool = True, allow_removals: bool = False, retry_errors: bool = False) -> IndexSummary:
+    """Bring the index up to date with the gallery. Refuses (``RemovalRefused``, nothing
+    changed) to drop more than ``MAX_REMOVED_SHARE`` of the indexed photos unless
+    ``allow_removals``; with ``retry_errors``, photos that failed are read again even if their
+    file did not change (a decoder installed since, permissions fixed)."""
     started = time.monotonic()
     gallery = str(Path(settings.gallery_dir))
     summary = IndexSummary()
-    files = scan_gallery(gallery)
-    summary.scanned = len(files)
-    model, dim = _model_of(settings)
-    with FaceIndex(settings.index_path) as index:
-        index.check_model(model, dim)
-        known = index.known_photos()
-        on_disk = {f.path for f in files}
-        gone = [p for p in known if p not in on_disk]
-        summary.removed = index.remove_photos(gone) if gone else 0
-        todo = []
-        for f in files:
-            old = known.get(f.path)
-            if old is None:
-                summary.new += 1
-                todo.append(f)
-            elif (old[1], old[2]) != (f.size, f.mtime_ns):
-                summary.changed += 1
-                todo.append(f)
-            else:
-                summary.unchanged += 1
-        if todo:
-            _process(settings, gallery, todo, index, model, summary, progress)
+    with writer_lock(settings.index_path, "faceexplore index"):
+        files = scan_gallery(gallery)
+        summary.scanned = len(files)
+        model, dim = _model_of(settings)
+        with FaceIndex(settings.index_path) as index:
+            index.check_model(model, dim)
+            known = index.known_photos()
+            on_disk = {f.path for f in files}
+            gone = [p for p in known if p not in on_disk]
+            if gone and not allow_removals and (not files or len(gone) > MAX_REMOVED_SHARE * len(known)):
+                raise RemovalRefused(_removal_message(gallery, files, gone, known))
+            summary.removed = index.remove_photos(gone) if gone else 0
+            failed = {row["path"] for row in index.errors()} if retry_errors else set()
+            todo = []
+            for f in files:
+                old = known.get(f.path)
+                if old is None:
+                    summary.new += 1
+                    todo.append(f)
+                elif (old[1], old[2]) != (f.size, f.mtime_ns):
+                    summary.changed += 1
+                    todo.append(f)
+                elif f.path in failed:
+                    summary.retried += 1
+                    todo.append(f)
+                else:
+                    summary.unchanged += 1
+            if todo:
+                _process(settings, gallery, todo, index, model, summary, progress)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _removal_message(gallery, files, gone, known) -> str:
+    if not files:
+        what = f"the gallery folder {gallery} holds no photos, but the index holds {len(known)}"
+    else:
+        what = f"{len(gone)} of the {len(known)} indexed photos are no longer in the gallery folder {gallery}"
+    return (
+        f"{what}; nothing was changed. Is the folder mounted, and is it the right one? If the "
+        f"photos were removed on purpose, run `faceexplore index --allow-removals` to drop them from the index."
+    )
 
 
 def _process(settings, gallery, todo, index, model, summary, progress):

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .impostors import MIN_PAIRS
 from .search import NullModel
 
 
 def explain_threshold(details: dict) -> str:
     choice = details.get("threshold_choice")
     if not choice:
-        return "too few faces to estimate anything: every face is its own person"
+        return _explain_tiny_gallery(details)
     m = choice["model"]
     t = choice["threshold"]
     n = details["faces"]
@@ -41,6 +42,20 @@ def explain_threshold(details: dict) -> str:
             f"false alarms the accept threshold is {null['distance']:.4f}"
         )
     return "\n".join(lines)
+
+
+def _explain_tiny_gallery(details: dict) -> str:
+    n = details.get("faces", 0)
+    if n == 0:
+        return "the index has no faces yet: nothing to cluster (index photos with people in them, then run `faceexplore cluster` again)"
+    why = f"{n} face{'s' if n != 1 else ''} give too few pairs to learn from (at least {MIN_PAIRS} pairs: 5 faces)"
+    if details.get("override"):
+        return f"threshold: {details.get('threshold', 0.0):.4f} (EXPERT OVERRIDE); {why}, so no error rate can be estimated for it"
+    return (
+        f"{why}: no threshold is learned and every face is its own person. Run `faceexplore cluster` again once "
+        f"the gallery has more faces. Search learns from the same few faces, so it finds no one while the gallery "
+        f"has fewer than 3, and its false-alarm rate rests on 3 or 4 faces only until it grows."
+    )
 
 
 def cluster_report(index) -> dict:
@@ -76,8 +91,8 @@ def cluster_report(index) -> dict:
             "largest": int(max(sizes, default=0)),
             "may_be_two_people": [c["id"] for c in clusters if "may_be_two_people" in (c["flags"] or [])],
             "may_be_split": [c["id"] for c in clusters if "may_be_split" in (c["flags"] or [])],
-            "mean_estimated_purity": float(np.mean([c["purity"] for c in clusters if c["faces"] > 1]))
-            if any(s > 1 for s in sizes)
+            "mean_estimated_purity": float(np.mean([c["purity"] for c in clusters if c["faces"] > 1 and c["purity"] is not None]))
+            if any(c["faces"] > 1 and c["purity"] is not None for c in clusters)
             else None,
         },
         "clusters": clusters,
@@ -103,9 +118,13 @@ def format_report(report: dict) -> str:
         nd = f"{c['nearest_distance']:.3f}" if c["nearest_distance"] is not None else "-"
         out.append(
             f"{c['id']:>6} {c['faces']:>6} {c['photos']:>6} {c['cohesion']:>9.3f} "
-            f"{str(c['nearest_cluster']):>8} {nd:>6} {c['purity']:>7.3f}  {','.join(c['flags'] or [])}"
+            f"{str(c['nearest_cluster']):>8} {nd:>6} {_purity(c['purity']):>7}  {','.join(c['flags'] or [])}"
         )
     return "\n".join(out)
+
+
+def _purity(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def save_plots(report: dict, folder, index=None) -> list[str]:

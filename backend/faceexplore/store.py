@@ -73,6 +73,17 @@ class ModelMismatch(RuntimeError):
     """The index holds embeddings of another model."""
 
 
+def _drop_orphaned_wal(path: Path):
+    """Remove the -wal and -shm files of an index file that was deleted (by hand, while a server
+    still had it open, so they stayed behind): SQLite would apply that old write-ahead log to
+    the new, empty file and fail with "disk I/O error". SQLite creates the main file before
+    them and never deletes it, so without it they can only belong to a database that is gone."""
+    if path.exists():
+        return
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 @dataclass
 class PhotoRecord:
     path: str
@@ -104,6 +115,7 @@ class FaceIndex:
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _drop_orphaned_wal(self.path)
             self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA busy_timeout = 30000")
@@ -187,6 +199,8 @@ class FaceIndex:
             for i in range(0, len(paths), 500):
                 chunk = paths[i : i + 500]
                 db.execute(f"DELETE FROM photos WHERE path IN ({','.join('?' * len(chunk))})", chunk)
+            # searchers reload when last_indexed changes: removed faces must leave them too
+            self.set_meta("last_indexed", time.time(), db)
         return len(paths)
 
     def add_photos(self, items, model: str):

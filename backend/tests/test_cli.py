@@ -1,9 +1,11 @@
 """The `faceexplore` command line, run as a real subprocess."""
 
 import json
+import os
 import re
 
 import helpers
+import numpy as np
 import pytest
 
 from faceexplore.embedders.facenet import WEIGHTS_FILE
@@ -88,3 +90,56 @@ def test_settings_file_in_the_data_folder_is_used(gallery, tmp_path):
     proc = helpers.run_cli("--data", data, "index", gallery, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert "/nonexistent/model.onnx" in proc.stderr and "was not found" in proc.stderr
+
+
+def test_index_keeps_a_non_utf8_name_and_asks_before_dropping_the_gallery(tmp_path):
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    helpers.face_image().save(gallery / "hopper.jpg", quality=90)
+    with open(os.path.join(os.fsencode(gallery), b"caf\xe9.jpg"), "wb") as fh:  # a Latin-1 name
+        fh.write(helpers.jpeg_bytes(helpers.face_image().resize((256, 300))))
+    data = tmp_path / "data"
+    first = helpers.run_cli("--data", data, "index", gallery, "--workers", 1, "--quiet", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "2 photos in the gallery: 2 new" in first.stdout and "2 faces, 0 errors" in first.stdout
+    status = json.loads(helpers.run_cli("--data", data, "status", "--json", cwd=tmp_path, timeout=120).stdout)
+    assert (status["photos"], status["faces"]) == (2, 2)
+
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for entry in os.listdir(os.fsencode(gallery)):
+        os.rename(os.path.join(os.fsencode(gallery), entry), os.path.join(os.fsencode(moved), entry))
+    refused = helpers.run_cli("--data", data, "index", gallery, "--workers", 1, "--quiet", cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "holds no photos, but the index holds 2; nothing was changed" in refused.stderr and "--allow-removals" in refused.stderr
+    assert json.loads(helpers.run_cli("--data", data, "status", "--json", cwd=tmp_path, timeout=120).stdout)["photos"] == 2
+
+    allowed = helpers.run_cli("--data", data, "index", gallery, "--workers", 1, "--quiet", "--allow-removals", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "0 photos in the gallery: 0 new, 0 changed, 2 removed" in allowed.stdout
+
+
+def test_a_full_disk_is_said_plainly(tmp_path, monkeypatch, capsys):
+    from faceexplore import cli, store
+
+    data = tmp_path / "data"
+    with store.FaceIndex(data / "index.sqlite3") as index:
+        index.check_model("dlib-resnet-v1", 8)
+        rng = np.random.default_rng(0)
+        vectors = rng.normal(size=(400, 8)).astype(np.float32)
+        face = lambda v: store.FaceRecord((0, 0, 9, 9), [(0, 0)] * 5, 0.99, [], v / np.linalg.norm(v))  # noqa: E731
+        index.add_photos([(store.PhotoRecord(f"p{i}.jpg", 1, 1, 9, 9), [face(v)]) for i, v in enumerate(vectors)], "dlib-resnet-v1")
+    opened = store.FaceIndex.__init__
+
+    def no_room_to_grow(self, *args, **kwargs):
+        opened(self, *args, **kwargs)
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"
+
+    monkeypatch.setattr(store.FaceIndex, "__init__", no_room_to_grow)
+    assert cli.main(["--data", str(data), "cluster"]) == 2
+    err = capsys.readouterr().err
+    assert "faceexplore: error: the disk is full (database or disk is full)" in err and "run the same command again" in err
+    monkeypatch.undo()
+    with store.FaceIndex(data / "index.sqlite3", readonly=True) as index:
+        assert index.counts()["faces"] == 400 and index.active_clustering() is None  # intact, nothing half-written

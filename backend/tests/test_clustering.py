@@ -1,11 +1,15 @@
 """Clustering and the label-free threshold, on synthetic embeddings with known structure."""
 
+import helpers
 import numpy as np
 import pytest
 
-from faceexplore.clustering import FaceClusterer, _same_group_condensed
+from faceexplore.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
 from faceexplore.impostors import choose_threshold, fit_impostors, pair_distances
+from faceexplore.report import cluster_report, explain_threshold, format_report
+from faceexplore.search import GallerySearcher
+from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.synthetic import synthetic_people
 
 
@@ -105,3 +109,81 @@ def test_knn_path_matches_dense_path():
     by_component = FaceClusterer(dense_limit=len(X) - 1).fit(X)
     assert by_component.components_ > 1
     assert pairwise_scores(by_component.labels_, dense.labels_)["f"] == pytest.approx(1.0)
+
+
+# -- tiny galleries --------------------------------------------------------------------------------
+def _tiny_index(path, n_faces, seed=0, dim=16):
+    """An index of ``n_faces`` faces of different people, one photo each."""
+    X = np.random.default_rng(seed).normal(size=(n_faces, dim))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    index = FaceIndex(path)
+    index.check_model("synthetic", dim)
+    face = lambda v: FaceRecord((0, 0, 10, 10), [(0, 0)] * 5, 0.99, [], v.astype(np.float32))  # noqa: E731
+    index.add_photos([(PhotoRecord(f"p{i}.jpg", 1, 1, 100, 100), [face(X[i])]) for i in range(n_faces)], "synthetic")
+    return index, X
+
+
+@pytest.mark.parametrize("n_faces", [0, 1, 2, 4])
+def test_a_tiny_gallery_clusters_each_face_its_own_person(n_faces, tmp_path):
+    index, X = _tiny_index(tmp_path / "index.sqlite3", n_faces)
+    with index:
+        details = cluster_index(index)
+        assert details["faces"] == n_faces and details["clusters"] == n_faces and details["threshold_choice"] is None
+        active = index.active_clustering()
+        assert active is not None and active["method"] == TOO_FEW_FACES
+        labels = [r[0] for r in index.db.execute("SELECT cluster_id FROM memberships WHERE clustering_id = ?", (active["id"],))]
+        assert sorted(labels) == list(range(n_faces))
+        assert index.counts()["people"] == n_faces  # every person listed, with a cover face
+        covers = index.db.execute("SELECT cover_face_id FROM clusters WHERE clustering_id = ?", (active["id"],)).fetchall()
+        assert all(c[0] is not None for c in covers)
+        report = cluster_report(index)
+        assert report["summary"]["clusters"] == n_faces
+        format_report(report)
+        # searchable: a definite answer, whatever the gallery holds
+        result = GallerySearcher(index).search(X[0] if n_faces else np.eye(16)[0])
+        if n_faces == 0:
+            assert not result.found and result.matches == []
+        else:
+            assert result.best_score == pytest.approx(0.0, abs=1e-3)
+            assert [m.photo_id for m in result.matches] == ([1] if result.found else [])
+        if n_faces >= 3:  # enough people for the searcher's own null
+            assert result.found
+    text = explain_threshold(details)
+    if n_faces == 0:
+        assert "no faces yet" in text
+    else:
+        assert f"{n_faces} face" in text and "every face is its own person" in text
+
+
+def test_five_faces_are_enough_to_learn_from(tmp_path):
+    index, _ = _tiny_index(tmp_path / "index.sqlite3", 5)
+    with index:
+        details = cluster_index(index)
+    assert details["threshold_choice"] is not None and details["clusters"] >= 1
+
+
+def test_an_expert_threshold_still_clusters_a_tiny_gallery(tmp_path):
+    index, X = _tiny_index(tmp_path / "index.sqlite3", 3)
+    with index:
+        # faces 0 and 1 of one person (a second photo), face 2 someone else
+        index.add_photos([(PhotoRecord("p1.jpg", 2, 2, 100, 100), [FaceRecord((0, 0, 10, 10), [(0, 0)] * 5, 0.99, [], X[0])])], "synthetic")
+        details = cluster_index(index, threshold=0.1)
+        assert details["override"] and details["clusters"] == 2
+        assert index.active_clustering()["method"] == "expert override"
+        report = cluster_report(index)
+        assert sorted(c["faces"] for c in report["clusters"]) == [1, 2]
+        assert "-" in format_report(report)  # the pair's purity cannot be estimated: shown as '-'
+    assert "EXPERT OVERRIDE" in explain_threshold(details) and "0.1000" in explain_threshold(details)
+
+
+def test_cluster_explain_on_a_tiny_gallery(tmp_path):
+    index, _ = _tiny_index(tmp_path / "data" / "index.sqlite3", 2)
+    index.close()
+    proc = helpers.run_cli("--data", tmp_path / "data", "cluster", "--explain", cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 faces in 2 clusters" in proc.stdout and "every face is its own person" in proc.stdout
+    empty = tmp_path / "empty"
+    FaceIndex(empty / "index.sqlite3").close()
+    proc = helpers.run_cli("--data", empty, "cluster", "--explain", cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "0 faces in 0 clusters" in proc.stdout and "no faces yet" in proc.stdout

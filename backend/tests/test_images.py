@@ -4,6 +4,7 @@ import io
 
 import helpers
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image
 from PIL.JpegImagePlugin import JpegImageFile
@@ -152,3 +153,46 @@ def test_empty_bytes_and_missing_file():
         load_photo(b"")
     with pytest.raises(FileNotFoundError):
         load_photo("/nonexistent/photo.jpg")
+
+
+# -- 16-bit greyscale and HEIF ---------------------------------------------------------------------
+def _grey_ramp_16_bit() -> np.ndarray:
+    """64 x 256, each column one 16-bit level from black to white."""
+    return np.tile(np.linspace(0, 65535, 256).round().astype(np.uint16), (64, 1))
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_greyscale_keeps_its_tones(suffix, tmp_path):
+    ramp = _grey_ramp_16_bit()
+    path = tmp_path / f"ramp{suffix}"
+    Image.fromarray(ramp).save(path)
+    with Image.open(path) as img:
+        assert img.mode.startswith("I")  # stored as 16-bit, as a scanner or a raw converter writes it
+    photo = load_photo(path)
+    assert photo.shape == (64, 256, 3)
+    expected = np.rint(ramp[0] / 257.0)
+    for channel in range(3):
+        assert np.abs(photo.pixels[10, :, channel].astype(int) - expected).max() <= 1
+    assert photo.pixels[:, 0].max() == 0 and photo.pixels[:, -1].min() == 255
+    assert abs(int(photo.pixels[10, 128, 0]) - 128) <= 1  # mid-grey stays mid-grey
+
+
+def test_16_bit_greyscale_is_downscaled_with_its_tones(tmp_path):
+    path = tmp_path / "dark.png"
+    Image.fromarray(np.full((300, 400), 16384, np.uint16)).save(path)  # a quarter of full scale
+    photo = load_photo(path, max_side=100)
+    assert photo.shape == (75, 100, 3) and np.all(np.abs(photo.pixels.astype(int) - 64) <= 1)
+
+
+def test_heif_photos_are_read(tmp_path):
+    assert {".heic", ".heif"} <= images.PHOTO_EXTENSIONS
+    img = Image.new("RGB", (320, 240), (0, 0, 255))
+    img.paste((255, 0, 0), (0, 0, 160, 240))
+    path = tmp_path / "IMG_0001.HEIC"
+    pillow_heif.from_pillow(img).save(path, quality=95)
+    assert pillow_heif.is_supported(path)
+    for source in (path, path.read_bytes()):
+        photo = load_photo(source)
+        assert (photo.width, photo.height) == (320, 240) and photo.shape == (240, 320, 3)
+        assert _colour(photo.pixels[120, 20]) == "red" and _colour(photo.pixels[120, 300]) == "blue"
+    assert load_photo(path, max_side=160).shape == (120, 160, 3)

@@ -5,15 +5,20 @@ import re
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 
 import helpers
 import numpy as np
+import pillow_heif
 import pytest
 
 from faceexplore import indexer
-from faceexplore.gallery import scan_gallery
-from faceexplore.indexer import index_gallery
+from faceexplore.cli import EXIT_BUSY
+from faceexplore.clustering import cluster_index
+from faceexplore.gallery import filesystem_path, scan_gallery
+from faceexplore.indexer import RemovalRefused, index_gallery
+from faceexplore.locking import IndexBusy
 from faceexplore.settings import Settings
 from faceexplore.store import FaceIndex, ModelMismatch
 
@@ -229,3 +234,135 @@ def test_a_killed_run_resumes_to_the_same_index_as_an_uninterrupted_one(datasets
         for (box, emb), (base_box, base_emb) in zip(faces, base_faces):
             assert np.array_equal(np.round(box), np.round(base_box)) or np.abs(box - base_box).max() < 1.0, (path, box, base_box)
             assert float(emb @ base_emb) > 0.999, path
+
+
+# -- names, formats, removals, retries -------------------------------------------------------------
+def test_a_name_that_is_not_utf8_is_indexed_under_a_lossless_name(tmp_path, reuse_pipeline):
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    helpers.face_image().save(gallery / "ok.jpg")
+    latin_1 = os.path.join(os.fsencode(gallery), b"caf\xe9.jpg")  # copied from an old Latin-1 system
+    with open(latin_1, "wb") as fh:
+        fh.write(helpers.jpeg_bytes(helpers.face_image().resize((256, 300)), quality=90))
+    settings = _settings(tmp_path, gallery)
+    first = index_gallery(settings, progress=False)
+    assert (first.processed, first.faces, first.errors) == (2, 2, [])
+    assert _faces_per_photo(settings) == {"ok.jpg": ("ok", 1), "caf\ufffdE9.jpg": ("ok", 1)}
+    with FaceIndex(settings.index_path, readonly=True) as index:
+        row = next(r for r in index.photos() if r["path"] != "ok.jpg")
+    assert os.fsencode(os.path.join(gallery, filesystem_path(row["path"]))) == latin_1
+    assert (row["width"], row["height"]) == (256, 300)
+    again = index_gallery(settings, progress=False)
+    assert (again.unchanged, again.processed, again.removed) == (2, 0, 0)
+
+
+def test_heic_photos_are_indexed(tmp_path, reuse_pipeline):
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    pillow_heif.from_pillow(helpers.face_image()).save(gallery / "IMG_0001.HEIC", quality=90)
+    settings = _settings(tmp_path, gallery)
+    summary = index_gallery(settings, progress=False)
+    assert (summary.processed, summary.faces, summary.errors) == (1, 1, [])
+    assert _faces_per_photo(settings) == {"IMG_0001.HEIC": ("ok", 1)}
+
+
+def test_an_empty_or_mostly_vanished_gallery_is_not_dropped_without_asking(small_gallery, tmp_path, reuse_pipeline):
+    settings = _settings(tmp_path, small_gallery)
+    index_gallery(settings, progress=False)
+    before = _faces_per_photo(settings)
+    away = tmp_path / "away"
+    small_gallery.rename(away)
+    small_gallery.mkdir()  # the mount point of a share that is not mounted: empty
+    with pytest.raises(RemovalRefused, match=r"holds no photos, but the index holds 3.*--allow-removals"):
+        index_gallery(settings, progress=False)
+    assert _faces_per_photo(settings) == before
+    # more than half gone: a mistyped or wrong folder
+    small_gallery.rmdir()
+    away.rename(small_gallery)
+    (small_gallery / "a.jpg").unlink()
+    (small_gallery / "sub" / "b.png").unlink()
+    with pytest.raises(RemovalRefused, match=r"2 of the 3 indexed photos are no longer in the gallery folder"):
+        index_gallery(settings, progress=False)
+    assert _faces_per_photo(settings) == before
+    allowed = index_gallery(settings, progress=False, allow_removals=True)
+    assert (allowed.removed, allowed.unchanged) == (2, 1)
+    assert _faces_per_photo(settings) == {"c.jpg": ("ok", 0)}
+
+
+def test_a_removal_only_run_is_a_new_index_version(small_gallery, tmp_path, reuse_pipeline):
+    settings = _settings(tmp_path, small_gallery)
+    index_gallery(settings, progress=False)
+    with FaceIndex(settings.index_path, readonly=True) as index:
+        before = index.meta("last_indexed")
+    (small_gallery / "sub" / "b.png").unlink()
+    summary = index_gallery(settings, progress=False)
+    assert (summary.removed, summary.processed) == (1, 0)
+    with FaceIndex(settings.index_path, readonly=True) as index:
+        assert index.meta("last_indexed") != before  # searchers reload on it and drop the face
+
+
+def test_failed_photos_are_retried_when_they_change_or_when_asked(tmp_path, reuse_pipeline):
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    good = helpers.jpeg_bytes(helpers.face_image(), quality=90)
+    (gallery / "late.jpg").write_bytes(b"\0" * len(good))  # not readable yet
+    (gallery / "changed.jpg").write_bytes(b"not a photo")
+    settings = _settings(tmp_path, gallery)
+    first = index_gallery(settings, progress=False)
+    assert sorted(p for p, _ in first.errors) == ["changed.jpg", "late.jpg"]
+    # fixed in place: same size, same time stamp (a restored backup, a decoder installed since)
+    st = os.stat(gallery / "late.jpg")
+    (gallery / "late.jpg").write_bytes(good)
+    os.utime(gallery / "late.jpg", ns=(st.st_atime_ns, st.st_mtime_ns))
+    (gallery / "changed.jpg").write_bytes(good)  # a new file: read again by itself
+    plain = index_gallery(settings, progress=False)
+    assert (plain.changed, plain.retried, plain.unchanged, plain.processed, plain.faces) == (1, 0, 1, 1, 1)
+    assert _faces_per_photo(settings) == {"changed.jpg": ("ok", 1), "late.jpg": ("error", 0)}
+    retried = index_gallery(settings, progress=False, retry_errors=True)
+    assert (retried.retried, retried.unchanged, retried.processed, retried.faces, retried.errors) == (1, 1, 1, 1, [])
+    assert _faces_per_photo(settings) == {"changed.jpg": ("ok", 1), "late.jpg": ("ok", 1)}
+    assert index_gallery(settings, progress=False, retry_errors=True).processed == 0  # nothing failed any more
+
+
+# -- one writer at a time --------------------------------------------------------------------------
+LOCK_HOLDER = """
+import sys
+from faceexplore.locking import writer_lock
+with writer_lock(sys.argv[1], "faceexplore index"):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def lock_holder(tmp_path):
+    """Another process holding the writer lock of tmp_path/data's index until the test ends."""
+    index_path = tmp_path / "data" / "index.sqlite3"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(index_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=helpers.cli_env(),
+    )
+    try:
+        assert proc.stdout.readline() == "held\n"
+        yield proc
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def test_a_second_writer_is_told_who_holds_the_index(small_gallery, tmp_path, reuse_pipeline, lock_holder):
+    settings = _settings(tmp_path, small_gallery)
+    with pytest.raises(IndexBusy, match=rf"being written by process {lock_holder.pid} \(faceexplore index"):
+        index_gallery(settings, progress=False)
+    assert not settings.index_path.exists()  # refused before touching anything
+    with FaceIndex(settings.index_path) as index, pytest.raises(IndexBusy, match=str(lock_holder.pid)):
+        cluster_index(index)
+    proc = helpers.run_cli("--data", tmp_path / "data", "index", small_gallery, "--quiet", cwd=tmp_path, timeout=120)
+    assert proc.returncode == EXIT_BUSY, (proc.stdout, proc.stderr)
+    assert f"process {lock_holder.pid}" in proc.stderr and "one writer at a time" in proc.stderr and "Traceback" not in proc.stderr
+    lock_holder.stdin.close()
+    lock_holder.wait(timeout=30)
+    assert index_gallery(settings, progress=False).processed == 3  # free again once the holder ends

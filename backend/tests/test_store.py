@@ -2,6 +2,10 @@
 
 import json
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import helpers
 import numpy as np
@@ -158,3 +162,58 @@ def test_status_json_prints_the_counts(index, tmp_path):
     assert (out["photos"], out["photos_ok"], out["errors"], out["faces"], out["model"]) == (2, 1, 1, 1, "test-model")
     assert out["error_list"] == [{"path": "bad.jpg", "error": "not an image"}]
     assert out["last_indexed"].endswith("Z")
+
+
+def test_removing_photos_is_a_new_index_version(index):
+    index.add_photos([(PhotoRecord("a.jpg", 1, 1), [_face(0)]), (PhotoRecord("b.jpg", 1, 1), [_face(100)])], "test-model")
+    before = index.meta("last_indexed")
+    time.sleep(0.01)
+    index.remove_photos(["b.jpg"])
+    assert index.meta("last_indexed") != before  # what searchers watch to reload their faces
+    assert float(index.meta("last_indexed")) > float(before)
+
+
+SERVER = """
+import sys
+from faceexplore.store import FaceIndex
+index = FaceIndex(sys.argv[1], readonly=True)
+for line in sys.stdin:  # one consistent read per line, like a web worker's requests
+    with index.snapshot():
+        print(len(index.known_photos()), flush=True)
+"""
+
+
+def test_an_index_deleted_while_a_server_reads_it_starts_afresh(tmp_path):
+    path = tmp_path / "data" / "index.sqlite3"
+
+    def commit(prefix):
+        with FaceIndex(path) as writer:
+            writer.check_model("test-model", 8)
+            writer.add_photos([(PhotoRecord(f"{prefix}{i}.jpg", 1, 1), [_face(i)]) for i in range(300)], "test-model")
+
+    commit("p")
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=helpers.cli_env()
+    )
+
+    def server_count():
+        server.stdin.write("\n")
+        server.stdin.flush()
+        return int(server.stdout.readline())
+
+    try:
+        assert server_count() == 300
+        commit("q")  # into the write-ahead log, which the open server keeps from being folded in
+        assert server_count() == 600
+        path.unlink()  # deleted by hand to start over, the server still running
+        assert Path(f"{path}-wal").exists()
+        with FaceIndex(path) as fresh:
+            fresh.check_model("test-model", 8)
+            assert fresh.known_photos() == {}
+            fresh.add_photos([(PhotoRecord("new.jpg", 1, 1), [_face(0)])], "test-model")
+            assert fresh.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with FaceIndex(path, readonly=True) as reader:
+            assert set(reader.known_photos()) == {"new.jpg"}
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
