@@ -148,9 +148,14 @@ def test_the_audit_case_with_real_photos(audit_gallery, bbt_dir, tmp_path, reuse
         details = cluster_index(index)
     text = explain_threshold(details)
     model = details["threshold_choice"]["model"]
-    assert model["duplicates_collapsed"] >= 2 * (len(SCALES) - 1)  # Leonard and Sheldon, three copies each
-    assert details["threshold"] > 0.2 and details["threshold"] > alone["threshold"]
-    assert details["search_null"]["distance"] > 0.2
+    # Leonard's and Sheldon's faces in bbt2 are small (40-110 px wide): a copy at a lower resolution
+    # lies 0.06-0.17 from its original, most of them further than the duplicate distance (a copy
+    # that far apart is, to the model, another photo of the person: a same-person pair)
+    assert model["duplicates_collapsed"] >= 1
+    assert details["threshold"] > 0.2 and details["threshold"] > alone["threshold"], (alone["threshold"], details["threshold"])
+    # the gallery alone gave search a threshold far below one person's distances (0.11 when
+    # written): a second photo of someone in the gallery was "not in the gallery"
+    assert details["search_null"]["distance"] > 0.2 and details["search_null"]["distance"] > alone["search_null"]["distance"]
     assert "prior" in text and "copies of another photo's face" in text
     service = SearchService(settings)
     for query in (audit_gallery / "sheldon1.png", bbt_dir / "people" / "sheldon" / "sheldon3.png"):
