@@ -106,6 +106,7 @@ def main():
     ap.add_argument("--duplicate-share", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="/tmp/small-gallery")
+    ap.add_argument("--no-copies", action="store_true", help="only the galleries without copies (the 3,000-photo one takes hours here)")
     args = ap.parse_args()
     out = Path(args.out)
     rows = []
@@ -116,12 +117,15 @@ def main():
     for size in args.sizes:
         plain = out / f"event{size}"
         build(args.tool, args.people, size, plain, args.seed)
-        copies = add_copies(plain, out / f"event{size}-copies", args.duplicate_share, args.seed)
-        for event, label in ((plain, f"{size}"), (out / f"event{size}-copies", f"{size} +{copies} copies")):
+        galleries = [(plain, f"{size}")]
+        if not args.no_copies:
+            copies = add_copies(plain, out / f"event{size}-copies", args.duplicate_share, args.seed)
+            galleries.append((out / f"event{size}-copies", f"{size} +{copies} copies"))
+        for event, label in galleries:
             for use_prior in (False, True):
                 r = evaluate(event, use_prior) | {"gallery": label, "rule": "prior" if use_prior else "gallery only"}
                 rows.append(r)
-                (out / "results.json").write_text(json.dumps(rows, indent=1))
+                (out / f"results-{'-'.join(map(str, args.sizes))}.json").write_text(json.dumps(rows, indent=1))
                 print(header if len(rows) == 1 else "", end="\n" if len(rows) == 1 else "")
                 print(format_row(r), flush=True)
     print()
