@@ -42,8 +42,9 @@ class NullModel:
     Where the pseudo-queries are too few to show a rate and the embedding model has a prior
     (``prior_mean``, ``prior_std``: its different-people distance), the Gumbel is not trusted
     to be stricter than the prior: the threshold is at least the prior's floor for ``clusters``
-    clusters (``priors.ModelPrior.search_floor``). A gallery of a dozen faces put the Gumbel's
-    1% point below zero, so that no one, not even a photo in the gallery, was ever found.
+    clusters (``priors.ModelPrior.search_floor``). Without it, a gallery of a dozen faces can
+    put the Gumbel's 1% point below any distance a face reaches, so that no one, not even a photo
+    of the gallery, is found (tests/test_small_gallery.py; docs/quality.md, "Small galleries").
     """
 
     loc: float
