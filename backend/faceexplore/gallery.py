@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote_to_bytes
 
 from .images import PHOTO_EXTENSIONS
 
@@ -49,6 +50,19 @@ def filesystem_path(stored: str) -> str:
         return ESCAPE if match.group(1) is None else chr(0xDC00 + int(match.group(1), 16))
 
     return _STORED_ESCAPES.sub(unescape, stored)
+
+
+def url_path(stored: str) -> str:
+    """The percent-encoded URL path of a stored path: the bytes of the name on disk, so that a
+    server reading files straight from disk (nginx) opens that very file."""
+    return quote(os.fsencode(filesystem_path(stored)), safe="/")
+
+
+def name_from_url_path(quoted: str) -> str:
+    """The name on disk (for ``resolve_in``) of a raw, still percent-encoded URL path: its bytes
+    as they are, whether UTF-8 or not (a framework's decoded path has lost the bytes that are
+    not UTF-8)."""
+    return os.fsdecode(unquote_to_bytes(quoted))
 
 
 def scan_gallery(root: str | Path) -> list[GalleryFile]:

@@ -16,8 +16,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# HEIC/HEIF (iPhone photos) through pillow-heif's Pillow plugin; EXIF orientation is left to
-# ImageOps.exif_transpose like every other format.
+# HEIC/HEIF (iPhone photos) through pillow-heif's Pillow plugin. It applies a photo's rotation
+# itself and reports EXIF orientation 1, so exif_transpose does not turn it a second time.
 pillow_heif.register_heif_opener()
 
 PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"}

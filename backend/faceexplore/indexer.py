@@ -94,42 +94,46 @@ def _model_of(settings: Settings):
 
 
 def index_gallery(settings: Settings, progress: bool = True, allow_removals: bool = False, retry_errors: bool = False) -> IndexSummary:
-    """Bring the index up to date with the gallery. Refuses (``RemovalRefused``, nothing
-    changed) to drop more than ``MAX_REMOVED_SHARE`` of the indexed photos unless
-    ``allow_removals``; with ``retry_errors``, photos that failed are read again even if their
-    file did not change (a decoder installed since, permissions fixed)."""
+    """Bring the index up to date with the gallery, holding the index's writer lock. Refuses
+    (``RemovalRefused``, nothing changed) to drop more than ``MAX_REMOVED_SHARE`` of the
+    indexed photos unless ``allow_removals``; with ``retry_errors``, photos that failed are
+    read again even if their file did not change (a decoder installed since, permissions fixed)."""
+    with writer_lock(settings.index_path, "faceexplore index"):
+        return _index_gallery(settings, progress, allow_removals, retry_errors)
+
+
+def _index_gallery(settings: Settings, progress: bool, allow_removals: bool, retry_errors: bool) -> IndexSummary:
     started = time.monotonic()
     gallery = str(Path(settings.gallery_dir))
     summary = IndexSummary()
-    with writer_lock(settings.index_path, "faceexplore index"):
-        files = scan_gallery(gallery)
-        summary.scanned = len(files)
-        model, dim = _model_of(settings)
-        with FaceIndex(settings.index_path) as index:
-            index.check_model(model, dim)
-            known = index.known_photos()
-            on_disk = {f.path for f in files}
-            gone = [p for p in known if p not in on_disk]
-            if gone and not allow_removals and (not files or len(gone) > MAX_REMOVED_SHARE * len(known)):
-                raise RemovalRefused(_removal_message(gallery, files, gone, known))
-            summary.removed = index.remove_photos(gone) if gone else 0
-            failed = {row["path"] for row in index.errors()} if retry_errors else set()
-            todo = []
-            for f in files:
-                old = known.get(f.path)
-                if old is None:
-                    summary.new += 1
-                    todo.append(f)
-                elif (old[1], old[2]) != (f.size, f.mtime_ns):
-                    summary.changed += 1
-                    todo.append(f)
-                elif f.path in failed:
-                    summary.retried += 1
-                    todo.append(f)
-                else:
-                    summary.unchanged += 1
-            if todo:
-                _process(settings, gallery, todo, index, model, summary, progress)
+    files = scan_gallery(gallery)
+    summary.scanned = len(files)
+    model, dim = _model_of(settings)
+    with FaceIndex(settings.index_path) as index:
+        index.check_model(model, dim)
+        known = index.known_photos()
+        on_disk = {f.path for f in files}
+        gone = [p for p in known if p not in on_disk]
+        if gone and not allow_removals and (not files or len(gone) > MAX_REMOVED_SHARE * len(known)):
+            raise RemovalRefused(_removal_message(gallery, files, gone, known))
+        summary.removed = index.remove_photos(gone) if gone else 0
+        failed = {row["path"] for row in index.errors()} if retry_errors else set()
+        todo = []
+        for f in files:
+            old = known.get(f.path)
+            if old is None:
+                summary.new += 1
+                todo.append(f)
+            elif (old[1], old[2]) != (f.size, f.mtime_ns):
+                summary.changed += 1
+                todo.append(f)
+            elif f.path in failed:
+                summary.retried += 1
+                todo.append(f)
+            else:
+                summary.unchanged += 1
+        if todo:
+            _process(settings, gallery, todo, index, model, summary, progress)
     summary.seconds = time.monotonic() - started
     return summary
 

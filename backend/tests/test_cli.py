@@ -41,6 +41,12 @@ def test_index_then_status(gallery, tmp_path):
     assert text.returncode == 0 and "error: broken.jpg: the file is empty" in text.stdout
     assert re.search(r"faces: 1\b", text.stdout)
 
+    # the broken file is not read again until it changes, or until asked
+    again = helpers.run_cli("--data", data, "index", gallery, "--workers", 1, "--quiet", "--retry-errors", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "0 new, 0 changed, 0 removed, 2 unchanged, 1 failed before and retried; 1 processed" in again.stdout, again.stdout
+    assert "error: broken.jpg: the file is empty" in again.stdout
+
     # an index of dlib faces refuses another model, whole, before touching anything
     onnx = tmp_path / "tiny.onnx"
     helpers.tiny_onnx_model(onnx)

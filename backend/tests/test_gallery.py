@@ -1,11 +1,11 @@
 """Finding a gallery's photos, and keeping file access inside the gallery."""
 
 import os
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote
 
 import pytest
 
-from faceexplore.gallery import filesystem_path, resolve_in, scan_gallery, stored_path
+from faceexplore.gallery import filesystem_path, name_from_url_path, resolve_in, scan_gallery, stored_path, url_path
 
 
 def _touch(root, rel, content=b"x"):
@@ -121,10 +121,11 @@ def test_a_latin_1_name_is_stored_as_valid_text_that_leads_back_to_the_file(tmp_
     assert found[stored].size == len(b"latin-1 photo")
     # served from its URL: the name's bytes percent-encoded (nginx opens them as they are); the
     # app's fallback gets the same bytes back from the raw request path
-    url_path = quote(os.fsencode(filesystem_path(stored)), safe="/")
-    assert url_path == "%C3%A9t%C3%A9/caf%E9.jpg"
-    served = resolve_in(root, os.fsdecode(unquote_to_bytes(url_path)))
+    assert url_path(stored) == "%C3%A9t%C3%A9/caf%E9.jpg"
+    served = resolve_in(root, name_from_url_path(url_path(stored)))
     assert served is not None and served.read_bytes() == b"latin-1 photo"
+    assert url_path("café.jpg") == quote("café.jpg")  # a UTF-8 name's URL as before
+    assert resolve_in(root, name_from_url_path(url_path("café.jpg"))).read_bytes() == b"utf-8 photo"
     assert resolve_in(root, filesystem_path("café.jpg")).read_bytes() == b"utf-8 photo"
 
 

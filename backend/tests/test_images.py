@@ -196,3 +196,15 @@ def test_heif_photos_are_read(tmp_path):
         assert (photo.width, photo.height) == (320, 240) and photo.shape == (240, 320, 3)
         assert _colour(photo.pixels[120, 20]) == "red" and _colour(photo.pixels[120, 300]) == "blue"
     assert load_photo(path, max_side=160).shape == (120, 160, 3)
+
+
+def test_a_turned_heif_photo_is_turned_once(tmp_path):
+    img = Image.new("RGB", (300, 200), (0, 0, 255))
+    img.paste((255, 0, 0), (0, 0, 150, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # as with test_exif_orientation_6_is_applied: 90 degrees clockwise
+    path = tmp_path / "turned.heic"
+    img.save(path, "HEIF", exif=exif.tobytes(), quality=95)
+    photo = load_photo(path)
+    assert (photo.width, photo.height) == (200, 300)
+    assert _colour(photo.pixels[20, 100]) == "red" and _colour(photo.pixels[280, 100]) == "blue"
