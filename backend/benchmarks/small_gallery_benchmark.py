@@ -56,7 +56,7 @@ def add_copies(src: Path, out: Path, share: float, seed: int) -> int:
     truth = json.loads((src / "truth.json").read_text())
     if (out / "truth.json").exists():
         return sum("_copy" in p for p in json.loads((out / "truth.json").read_text())["photos"])
-    shutil.copytree(src, out, dirs_exist_ok=True)
+    shutil.copytree(src, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("data"))  # not the plain one's index
     originals = sorted(truth["photos"])
     chosen = random.Random(seed).sample(originals, round(share * len(originals)))
     for n, rel in enumerate(sorted(chosen)):
@@ -69,6 +69,17 @@ def add_copies(src: Path, out: Path, share: float, seed: int) -> int:
         truth["photos"][copy_rel] = truth["photos"][rel]
     (out / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True))
     return len(chosen)
+
+
+def reuse_index(plain_data: Path, copies_data: Path):
+    """Start the copies gallery from the plain one's index: it holds the same files, unchanged
+    (same paths, sizes and times), so only the copies are indexed."""
+    if (copies_data / "index.sqlite3").exists() or not (plain_data / "index.sqlite3").exists():
+        return
+    copies_data.mkdir(parents=True, exist_ok=True)
+    for name in ("index.sqlite3", "index.sqlite3-wal"):
+        if (plain_data / name).exists():
+            shutil.copy2(plain_data / name, copies_data / name)
 
 
 def evaluate(event: Path, use_prior: bool) -> dict:
@@ -106,7 +117,7 @@ def main():
     ap.add_argument("--duplicate-share", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="/tmp/small-gallery")
-    ap.add_argument("--no-copies", action="store_true", help="only the galleries without copies (the 3,000-photo one takes hours here)")
+    ap.add_argument("--no-copies", action="store_true", help="only the galleries without copies")
     args = ap.parse_args()
     out = Path(args.out)
     rows = []
@@ -114,6 +125,7 @@ def main():
         f"{'gallery':<16} {'rule':<12} {'photos':>6} {'faces':>5} {'clusters':>8} {'copies out':>10} {'gallery wt':>10} "
         f"{'cluster thr':>11} {'search thr':>10} {'floor':>5} {'F1':>6} {'P':>6} {'R':>6} {'FA':>11}"
     )
+    print(header, flush=True)
     for size in args.sizes:
         plain = out / f"event{size}"
         build(args.tool, args.people, size, plain, args.seed)
@@ -122,11 +134,12 @@ def main():
             copies = add_copies(plain, out / f"event{size}-copies", args.duplicate_share, args.seed)
             galleries.append((out / f"event{size}-copies", f"{size} +{copies} copies"))
         for event, label in galleries:
+            if event != plain:  # the plain gallery has been indexed by now
+                reuse_index(plain / "data", event / "data")
             for use_prior in (False, True):
                 r = evaluate(event, use_prior) | {"gallery": label, "rule": "prior" if use_prior else "gallery only"}
                 rows.append(r)
                 (out / f"results-{'-'.join(map(str, args.sizes))}.json").write_text(json.dumps(rows, indent=1))
-                print(header if len(rows) == 1 else "", end="\n" if len(rows) == 1 else "")
                 print(format_row(r), flush=True)
     print()
     print(header)
