@@ -83,8 +83,11 @@ def labelled_faces(index: FaceIndex) -> dict[int, str]:
     return out
 
 
-def score(index: FaceIndex) -> dict:
+def score(index: FaceIndex, only: set[int] | None = None) -> dict:
+    """BCubed over the labelled faces (those of ``only`` when given)."""
     truth = labelled_faces(index)
+    if only is not None:
+        truth = {f: t for f, t in truth.items() if f in only}
     members = index.active_memberships()
     labels = [members.get(f, -f) for f in truth]  # a face in no person (rejected): its own
     scores = bcubed_scores(labels, list(truth.values()))
@@ -101,13 +104,18 @@ def main_clusters(members: dict[int, int], truth: dict[int, str]) -> dict[str, i
     return {identity: person for identity, (n, person) in best.items()}
 
 
-def simulate_organiser(index: FaceIndex, clusters: int) -> dict:
-    """Correct the ``clusters`` most doubted clusters with the labels; returns what was done."""
+def simulate_organiser(index: FaceIndex, corrections: int) -> dict:
+    """Go down the doubted clusters, most doubted first, correcting them with the labels until
+    ``corrections`` corrections are made; returns what was done."""
     editor = PeopleEditor(index)
     truth = labelled_faces(index)
-    doubted = [c["id"] for c in cluster_report(index)["clusters"] if c["flags"]][:clusters]
+    doubted = [c["id"] for c in cluster_report(index)["clusters"] if c["flags"]]
     done = Counter()
+    looked = 0
     for person in doubted:
+        if done["merge"] + done["move"] >= corrections:
+            break
+        looked += 1
         members = index.active_memberships()
         faces = [f for f, p in members.items() if p == person and f in truth]
         if not faces:
@@ -129,8 +137,14 @@ def simulate_organiser(index: FaceIndex, clusters: int) -> dict:
                 done["move"] += 1
         except CorrectionError as exc:
             done[f"refused: {exc.code}"] += 1
-    done["doubted clusters looked at"] = len(doubted)
+    done["doubted clusters looked at"] = looked
+    done["doubted clusters"] = len(doubted)
     return dict(done)
+
+
+def same_id_share(before: dict[int, int], after: dict[int, int], faces: list[int]) -> float | None:
+    """The share of ``faces`` whose person id a new clustering kept."""
+    return round(float(np.mean([after.get(f) == before[f] for f in faces])), 4) if faces else None
 
 
 def main(argv=None) -> int:
@@ -138,7 +152,7 @@ def main(argv=None) -> int:
     parser.add_argument("folder", type=Path, help="people folder: one sub-folder of photos per person")
     parser.add_argument("--master", type=Path, required=True, help="data folder of the folder's index (indexed there if missing)")
     parser.add_argument("--scratch", type=Path, required=True, help="folder for the two scratch indexes (emptied)")
-    parser.add_argument("--corrections", type=int, default=20, help="doubted clusters the organiser corrects")
+    parser.add_argument("--corrections", type=int, default=20, help="corrections the organiser makes, most doubted clusters first")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -173,14 +187,26 @@ def main(argv=None) -> int:
     result["organiser"] = simulate_organiser(indexes["corrected"], args.corrections)
     result["corrections"] = len(PeopleEditor(indexes["corrected"]).log())
     result["after_corrections"] = score(indexes["corrected"])
+    pinned = set(indexes["corrected"].constraints()[0])
     for name, index in indexes.items():
+        before_ids = index.active_memberships()
         index.add_photos(added, model)
         cluster_index(index, progress=lambda *a, **k: None)
         result[f"{name}_after_new_photos"] = score(index)
+        result[f"{name}_after_new_photos_old_faces"] = score(index, only=set(before_ids))
+        # stable ids: the share of faces (of the pinned ones) still with the same person id
+        after_ids = index.active_memberships()
+        result[f"{name}_same_person_id"] = {
+            "faces": same_id_share(before_ids, after_ids, list(before_ids)),
+            "pinned_faces": same_id_share(before_ids, after_ids, [f for f in pinned if f in before_ids]),
+        }
         index.close()
     before, after = result["before"]["f"], result["after_corrections"]["f"]
     result["gain"] = round(after - before, 4)
     result["gain_after_new_photos"] = round(result["corrected_after_new_photos"]["f"] - result["baseline_after_new_photos"]["f"], 4)
+    result["gain_after_new_photos_old_faces"] = round(
+        result["corrected_after_new_photos_old_faces"]["f"] - result["baseline_after_new_photos_old_faces"]["f"], 4
+    )
     result["machine"] = f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores"
     result["seconds"] = round(time.monotonic() - started, 1)
     text = json.dumps(result, indent=2)

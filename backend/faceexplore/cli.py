@@ -78,7 +78,7 @@ def cmd_cluster(args) -> int:
 
     settings = _settings(args)
     with FaceIndex(settings.index_path) as index:
-        details = cluster_index(index, threshold=args.threshold)
+        details = cluster_index(index, threshold=args.threshold, use_prior=not args.no_prior)
     choice = details["threshold_choice"]
     print(f"{details['faces']} faces in {details['clusters']} clusters ({details['seconds']:.1f} s)")
     kept = details.get("organiser")
@@ -278,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cluster", help="group the faces by person (threshold derived from the gallery)")
     p.add_argument("--explain", action="store_true", help="print the threshold, the evidence and expected error rates")
     p.add_argument("--threshold", type=float, help="expert override of the derived distance threshold")
+    p.add_argument("--no-prior", action="store_true", help="learn the thresholds from the gallery alone, without the model's prior")
     p.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("report", help="label-free quality of the clustering")

@@ -9,6 +9,10 @@ neighbour graph constrains the merges so memory stays linear in the number of fa
 A gallery too small to learn a threshold from (fewer than ``impostors.MIN_PAIRS`` pairs of
 faces: under 5 faces) is not guessed at: every face is its own person (``TOO_FEW_FACES``),
 until it grows and `cluster` runs again; an expert ``--threshold`` still clusters it.
+
+With the embedding model's measured prior (``priors.py``; ``prior=None`` keeps the gallery-only
+rule) copies of one photo count once in the fit and a small gallery's different-people model
+leans on the prior; every face, copies included, is clustered.
 """
 
 from __future__ import annotations
@@ -20,7 +24,15 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 
 from .constraints import ClusterConstraints, assign_person_ids
-from .impostors import MIN_PAIRS, ThresholdChoice, choose_threshold, pair_distances, same_group_pairs, same_person_probability
+from .impostors import (
+    MIN_PAIRS,
+    ThresholdChoice,
+    choose_threshold,
+    distinct_faces,
+    pair_distances,
+    same_group_pairs,
+    same_person_probability,
+)
 from .locking import writer_lock
 from .store import PeopleChanged
 
@@ -38,12 +50,19 @@ class FaceClusterer:
     ``groups`` gives each face's photo: faces sharing a photo are different people.
     ``threshold``: an expert override; None (the default) derives it from the data.
     ``constraints`` (``fit``): the organiser's corrections, honoured by the linkage.
+    ``prior``: the embedding model's ``priors.ModelPrior``, or None for the gallery-only rule.
     """
 
     def __init__(
-        self, threshold: float | None = None, dense_limit: int = DENSE_LIMIT, n_neighbors: int = KNN_NEIGHBOURS, random_state: int = 0
+        self,
+        threshold: float | None = None,
+        dense_limit: int = DENSE_LIMIT,
+        n_neighbors: int = KNN_NEIGHBOURS,
+        random_state: int = 0,
+        prior=None,
     ):
         self.threshold = threshold
+        self.prior = prior
         self.dense_limit = dense_limit
         self.n_neighbors = n_neighbors
         self.random_state = random_state
@@ -53,9 +72,23 @@ class FaceClusterer:
         X = np.asarray(X, np.float64)
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
         rng = np.random.default_rng(self.random_state)
-        self.random_distances_, self.cannot_link_distances_ = pair_distances(X, groups, rng)
-        enough = len(self.random_distances_) + len(self.cannot_link_distances_) >= MIN_PAIRS
-        self.choice_: ThresholdChoice | None = choose_threshold(self.random_distances_, self.cannot_link_distances_) if enough else None
+        # the faces the thresholds are fitted to: copies of one face count once
+        self.distinct_ = distinct_faces(X, groups, self.prior.duplicate_distance) if self.prior else np.ones(len(X), bool)
+        self.random_distances_, self.cannot_link_distances_ = pair_distances(X[self.distinct_], groups[self.distinct_], rng)
+        # the gallery-only rule's minimum, counted over all faces: with a prior, a gallery whose
+        # copies leave fewer distinct pairs than that is fitted by the prior alone
+        enough = len(X) * (len(X) - 1) // 2 + len(same_group_pairs(groups)[0]) >= MIN_PAIRS
+        self.choice_: ThresholdChoice | None = (
+            choose_threshold(
+                self.random_distances_,
+                self.cannot_link_distances_,
+                self.prior,
+                distinct_faces=int(self.distinct_.sum()),
+                duplicates=int(len(X) - self.distinct_.sum()),
+            )
+            if enough
+            else None
+        )
         if len(X) < 2 or (self.choice_ is None and self.threshold is None):
             self.threshold_ = float(self.threshold or 0.0)
             self.labels_ = np.arange(len(X), dtype=np.int64)
@@ -207,15 +240,16 @@ def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
     return nearest, distance
 
 
-def cluster_index(index, threshold: float | None = None, progress=print) -> dict:
+def cluster_index(index, threshold: float | None = None, progress=print, use_prior: bool = True) -> dict:
     """Cluster every face of ``index`` and store the result, swapped in atomically, holding the
     index's writer lock. An index without faces gets an empty clustering (a new gallery comes up
-    with no people rather than an error)."""
+    with no people rather than an error). ``use_prior=False``: the gallery-only rules, without
+    the embedding model's prior (for comparison: benchmarks/small_gallery_benchmark.py)."""
     started = time.monotonic()
     with writer_lock(index.path, "faceexplore cluster"):
         for attempt in range(CORRECTION_RETRIES):
             try:
-                return _cluster_index(index, threshold, started)
+                return _cluster_index(index, threshold, started, use_prior)
             except PeopleChanged:
                 if attempt == CORRECTION_RETRIES - 1:
                     raise
@@ -239,16 +273,22 @@ def _corrected_faces(index):
     return face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, len(rejected)
 
 
-def _cluster_index(index, threshold, started) -> dict:
+def _cluster_index(index, threshold, started, use_prior=True) -> dict:
+    from .priors import prior_for
     from .search import search_threshold_from_gallery
 
     face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, rejected = _corrected_faces(index)
-    clusterer = FaceClusterer(threshold=threshold).fit(X, photo_ids, constraints)
+    prior = prior_for(index.meta("model")) if use_prior else None
+    clusterer = FaceClusterer(threshold=threshold, prior=prior).fit(X, photo_ids, constraints)
     labels = clusterer.labels_
     Xd = X.astype(np.float64)
     model = clusterer.choice_.model if clusterer.choice_ else None
     # a tiny gallery gives no evidence of what an absent person scores either
-    null = search_threshold_from_gallery(Xd, labels, clusterer.choice_) if clusterer.choice_ else None
+    null = (
+        search_threshold_from_gallery(Xd, labels, clusterer.choice_, prior=prior, queries=np.flatnonzero(clusterer.distinct_))
+        if clusterer.choice_
+        else None
+    )
     quality = (
         cluster_quality(Xd, photo_ids, labels, clusterer.random_distances_, model, null.get("distance") if null else None) if len(X) else []
     )
@@ -279,6 +319,7 @@ def _cluster_index(index, threshold, started) -> dict:
         "threshold_choice": clusterer.choice_.as_dict() if clusterer.choice_ else None,
         "override": threshold is not None,
         "threshold": clusterer.threshold_,
+        "prior": prior.as_dict() if prior else None,
         "faces": int(len(face_ids)),
         "clusters": int(len(clusters)),
         "search_null": null,

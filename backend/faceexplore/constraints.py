@@ -5,7 +5,9 @@ Constraints: the faces pinned to a person come in groups (those that came into i
 one cluster of a merge, the faces of one move). Each group starts as one (distances zero, so
 average linkage joins them first; their distances to everyone else are untouched) and gathers
 the new faces like it; after the linkage, the clusters of one person's groups are joined. So a
-person merged from two looks (glasses or not, years apart) keeps finding new photos of both.
+person merged from two looks (glasses or not, years apart) keeps finding new photos of both
+(a group's cluster joins whole where the group is at least half of it; elsewhere only the
+pinned faces move, so a group that fell into a stranger's cluster does not bring it along).
 Faces pinned to two different people are never joined, nor are cannot-linked faces (their
 distances are ``CANNOT_LINK_DISTANCE``). Everything nobody corrected is left to the gallery's
 threshold.
@@ -95,8 +97,12 @@ class ClusterConstraints:
             claimed.add(label)
             for other in values:
                 cluster = labels == other
-                if not np.any(self.anchor[cluster] >= 0) or np.all(self.anchor[cluster & (self.anchor >= 0)] == a):
-                    labels[cluster] = label  # a cluster of this person's alone: all of it joins
+                pinned_here = self.anchor[cluster]
+                # a cluster this person's pinned faces make (the new faces one of its groups
+                # gathered) joins whole; in one where they are few, or another person's are
+                # too, only they move: joining it would take in a stranger's cluster
+                if np.all(pinned_here[pinned_here >= 0] == a) and 2 * np.sum(pinned_here == a) >= len(pinned_here):
+                    labels[cluster] = label
             labels[members] = label
         # two faces of one photo, or a cannot-link pair, in one cluster: the unpinned one leaves
         pinned = self.anchor >= 0

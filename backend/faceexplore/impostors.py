@@ -17,6 +17,10 @@ The threshold is where the observed pairs stop being in excess of what different
 produce: below it, the gallery has more close pairs than the different-people model explains
 (they are same-person pairs); above it, the model explains them all. It is the maximum of
 ``observed_cdf(t) - model_cdf(t)``, found from the data; nothing in it is a distance constant.
+
+Where the embedding model has a measured prior (``priors.py``), a small gallery's model leans on
+it: copies of one photo count once, and the Gaussian is the gallery's fit and the prior's,
+weighted by the distinct faces behind each (``combine_with_prior``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ MAX_RANDOM_PAIRS = 400_000
 GRID_POINTS = 400
 MAX_FALSE_MATCH_RATE = 0.01  # the threshold never lets more different-people pairs through
 MIN_PAIRS = 10  # different-people evidence (random and cannot-link pairs) the fit needs: 5 faces
+DUPLICATE_NEIGHBOURS = 8  # nearest faces looked at for copies of a face
+DUPLICATE_LIMIT = 30_000  # faces above which copies are not collapsed (``distinct_faces``)
 
 
 @dataclass
@@ -44,6 +50,12 @@ class ImpostorModel:
     std: float
     pairs: int  # pairs the fit is based on
     cannot_link_pairs: int
+    # with a model prior: the weight of the gallery's own fit (1.0 without a prior), that fit,
+    # and the faces left out of the fit as copies of another photo's face
+    gallery_weight: float = 1.0
+    gallery_mean: float | None = None
+    gallery_std: float | None = None
+    duplicates_collapsed: int = 0
 
     def false_match_rate(self, distance):
         """P(two different people's faces are closer than ``distance``)."""
@@ -106,6 +118,51 @@ def fit_impostors(random_d: np.ndarray, cannot_link_d: np.ndarray) -> ImpostorMo
     return ImpostorModel(float(mean), float(std), int(len(random_d)), int(len(cannot_link_d)))
 
 
+def combine_with_prior(model: ImpostorModel, prior, distinct_faces: int, duplicates: int = 0) -> ImpostorModel:
+    """The gallery's Gaussian and the prior's, each weighted by the faces behind it: the gallery's
+    by its ``distinct_faces`` n, the prior's by ``prior.prior_faces`` n0; the mean and the sd
+    are each averaged with weights n / (n + n0) and n0 / (n + n0). A gallery too small to fit at
+    all (fewer than ``MIN_PAIRS`` distinct pairs) gets the prior alone."""
+    w = prior.gallery_weight(distinct_faces) if model.pairs + model.cannot_link_pairs >= MIN_PAIRS else 0.0
+    return ImpostorModel(
+        mean=float(w * model.mean + (1 - w) * prior.mean),
+        std=float(w * model.std + (1 - w) * prior.std),
+        pairs=model.pairs,
+        cannot_link_pairs=model.cannot_link_pairs,
+        gallery_weight=float(w),
+        gallery_mean=model.mean if w > 0 else None,
+        gallery_std=model.std if w > 0 else None,
+        duplicates_collapsed=int(duplicates),
+    )
+
+
+def distinct_faces(X: np.ndarray, groups: np.ndarray, duplicate_distance: float) -> np.ndarray:
+    """A mask of the faces that count for fitting: of faces of *different* photos closer than
+    ``duplicate_distance`` to each other (one photo saved at several resolutions, recompressed
+    copies; chains of them included), only the first. Each face's ``DUPLICATE_NEIGHBOURS``
+    nearest faces are looked at (a face copied more often still joins its copies through them).
+    Above ``DUPLICATE_LIMIT`` faces nothing is collapsed: copies add the same excess to every
+    distance above theirs, so they do not move the threshold, and the fit of so many faces
+    leaves the prior no weight to speak of."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.neighbors import NearestNeighbors
+
+    n = len(X)
+    if n < 2 or n > DUPLICATE_LIMIT or duplicate_distance <= 0:
+        return np.ones(n, bool)
+    k = min(DUPLICATE_NEIGHBOURS + 1, n)
+    distance, neighbour = NearestNeighbors(n_neighbors=k).fit(X).kneighbors(X)
+    rows = np.repeat(np.arange(n), k)
+    cols = neighbour.ravel()
+    linked = (distance.ravel() < duplicate_distance) & (groups[rows] != groups[cols])
+    links = coo_matrix((np.ones(int(linked.sum())), (rows[linked], cols[linked])), shape=(n, n))
+    _, component = connected_components(links, directed=False)
+    keep = np.zeros(n, bool)
+    keep[np.unique(component, return_index=True)[1]] = True
+    return keep
+
+
 @dataclass
 class ThresholdChoice:
     threshold: float
@@ -120,10 +177,19 @@ class ThresholdChoice:
         return out
 
 
-def choose_threshold(random_d: np.ndarray, cannot_link_d: np.ndarray) -> ThresholdChoice:
+def choose_threshold(
+    random_d: np.ndarray, cannot_link_d: np.ndarray, prior=None, distinct_faces: int = 0, duplicates: int = 0
+) -> ThresholdChoice:
     """The distance that maximises (observed pairs closer) - (different-people pairs expected
-    closer): below it, close pairs are same-person pairs in excess of the model."""
-    model = fit_impostors(random_d, cannot_link_d)
+    closer): below it, close pairs are same-person pairs in excess of the model. With a model
+    ``prior`` the model is the gallery's fit combined with it (``combine_with_prior``)."""
+    if prior is None:
+        model = fit_impostors(random_d, cannot_link_d)
+    elif len(random_d) + len(cannot_link_d) >= MIN_PAIRS:
+        model = combine_with_prior(fit_impostors(random_d, cannot_link_d), prior, distinct_faces, duplicates)
+    else:
+        empty = ImpostorModel(prior.mean, prior.std, len(random_d), len(cannot_link_d))
+        model = combine_with_prior(empty, prior, distinct_faces, duplicates)
     # Search from 0 up to the distance that 1% of different-people pairs are closer than. Beyond
     # it lies the bulk, where a small misfit of the two-parameter model to hundreds of thousands
     # of pairs outweighs the same-person excess of a gallery of many rarely seen people

@@ -22,7 +22,7 @@ def explain_threshold(details: dict) -> str:
         f"{'EXPERT OVERRIDE' if details.get('override') else 'derived from this gallery'})",
         "evidence (no labels):",
         f"  {m['pairs']:,} random face pairs and {m['cannot_link_pairs']:,} cannot-link pairs (two faces of one photo: different people)",
-        f"  different-people distance model: Gaussian, mean {m['mean']:.4f}, sd {m['std']:.4f}, fitted to the central quantiles (16%-84%)",
+        *_explain_model(m, details.get("prior")),
         "  random pairs closer than the threshold in excess of that model: "
         f"{choice['same_person_pairs_share']:.3%} of all pairs (estimated same-person pairs)",
         "rule: the threshold maximises (observed pairs closer) - (different-people pairs expected closer);",
@@ -40,7 +40,39 @@ def explain_threshold(details: dict) -> str:
             f"(loc {null['loc']:.4f}, scale {null['scale']:.4f}) fitted to them below; at {null['false_alarm_rate']:.0%} "
             f"false alarms the accept threshold is {null['distance']:.4f}"
         )
+        if null.get("prior_floor") is not None:
+            used = "USED: the pseudo-queries alone put it lower" if null.get("prior_floor_used") else "not needed"
+            lines.append(
+                f"  below what the pseudo-queries show, the threshold is never under the model prior's floor "
+                f"{null['prior_floor']:.4f} (an absent person against {null['clusters']} clusters, each scoring like one "
+                f"different-people pair): {used}"
+            )
     return "\n".join(lines)
+
+
+def _explain_model(m: dict, prior: dict | None) -> list[str]:
+    """The different-people model, and how much of it the gallery and the model's prior gave."""
+    if not prior:
+        return [
+            f"  different-people distance model: Gaussian, mean {m['mean']:.4f}, sd {m['std']:.4f}, "
+            "fitted to the central quantiles (16%-84%)"
+        ]
+    w = m.get("gallery_weight", 1.0)
+    gallery = (
+        f"this gallery's own fit to the central quantiles (16%-84%): mean {m['gallery_mean']:.4f}, sd {m['gallery_std']:.4f}"
+        if m.get("gallery_mean") is not None
+        else "this gallery has too few distinct faces for a fit of its own"
+    )
+    return [
+        f"  faces left out of the fit as copies of another photo's face (closer than {prior['duplicate_distance']:.3f}): "
+        f"{m.get('duplicates_collapsed', 0):,}; they are still clustered",
+        f"  different-people distance model: Gaussian, mean {m['mean']:.4f}, sd {m['std']:.4f}, weighted "
+        f"{w:.0%} on the gallery, {1 - w:.0%} on the {prior['model']} model's prior",
+        f"    {gallery}",
+        f"    the prior, measured on LFW (faceexplore/model_priors.json): mean {prior['mean']:.4f}, sd {prior['std']:.4f}",
+        f"    rule: the gallery's weight is n / (n + {prior['prior_faces']}) for its n distinct faces "
+        f"(the prior counts as {prior['prior_faces']} faces), so it takes over as the gallery grows",
+    ]
 
 
 def _explain_tiny_gallery(details: dict) -> str:

@@ -9,6 +9,9 @@ cluster but its own, is a person the rest of the gallery does not contain; the l
 each of them gets is what an absent visitor would get. The accept threshold is that
 distribution's lower ``false_alarm_rate`` quantile, so it tightens by itself as the gallery
 grows (more clusters, more chances of a look-alike), and no distance is hard-coded.
+
+A small gallery's few pseudo-queries cannot show a 1% rate; there the embedding model's prior
+(``priors.py``) sets a floor under the threshold (``NullModel``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
+
+from .priors import prior_for
 
 NULL_SAMPLE = 4000  # pseudo-queries used to estimate the null distribution
 NULL_MIN_TAIL = 10  # pseudo-queries that must score below a quantile for it to be read off the data
@@ -35,16 +40,38 @@ class NullModel:
     matched to the empirical one where they meet. (A Gumbel fitted to the quartiles alone put the
     1% threshold far too low: `evaluate event` on a 3,000-photo gallery gave 0.5% false alarms
     and F1 0.41.)
+
+    Where the pseudo-queries are too few to show a rate and the embedding model has a prior
+    (``prior_mean``, ``prior_std``: its different-people distance), the Gumbel is not trusted
+    to be stricter than the prior: the threshold is at least the prior's floor for ``clusters``
+    clusters (``priors.ModelPrior.search_floor``). Without it, a gallery of a dozen faces can
+    put the Gumbel's 1% point below any distance a face reaches, so that no one, not even a photo
+    of the gallery, is found (tests/test_small_gallery.py; docs/quality.md, "Small galleries").
     """
 
     loc: float
     scale: float
     samples: int
     tail: list = field(default_factory=list)  # the lowest scores, sorted
+    prior_mean: float | None = None
+    prior_std: float | None = None
+    clusters: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> NullModel:
-        return cls(d["loc"], d["scale"], d["samples"], d.get("tail") or [])
+        return cls(d["loc"], d["scale"], d["samples"], d.get("tail") or [], d.get("prior_mean"), d.get("prior_std"), d.get("clusters") or 0)
+
+    def _prior(self):
+        from .priors import ModelPrior
+
+        if self.prior_mean is None or self.prior_std is None:
+            return None
+        return ModelPrior("", self.prior_mean, self.prior_std, 0.0)
+
+    def prior_floor(self, rate: float) -> float | None:
+        """The prior's floor under the threshold at ``rate`` (None without a prior)."""
+        prior = self._prior()
+        return prior.search_floor(rate, self.clusters) if prior else None
 
     @property
     def data_rate(self) -> float:
@@ -52,18 +79,29 @@ class NullModel:
         return NULL_MIN_TAIL / self.samples if self.samples else 1.0
 
     def cdf(self, score):
-        if len(self.tail) >= NULL_MIN_TAIL and self.tail[NULL_MIN_TAIL - 1] <= score <= self.tail[-1]:
+        shown = len(self.tail) >= NULL_MIN_TAIL
+        if shown and self.tail[NULL_MIN_TAIL - 1] <= score <= self.tail[-1]:
             return float(np.searchsorted(self.tail, score, side="right") / self.samples)
-        return float(stats.gumbel_l.cdf(score, loc=self.loc, scale=self.scale))
+        gumbel = float(stats.gumbel_l.cdf(score, loc=self.loc, scale=self.scale))
+        prior = self._prior()
+        if prior is not None and (not shown or score < self.tail[NULL_MIN_TAIL - 1]):
+            # below what the data show: the lower of the two laws (the higher of the thresholds)
+            return min(gumbel, prior.search_floor_cdf(score, self.clusters))
+        return gumbel
 
     def distance_at(self, rate: float) -> float:
         k = math.ceil(rate * self.samples) - 1  # the order statistic with at most ``rate`` below it
         if self.data_rate <= rate and 0 <= k < len(self.tail):
             return float(self.tail[k])
-        return float(stats.gumbel_l.ppf(rate, loc=self.loc, scale=self.scale))
+        gumbel = float(stats.gumbel_l.ppf(rate, loc=self.loc, scale=self.scale))
+        floor = self.prior_floor(rate)
+        return gumbel if floor is None else max(gumbel, floor)
 
     def as_dict(self):
-        return {"loc": self.loc, "scale": self.scale, "samples": self.samples, "tail": self.tail}
+        out = {"loc": self.loc, "scale": self.scale, "samples": self.samples, "tail": self.tail}
+        if self.prior_mean is not None:
+            out |= {"prior_mean": self.prior_mean, "prior_std": self.prior_std, "clusters": self.clusters}
+        return out
 
 
 def cluster_scores(D: np.ndarray, inverse: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -74,14 +112,17 @@ def cluster_scores(D: np.ndarray, inverse: np.ndarray, sizes: np.ndarray) -> np.
     return out
 
 
-def fit_null(X: np.ndarray, labels: np.ndarray, rng=None) -> NullModel | None:
-    """Each (sampled) face's best score against the clusters other than its own."""
+def fit_null(X: np.ndarray, labels: np.ndarray, rng=None, prior=None, queries=None) -> NullModel | None:
+    """Each (sampled) face's best score against the clusters other than its own. ``queries``:
+    the faces that may be pseudo-queries (copies of one face count once; all by default).
+    ``prior``: the embedding model's ``priors.ModelPrior``, kept with the model for its floor."""
     rng = rng or np.random.default_rng(0)
     uniq, inverse = np.unique(labels, return_inverse=True)
     if len(uniq) < 3:
         return None
     sizes = np.bincount(inverse).astype(np.float64)
-    pick = np.arange(len(X)) if len(X) <= NULL_SAMPLE else rng.choice(len(X), NULL_SAMPLE, replace=False)
+    queries = np.arange(len(X)) if queries is None else np.asarray(queries)
+    pick = queries if len(queries) <= NULL_SAMPLE else rng.choice(queries, NULL_SAMPLE, replace=False)
     best = np.empty(len(pick))
     for start in range(0, len(pick), 256):
         rows = pick[start : start + 256]
@@ -101,14 +142,25 @@ def fit_null(X: np.ndarray, labels: np.ndarray, rng=None) -> NullModel | None:
     scale = max((q_hi - q_lo) / (z_hi - z_lo), 1e-6)
     loc = q_lo - z_lo * scale
     kept = best[: math.ceil(NULL_KEPT_SHARE * n)] if n >= NULL_MIN_TAIL else best[:0]
-    return NullModel(float(loc), float(scale), int(n), [round(float(v), 6) for v in kept])
+    tail = [round(float(v), 6) for v in kept]
+    if prior is None:
+        return NullModel(float(loc), float(scale), int(n), tail)
+    return NullModel(float(loc), float(scale), int(n), tail, prior.mean, prior.std, int(len(uniq)))
 
 
-def search_threshold_from_gallery(X, labels, choice=None, false_alarm_rate: float = 0.01) -> dict | None:
-    null = fit_null(X, labels)
+def search_threshold_from_gallery(X, labels, choice=None, false_alarm_rate: float = 0.01, prior=None, queries=None) -> dict | None:
+    null = fit_null(X, labels, prior=prior, queries=queries)
     if null is None:
         return None
-    return {**null.as_dict(), "false_alarm_rate": false_alarm_rate, "distance": null.distance_at(false_alarm_rate)}
+    distance = null.distance_at(false_alarm_rate)
+    floor = null.prior_floor(false_alarm_rate)
+    return {
+        **null.as_dict(),
+        "false_alarm_rate": false_alarm_rate,
+        "distance": distance,
+        "prior_floor": floor,
+        "prior_floor_used": floor is not None and distance == floor,
+    }
 
 
 @dataclass
@@ -219,9 +271,15 @@ class GallerySearcher:
         D = np.sqrt(np.maximum(2 - 2 * Q @ st.X.T, 0))
         per_sample = cluster_scores(D, st.inverse, st.sizes)
         scores, agreed = per_sample.min(0), per_sample.mean(0)
-        if st.null is None:
-            # Fewer than 3 people in the gallery: no null to learn from; compare with the
-            # clustering's own threshold instead, where it has one.
+        prior = prior_for(self.index.meta("model")) if st.null is None else None
+        if prior is not None:
+            # Fewer than 3 people in the gallery: no null to learn from; the embedding model's
+            # own different-people distances (priors.py) say what a stranger scores.
+            clusters = len(st.uniq)
+            threshold = prior.search_floor(rate / k, clusters)
+            conf = lambda s: float(max(0.0, 1.0 - k * prior.search_floor_cdf(s, clusters)))  # noqa: E731
+        elif st.null is None:
+            # no prior for this model either: the clustering's own threshold, where it has one
             threshold = float((st.clustering or {}).get("threshold") or 0.0)
             if threshold <= 0:  # a gallery of one or two faces (or not clustered): nothing to go by
                 return SearchResult(False, 0.0, float(scores.min()), None, rate, None, [], TOO_FEW_FACES)

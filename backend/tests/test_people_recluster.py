@@ -206,3 +206,15 @@ def test_a_correction_during_a_clustering_is_not_lost(index, monkeypatch, tmp_pa
     details = cluster_index(index)
     assert len(calls) == 2 and details["organiser"]["pinned_faces"] == 1
     assert person_of(index, first["A"][:1]).isdisjoint(person_of(index, first["A"][1:]))
+
+
+def test_a_group_in_a_strangers_cluster_does_not_bring_it_along():
+    """A person's second group fell into a cluster of strangers: only its pinned face joins the
+    person; a cluster a group makes with a few new faces joins whole."""
+    pins = {0: (7, "a"), 1: (7, "a"), 2: (7, "a"), 3: (7, "b"), 10: (7, "c"), 11: (7, "c")}
+    constraints = ClusterConstraints.from_ids(np.arange(13), pins, [])
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2])  # 3: pinned, among 6 strangers; 12: new
+    out = constraints.enforce(np.arange(13), labels)
+    person = out[0]
+    assert set(out[[0, 1, 2, 3, 10, 11, 12]]) == {person}
+    assert len(set(out[4:10])) == 1 and out[4] != person

@@ -5,12 +5,19 @@
  * a sample whose file name starts with "stuart" is "not in the gallery", one named "noface*" has
  * no face, anything else is "found" in every group photo. It is NOT the real face search.
  *
+ * The organiser's endpoints keep their state in memory (people, names, hidden flags, moves,
+ * rejected faces, an undo stack) for as long as the process runs. The password is
+ * ORGANISER_PASSWORD (default "organiser-e2e"); PEOPLE_PAGE=organiser (the backend's default)
+ * keeps the People pages for the organiser, "public" (this mock's default, which search.e2e.mjs
+ * expects) shows them to everyone but hidden people.
+ *
  *   BBT_DIR=/path/to/bbt PORT=8010 node e2e/mock-api.mjs      # serves dist/ too, if built
  */
 import http from 'node:http';
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import crypto from 'node:crypto';
 
 // Its answers are type-checked against the API's generated types (e2e/tsconfig.json, `npm run typecheck`).
 /** @typedef {import('../src/types/api').Photo} Photo */
@@ -23,9 +30,18 @@ import zlib from 'node:zlib';
 /** @typedef {import('../src/types/api').DecisionRule} DecisionRule */
 /** @typedef {import('../src/types/api').StatusResponse} StatusResponse */
 /** @typedef {import('../src/types/api').ApiErrorBody} ApiErrorBody */
+/** @typedef {import('../src/types/api').SessionResponse} SessionResponse */
+/** @typedef {import('../src/types/api').PersonFace} PersonFace */
+/** @typedef {import('../src/types/api').PersonFacesResponse} PersonFacesResponse */
+/** @typedef {import('../src/types/api').Correction} Correction */
+/** @typedef {import('../src/types/api').CorrectionList} CorrectionList */
+/** @typedef {import('../src/types/api').UndoResult} UndoResult */
+/** @typedef {import('../src/types/api').RejectResult} RejectResult */
 
 const BBT_DIR = process.env.BBT_DIR || '';
 const PORT = Number(process.env.PORT || 8010);
+const PASSWORD = process.env.ORGANISER_PASSWORD ?? 'organiser-e2e';
+const PEOPLE_PAGE = process.env.PEOPLE_PAGE === 'organiser' ? 'organiser' : 'public';
 const DIST = path.resolve(process.env.DIST || new URL('../dist', import.meta.url).pathname);
 if (!BBT_DIR) {
   console.error('set BBT_DIR');
@@ -59,12 +75,63 @@ const photos = files.map(/** @returns {Photo} */ (rel, i) => {
   return { id, path: rel, url: `/gallery/${rel}`, thumbnail_url: `/cache/thumbnails/400/${id}.jpg`, placeholder_url: `/cache/thumbnails/32/${id}.jpg`, width, height, confidence: null, box };
 });
 const byId = new Map(photos.map((p) => [p.id, p]));
-const people = readdirSync(path.join(BBT_DIR, 'people')).map((name, i) => {
+/**
+ * The organiser's world: each person owns faces (one per photo: their own photos and two group
+ * photos); corrections change it, and every correction pushes a snapshot for undo.
+ * @typedef {{ id: number, name: string | null, hidden: boolean, faces: PersonFace[] }} MockPerson
+ */
+let nextFaceId = 1;
+/** @type {{ people: MockPerson[], nextPersonId: number, log: Correction[] }} */
+let world = { people: [], nextPersonId: 1, log: [] };
+for (const name of readdirSync(path.join(BBT_DIR, 'people'))) {
   const own = photos.filter((p) => p.path.startsWith(`people/${name}/`));
-  /** @type {Person} */
-  const person = { id: i + 1, name: null, hidden: false, face_count: own.length + 2, photo_count: own.length + 2, cover_url: own[0].thumbnail_url, flags: i === 2 ? ['may_be_two_people'] : [] };
-  return { person, photos: [...photos.filter((p) => p.path.startsWith('group/')).slice(0, 2), ...own] };
-});
+  const mine = [...own, ...photos.filter((p) => p.path.startsWith('group/')).slice(0, 2)];
+  /** @type {PersonFace[]} */
+  const faces = mine.map((ph) => ({ id: nextFaceId++, photo_id: ph.id, crop_url: `/cache/faces/160/${ph.id}.jpg`, box: ph.box ?? [0, 0, 0, 0] }));
+  world.people.push({ id: world.nextPersonId++, name: null, hidden: false, faces });
+}
+/** @type {{ world: typeof world, correction: Correction }[]} */
+let undoStack = [];
+let nextCorrectionId = 1;
+
+/** @returns {Person} */
+function summary(/** @type {MockPerson} */ mp) {
+  const photoIds = [...new Set(mp.faces.map((f) => f.photo_id))];
+  return {
+    id: mp.id, name: mp.name, hidden: mp.hidden, face_count: mp.faces.length, photo_count: photoIds.length,
+    cover_url: mp.faces[0]?.crop_url ?? null, flags: mp.faces.length > 8 ? ['may_be_two_people'] : [],
+  };
+}
+const personPhotos = (/** @type {MockPerson} */ mp) => [...new Set(mp.faces.map((f) => f.photo_id))].map((id) => byId.get(id)).filter((ph) => ph !== undefined);
+/** @returns {MockPerson | undefined} */
+const findPerson = (id) => world.people.find((x) => x.id === id);
+/** A person known to exist (checked before the change). */
+const the = (id) => /** @type {MockPerson} */ (findPerson(id));
+/** The person a face (known to exist) belongs to. */
+const ownerOf = (faceId) => /** @type {MockPerson} */ (world.people.find((x) => x.faces.some((f) => f.id === faceId)));
+const label = (/** @type {MockPerson} */ mp) => mp.name ?? `person ${mp.id}`;
+
+/** Run one correction: snapshot for undo, change the world, log it. */
+function correct(kind, description, change) {
+  const before = structuredClone(world);
+  const result = change();
+  /** @type {Correction} */
+  const correction = { id: nextCorrectionId++, at: new Date().toISOString(), kind, description, undone: false };
+  world.log.unshift(correction);
+  undoStack.push({ world: before, correction });
+  return result;
+}
+
+/** Organiser sessions: cookie value -> CSRF token. */
+const sessions = new Map();
+const cookieOf = (req) => /(?:^|;\s*)mock_session=([^;]+)/.exec(req.headers.cookie || '')?.[1];
+const organiserToken = (req) => sessions.get(cookieOf(req) ?? '') ?? null;
+/** @returns {SessionResponse} */
+const sessionOf = (req) => {
+  const token = organiserToken(req);
+  return { organiser: token !== null, password_set: PASSWORD !== '', csrf_token: token };
+};
+let failedLogins = 0;
 
 const crcTable = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -146,7 +213,7 @@ http
       if (p === '/api/status') {
         /** @type {StatusResponse} */
         const status = {
-          photos: photos.length, faces: photos.length + 10, people: people.length, model: 'mock', threshold: 0.41, threshold_method: 'mock',
+          photos: photos.length, faces: photos.length + 10, people: world.people.filter((x) => x.faces.length).length, model: 'mock', threshold: 0.41, threshold_method: 'mock',
           last_indexed: new Date().toISOString(), search_threshold: 0.41, false_alarm_rate: 0.01, indexed: true, errors: 0, clustered: true,
         };
         return send(res, 200, status);
@@ -200,20 +267,149 @@ http
         const body = zip(chosen.map((ph) => ({ name: path.basename(ph.path), data: readFileSync(path.join(BBT_DIR, ph.path)) })));
         return send(res, 200, body, 'application/zip', { 'Content-Disposition': 'attachment; filename="faceexplore-photos.zip"' });
       }
+      const csrf = organiserToken(req);
+      const organiser = csrf !== null;
+      const loginRequired = () => error(res, 401, 'login_required', 'This is for the organiser: log in first.');
+      /** Organiser-only changes need a session and its CSRF token: true when refused (and answered). */
+      const refuseChange = () => {
+        if (!organiser) loginRequired();
+        else if (req.headers['x-csrf-token'] !== csrf) error(res, 403, 'csrf_failed', 'The CSRF token is missing or wrong.');
+        else return false;
+        return true;
+      };
+      const jsonBody = async () => { try { return JSON.parse((await readBody(req)).toString() || '{}'); } catch { return {}; } };
+      const visible = (mp) => organiser || !mp.hidden;
+
+      if (p === '/api/session') {
+        if (req.method === 'GET') return send(res, 200, sessionOf(req));
+        if (req.method === 'DELETE') {
+          sessions.delete(cookieOf(req) ?? '');
+          return send(res, 200, { organiser: false, password_set: PASSWORD !== '', csrf_token: null }, 'application/json', { 'Set-Cookie': 'mock_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict' });
+        }
+        if (req.method === 'POST') {
+          const { password } = await jsonBody();
+          if (!PASSWORD) return error(res, 403, 'no_password', 'No organiser password is set: run faceexplore --data DATA set-password to set one.');
+          if (failedLogins >= 5) return error(res, 429, 'rate_limited', 'Too many wrong passwords: wait a minute and try again.');
+          if (password !== PASSWORD) {
+            failedLogins++;
+            return error(res, 401, 'wrong_password', 'That password is not right.');
+          }
+          failedLogins = 0;
+          const cookie = crypto.randomUUID();
+          const token = crypto.randomUUID();
+          sessions.set(cookie, token);
+          /** @type {SessionResponse} */
+          const answer = { organiser: true, password_set: true, csrf_token: token };
+          return send(res, 200, answer, 'application/json', { 'Set-Cookie': `mock_session=${cookie}; Path=/; HttpOnly; SameSite=Strict` });
+        }
+      }
       if (p === '/api/people') {
-        const pg = page(people, url);
+        if (PEOPLE_PAGE === 'organiser' && !organiser) return loginRequired();
+        const q = (url.searchParams.get('q') || '').trim().toLowerCase();
+        const list = world.people
+          .filter((mp) => mp.faces.length && visible(mp) && (!q || (mp.name ?? '').toLowerCase().includes(q)))
+          .sort((a, b) => b.faces.length - a.faces.length || a.id - b.id);
+        const pg = page(list, url);
         /** @type {PeopleResponse} */
-        const answer = { people: pg.items.map((x) => x.person), page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages };
+        const answer = { people: pg.items.map(summary), page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages };
         return send(res, 200, answer);
       }
-      let m = /^\/api\/people\/(\d+)$/.exec(p);
+      let m = /^\/api\/people\/(\d+)(\/faces|\/merge)?$/.exec(p);
       if (m) {
-        const id = Number(m[1]);
-        const found = people.find((x) => x.person.id === id);
-        if (!found) return error(res, 404, 'not_found', `There is no person ${m[1]}.`);
-        const pg = page(found.photos, url);
-        /** @type {PersonResponse} */
-        const answer = { person: found.person, photos: pg.items, page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages };
+        const mp = findPerson(Number(m[1]));
+        const sub = m[2];
+        if (sub === '/faces' || req.method !== 'GET' || PEOPLE_PAGE === 'organiser') {
+          if (!organiser) return loginRequired();
+        }
+        if (!mp || !mp.faces.length || !visible(mp)) return error(res, 404, 'not_found', `There is no person ${m[1]}.`);
+        if (sub === '/faces') {
+          const pg = page(mp.faces, url);
+          /** @type {PersonFacesResponse} */
+          const answer = { faces: pg.items, page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages };
+          return send(res, 200, answer);
+        }
+        if (sub === '/merge' && req.method === 'POST') {
+          if (refuseChange()) return;
+          const others = (await jsonBody()).people;
+          if (!Array.isArray(others) || !others.length || others.includes(mp.id)) return error(res, 400, 'bad_request', 'Name the other people to merge.');
+          const merged = others.map(findPerson);
+          if (merged.some((x) => !x || !x.faces.length)) return error(res, 404, 'not_found', 'Some of those people do not exist.');
+          correct('merge', `Merged ${merged.map(label).join(', ')} into ${label(mp)}`, () => {
+            const into = the(mp.id);
+            for (const id of others) {
+              const o = the(id);
+              into.faces.push(...o.faces);
+              o.faces = [];
+            }
+          });
+          return send(res, 200, summary(the(mp.id)));
+        }
+        if (!sub && req.method === 'PATCH') {
+          if (refuseChange()) return;
+          const patch = await jsonBody();
+          if ('name' in patch) {
+            const name = typeof patch.name === 'string' ? patch.name.trim().slice(0, 100) || null : null;
+            correct('rename', name ? `Renamed ${label(mp)} to ${name}` : `Removed the name of ${label(mp)}`, () => { the(mp.id).name = name; });
+          }
+          if (typeof patch.hidden === 'boolean') {
+            correct(patch.hidden ? 'hide' : 'unhide', `${patch.hidden ? 'Hid' : 'Unhid'} ${label(mp)}`, () => { the(mp.id).hidden = patch.hidden; });
+          }
+          return send(res, 200, summary(the(mp.id)));
+        }
+        if (!sub && req.method === 'GET') {
+          const pg = page(personPhotos(mp), url);
+          /** @type {PersonResponse} */
+          const answer = { person: summary(mp), photos: pg.items, page: pg.page, per_page: pg.per_page, total: pg.total, pages: pg.pages };
+          return send(res, 200, answer);
+        }
+      }
+      if ((p === '/api/faces/move' || p === '/api/faces/reject') && req.method === 'POST') {
+        if (refuseChange()) return;
+        const { faces, to } = await jsonBody();
+        if (!Array.isArray(faces) || !faces.length) return error(res, 400, 'bad_request', 'Name at least one face.');
+        const owners = faces.map((id) => world.people.find((x) => x.faces.some((f) => f.id === id)));
+        if (owners.some((x) => !x)) return error(res, 404, 'not_found', 'Some of those faces do not exist.');
+        const take = () => faces.map((id) => {
+          const owner = ownerOf(id);
+          const face = /** @type {PersonFace} */ (owner.faces.find((f) => f.id === id));
+          owner.faces = owner.faces.filter((f) => f.id !== id);
+          return face;
+        });
+        if (p === '/api/faces/reject') {
+          correct('reject', `Marked ${faces.length} face(s) as not a face`, take);
+          /** @type {RejectResult} */
+          const answer = { rejected: faces.length };
+          return send(res, 200, answer);
+        }
+        const target = to === null ? null : findPerson(to);
+        if (to !== null && (!target || !target.faces.length)) return error(res, 404, 'not_found', `There is no person ${to}.`);
+        const id = correct('move', `Moved ${faces.length} face(s) to ${target ? label(target) : 'a new person'}`, () => {
+          const moved = take();
+          if (target) {
+            the(target.id).faces.push(...moved);
+            return target.id;
+          }
+          const fresh = { id: world.nextPersonId++, name: null, hidden: false, faces: moved };
+          world.people.push(fresh);
+          return fresh.id;
+        });
+        return send(res, 200, summary(the(id)));
+      }
+      if (p === '/api/undo' && req.method === 'POST') {
+        if (refuseChange()) return;
+        const last = undoStack.pop();
+        if (!last) return error(res, 409, 'nothing_to_undo', 'There is nothing to undo.');
+        const log = world.log;
+        world = last.world;
+        world.log = log.map((c) => (c.id === last.correction.id ? { ...c, undone: true } : c));
+        /** @type {UndoResult} */
+        const answer = { undone: { ...last.correction, undone: true } };
+        return send(res, 200, answer);
+      }
+      if (p === '/api/corrections') {
+        if (!organiser) return loginRequired();
+        /** @type {CorrectionList} */
+        const answer = { corrections: world.log };
         return send(res, 200, answer);
       }
       if (p.startsWith('/api/')) return error(res, 404, 'not_found', 'Unknown API path.');

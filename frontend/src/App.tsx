@@ -14,6 +14,8 @@ import { useHashRoute } from './hooks/useHashRoute';
 import { SearchPage } from './features/search/components/SearchPage';
 import { PeoplePage } from './features/people/components/PeoplePage';
 import { PersonPage } from './features/people/components/PersonPage';
+import { SessionProvider } from './features/auth/components/SessionProvider';
+import { OrganiserButton } from './features/auth/components/OrganiserButton';
 import { describeStatus, getStatus } from './lib/status';
 import type { StatusResponse } from './types/api';
 
@@ -45,85 +47,88 @@ export default function App() {
   const statusLine = status ? describeStatus(status) : null;
 
   return (
-    <Box sx={{ minHeight: '100vh', display: 'flex', flexDirection: 'column' }}>
-      <AppBar position="sticky" color="inherit" elevation={0} sx={{ borderBottom: 1, borderColor: 'divider' }}>
-        <Container maxWidth="lg" disableGutters>
-          <Toolbar sx={{ gap: { xs: 1, sm: 2 }, minHeight: { xs: 56 } }}>
-            <Link
-              href="#/"
-              underline="none"
-              color="inherit"
-              sx={{ display: 'flex', alignItems: 'center', gap: 1, mr: 'auto' }}
-              aria-label="FaceExplore home"
-            >
-              <CenterFocusStrongRoundedIcon color="primary" />
-              <Typography variant="h6" component="span" sx={{ fontWeight: 800, letterSpacing: '-0.02em' }}>
-                FaceExplore
-              </Typography>
-            </Link>
-            <Tabs
-              value={section}
-              aria-label="Sections"
-              textColor="primary"
-              indicatorColor="primary"
-              sx={{
-                '& .MuiTab-root': { minWidth: { xs: 64, sm: 90 }, px: { xs: 1.25, sm: 2 } },
-                '& .MuiTab-icon': { display: { xs: 'none', sm: 'inline-flex' } },
-              }}
-            >
-              <Tab
-                value="search"
-                label="Search"
-                icon={<SearchIcon fontSize="small" />}
-                iconPosition="start"
-                component="a"
+    <SessionProvider>
+      <Box sx={{ minHeight: '100vh', display: 'flex', flexDirection: 'column' }}>
+        <AppBar position="sticky" color="inherit" elevation={0} sx={{ borderBottom: 1, borderColor: 'divider' }}>
+          <Container maxWidth="lg" disableGutters>
+            <Toolbar sx={{ gap: { xs: 1, sm: 2 }, minHeight: { xs: 56 } }}>
+              <Link
                 href="#/"
-                onClick={(e: React.MouseEvent) => {
-                  e.preventDefault();
-                  navigate('/');
+                underline="none"
+                color="inherit"
+                sx={{ display: 'flex', alignItems: 'center', gap: 1, mr: 'auto' }}
+                aria-label="FaceExplore home"
+              >
+                <CenterFocusStrongRoundedIcon color="primary" />
+                <Typography variant="h6" component="span" sx={{ fontWeight: 800, letterSpacing: '-0.02em' }}>
+                  FaceExplore
+                </Typography>
+              </Link>
+              <Tabs
+                value={section}
+                aria-label="Sections"
+                textColor="primary"
+                indicatorColor="primary"
+                sx={{
+                  '& .MuiTab-root': { minWidth: { xs: 64, sm: 90 }, px: { xs: 1.25, sm: 2 } },
+                  '& .MuiTab-icon': { display: { xs: 'none', sm: 'inline-flex' } },
                 }}
+              >
+                <Tab
+                  value="search"
+                  label="Search"
+                  icon={<SearchIcon fontSize="small" />}
+                  iconPosition="start"
+                  component="a"
+                  href="#/"
+                  onClick={(e: React.MouseEvent) => {
+                    e.preventDefault();
+                    navigate('/');
+                  }}
+                />
+                <Tab
+                  value="people"
+                  label="People"
+                  icon={<PeopleAltOutlinedIcon fontSize="small" />}
+                  iconPosition="start"
+                  component="a"
+                  href="#/people"
+                  onClick={(e: React.MouseEvent) => {
+                    e.preventDefault();
+                    navigate('/people');
+                  }}
+                />
+              </Tabs>
+              <OrganiserButton />
+            </Toolbar>
+          </Container>
+        </AppBar>
+
+        <Container component="main" maxWidth="lg" sx={{ py: { xs: 2, sm: 4 }, flexGrow: 1 }}>
+          {/* The search page stays mounted so its samples and results survive a visit to People. */}
+          <Box hidden={section !== 'search'}>
+            <SearchPage statusLine={statusLine} />
+          </Box>
+          {section === 'people' &&
+            (personId !== null && Number.isFinite(personId) ? (
+              <PersonPage
+                key={personId}
+                personId={personId}
+                page={page}
+                onPage={(p) => navigate(`/people/${personId}?page=${p}`)}
               />
-              <Tab
-                value="people"
-                label="People"
-                icon={<PeopleAltOutlinedIcon fontSize="small" />}
-                iconPosition="start"
-                component="a"
-                href="#/people"
-                onClick={(e: React.MouseEvent) => {
-                  e.preventDefault();
-                  navigate('/people');
-                }}
-              />
-            </Tabs>
-          </Toolbar>
+            ) : (
+              <PeoplePage page={page} onPage={(p) => navigate(`/people?page=${p}`)} />
+            ))}
         </Container>
-      </AppBar>
 
-      <Container component="main" maxWidth="lg" sx={{ py: { xs: 2, sm: 4 }, flexGrow: 1 }}>
-        {/* The search page stays mounted so its samples and results survive a visit to People. */}
-        <Box hidden={section !== 'search'}>
-          <SearchPage statusLine={statusLine} />
+        <Box component="footer" sx={{ py: 3, textAlign: 'center', color: 'text.secondary' }}>
+          <Typography variant="caption">
+            FaceExplore — self-hosted face search.
+            {status?.model ? ` Model: ${status.model}.` : ''}
+          </Typography>
         </Box>
-        {section === 'people' &&
-          (personId !== null && Number.isFinite(personId) ? (
-            <PersonPage
-              key={personId}
-              personId={personId}
-              page={page}
-              onPage={(p) => navigate(`/people/${personId}?page=${p}`)}
-            />
-          ) : (
-            <PeoplePage page={page} onPage={(p) => navigate(`/people?page=${p}`)} />
-          ))}
-      </Container>
-
-      <Box component="footer" sx={{ py: 3, textAlign: 'center', color: 'text.secondary' }}>
-        <Typography variant="caption">
-          FaceExplore — self-hosted face search.
-          {status?.model ? ` Model: ${status.model}.` : ''}
-        </Typography>
       </Box>
-    </Box>
+    </SessionProvider>
   );
 }

@@ -118,3 +118,47 @@ describe('api calls', () => {
     expect(calls[1].url).toBe('/api/people/3?page=1&per_page=10');
   });
 });
+
+describe('CSRF token', () => {
+  it('is kept from the session answer and sent on every change, never on a read; logging out forgets it', async () => {
+    const { getSession, logout } = await import('../features/auth/api/session');
+    const { patchPerson, undoLast } = await import('../features/people/api/people');
+    const { calls } = mockFetch({
+      'GET /api/session': { json: { organiser: true, password_set: true, csrf_token: 'tok-9' } },
+      'DELETE /api/session': { json: { organiser: false, password_set: true, csrf_token: null } },
+      'GET /api/people': { json: { people: [], page: 1, per_page: 48, total: 0, pages: 1 } },
+      'PATCH /api/people/3': { json: {} },
+      'POST /api/undo': { json: {} },
+    });
+    await getSession();
+    await getPeople();
+    await patchPerson(3, { name: 'Amy' });
+    await undoLast();
+    await logout();
+    await undoLast().catch(() => undefined);
+    const header = (i: number) => calls[i].headers['X-CSRF-Token'];
+    expect(calls.map((c) => `${c.method} ${c.url.split('?')[0]}`)).toEqual([
+      'GET /api/session',
+      'GET /api/people',
+      'PATCH /api/people/3',
+      'POST /api/undo',
+      'DELETE /api/session',
+      'POST /api/undo',
+    ]);
+    expect([header(0), header(1), header(2), header(3), header(4), header(5)]).toEqual([
+      undefined,
+      undefined,
+      'tok-9',
+      'tok-9',
+      'tok-9',
+      undefined,
+    ]);
+  });
+
+  it('maps a bare 401 to login_required', async () => {
+    mockFetch({ 'GET /api/people': { status: 401, text: '' } });
+    const err = await caught(getPeople());
+    expect(err.code).toBe('login_required');
+    expect(err.message).toBe(ERROR_TEXTS.login_required.message);
+  });
+});

@@ -53,6 +53,23 @@ export const ERROR_TEXTS: Record<string, ErrorText> = {
     message: 'Too many requests at once.',
     hint: 'Wait a few seconds and try again.',
   },
+  login_required: {
+    message: 'This page is for the organiser of the gallery.',
+    hint: 'Log in with the organiser password.',
+  },
+  wrong_password: {
+    message: 'That password is not right.',
+  },
+  no_password: {
+    message: 'No organiser password has been set. Set one on the server with: faceexplore --data DATA set-password',
+  },
+  csrf_failed: {
+    message: 'The request was refused because the session changed.',
+    hint: 'Reload the page and try again.',
+  },
+  nothing_to_undo: {
+    message: 'There is nothing to undo.',
+  },
   server_error: {
     message: 'The server ran into a problem while handling this request.',
     hint: 'Please try again in a moment.',
@@ -76,6 +93,8 @@ export function codeForStatus(status: number): string {
   switch (status) {
     case 400:
       return 'bad_request';
+    case 401:
+      return 'login_required';
     case 404:
       return 'not_found';
     case 413:
@@ -140,8 +159,22 @@ async function errorFromResponse(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message);
 }
 
+/**
+ * The organiser's CSRF token, from the latest session answer (GET/POST /api/session). Every
+ * state-changing request carries it as X-CSRF-Token while there is one.
+ */
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export function getCsrfToken(): string | null {
+  return csrfToken;
+}
+
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Sent as JSON. */
   json?: unknown;
   /** Sent as is (FormData for uploads). */
@@ -169,10 +202,12 @@ async function send(path: string, opts: RequestOptions = {}): Promise<Response> 
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.json);
   }
+  const method = opts.method ?? (body !== undefined ? 'POST' : 'GET');
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
     res = await fetch(buildUrl(path, opts.query), {
-      method: opts.method ?? (body !== undefined ? 'POST' : 'GET'),
+      method,
       headers,
       body,
       signal: opts.signal,

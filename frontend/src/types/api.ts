@@ -15,7 +15,7 @@ type JsonOk<Path extends keyof paths, Method extends keyof paths[Path]> = paths[
   : never;
 
 export type Photo = Schemas['Photo'];
-export type Person = Schemas['Person'];
+export type Person = JsonOk<'/api/people', 'get'>['people'][number];
 export type SearchResponse = Schemas['SearchResponse'];
 export type SearchSample = Schemas['Sample'];
 export type StatusResponse = Schemas['Status'];
@@ -33,10 +33,30 @@ export type PersonResponse = JsonOk<'/api/people/{person_id}', 'get'>;
 export type PhotoResponse = JsonOk<'/api/photos/{photo_id}', 'get'>;
 export type PhotoFace = PhotoResponse['faces'][number];
 
+type JsonBody<Path extends keyof paths, Method extends keyof paths[Path]> = paths[Path][Method] extends {
+  requestBody?: { content: { 'application/json': infer Body } };
+}
+  ? Body
+  : never;
+
 /** The JSON body of POST /api/download. */
-export type DownloadRequest = NonNullable<paths['/api/download']['post']['requestBody']>['content']['application/json'];
+export type DownloadRequest = JsonBody<'/api/download', 'post'>;
+
+// The organiser's session and corrections.
+export type SessionResponse = JsonOk<'/api/session', 'get'>;
+export type LoginRequest = JsonBody<'/api/session', 'post'>;
+export type PersonFacesResponse = JsonOk<'/api/people/{person_id}/faces', 'get'>;
+export type PersonFace = PersonFacesResponse['faces'][number];
+export type PersonPatch = JsonBody<'/api/people/{person_id}', 'patch'>;
+export type MergeRequest = JsonBody<'/api/people/{person_id}/merge', 'post'>;
+export type MoveFacesRequest = JsonBody<'/api/faces/move', 'post'>;
+export type RejectFacesRequest = JsonBody<'/api/faces/reject', 'post'>;
+export type RejectResult = JsonOk<'/api/faces/reject', 'post'>;
+export type UndoResult = JsonOk<'/api/undo', 'post'>;
+export type Correction = UndoResult['undone'];
+export type CorrectionList = JsonOk<'/api/corrections', 'get'>;
 
 /** POST /api/download/links: its JSON body and its answer (one link per zip). */
-export type DownloadLinksRequest = Schemas['DownloadLinksRequest'];
+export type DownloadLinksRequest = JsonBody<'/api/download/links', 'post'>;
 export type DownloadLinksResponse = JsonOk<'/api/download/links', 'post'>;
 export type DownloadLink = DownloadLinksResponse['links'][number];

@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+/**
+ * End-to-end check of the organiser's pages in a real (headless) Chromium: a visitor meets the
+ * login form on the People page; the organiser logs in (a wrong password first), renames a
+ * person, merges two, moves a face to another person, undoes that, checks the phone layout, and
+ * logs out.
+ *
+ *   BASE_URL=http://127.0.0.1:8010 ORGANISER_PASSWORD=... SCREENSHOT_DIR=/tmp/shots node e2e/organiser.e2e.mjs
+ *
+ * BASE_URL            the site, with people_page = "organiser" (the backend's default; the mock:
+ *                     PEOPLE_PAGE=organiser) and at least three people with two or more faces
+ * ORGANISER_PASSWORD  the organiser password (the mock's default: organiser-e2e)
+ * SCREENSHOT_DIR      where screenshots go (default: ./e2e-output/organiser)
+ * CHROMIUM            the browser binary (default: /usr/bin/chromium)
+ *
+ * It changes the gallery's people (a rename and a merge stay; the move is undone): run it against
+ * a throwaway copy. Exits non-zero, saying which step failed, on any failure or any console error
+ * in the page other than the 401s the login steps expect.
+ */
+/* global document -- used only in page.waitForFunction callbacks, which run in the page */
+import { chromium } from 'playwright-core';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
+const PASSWORD = process.env.ORGANISER_PASSWORD ?? 'organiser-e2e';
+const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'e2e-output/organiser');
+const STEP_TIMEOUT = 30_000;
+const TOTAL_TIMEOUT = 4 * 60_000;
+const NEW_NAME = 'Amy Farrah Fowler';
+
+const consoleErrors = [];
+let currentStep = 'start';
+
+const log = (msg) => console.log(`[e2e] ${msg}`);
+const fail = (msg) => {
+  throw new Error(msg);
+};
+
+async function step(name, fn) {
+  currentStep = name;
+  const t0 = Date.now();
+  await fn();
+  log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+async function main() {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    timeout: STEP_TIMEOUT,
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      // The browser logs every 401 it gets; the visitor's People page and the wrong password expect them.
+      if (/status of 401/.test(msg.text())) return;
+      consoleErrors.push(`[${currentStep}] ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => consoleErrors.push(`[${currentStep}] uncaught: ${err.message}`));
+
+    const shot = async (name, fullPage = true) => {
+      const file = path.join(SCREENSHOT_DIR, name);
+      await page.screenshot({ path: file, fullPage, timeout: STEP_TIMEOUT });
+      log(`     screenshot ${file}`);
+    };
+    const cards = page.getByTestId('person-card');
+    const snackbar = page.getByTestId('correction-snackbar');
+    /** Wait for a snackbar saying `text`, then close it so the next one is a new one. */
+    const expectSnackbar = async (text) => {
+      await snackbar.filter({ hasText: text }).waitFor();
+      log(`     snackbar: ${(await snackbar.innerText()).replace(/\s+/g, ' ').trim()}`);
+    };
+    const closeSnackbar = async () => {
+      await snackbar.getByRole('button', { name: 'Close' }).click();
+      await snackbar.waitFor({ state: 'detached' });
+    };
+    const peopleTotal = async () => {
+      const text = await page.getByText(/found by grouping similar faces/).innerText();
+      return Number(/(\d+) (?:person|people)/.exec(text)?.[1]);
+    };
+    const facesOf = async () => Number(/(\d+) faces?/.exec(await page.getByText(/ · \d+ faces?/).first().innerText())?.[1]);
+
+    await step('a visitor sees only the Organiser button, and the login form on People', async () => {
+      await page.goto(`${BASE_URL}/#/people`, { waitUntil: 'domcontentloaded' });
+      await page.getByTestId('login-required').waitFor();
+      if (await cards.count()) fail('a visitor sees people');
+      await page.getByRole('button', { name: 'Organiser', exact: true }).waitFor();
+      await shot('01-visitor-people.png');
+    });
+
+    await step('a wrong password is refused with a message', async () => {
+      const form = page.getByTestId('login-required');
+      await form.getByLabel('Password').fill('not-the-password');
+      await form.getByRole('button', { name: 'Log in' }).click();
+      const alert = form.getByRole('alert');
+      await alert.waitFor();
+      log(`     ${(await alert.innerText()).trim()}`);
+    });
+
+    await step('log in', async () => {
+      const form = page.getByTestId('login-required');
+      await form.getByLabel('Password').fill(PASSWORD);
+      await form.getByRole('button', { name: 'Log in' }).click();
+      await cards.first().waitFor();
+      await page.getByRole('button', { name: 'Log out' }).waitFor();
+      await page.getByLabel('Search names').waitFor();
+      await page.waitForTimeout(500);
+      await shot('02-organiser-people.png');
+    });
+
+    let renamedId = '';
+    await step(`rename the first person to "${NEW_NAME}" (Enter saves)`, async () => {
+      const card = cards.first();
+      renamedId = (await card.getByRole('link').getAttribute('href'))?.split('/').pop() ?? '';
+      await card.getByRole('button', { name: /^Rename / }).click();
+      await card.getByRole('textbox').fill(NEW_NAME);
+      await card.getByRole('textbox').press('Enter');
+      await expectSnackbar(NEW_NAME);
+      await page.getByTestId('person-card').filter({ hasText: NEW_NAME }).waitFor();
+      await closeSnackbar();
+      // The name search finds them.
+      await page.getByLabel('Search names').fill('farrah');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="person-card"]').length === 1);
+      await page.getByLabel('Search names').fill('');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="person-card"]').length > 1);
+    });
+
+    await step('merge the second and third person', async () => {
+      const before = await peopleTotal();
+      await cards.nth(1).getByRole('checkbox').check();
+      await cards.nth(2).getByRole('checkbox').check();
+      await page.getByRole('toolbar', { name: 'Selected people' }).getByRole('button', { name: /merge/i }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      await shot('03-merge-dialog.png', false);
+      await dialog.getByRole('button', { name: /^Merge into / }).click();
+      await expectSnackbar('Merged 2 people');
+      await page.getByText(new RegExp(`^${before - 1} people found`)).waitFor();
+      log(`     ${before} people -> ${await peopleTotal()}`);
+      await closeSnackbar();
+    });
+
+    await step('move a face of the renamed person to someone else', async () => {
+      await page.goto(`${BASE_URL}/#/people/${renamedId}`);
+      const grid = page.getByRole('region', { name: `Faces of ${NEW_NAME}` });
+      await grid.getByTestId('face-tile').first().waitFor();
+      const before = await facesOf();
+      await grid.getByTestId('face-tile').first().click();
+      await page.getByRole('button', { name: /move to/i }).click();
+      const dialog = page.getByRole('dialog');
+      const list = dialog.getByRole('list', { name: 'Move to' });
+      // The first entry is "A new person"; the second is the first other person.
+      await list.getByRole('button').nth(1).waitFor();
+      await shot('04-move-picker.png', false);
+      await list.getByRole('button').nth(1).click();
+      await expectSnackbar('Moved 1 face to');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before - 1);
+      log(`     ${before} faces -> ${await facesOf()}`);
+      await shot('05-person-after-move.png');
+    });
+
+    await step('undo the move', async () => {
+      const before = await page.getByTestId('face-tile').count();
+      await snackbar.getByRole('button', { name: 'Undo' }).click();
+      await expectSnackbar('Undone');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before + 1);
+      log(`     ${before} faces -> ${await page.getByTestId('face-tile').count()}`);
+    });
+
+    await step('phone layout (390×844)', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.getByTestId('face-tile').nth(1).click();
+      await page.waitForTimeout(400);
+      await shot('06-person-phone.png', false);
+      await page.goto(`${BASE_URL}/#/people`);
+      await cards.first().waitFor();
+      await page.waitForTimeout(500);
+      await shot('07-people-phone.png', false);
+      await page.setViewportSize({ width: 1280, height: 900 });
+    });
+
+    await step('log out', async () => {
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('button', { name: 'Organiser', exact: true }).waitFor();
+      await page.getByTestId('login-required').waitFor();
+      if (await cards.count()) fail('people are still shown after logging out');
+      await shot('08-logged-out.png');
+    });
+
+    currentStep = 'end';
+    if (consoleErrors.length) fail(`console errors in the page:\n  ${consoleErrors.join('\n  ')}`);
+  } catch (e) {
+    try {
+      const pages = browser.contexts().flatMap((c) => c.pages());
+      if (pages[0]) await pages[0].screenshot({ path: path.join(SCREENSHOT_DIR, 'failure.png'), fullPage: true, timeout: 10_000 });
+    } catch {
+      /* best effort */
+    }
+    throw e;
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+const killer = setTimeout(() => {
+  console.error(`[e2e] FAIL: gave up after ${TOTAL_TIMEOUT / 1000} s (step: ${currentStep})`);
+  process.exit(2);
+}, TOTAL_TIMEOUT);
+
+main()
+  .then(() => {
+    clearTimeout(killer);
+    log('PASS');
+    process.exit(0);
+  })
+  .catch((e) => {
+    clearTimeout(killer);
+    console.error(`[e2e] FAIL in step "${currentStep}": ${e?.message ?? e}`);
+    if (consoleErrors.length && !String(e?.message).includes('console errors')) {
+      console.error(`[e2e] console errors:\n  ${consoleErrors.join('\n  ')}`);
+    }
+    process.exit(1);
+  });

@@ -1,0 +1,76 @@
+import Dialog from '@mui/material/Dialog';
+import DialogContent from '@mui/material/DialogContent';
+import Button from '@mui/material/Button';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { getSession, login as apiLogin, logout as apiLogout } from '../api/session';
+import { SessionContext, type SessionState } from '../session-context';
+import { LoginForm } from './LoginForm';
+import type { SessionResponse } from '../../../types/api';
+
+/** Knows whether this browser is the organiser, and owns the login dialog. */
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [session, setSession] = useState<SessionResponse | null>(null);
+  const [dialogOpen, setDialogOpen] = useState(false);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    getSession(ctrl.signal)
+      .then(setSession)
+      .catch(() => undefined); // no answer: a visitor, as far as this page knows
+    return () => ctrl.abort();
+  }, []);
+
+  const login = useCallback(async (password: string) => {
+    setSession(await apiLogin(password));
+  }, []);
+
+  const logout = useCallback(async () => {
+    try {
+      setSession(await apiLogout());
+    } catch {
+      // The cookie may be gone already; this page forgets the organiser either way.
+      setSession((s) => (s ? { ...s, organiser: false, csrf_token: null } : s));
+    }
+  }, []);
+
+  const sessionLost = useCallback(() => {
+    getSession()
+      .then((s) => {
+        setSession(s);
+        if (!s.organiser) setDialogOpen(true);
+      })
+      .catch(() => undefined);
+  }, []);
+
+  const value = useMemo<SessionState>(
+    () => ({
+      session,
+      organiser: session?.organiser ?? false,
+      login,
+      logout,
+      openLogin: () => setDialogOpen(true),
+      sessionLost,
+    }),
+    [session, login, logout, sessionLost],
+  );
+
+  return (
+    <SessionContext.Provider value={value}>
+      {children}
+      <Dialog open={dialogOpen} onClose={() => setDialogOpen(false)} maxWidth="xs" fullWidth>
+        <DialogContent>
+          {dialogOpen && (
+            <LoginForm
+              onDone={() => setDialogOpen(false)}
+              extra={
+                <Button color="inherit" onClick={() => setDialogOpen(false)}>
+                  Cancel
+                </Button>
+              }
+            />
+          )}
+        </DialogContent>
+      </Dialog>
+    </SessionContext.Provider>
+  );
+}
