@@ -58,7 +58,7 @@ def cmd_status(args) -> int:
     settings = _settings(args)
     with FaceIndex(settings.index_path, readonly=True) as index:
         counts = index.counts()
-        errors = [dict(r) for r in index.errors()] if args.errors else None
+        errors = [{"path": path, "error": message} for path, message in index.errors()] if args.errors else None
     if counts["last_indexed"]:
         counts["last_indexed"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(counts["last_indexed"]))
     if args.json:

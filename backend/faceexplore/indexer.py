@@ -118,7 +118,7 @@ def _index_gallery(settings: Settings, progress: bool, allow_removals: bool, ret
         if gone and not allow_removals and (not files or len(gone) > MAX_REMOVED_SHARE * len(known)):
             raise RemovalRefused(_removal_message(gallery, files, gone, known))
         summary.removed = index.remove_photos(gone) if gone else 0
-        failed = {row["path"] for row in index.errors()} if retry_errors else set()
+        failed = {path for path, _ in index.errors()} if retry_errors else set()
         todo = []
         for f in files:
             old = known.get(f.path)

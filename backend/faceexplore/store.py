@@ -494,8 +494,9 @@ class FaceIndex:
             "threshold_method": active["method"] if active else None,
         }
 
-    def errors(self):
-        return self.db.execute("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path").fetchall()
+    def errors(self) -> list[tuple[str, str]]:
+        """(path, message) of every photo that could not be read, by path."""
+        return [(r[0], r[1]) for r in self.db.execute("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
 
     # -- clustering -------------------------------------------------------------------------
     def active_clustering(self):
