@@ -161,6 +161,6 @@ def test_the_audit_case_with_real_photos(audit_gallery, bbt_dir, tmp_path, reuse
     for query in (audit_gallery / "sheldon1.png", bbt_dir / "people" / "sheldon" / "sheldon3.png"):
         reports, chosen = service.analyse_samples([(str(query), query.read_bytes(), None)])
         result = service.search_analysed(reports, chosen, settings.false_alarm_rate)
-        returned = {p["path"] for p in result["photos"]}
-        assert result["found"], (query, result)
+        returned = {p.path for p in result.photos}
+        assert result.found, (query, result)
         assert {"sheldon1.png", "sheldon2.png"} <= returned
