@@ -744,10 +744,15 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     renamed = next(p["id"] for p in people if p["id"] != amy and p["face_count"] >= 2)
     others = [p["id"] for p in people if p["id"] not in (amy, renamed)]
     into, merged = next((a, b) for a in others for b in others if a < b and not photos[a] & photos[b])
-    for p in people:
-        for url in [p["cover_url"]] if p["cover_url"] else []:
-            assert "md5=" in url and "expires=" in url, url  # private gallery: signed crops
-            assert requests.get(site.url + url, timeout=60).status_code == 200
+    # private gallery: the organiser's pages get signed face crops, and nginx opens only those
+    faces = organiser.get(f"{site.url}/api/people/{renamed}/faces", timeout=30).json()["faces"]
+    crops = [p["cover_url"] for p in people if p["cover_url"]] + [f["crop_url"] for f in faces]
+    assert len(crops) == len(people) + before[renamed]["face_count"]
+    for url in crops:
+        assert "md5=" in url and "expires=" in url, url
+        assert requests.get(site.url + url, timeout=60).status_code == 200, url
+    if site.nginx:
+        assert requests.get(site.url + crops[0].split("?")[0], timeout=30).status_code == 403
     organiser.delete(site.url + "/api/session", timeout=30)
 
     out = _browser_script(
