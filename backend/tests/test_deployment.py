@@ -707,7 +707,7 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     """The organiser's pages with the default settings (people_page organiser, gallery_access
     private) over nginx: a visitor meets the login form; `faceexplore set-password` sets the
     password; in Chromium the organiser logs in, renames, merges, moves a face to a new person,
-    hides someone, undoes that, hides them again and logs out (frontend/e2e/organiser.e2e.mjs);
+    hides someone, undoes that, hides, unhides and hides them again and logs out (frontend/e2e/organiser.e2e.mjs);
     the API then holds exactly what the page did, and a visitor's search for the hidden person
     answers not found."""
     import requests
@@ -778,7 +778,7 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     assert [(p["face_count"], p["hidden"]) for p in new] == [(1, False)], new
     assert [p["id"] for p in now if p["hidden"]] == [amy]
     log = organiser.get(site.url + "/api/corrections", timeout=30).json()["corrections"]
-    expected = [("hide", False), ("hide", True), ("move", False), ("merge", False), ("rename", False)]
+    expected = [("hide", False), ("unhide", False), ("hide", False), ("hide", True), ("move", False), ("merge", False), ("rename", False)]
     assert [(c["kind"], c["undone"]) for c in log] == expected, log
 
     # logged out in the page, the browser's session is over; a visitor never finds amy

@@ -2,8 +2,9 @@
 /**
  * End-to-end check of the organiser's pages in a real (headless) Chromium: a visitor meets the
  * login form on the People page; the organiser logs in (a wrong password first), renames a
- * person, merges two, moves a face to a new person, hides someone, undoes that and hides them
- * again, checks the phone layout, and logs out (and meets the login form again).
+ * person, merges two, moves a face to a new person, hides someone, undoes that, hides them,
+ * unhides them and hides them again, checks the phone layout, and logs out (and meets the login
+ * form again).
  *
  *   BASE_URL=http://127.0.0.1:8010 ORGANISER_PASSWORD=... SCREENSHOT_DIR=/tmp/shots node e2e/organiser.e2e.mjs
  *
@@ -191,12 +192,19 @@ async function main() {
       await hide(hideCard);
     });
 
-    await step('undo the hide (the card is shown to visitors again), then hide again', async () => {
+    await step('undo the hide (the card is shown to visitors again), hide, unhide and hide again', async () => {
       await snackbar.getByRole('button', { name: 'Undo' }).click();
       await expectSnackbar('Undone');
       await hideCard.getByRole('button', { name: /^Hide / }).waitFor();
       if (await page.locator('[data-testid="person-card"][data-hidden="true"]').count()) fail('the person is still hidden after Undo');
       await closeSnackbar().catch(() => {});
+      await hide(hideCard);
+      await closeSnackbar();
+      // Unhide with the card's own button, then hide once more: they stay hidden for what follows.
+      await hideCard.getByRole('button', { name: /^Unhide / }).click();
+      await expectSnackbar('is shown to visitors again');
+      await hideCard.getByRole('button', { name: /^Hide / }).waitFor();
+      await closeSnackbar();
       await hide(hideCard);
       await closeSnackbar();
       await shot('organiser-people.png');
