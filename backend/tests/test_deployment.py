@@ -778,7 +778,16 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     assert [(p["face_count"], p["hidden"]) for p in new] == [(1, False)], new
     assert [p["id"] for p in now if p["hidden"]] == [amy]
     log = organiser.get(site.url + "/api/corrections", timeout=30).json()["corrections"]
-    expected = [("hide", False), ("unhide", False), ("hide", False), ("hide", True), ("move", False), ("merge", False), ("rename", False)]
+    expected = [
+        ("hide", False),
+        ("unhide", False),
+        ("hide", False),
+        ("hide", True),
+        ("reject", True),
+        ("move", False),
+        ("merge", False),
+        ("rename", False),
+    ]
     assert [(c["kind"], c["undone"]) for c in log] == expected, log
 
     # logged out in the page, the browser's session is over; a visitor never finds amy

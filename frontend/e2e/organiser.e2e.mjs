@@ -2,9 +2,9 @@
 /**
  * End-to-end check of the organiser's pages in a real (headless) Chromium: a visitor meets the
  * login form on the People page; the organiser logs in (a wrong password first), renames a
- * person, merges two, moves a face to a new person, hides someone, undoes that, hides them,
- * unhides them and hides them again, checks the phone layout, and logs out (and meets the login
- * form again).
+ * person, merges two, moves a face to a new person, marks one as not a face and undoes that,
+ * hides someone, undoes that, hides them, unhides them and hides them again, checks the phone
+ * layout, and logs out (and meets the login form again).
  *
  *   BASE_URL=http://127.0.0.1:8010 ORGANISER_PASSWORD=... SCREENSHOT_DIR=/tmp/shots node e2e/organiser.e2e.mjs
  *
@@ -175,6 +175,18 @@ async function main() {
       log(`     ${before} faces -> ${await facesOf()}`);
       await shot('organiser-05-person-after-move.png');
       await closeSnackbar();
+    });
+
+    await step('mark a face as not a face, then undo that', async () => {
+      const before = await page.getByTestId('face-tile').count();
+      await page.getByTestId('face-tile').first().click();
+      await page.getByRole('button', { name: /not a face/i }).click();
+      await expectSnackbar('marked as not a face');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before - 1);
+      await snackbar.getByRole('button', { name: 'Undo' }).click();
+      await expectSnackbar('Undone');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before);
+      await closeSnackbar().catch(() => {});
     });
 
     /** Hide the person with the card's Hide button and wait until the card says so. */
