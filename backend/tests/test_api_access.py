@@ -383,3 +383,52 @@ def test_a_hidden_person_is_never_shown_to_a_visitor(own_site):
     absent = search(visitor, (sample_photo([5]), "stranger.png")).get_json()
     assert again["person_id"] is None and again["photos"] == [] and again["found"] is absent["found"] is False
     assert "Private Person" not in str(visitor.get("/api/people?per_page=200").get_data(as_text=True))
+
+
+def _people_state(organiser) -> tuple:
+    """Everything a correction could change, as the organiser sees it."""
+    people = organiser.get("/api/people?per_page=200").get_json()["people"]
+    faces = {p["id"]: [f["id"] for f in organiser.get(f"/api/people/{p['id']}/faces?per_page=200").get_json()["faces"]] for p in people}
+    return people, faces, organiser.get("/api/corrections").get_json()["corrections"]
+
+
+def test_bad_corrections_answer_a_clear_4xx_and_change_nothing(own_site):
+    own, organiser, _ = own_site
+    people = organiser.get("/api/people?per_page=200").get_json()["people"]
+    faces = {p["id"]: organiser.get(f"/api/people/{p['id']}/faces?per_page=200").get_json()["faces"] for p in people}
+    photos = {pid: {f["photo_id"] for f in fs} for pid, fs in faces.items()}
+    a, b = next((x, y) for x in photos for y in photos if x < y and photos[x] & photos[y])  # in one photo together
+    shared = min(photos[a] & photos[b])
+    face_a = next(f["id"] for f in faces[a] if f["photo_id"] == shared)
+    face_b = next(f["id"] for f in faces[b] if f["photo_id"] == shared)
+    # one correction first, so that "nothing changed" includes the log and what undo would undo
+    organiser.patch(f"/api/people/{a}", json={"name": "Ann"}, **csrf(organiser))
+    before = _people_state(organiser)
+    cases = [
+        ("patch", "/api/people/999999", {"name": "X"}, 404, "not_found"),
+        ("patch", f"/api/people/{a}", {"name": "x" * 101}, 400, None),
+        ("patch", f"/api/people/{a}", {"name": "two\nlines"}, 400, None),
+        ("patch", f"/api/people/{a}", {"hidden": "maybe"}, 400, None),
+        ("post", f"/api/people/{a}/merge", {"people": [a]}, 400, "merge_into_itself"),
+        ("post", f"/api/people/{a}/merge", {"people": []}, 400, None),
+        ("post", f"/api/people/{a}/merge", {"people": [999999]}, 404, "not_found"),
+        ("post", "/api/people/999999/merge", {"people": [a]}, 404, "not_found"),
+        ("post", f"/api/people/{a}/merge", {"people": [b]}, 409, "same_photo"),  # two faces of one photo
+        ("post", "/api/faces/move", {"faces": [], "to": None}, 400, None),
+        ("post", "/api/faces/move", {"faces": [999999], "to": None}, 404, "not_found"),
+        ("post", "/api/faces/move", {"faces": [face_a], "to": 999999}, 404, "not_found"),
+        ("post", "/api/faces/move", {"faces": [face_a, face_b], "to": None}, 409, "same_photo"),
+        ("post", "/api/faces/move", {"faces": [face_b], "to": a}, 409, "same_photo"),
+        ("post", "/api/faces/move", {"faces": "1", "to": None}, 400, None),
+        ("post", "/api/faces/reject", {"faces": []}, 400, None),
+        ("post", "/api/faces/reject", {"faces": [face_a, 999999]}, 404, "not_found"),
+    ]
+    for method, url, body, status, code in cases:
+        r = getattr(organiser, method)(url, json=body, **csrf(organiser))
+        assert r.status_code == status, (url, body, r.status_code, r.get_data(as_text=True))
+        error = r.get_json()["error"]
+        assert error["message"] and (code is None or error["code"] == code), (url, body, error)
+        assert _people_state(organiser) == before, (url, body)
+    # and undo still undoes the rename, the one correction that went through
+    assert organiser.post("/api/undo", **csrf(organiser)).get_json()["undone"]["kind"] == "rename"
+    assert_error(organiser.post("/api/undo", **csrf(organiser)), 409, "nothing_to_undo")

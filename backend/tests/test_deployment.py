@@ -512,9 +512,8 @@ def site(tmp_path_factory):
     if not NGINX:
         cmd.append("--no-nginx")
     log = tmp / "run_local.log"
-    # the defaults (private gallery links), but people pages open to all: this branch's page has
-    # no login form to reach them with (the organiser's side is test_api_access.py)
-    env = {**os.environ, "FACEEXPLORE_PEOPLE_PAGE": "public"}
+    # the defaults: private gallery links, people pages for the organiser only
+    env = {k: v for k, v in os.environ.items() if k not in ("FACEEXPLORE_PEOPLE_PAGE", "FACEEXPLORE_GALLERY_ACCESS")}
     with open(log, "wb") as fh:
         runner = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
     s = Site(runner, log, port, data, gallery, bbt, bool(NGINX))
@@ -648,7 +647,7 @@ def test_site_security_headers(site):
     targets += [site.signed("/gallery/group/bbt4.jpg"), site.signed("/gallery/group/missing.jpg")]
     for target in targets:
         status, head, _ = raw_request(site.port, target)
-        assert status in (200, 403, 404), (target, status)
+        assert status in (200, 401, 403, 404), (target, status)
         for name, value in (("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"), ("referrer-policy", "same-origin")):
             values = re.findall(rf"(?im)^{name}: *(.*?)\r?$", head)
             assert values == [value], (target, name, values)
@@ -661,17 +660,141 @@ def test_site_security_headers(site):
 def test_site_in_a_browser(site, tmp_path):
     """The page works under nginx's Content-Security-Policy: the browser reports each thing the
     policy blocks as a console error, and the e2e script fails on any console error."""
+    _browser_script(site, tmp_path, "e2e")
+
+
+def _browser_script(site, tmp_path, script: str, **env_extra: str) -> str:
+    """Run ``npm run <script>`` (a playwright-core script in frontend/e2e) against the site in
+    Debian's Chromium; screenshots go to $FACEEXPLORE_SCREENSHOTS (or a temporary folder)."""
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     need(chromium, "Chromium is not installed (apt-get install chromium): the browser test is skipped")
     need((FRONTEND / "node_modules" / "playwright-core").is_dir(), "frontend/node_modules is missing (`make test` runs npm ci)")
     need(shutil.which("npm"), "npm is not installed")
     shots = Path(os.environ.get("FACEEXPLORE_SCREENSHOTS") or tmp_path / "screenshots")
-    env = {**os.environ, "BASE_URL": site.url, "BBT_DIR": str(site.bbt), "SCREENSHOT_DIR": str(shots), "CHROMIUM": chromium}
+    env = {**os.environ, "BASE_URL": site.url, "BBT_DIR": str(site.bbt), "SCREENSHOT_DIR": str(shots), "CHROMIUM": chromium, **env_extra}
     try:
-        r = subprocess.run(["npm", "run", "--silent", "e2e"], cwd=FRONTEND, env=env, capture_output=True, text=True, timeout=420)
+        r = subprocess.run(["npm", "run", "--silent", script], cwd=FRONTEND, env=env, capture_output=True, text=True, timeout=420)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the browser test did not finish in 420 s:\n{(exc.stdout or b'')[-3000:]}")
     assert r.returncode == 0, f"browser test failed (screenshots in {shots}):\n{r.stdout[-4000:]}\n{r.stderr[-3000:]}"
+    return r.stdout
+
+
+ORGANISER_PASSWORD = "organiser e2e password"
+E2E_NEW_NAME = "Amy Farrah Fowler"  # the name frontend/e2e/organiser.e2e.mjs gives
+
+
+def _search(site, session, sample: Path) -> dict:
+    with open(sample, "rb") as fh:
+        r = session.post(f"{site.url}/api/search", files={"images": (sample.name, fh, "image/png")}, timeout=300)
+    assert r.status_code == 200, r.text[:1000]
+    return r.json()
+
+
+def _organiser(site):
+    import requests
+
+    s = requests.Session()
+    r = s.post(site.url + "/api/session", json={"password": ORGANISER_PASSWORD}, timeout=30)
+    assert r.status_code == 200 and r.json()["organiser"] is True, r.text
+    s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return s, r
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_organiser_in_a_browser(site, tmp_path):
+    """The organiser's pages with the default settings (people_page organiser, gallery_access
+    private) over nginx: a visitor meets the login form; `faceexplore set-password` sets the
+    password; in Chromium the organiser logs in, renames, merges, moves a face to a new person,
+    hides someone, undoes that, hides, unhides and hides them again and logs out (frontend/e2e/organiser.e2e.mjs);
+    the API then holds exactly what the page did, and a visitor's search for the hidden person
+    answers not found."""
+    import requests
+
+    visitor = requests.Session()
+    r = visitor.get(site.url + "/api/people", timeout=30)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "login_required", r.text
+    assert visitor.get(site.url + "/api/session", timeout=30).json() == {"organiser": False, "password_set": False, "csrf_token": None}
+
+    r = subprocess.run(
+        [sys.executable, "-m", "faceexplore", "--data", str(site.data), "set-password"],
+        input=ORGANISER_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert visitor.get(site.url + "/api/session", timeout=30).json()["password_set"] is True
+
+    organiser, login = _organiser(site)
+    # over plain http the cookie must not be Secure, or the browser would never send it back
+    cookie = login.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie, cookie
+    assert organiser.post(site.url + "/api/undo", headers={"X-CSRF-Token": ""}, timeout=30).json()["error"]["code"] == "csrf_failed"
+
+    # the people the browser works on: amy (the one a search finds) is hidden; someone else is
+    # renamed; two more, never in one photo together, are merged
+    amy = _search(site, organiser, site.bbt / "people" / "amy" / "amy1.png")["person_id"]
+    assert amy is not None
+    people = organiser.get(site.url + "/api/people", params={"per_page": 100}, timeout=30).json()["people"]
+    before = {p["id"]: p for p in people}
+    pages = {p["id"]: organiser.get(f"{site.url}/api/people/{p['id']}", params={"per_page": 100}, timeout=30).json() for p in people}
+    photos = {pid: {ph["path"] for ph in page["photos"]} for pid, page in pages.items()}
+    renamed = next(p["id"] for p in people if p["id"] != amy and p["face_count"] >= 2)
+    others = [p["id"] for p in people if p["id"] not in (amy, renamed)]
+    into, merged = next((a, b) for a in others for b in others if a < b and not photos[a] & photos[b])
+    # private gallery: the organiser's pages get signed face crops, and nginx opens only those
+    faces = organiser.get(f"{site.url}/api/people/{renamed}/faces", timeout=30).json()["faces"]
+    crops = [p["cover_url"] for p in people if p["cover_url"]] + [f["crop_url"] for f in faces]
+    assert len(crops) == len(people) + before[renamed]["face_count"]
+    for url in crops:
+        assert "md5=" in url and "expires=" in url, url
+        assert requests.get(site.url + url, timeout=60).status_code == 200, url
+    if site.nginx:
+        assert requests.get(site.url + crops[0].split("?")[0], timeout=30).status_code == 403
+    organiser.delete(site.url + "/api/session", timeout=30)
+
+    out = _browser_script(
+        site,
+        tmp_path,
+        "e2e:organiser",
+        ORGANISER_PASSWORD=ORGANISER_PASSWORD,
+        RENAME_PERSON=str(renamed),
+        MERGE_PEOPLE=f"{into},{merged}",
+        HIDE_PERSON=str(amy),
+    )
+    assert "[e2e] PASS" in out, out[-3000:]
+
+    organiser, _ = _organiser(site)
+    get = lambda pid: organiser.get(f"{site.url}/api/people/{pid}", timeout=30)  # noqa: E731
+    person = get(renamed).json()["person"]
+    assert person["name"] == E2E_NEW_NAME and person["face_count"] == before[renamed]["face_count"] - 1, person
+    assert get(merged).status_code == 404
+    assert get(into).json()["person"]["face_count"] == before[into]["face_count"] + before[merged]["face_count"]
+    assert get(amy).json()["person"]["hidden"] is True
+    now = organiser.get(site.url + "/api/people", params={"per_page": 100}, timeout=30).json()["people"]
+    new = [p for p in now if p["id"] not in before]
+    assert [(p["face_count"], p["hidden"]) for p in new] == [(1, False)], new
+    assert [p["id"] for p in now if p["hidden"]] == [amy]
+    log = organiser.get(site.url + "/api/corrections", timeout=30).json()["corrections"]
+    expected = [
+        ("hide", False),
+        ("unhide", False),
+        ("hide", False),
+        ("hide", True),
+        ("reject", True),
+        ("move", False),
+        ("merge", False),
+        ("rename", False),
+    ]
+    assert [(c["kind"], c["undone"]) for c in log] == expected, log
+
+    # logged out in the page, the browser's session is over; a visitor never finds amy
+    visitor = requests.Session()
+    assert visitor.get(site.url + "/api/people", timeout=30).status_code == 401
+    result = _search(site, visitor, site.bbt / "people" / "amy" / "amy1.png")
+    assert result["found"] is False and result["photos"] == [], result
 
 
 @pytest.mark.shared_data

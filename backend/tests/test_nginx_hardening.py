@@ -50,7 +50,7 @@ class _AppLikeStub(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = do_HEAD = _answer
+    do_GET = do_POST = do_HEAD = do_DELETE = _answer
 
     def log_message(self, *args):
         pass
@@ -244,6 +244,16 @@ def test_rate_limit_answers_429_json(stub_site, target, per_minute, burst):
     # other addresses on the site are not limited by this one
     status, _, body = raw_request(stub_site.port, b"/api/health")
     assert status == 200 and json.loads(body)["path"] == "/api/health"
+
+
+def test_only_logins_count_against_the_login_limit(stub_site):
+    """The page reads GET /api/session on every load and logs out with DELETE: neither guesses a
+    password, so neither is limited, nor uses up the logins."""
+    for method in (b"GET", b"DELETE"):
+        statuses = [raw_request(stub_site.port, b"/api/session", method=method)[0] for _ in range(12)]
+        assert set(statuses) == {200}, (method, statuses)
+    statuses = [post(stub_site.port, b"/api/session")[0] for _ in range(12)]
+    assert statuses[:6] == [200] * 6 and statuses[-1] == 429, statuses
 
 
 def test_rate_limit_cannot_be_dodged_by_spelling(stub_site):

@@ -7,9 +7,9 @@
  *
  * The organiser's endpoints keep their state in memory (people, names, hidden flags, moves,
  * rejected faces, an undo stack) for as long as the process runs. The password is
- * ORGANISER_PASSWORD (default "organiser-e2e"); PEOPLE_PAGE=organiser (the backend's default)
- * keeps the People pages for the organiser, "public" (this mock's default, which search.e2e.mjs
- * expects) shows them to everyone but hidden people.
+ * ORGANISER_PASSWORD (default "organiser-e2e"); PEOPLE_PAGE=organiser (the backend's default,
+ * and this mock's) keeps the People pages for the organiser, PEOPLE_PAGE=public shows them to
+ * everyone but hidden people.
  *
  *   BBT_DIR=/path/to/bbt PORT=8010 node e2e/mock-api.mjs      # serves dist/ too, if built
  */
@@ -41,7 +41,7 @@ import crypto from 'node:crypto';
 const BBT_DIR = process.env.BBT_DIR || '';
 const PORT = Number(process.env.PORT || 8010);
 const PASSWORD = process.env.ORGANISER_PASSWORD ?? 'organiser-e2e';
-const PEOPLE_PAGE = process.env.PEOPLE_PAGE === 'organiser' ? 'organiser' : 'public';
+const PEOPLE_PAGE = process.env.PEOPLE_PAGE === 'public' ? 'public' : 'organiser';
 const DIST = path.resolve(process.env.DIST || new URL('../dist', import.meta.url).pathname);
 if (!BBT_DIR) {
   console.error('set BBT_DIR');

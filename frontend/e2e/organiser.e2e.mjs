@@ -2,8 +2,9 @@
 /**
  * End-to-end check of the organiser's pages in a real (headless) Chromium: a visitor meets the
  * login form on the People page; the organiser logs in (a wrong password first), renames a
- * person, merges two, moves a face to another person, undoes that, checks the phone layout, and
- * logs out.
+ * person, merges two, moves a face to a new person, marks one as not a face and undoes that,
+ * hides someone, undoes that, hides them, unhides them and hides them again, checks the phone
+ * layout, and logs out (and meets the login form again).
  *
  *   BASE_URL=http://127.0.0.1:8010 ORGANISER_PASSWORD=... SCREENSHOT_DIR=/tmp/shots node e2e/organiser.e2e.mjs
  *
@@ -12,9 +13,14 @@
  * ORGANISER_PASSWORD  the organiser password (the mock's default: organiser-e2e)
  * SCREENSHOT_DIR      where screenshots go (default: ./e2e-output/organiser)
  * CHROMIUM            the browser binary (default: /usr/bin/chromium)
+ * RENAME_PERSON       the id of the person to rename and move a face from (default: the first card)
+ * MERGE_PEOPLE        "id,id": the two people to merge, into the first (default: the second and
+ *                     third card); on a real gallery pick two never in one photo (the API refuses
+ *                     to make one person of two faces of one photo)
+ * HIDE_PERSON         the id of the person to hide (default: the last card of the first page)
  *
- * It changes the gallery's people (a rename and a merge stay; the move is undone): run it against
- * a throwaway copy. Exits non-zero, saying which step failed, on any failure or any console error
+ * It changes the gallery's people (the rename, merge, move and hide stay): run it against a
+ * throwaway copy. Exits non-zero, saying which step failed, on any failure or any console error
  * in the page other than the 401s the login steps expect.
  */
 /* global document -- used only in page.waitForFunction callbacks, which run in the page */
@@ -28,6 +34,9 @@ const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'e2e-output/or
 const STEP_TIMEOUT = 30_000;
 const TOTAL_TIMEOUT = 4 * 60_000;
 const NEW_NAME = 'Amy Farrah Fowler';
+const RENAME_PERSON = process.env.RENAME_PERSON || '';
+const MERGE_PEOPLE = (process.env.MERGE_PEOPLE || '').split(',').filter(Boolean);
+const HIDE_PERSON = process.env.HIDE_PERSON || '';
 
 const consoleErrors = [];
 let currentStep = 'start';
@@ -69,6 +78,9 @@ async function main() {
       log(`     screenshot ${file}`);
     };
     const cards = page.getByTestId('person-card');
+    /** The card of person `id`, or the nth card when no id is given. */
+    const cardOf = (id, nth) =>
+      id ? cards.filter({ has: page.locator(`a[href$="#/people/${id}"]`) }) : nth < 0 ? cards.last() : cards.nth(nth);
     const snackbar = page.getByTestId('correction-snackbar');
     /** Wait for a snackbar saying `text`, then close it so the next one is a new one. */
     const expectSnackbar = async (text) => {
@@ -90,7 +102,7 @@ async function main() {
       await page.getByTestId('login-required').waitFor();
       if (await cards.count()) fail('a visitor sees people');
       await page.getByRole('button', { name: 'Organiser', exact: true }).waitFor();
-      await shot('01-visitor-people.png');
+      await shot('organiser-01-visitor-people.png');
     });
 
     await step('a wrong password is refused with a message', async () => {
@@ -110,13 +122,13 @@ async function main() {
       await page.getByRole('button', { name: 'Log out' }).waitFor();
       await page.getByLabel('Search names').waitFor();
       await page.waitForTimeout(500);
-      await shot('02-organiser-people.png');
+      await shot('organiser-02-organiser-people.png');
     });
 
     let renamedId = '';
     await step(`rename the first person to "${NEW_NAME}" (Enter saves)`, async () => {
-      const card = cards.first();
-      renamedId = (await card.getByRole('link').getAttribute('href'))?.split('/').pop() ?? '';
+      const card = cardOf(RENAME_PERSON, 0);
+      renamedId = (await card.getByRole('link').first().getAttribute('href'))?.split('/').pop() ?? '';
       await card.getByRole('button', { name: /^Rename / }).click();
       await card.getByRole('textbox').fill(NEW_NAME);
       await card.getByRole('textbox').press('Enter');
@@ -130,14 +142,14 @@ async function main() {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="person-card"]').length > 1);
     });
 
-    await step('merge the second and third person', async () => {
+    await step('merge two people', async () => {
       const before = await peopleTotal();
-      await cards.nth(1).getByRole('checkbox').check();
-      await cards.nth(2).getByRole('checkbox').check();
+      await cardOf(MERGE_PEOPLE[0], 1).getByRole('checkbox').check();
+      await cardOf(MERGE_PEOPLE[1], 2).getByRole('checkbox').check();
       await page.getByRole('toolbar', { name: 'Selected people' }).getByRole('button', { name: /merge/i }).click();
       const dialog = page.getByRole('dialog');
       await dialog.waitFor();
-      await shot('03-merge-dialog.png', false);
+      await shot('organiser-03-merge-dialog.png', false);
       await dialog.getByRole('button', { name: /^Merge into / }).click();
       await expectSnackbar('Merged 2 people');
       await page.getByText(new RegExp(`^${before - 1} people found`)).waitFor();
@@ -145,7 +157,7 @@ async function main() {
       await closeSnackbar();
     });
 
-    await step('move a face of the renamed person to someone else', async () => {
+    await step('move a face of the renamed person to a new person', async () => {
       await page.goto(`${BASE_URL}/#/people/${renamedId}`);
       const grid = page.getByRole('region', { name: `Faces of ${NEW_NAME}` });
       await grid.getByTestId('face-tile').first().waitFor();
@@ -154,33 +166,76 @@ async function main() {
       await page.getByRole('button', { name: /move to/i }).click();
       const dialog = page.getByRole('dialog');
       const list = dialog.getByRole('list', { name: 'Move to' });
-      // The first entry is "A new person"; the second is the first other person.
+      // The first entry is "A new person"; the people follow once they are loaded.
       await list.getByRole('button').nth(1).waitFor();
-      await shot('04-move-picker.png', false);
-      await list.getByRole('button').nth(1).click();
+      await shot('organiser-04-move-picker.png', false);
+      await list.getByRole('button', { name: /a new person/i }).click();
       await expectSnackbar('Moved 1 face to');
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before - 1);
       log(`     ${before} faces -> ${await facesOf()}`);
-      await shot('05-person-after-move.png');
+      await shot('organiser-05-person-after-move.png');
+      await closeSnackbar();
     });
 
-    await step('undo the move', async () => {
+    await step('mark a face as not a face, then undo that', async () => {
       const before = await page.getByTestId('face-tile').count();
+      await page.getByTestId('face-tile').first().click();
+      await page.getByRole('button', { name: /not a face/i }).click();
+      await expectSnackbar('marked as not a face');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before - 1);
       await snackbar.getByRole('button', { name: 'Undo' }).click();
       await expectSnackbar('Undone');
-      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before + 1);
-      log(`     ${before} faces -> ${await page.getByTestId('face-tile').count()}`);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before);
+      await closeSnackbar().catch(() => {});
+    });
+
+    /** Hide the person with the card's Hide button and wait until the card says so. */
+    const hide = async (card) => {
+      await card.getByRole('button', { name: /^Hide / }).click();
+      await expectSnackbar('is hidden from visitors');
+      await page.locator('[data-testid="person-card"][data-hidden="true"]').first().waitFor();
+    };
+
+    let hideCard = cards.last();
+    await step('hide a person from visitors', async () => {
+      await page.goto(`${BASE_URL}/#/people`);
+      await cards.first().waitFor();
+      hideCard = cardOf(HIDE_PERSON, -1);
+      await hide(hideCard);
+    });
+
+    await step('undo the hide (the card is shown to visitors again), hide, unhide and hide again', async () => {
+      await snackbar.getByRole('button', { name: 'Undo' }).click();
+      await expectSnackbar('Undone');
+      await hideCard.getByRole('button', { name: /^Hide / }).waitFor();
+      if (await page.locator('[data-testid="person-card"][data-hidden="true"]').count()) fail('the person is still hidden after Undo');
+      await closeSnackbar().catch(() => {});
+      await hide(hideCard);
+      await closeSnackbar();
+      // Unhide with the card's own button, then hide once more: they stay hidden for what follows.
+      await hideCard.getByRole('button', { name: /^Unhide / }).click();
+      await expectSnackbar('is shown to visitors again');
+      await hideCard.getByRole('button', { name: /^Hide / }).waitFor();
+      await closeSnackbar();
+      await hide(hideCard);
+      await closeSnackbar();
+      await shot('organiser-people.png');
+      await hideCard.getByRole('link').first().click();
+      await page.getByText('Hidden from visitors').waitFor();
+      await page.getByTestId('face-tile').first().waitFor();
+      await page.waitForTimeout(500);
+      await shot('organiser-person.png');
     });
 
     await step('phone layout (390×844)', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
-      await page.getByTestId('face-tile').nth(1).click();
+      await page.getByTestId('face-tile').first().click();
       await page.waitForTimeout(400);
-      await shot('06-person-phone.png', false);
+      await shot('organiser-06-person-phone.png', false);
       await page.goto(`${BASE_URL}/#/people`);
       await cards.first().waitFor();
       await page.waitForTimeout(500);
-      await shot('07-people-phone.png', false);
+      await shot('organiser-07-people-phone.png', false);
       await page.setViewportSize({ width: 1280, height: 900 });
     });
 
@@ -189,7 +244,7 @@ async function main() {
       await page.getByRole('button', { name: 'Organiser', exact: true }).waitFor();
       await page.getByTestId('login-required').waitFor();
       if (await cards.count()) fail('people are still shown after logging out');
-      await shot('08-logged-out.png');
+      await shot('organiser-08-logged-out.png');
     });
 
     currentStep = 'end';
@@ -197,7 +252,7 @@ async function main() {
   } catch (e) {
     try {
       const pages = browser.contexts().flatMap((c) => c.pages());
-      if (pages[0]) await pages[0].screenshot({ path: path.join(SCREENSHOT_DIR, 'failure.png'), fullPage: true, timeout: 10_000 });
+      if (pages[0]) await pages[0].screenshot({ path: path.join(SCREENSHOT_DIR, 'organiser-failure.png'), fullPage: true, timeout: 10_000 });
     } catch {
       /* best effort */
     }

@@ -140,7 +140,17 @@ def update_person(path: PersonPath, body: PersonChange):
     "/api/people/<person_id>/merge",
     operation_id="mergePeople",
     summary="Merge other people into this one (organiser)",
-    responses={200: Person, **error_responses({**CHANGE, 400: "bad_request, merge_into_itself", 404: "not_found", 409: "not_clustered"})},
+    responses={
+        200: Person,
+        **error_responses(
+            {
+                **CHANGE,
+                400: "bad_request, merge_into_itself",
+                404: "not_found",
+                409: "same_photo (two faces of one photo would become one person), not_clustered",
+            }
+        ),
+    },
 )
 def merge(path: PersonPath, body: MergeRequest):
     require_organiser_change()
@@ -152,7 +162,17 @@ def merge(path: PersonPath, body: MergeRequest):
     "/api/faces/move",
     operation_id="moveFaces",
     summary="Move faces to a person, or to a new person (to: null) (organiser)",
-    responses={200: Person, **error_responses({**CHANGE, 400: "bad_request", 404: "not_found", 409: "face_rejected, not_clustered"})},
+    responses={
+        200: Person,
+        **error_responses(
+            {
+                **CHANGE,
+                400: "bad_request",
+                404: "not_found",
+                409: "face_rejected, same_photo (two faces of one photo would become one person), not_clustered",
+            }
+        ),
+    },
 )
 def move_faces(body: MoveRequest):
     require_organiser_change()

@@ -1233,7 +1233,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description not_clustered */
+            /** @description same_photo (two faces of one photo would become one person), not_clustered */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1311,7 +1311,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description face_rejected, not_clustered */
+            /** @description face_rejected, same_photo (two faces of one photo would become one person), not_clustered */
             409: {
                 headers: {
                     [name: string]: unknown;
