@@ -20,7 +20,8 @@ ERROR_CODES = (
     "bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, no_face, "
     "no_photos, bad_photo_ids, unknown_photo, too_many_photos, too_large, not_found, method_not_allowed, "
     "unsupported_media_type, not_indexed, model_mismatch, server_error, login_required, wrong_password, no_password, "
-    "rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction"
+    "rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction, invalid_token, "
+    "expired_token"
 )
 
 
@@ -124,6 +125,13 @@ class Rule(ResponseModel):
     text: str
 
 
+class Candidate(ResponseModel):
+    """A person the search came close to: the visitor may recognise themselves in the face."""
+
+    token: str = Field(description="send it to POST /api/search/confirm if this is the visitor; valid for a short while")
+    face_url: str = Field(description="the person's clearest face crop", examples=["/cache/faces/160/7.jpg"])
+
+
 class SearchResponse(ResponseModel):
     found: bool
     confidence: Probability
@@ -135,6 +143,12 @@ class SearchResponse(ResponseModel):
     download_token: str | None = Field(
         description="send it with POST /api/download: a visitor of a private gallery may download only these photos; "
         "null when there are none"
+    )
+    candidates: list[Candidate] = Field(
+        description='when not found: people who came close, best first, for the visitor to recognise ("is one of these you?"); else empty'
+    )
+    also_you: list[Candidate] = Field(
+        description="when found: people who are likely the same person split off (another cluster); else empty"
     )
 
 
@@ -307,6 +321,15 @@ def _photo_id(value: Any):
 PhotoId = Annotated[int, Field(ge=0), BeforeValidator(_photo_id)]
 
 
+class ConfirmRequest(RequestModel):
+    """A candidate the visitor recognised as themselves."""
+
+    token: Annotated[str, Field(min_length=1, max_length=100_000)] = Field(description="a Candidate's token from a search")
+
+    invalid: ClassVar = {"token": ("invalid_token", "Send the token of one of the search's candidates.")}
+    fallback: ClassVar = ("invalid_token", 'Send {"token": "..."}, the token of one of the search\'s candidates.')
+
+
 class DownloadRequest(RequestModel):
     """The photos to download: JSON, or a form with the field repeated."""
 
@@ -383,6 +406,7 @@ REQUEST_MODELS: dict[str, type[RequestModel]] = {
         PhotoPath,
         SearchForm,
         DownloadRequest,
+        ConfirmRequest,
         LoginRequest,
         PersonChange,
         MergeRequest,
