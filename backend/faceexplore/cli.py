@@ -208,7 +208,14 @@ def cmd_evaluate(args) -> int:
     if args.kind == "people":
         result = evaluation.evaluate_people(args.folder, settings, scratch=args.scratch, limit_people=args.limit)
     else:
-        result = evaluation.evaluate_event(args.folder, settings, scratch=args.scratch, samples=args.samples, rates=args.rates or ())
+        result = evaluation.evaluate_event(
+            args.folder,
+            settings,
+            scratch=args.scratch,
+            samples=args.samples,
+            rates=args.rates or (),
+            candidate_rates=args.candidate_rates or (),
+        )
     print(json.dumps(result, indent=2) if args.json else evaluation.format_result(result))
     return 0
 
@@ -331,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--rates", type=float, nargs="+", metavar="RATE", help="event: also score the searches at these false-alarm rate settings"
+    )
+    p.add_argument(
+        "--candidate-rates",
+        type=float,
+        nargs="+",
+        metavar="RATE",
+        help='event: also score "Is one of these you?" at these candidate_rate settings (at the configured false-alarm rate)',
     )
     p.add_argument("--model", choices=EMBEDDERS)
     p.add_argument("--workers", dest="index_workers", type=int, help="indexing processes (settings key index_workers)")

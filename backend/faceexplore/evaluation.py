@@ -90,7 +90,7 @@ def evaluate_people(folder, settings, scratch=None, limit_people=None) -> dict:
     }
 
 
-def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -> dict:
+def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=(), candidate_rates=()) -> dict:
     """An event gallery from make_event_gallery.py: index, cluster, run every query.
 
     Every query is searched at the configured false-alarm rate, and at each of ``rates`` too
@@ -98,7 +98,12 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
     present person who has extra photos in ``queries/extra/<person>/`` (made by
     benchmarks/event_benchmark.py; never pasted into the gallery) is searched again with the
     query plus up to ``samples - 1`` of them, and scored against the one-sample search of the
-    same people."""
+    same people.
+
+    ``assisted`` scores "Is one of these you?" at ``candidate_rate`` (and ``assisted_curve`` at
+    each of ``candidate_rates``): a visitor who, when nothing is found, picks the candidate that is
+    really them (a cluster most of whose photos show them) or "None of these", and who adds the
+    "also you" people that are really them."""
     from .search_service import SearchInputError, SearchService
 
     folder = Path(folder)
@@ -131,6 +136,13 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
             return set()
         return {p.path for p in result.photos} if result.found else set()
 
+    def outcome(analysed, rate, candidate_rate):
+        reports, chosen = analysed
+        try:
+            return service.search_analysed(reports, chosen, rate, candidate_rate)
+        except SearchInputError:
+            return None
+
     t0 = time.monotonic()
     queries = []  # (kind, person, one sample analysed, several samples analysed or None)
     for kind, listed in (("present", truth["present"]), ("absent", truth["absent"])):
@@ -144,6 +156,75 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
     baseline_rows = [
         (kind, person, _nearest_face_by_photo(service.searcher, one[1][0], photos) if one[1] else None) for kind, person, one, _ in queries
     ]
+
+    path_of = {}
+
+    def paths(photo_ids):
+        missing = [p for p in photo_ids if p not in path_of]
+        if missing:
+            path_of.update({pid: info.path for pid, info in service.index.photo_infos(missing).items()})
+        return {path_of[p] for p in photo_ids if p in path_of}
+
+    def is_them(photo_ids, person):
+        shown = paths(photo_ids)
+        return bool(shown) and len(shown & photos_of.get(person, set())) > len(shown) / 2
+
+    def assisted_search(analysed, person, rate, candidate_rate):
+        """(the photos this visitor ends with, reached their own person, candidates shown)."""
+        out = outcome(analysed, rate, candidate_rate)
+        if out is None:
+            return set(), False, 0
+        if out.found:
+            got = {p.path for p in out.photos}
+            reached = bool(got) and len(got & photos_of.get(person, set())) > len(got) / 2
+            for c in out.also_you:
+                also_you_offers.append(is_them(c.photo_ids, person))
+                if also_you_offers[-1]:
+                    got |= paths(c.photo_ids)
+            return got, reached, 0
+        mine = next((c for c in out.candidates if is_them(c.photo_ids, person)), None)
+        if mine is None:
+            return set(), False, len(out.candidates)
+        got = paths(mine.photo_ids)
+        others = [c.person_id for c in out.candidates if c.person_id != mine.person_id]
+        for near in service.searcher.near_people(mine.person_id, others):
+            c = next(c for c in out.candidates if c.person_id == near)
+            if is_them(c.photo_ids, person):
+                got |= paths(c.photo_ids)
+        return got, True, len(out.candidates)
+
+    also_you_offers = []  # each "also you" offered: whether it is really the visitor
+
+    def assisted(rate, candidate_rate):
+        rows = {"present": [], "absent": [], "several": []}
+        also_you_offers.clear()
+        for kind, person, one, several in queries:
+            got, reached, shown = assisted_search(one, person, rate, candidate_rate)
+            rows[kind].append((_set_scores(got, photos_of.get(person, set())), reached, shown, bool(got)))
+            if several is not None:
+                got, reached, shown = assisted_search(several, person, rate, candidate_rate)
+                rows["several"].append((_set_scores(got, photos_of.get(person, set())), reached, shown, bool(got)))
+
+        def summary(present):
+            return {
+                "reachable": float(np.mean([r[1] for r in present])) if present else 0.0,
+                "f1": float(np.mean([r[0]["f1"] for r in present])) if present else 0.0,
+                "queries": len(present),
+            }
+
+        absent = rows["absent"]
+        not_found = [r for r in rows["present"] + absent if r[2] or not r[3]]
+        point = {
+            "candidate_rate": candidate_rate,
+            **summary(rows["present"]),
+            "absent_shown": float(np.mean([r[2] > 0 for r in absent])) if absent else 0.0,
+            "mean_candidates": float(np.mean([r[2] for r in not_found])) if not_found else 0.0,
+            "also_you_offered": len(also_you_offers),
+            "also_you_right": float(np.mean(also_you_offers)) if also_you_offers else None,
+        }
+        if rows["several"]:
+            point["several_samples"] = summary(rows["several"])
+        return point
 
     def operating_point(rate):
         present, absent, single, multi = [], [], [], []
@@ -163,6 +244,7 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
             "absent": {"false_alarm_rate": fa, "queries": len(absent)},
             "baseline_nearest_face_same_false_alarms": _baseline(baseline_rows, photos_of, fa),
         }
+        point["assisted"] = assisted(rate, settings.candidate_rate)
         if samples > 1:
             point["several_samples"] = {
                 "samples": samples,
@@ -182,6 +264,7 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=()) -
         "search_threshold": service.searcher.state.null.distance_at(settings.false_alarm_rate) if service.searcher.state.null else None,
         **main,
         "operating_points": [main] + [operating_point(r) for r in rates if r != settings.false_alarm_rate],
+        "assisted_curve": [assisted(settings.false_alarm_rate, r) for r in candidate_rates],
         "seconds": {**seconds, "per_search": per_search},
     }
 
@@ -267,6 +350,12 @@ def format_result(result: dict) -> str:
                 "  baseline nearest-face rule at the same false alarms (tolerance "
                 f"{bl['tolerance']:.4f}, FA {bl['false_alarm_rate']:.4f}): F1 {bl['f1']:.4f}"
             )
+        a = point["assisted"]
+        lines.append(
+            f"  is one of these you? (candidate rate {a['candidate_rate']:.0%}): reachable {a['reachable']:.4f}, "
+            f"assisted F1 {a['f1']:.4f}, absent shown candidates {a['absent_shown']:.4f}, "
+            f"mean candidates {a['mean_candidates']:.2f}"
+        )
         several = point.get("several_samples")
         if several:
             w, o = several["with_several"], several["same_people_one_sample"]
@@ -274,6 +363,11 @@ def format_result(result: dict) -> str:
                 f"  with up to {several['samples']} samples ({w['queries']} people who have extra photos): F1 {w['f1']:.4f} "
                 f"(P {w['precision']:.4f}, R {w['recall']:.4f}); the same people with one sample: F1 {o['f1']:.4f}"
             )
+    for a in result.get("assisted_curve", []):
+        lines.append(
+            f"candidate rate {a['candidate_rate']:.0%}: reachable {a['reachable']:.4f}, assisted F1 {a['f1']:.4f}, "
+            f"absent shown {a['absent_shown']:.4f}, mean candidates {a['mean_candidates']:.2f}"
+        )
     s = result["seconds"]
     lines.append(f"seconds: index {s['index']:.1f}, cluster {s['cluster']:.1f}, per search {s['per_search']:.3f}")
     return "\n".join(lines)

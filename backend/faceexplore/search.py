@@ -29,6 +29,7 @@ NULL_SAMPLE = 4000  # pseudo-queries used to estimate the null distribution
 NULL_MIN_TAIL = 10  # pseudo-queries that must score below a quantile for it to be read off the data
 NULL_QUANTILES = (0.25, 0.75)  # the quartiles a small gallery's Gumbel is fitted to
 NULL_KEPT_SHARE = 0.25  # the lower share of the pseudo-queries' scores kept with the model
+CONFIDENCE_CAP = 0.99  # a calibrated chance shown to visitors never reads as certainty
 
 
 @dataclass
@@ -179,6 +180,20 @@ TOO_FEW_FACES = (
 
 
 @dataclass
+class Candidate:
+    """A person the samples came close to without reaching the accept threshold: "is this you?".
+
+    ``score`` is the sample's mean distance to the person's faces (their best sample's);
+    ``confidence`` the calibrated chance it is not a stranger's score, as in ``Match``."""
+
+    cluster_id: int
+    score: float
+    confidence: float
+    face_ids: list[int]  # the person's searched faces
+    photo_ids: list[int]  # one per face, in the same order
+
+
+@dataclass
 class SearchResult:
     found: bool
     confidence: float
@@ -188,6 +203,8 @@ class SearchResult:
     person_id: int | None
     matches: list[Match]  # one per photo, best first
     rule: str
+    candidates: list[Candidate] = field(default_factory=list)  # when not found: best first
+    also_you: list[Candidate] = field(default_factory=list)  # when found: likely the same person split off
 
 
 @dataclass(frozen=True)
@@ -210,9 +227,11 @@ class GalleryState:
 class GallerySearcher:
     """Holds the index's embeddings and clustering in memory; reloads when they change."""
 
-    def __init__(self, index, false_alarm_rate: float = 0.01):
+    def __init__(self, index, false_alarm_rate: float = 0.01, candidates: int = 0, candidate_rate: float = 0.2):
         self.index = index
         self.false_alarm_rate = false_alarm_rate
+        self.candidates = candidates
+        self.candidate_rate = candidate_rate
         self._lock = threading.Lock()
         self.state: GalleryState | None = None
         self.refresh()
@@ -251,7 +270,13 @@ class GallerySearcher:
             self.state = GalleryState(face_ids, photo_ids, X, labels, clustering, null, uniq, inverse, sizes, version)
             return self.state
 
-    def search(self, embeddings: np.ndarray, false_alarm_rate: float | None = None) -> SearchResult:
+    def search(
+        self,
+        embeddings: np.ndarray,
+        false_alarm_rate: float | None = None,
+        candidates: int | None = None,
+        candidate_rate: float | None = None,
+    ) -> SearchResult:
         """``embeddings``: one row per sample photo of the same person.
 
         Each of k samples is searched at a k times stricter rate and the answers are merged (a
@@ -267,7 +292,7 @@ class GallerySearcher:
         Q = np.atleast_2d(np.asarray(embeddings, np.float64))
         k = len(Q)
         if len(st.face_ids) == 0:
-            return SearchResult(False, 1.0, None, None, rate, None, [], "The gallery has no faces indexed yet.")
+            return SearchResult(False, CONFIDENCE_CAP, None, None, rate, None, [], "The gallery has no faces indexed yet.")
         D = np.sqrt(np.maximum(2 - 2 * Q @ st.X.T, 0))
         per_sample = cluster_scores(D, st.inverse, st.sizes)
         scores, agreed = per_sample.min(0), per_sample.mean(0)
@@ -277,16 +302,16 @@ class GallerySearcher:
             # own different-people distances (priors.py) say what a stranger scores.
             clusters = len(st.uniq)
             threshold = prior.search_floor(rate / k, clusters)
-            conf = lambda s: float(max(0.0, 1.0 - k * prior.search_floor_cdf(s, clusters)))  # noqa: E731
+            conf = lambda s: float(min(CONFIDENCE_CAP, max(0.0, 1.0 - k * prior.search_floor_cdf(s, clusters))))  # noqa: E731
         elif st.null is None:
             # no prior for this model either: the clustering's own threshold, where it has one
             threshold = float((st.clustering or {}).get("threshold") or 0.0)
             if threshold <= 0:  # a gallery of one or two faces (or not clustered): nothing to go by
                 return SearchResult(False, 0.0, float(scores.min()), None, rate, None, [], TOO_FEW_FACES)
-            conf = lambda s: float(s < threshold)  # noqa: E731
+            conf = lambda s: CONFIDENCE_CAP * float(s < threshold)  # noqa: E731
         else:
             threshold = st.null.distance_at(rate / k)
-            conf = lambda s: float(max(0.0, 1.0 - k * st.null.cdf(s)))  # noqa: E731
+            conf = lambda s: float(min(CONFIDENCE_CAP, max(0.0, 1.0 - k * st.null.cdf(s))))  # noqa: E731
         best = int(np.argmin(scores))
         best_score = float(scores[best])
         found = best_score < threshold
@@ -302,6 +327,15 @@ class GallerySearcher:
                     if pid not in matches or matches[pid].distance > dist:
                         matches[pid] = Match(int(st.face_ids[m]), pid, int(st.uniq[c]), dist, conf(scores[c]))
         ordered = sorted(matches.values(), key=lambda m: (-m.confidence, m.distance))
+        limit = self.candidates if candidates is None else candidates
+        band_rate = max(self.candidate_rate if candidate_rate is None else candidate_rate, rate)
+        offered, also = [], []
+        if limit > 0 and st.null is not None:
+            band = st.null.distance_at(band_rate / k)
+            if found:
+                also = self._also_you(st, scores, band, threshold, accepted, limit, conf)
+            else:
+                offered = [self._candidate(st, c, scores[c], conf) for c in _in_band(scores, band, limit)]
         verdict = "below" if found else "not below"
         each = f" (each of {k} samples searched at {rate / k:.2%}, so that together they keep {rate:.0%})" if k > 1 else ""
         rule = (
@@ -311,11 +345,70 @@ class GallerySearcher:
         )
         return SearchResult(
             found,
-            conf(best_score) if found else 1.0 - conf(best_score),
+            conf(best_score) if found else min(CONFIDENCE_CAP, 1.0 - conf(best_score)),
             best_score,
             threshold,
             rate,
             int(st.uniq[best]) if found else None,
             ordered,
             rule,
+            offered,
+            also,
         )
+
+    @staticmethod
+    def _candidate(st: GalleryState, c: int, score: float, conf) -> Candidate:
+        members = np.flatnonzero(st.inverse == c)
+        return Candidate(int(st.uniq[c]), float(score), conf(score), st.face_ids[members].tolist(), st.photo_ids[members].tolist())
+
+    def _also_you(self, st: GalleryState, scores, band: float, threshold: float, accepted, limit: int, conf) -> list[Candidate]:
+        """People inside the band who are likely the found person split in two clusters: their
+        faces' mean distance to the found people's faces is under the accept threshold, i.e. as a
+        sample they would themselves have found them (a stranger's face gets that close with at most
+        the false-alarm rate's chance)."""
+        inside = [c for c in _in_band(scores, band, len(scores)) if c not in set(accepted.tolist())]
+        if not inside:
+            return []
+        found_faces = st.X[np.isin(st.inverse, accepted)]
+        near = []
+        for c in inside:
+            faces = st.X[st.inverse == c]
+            mean = float(np.sqrt(np.maximum(2 - 2 * faces @ found_faces.T, 0)).mean())
+            if mean < threshold:
+                near.append(c)
+            if len(near) == limit:
+                break
+        return [self._candidate(st, c, scores[c], conf) for c in near]
+
+    def person_candidate(self, cluster_id: int, conf: float) -> Candidate | None:
+        """A person by id as the search now sees them; None when hidden or gone since."""
+        st = self.refresh()
+        where = np.flatnonzero(st.uniq == cluster_id)
+        if not len(where):
+            return None
+        return self._candidate(st, int(where[0]), 0.0, lambda _s: conf)
+
+    def near_people(self, cluster_id: int, among: list[int]) -> list[int]:
+        """Of ``among`` (person ids), those whose faces' mean distance to ``cluster_id``'s is under
+        the accept threshold: the "also you" of a confirmed person."""
+        st = self.refresh()
+        where = np.flatnonzero(st.uniq == cluster_id)
+        if not len(where) or st.null is None:
+            return []
+        threshold = st.null.distance_at(self.false_alarm_rate)
+        found_faces = st.X[st.inverse == where[0]]
+        out = []
+        for person in among:
+            idx = np.flatnonzero(st.uniq == person)
+            if not len(idx) or idx[0] == where[0]:
+                continue
+            faces = st.X[st.inverse == idx[0]]
+            if float(np.sqrt(np.maximum(2 - 2 * faces @ found_faces.T, 0)).mean()) < threshold:
+                out.append(int(person))
+        return out
+
+
+def _in_band(scores: np.ndarray, band: float, limit: int) -> list[int]:
+    """The clusters scoring under ``band``, best first, at most ``limit``."""
+    inside = np.flatnonzero(scores < band)
+    return inside[np.argsort(scores[inside])][:limit].tolist()

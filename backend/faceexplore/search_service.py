@@ -11,7 +11,7 @@ import numpy as np
 
 from .images import ImageError, image_pixels
 from .pipeline import FacePipeline
-from .search import GallerySearcher
+from .search import Candidate, GallerySearcher, Match
 from .settings import Settings
 from .store import FaceIndex, ModelMismatch
 
@@ -82,6 +82,18 @@ class PhotoMatch:
 
 
 @dataclass(frozen=True)
+class CandidatePerson:
+    """A person offered to the visitor to recognise ("is one of these you?"): ``face_id`` is their
+    clearest face (highest detection probability × size), ``photo_ids`` what confirming returns."""
+
+    person_id: int
+    confidence: float
+    score: float
+    face_id: int
+    photo_ids: list[int]
+
+
+@dataclass(frozen=True)
 class SearchOutcome:
     found: bool
     confidence: float
@@ -90,6 +102,8 @@ class SearchOutcome:
     rule: SearchRule
     samples: list[SampleReport]
     photos: list[PhotoMatch]
+    candidates: list[CandidatePerson] = dataclasses.field(default_factory=list)  # when not found, best first
+    also_you: list[CandidatePerson] = dataclasses.field(default_factory=list)  # when found
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -103,7 +117,7 @@ class SearchService:
         model = self.index.meta("model")
         if model and model != self.pipeline.model_name:
             raise ModelMismatch(f"the index was built with {model!r} but the search model is {self.pipeline.model_name!r}")
-        self.searcher = GallerySearcher(self.index, settings.false_alarm_rate)
+        self.searcher = GallerySearcher(self.index, settings.false_alarm_rate, settings.candidates, settings.candidate_rate)
 
     def analyse_samples(self, samples) -> tuple[list[SampleReport], list[np.ndarray]]:
         """``samples``: (filename, bytes, face choice or None). Returns the per-sample reports
@@ -163,30 +177,17 @@ class SearchService:
         reports, chosen = self.analyse_samples(samples)
         return self.search_analysed(reports, chosen, false_alarm_rate)
 
-    def search_analysed(self, reports: list[SampleReport], chosen, false_alarm_rate: float | None = None) -> SearchOutcome:
+    def search_analysed(
+        self, reports: list[SampleReport], chosen, false_alarm_rate: float | None = None, candidate_rate: float | None = None
+    ) -> SearchOutcome:
         if not chosen:
             names = ", ".join(r.filename for r in reports)
             raise SearchInputError("no_face", f"No face was found in {names}. Try a photo where the face is clearly visible.")
-        result = self.searcher.search(np.stack(chosen), false_alarm_rate)
-        photos = []
+        result = self.searcher.search(np.stack(chosen), false_alarm_rate, candidate_rate=candidate_rate)
         with self.index.snapshot():
-            infos = self.index.photo_infos(m.photo_id for m in result.matches)
-            for m in result.matches:
-                photo, face = infos.get(m.photo_id), self.index.face_info(m.face_id)
-                if photo is None or face is None:  # removed by a concurrent index run
-                    continue
-                photos.append(
-                    PhotoMatch(
-                        id=m.photo_id,
-                        path=photo.path,
-                        width=photo.width,
-                        height=photo.height,
-                        confidence=round(m.confidence, 4),
-                        distance=round(m.distance, 4),
-                        face_id=m.face_id,
-                        box=[round(v, 1) for v in face.box],
-                    )
-                )
+            photos = self._photos(result.matches)
+            offered = [self._candidate_person(c) for c in result.candidates]
+            also = [self._candidate_person(c) for c in result.also_you]
         message = (
             f"Found {len(photos)} photo{'s' if len(photos) != 1 else ''} of this person."
             if result.found
@@ -202,4 +203,71 @@ class SearchService:
             rule=SearchRule("open-set", result.threshold, result.false_alarm_rate, result.best_score, result.rule),
             samples=reports,
             photos=photos,
+            candidates=[c for c in offered if c is not None],
+            also_you=[c for c in also if c is not None],
         )
+
+    def _candidate_person(self, candidate: Candidate) -> CandidatePerson | None:
+        faces = self.index.face_infos(candidate.face_ids)
+        if not faces:  # removed by a concurrent index run
+            return None
+        clearest = max(faces, key=lambda f: (f.probability * (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]), -f.id))
+        return CandidatePerson(
+            candidate.cluster_id, round(candidate.confidence, 4), round(candidate.score, 4), clearest.id, sorted(set(candidate.photo_ids))
+        )
+
+    def confirmed(self, person_id: int, photo_ids, confidence: float, near: list[int]) -> SearchOutcome:
+        """What a found search answers for ``person_id``, a candidate the visitor recognised: that
+        person's photos among ``photo_ids`` (those the search offered), and which of ``near`` (the
+        search's other people in the band) are likely the same person. Not found when the person
+        has been hidden or re-clustered away since."""
+        wanted = {int(p) for p in photo_ids}
+        person = self.searcher.person_candidate(person_id, confidence)
+        matches = []
+        if person is not None:
+            best: dict[int, int] = {}
+            for face_id, photo_id in zip(person.face_ids, person.photo_ids):
+                if photo_id in wanted and photo_id not in best:
+                    best[photo_id] = face_id
+            matches = [Match(face_id, photo_id, person_id, 0.0, confidence) for photo_id, face_id in sorted(best.items())]
+        others = [self.searcher.person_candidate(other, confidence) for other in self.searcher.near_people(person_id, near)]
+        also = []
+        with self.index.snapshot():
+            photos = self._photos(matches)
+            if photos:
+                also = [self._candidate_person(c) for c in others if c is not None]
+        found = bool(photos)
+        rate = self.searcher.false_alarm_rate
+        return SearchOutcome(
+            found=found,
+            confidence=round(confidence if found else 1.0 - confidence, 4),
+            message=f"Found {len(photos)} photo{'s' if len(photos) != 1 else ''} of this person."
+            if found
+            else "This person is not in the gallery.",
+            person_id=person_id if found else None,
+            rule=SearchRule("confirmed", None, rate, None, "the visitor recognised this person among the search's candidates"),
+            samples=[],
+            photos=photos,
+            also_you=[c for c in also if c is not None],
+        )
+
+    def _photos(self, matches) -> list[PhotoMatch]:
+        photos = []
+        infos = self.index.photo_infos(m.photo_id for m in matches)
+        for m in matches:
+            photo, face = infos.get(m.photo_id), self.index.face_info(m.face_id)
+            if photo is None or face is None:  # removed by a concurrent index run
+                continue
+            photos.append(
+                PhotoMatch(
+                    id=m.photo_id,
+                    path=photo.path,
+                    width=photo.width,
+                    height=photo.height,
+                    confidence=round(m.confidence, 4),
+                    distance=round(m.distance, 4),
+                    face_id=m.face_id,
+                    box=[round(v, 1) for v in face.box],
+                )
+            )
+        return photos

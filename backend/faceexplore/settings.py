@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     onnx_mean: float = Field(127.5, allow_inf_nan=False, description="subtracted from pixel values for the ONNX model")
     onnx_std: float = Field(127.5, gt=0, allow_inf_nan=False, description="pixel values are divided by it for the ONNX model")
     false_alarm_rate: float = Field(0.01, gt=0, lt=1, description="search: accepted chance of saying 'found' for a stranger")
+    candidates: int = Field(3, ge=0, le=10, description="search: people offered as 'is one of these you?' when none is found; 0: off")
+    # The "maybe" band: people whose score an absent visitor reaches with at most this chance, by
+    # the gallery's null distribution (the accept threshold's). Chosen from the trade-off curve in
+    # docs/quality.md ("Is one of these you?").
+    candidate_rate: float = Field(0.2, gt=0, lt=1, description="search: chance a stranger is offered candidates")
+    candidate_token_lifetime: int = Field(15 * 60, ge=30, le=24 * 3600, description="seconds a candidate's token can be confirmed")
     max_upload_mb: PositiveInt = Field(30, description="largest upload of sample photos, in MB")
     max_sample_megapixels: float = Field(
         50, gt=0, le=200, allow_inf_nan=False, description="search: largest sample photo, in megapixels (refused unread above)"

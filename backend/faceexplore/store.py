@@ -649,6 +649,17 @@ class FaceIndex:
         row = self.db.execute("SELECT id, photo_id, x1, y1, x2, y2, probability FROM faces WHERE id = ?", (int(face_id),)).fetchone()
         return None if row is None else FaceInfo(int(row["id"]), int(row["photo_id"]), _box(row), float(row["probability"]))
 
+    def face_infos(self, face_ids) -> list[FaceInfo]:
+        ids = [int(f) for f in face_ids if _valid_id(f)]
+        out = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT id, photo_id, x1, y1, x2, y2, probability FROM faces WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            )
+            out += [FaceInfo(int(r["id"]), int(r["photo_id"]), _box(r), float(r["probability"])) for r in rows]
+        return out
+
     def faces_with_people(self, photo_id: int) -> list[PhotoFaceInfo]:
         """The faces of a photo, left to right, each with its person in the active clustering."""
         if not _valid_id(photo_id):

@@ -674,7 +674,7 @@ def test_the_search_service_returns_a_typed_outcome(gallery):
     assert isinstance(outcome, SearchOutcome) and outcome.found
     assert {p.path for p in outcome.photos} == gallery.photos_of(1)
     as_dict = outcome.to_dict()
-    assert list(as_dict) == ["found", "confidence", "message", "person_id", "rule", "samples", "photos"]
+    assert list(as_dict) == ["found", "confidence", "message", "person_id", "rule", "samples", "photos", "candidates", "also_you"]
     assert as_dict["samples"][0]["faces"][0]["box"] == list(FACE_BOXES[0])
     with pytest.raises(SearchInputError) as exc:
         service.search([("nobody.png", sample_photo([]), None)])

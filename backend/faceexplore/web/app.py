@@ -14,7 +14,7 @@ from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..settings import Settings, load_settings
-from . import document, download, files, frontend, links, people, photos, search, session, status
+from . import candidates, document, download, files, frontend, links, people, photos, search, session, status
 from .errors import raise_request_error, register_error_handlers
 from .hosts import enforce_allowed_hosts
 from .models import DownloadRequest, Error
@@ -127,7 +127,7 @@ def new_app() -> FaceExploreApp:
     register_error_handlers(app)
     session.configure(app)
     app.extensions["faceexplore_failed_logins"] = session.FailedLogins()
-    for module in (session, search, people, photos, download, status, document):
+    for module in (session, search, candidates, people, photos, download, status, document):
         app.register_api(module.bp)
     for module in (files, frontend):
         app.register_blueprint(module.bp)

@@ -24,7 +24,7 @@ ERROR_CODES = (
     "no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, "
     "method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, "
     "wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, "
-    "bad_correction"
+    "bad_correction, invalid_token, expired_token"
 )
 
 
@@ -128,6 +128,13 @@ class Rule(ResponseModel):
     text: str
 
 
+class Candidate(ResponseModel):
+    """A person the search came close to: the visitor may recognise themselves in the face."""
+
+    token: str = Field(description="send it to POST /api/search/confirm if this is the visitor; valid for a short while")
+    face_url: str = Field(description="the person's clearest face crop", examples=["/cache/faces/160/7.jpg"])
+
+
 class SearchResponse(ResponseModel):
     found: bool
     confidence: Probability
@@ -139,6 +146,12 @@ class SearchResponse(ResponseModel):
     download_token: str | None = Field(
         description="send it with POST /api/download: a visitor of a private gallery may download only these photos; "
         "null when there are none"
+    )
+    candidates: list[Candidate] = Field(
+        description='when not found: people who came close, best first, for the visitor to recognise ("is one of these you?"); else empty'
+    )
+    also_you: list[Candidate] = Field(
+        description="when found: people who are likely the same person split off (another cluster); else empty"
     )
 
 
@@ -322,6 +335,15 @@ def _photo_id(value: Any):
 PhotoId = Annotated[int, Field(ge=0), BeforeValidator(_photo_id)]
 
 
+class ConfirmRequest(RequestModel):
+    """A candidate the visitor recognised as themselves."""
+
+    token: Annotated[str, Field(min_length=1, max_length=100_000)] = Field(description="a Candidate's token from a search")
+
+    invalid: ClassVar = {"token": ("invalid_token", "Send the token of one of the search's candidates.")}
+    fallback: ClassVar = ("invalid_token", 'Send {"token": "..."}, the token of one of the search\'s candidates.')
+
+
 class DownloadRequest(RequestModel):
     """The photos to download: JSON, or a form with the field repeated."""
 
@@ -417,6 +439,7 @@ REQUEST_MODELS: dict[str, type[RequestModel]] = {
         DownloadRequest,
         DownloadLinksRequest,
         DownloadLinkQuery,
+        ConfirmRequest,
         LoginRequest,
         PersonChange,
         MergeRequest,

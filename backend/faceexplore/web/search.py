@@ -14,7 +14,7 @@ from flask import request
 from flask_openapi3 import APIBlueprint
 
 from ..search_service import SearchInputError, SearchOutcome
-from . import links
+from . import candidates, links
 from .errors import ApiError, bad_request, error_responses
 from .models import ErrorDetail, Rule, Sample, SampleFace, SearchForm, SearchResponse
 from .serialize import json_response, photo_model
@@ -83,19 +83,25 @@ def search(form: SearchForm):
             outcome = service.search_analysed(reports, chosen, _false_alarm_rate(form.false_alarm_rate, st.settings.false_alarm_rate))
     except SearchInputError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
-    person_id = outcome.person_id
+    return json_response(search_response(outcome, visible_person_id(outcome.person_id)))
+
+
+def visible_person_id(person_id: int | None) -> int | None:
+    """The found person's id when this browser may open their page, else None."""
+    st = state()
     if person_id is not None and st.settings.people_page == "organiser" and not is_organiser():
         person_id = None  # the visitor cannot open the person's page
     if person_id is not None:
         index = st.index()
         if index is None or index.person(person_id) is None:
             person_id = None  # a face indexed after the last clustering: no person page for it yet
-    return json_response(search_response(outcome, person_id))
+    return person_id
 
 
 def search_response(outcome: SearchOutcome, person_id: int | None) -> SearchResponse:
     rule = outcome.rule
     return SearchResponse(
+        **candidates.offered(outcome),
         found=outcome.found,
         confidence=outcome.confidence,
         rule=Rule.model_validate(rule, from_attributes=True),

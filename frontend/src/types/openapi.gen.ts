@@ -43,6 +43,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The visitor recognised themselves among a search's candidates: that person's photos
+         * @description Answers what a search that found the person answers. A person hidden since is answered as not found.
+         */
+        post: operations["confirmCandidate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/people": {
         parameters: {
             query?: never;
@@ -336,12 +356,38 @@ export interface components {
              * @description send it with POST /api/download: a visitor of a private gallery may download only these photos; null when there are none
              */
             download_token: string | null;
+            /**
+             * Candidates
+             * @description when not found: people who came close, best first, for the visitor to recognise ("is one of these you?"); else empty
+             */
+            candidates: components["schemas"]["Candidate"][];
+            /**
+             * Also You
+             * @description when found: people who are likely the same person split off (another cluster); else empty
+             */
+            also_you: components["schemas"]["Candidate"][];
+        };
+        /**
+         * Candidate
+         * @description A person the search came close to: the visitor may recognise themselves in the face.
+         */
+        Candidate: {
+            /**
+             * Token
+             * @description send it to POST /api/search/confirm if this is the visitor; valid for a short while
+             */
+            token: string;
+            /**
+             * Face Url
+             * @description the person's clearest face crop
+             */
+            face_url: string;
         };
         /** ErrorDetail */
         ErrorDetail: {
             /**
              * Code
-             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction, invalid_token, expired_token
              */
             code: string;
             /**
@@ -450,6 +496,17 @@ export interface components {
              * @default null
              */
             false_alarm_rate: number | null;
+        };
+        /**
+         * ConfirmRequest
+         * @description A candidate the visitor recognised as themselves.
+         */
+        ConfirmRequest: {
+            /**
+             * Token
+             * @description a Candidate's token from a search
+             */
+            token: string;
         };
         /** PeoplePage */
         PeoplePage: {
@@ -941,6 +998,57 @@ export interface operations {
                 };
             };
             /** @description not_indexed (the gallery has no index yet), model_mismatch (the index holds another model's faces) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    confirmCandidate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description invalid_token (missing, malformed or forged) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description expired_token: the search is too old; search again */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, model_mismatch */
             503: {
                 headers: {
                     [name: string]: unknown;

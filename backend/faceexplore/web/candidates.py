@@ -1,0 +1,92 @@
+""" "Is one of these you?": the people a search came close to, and POST /api/search/confirm.
+
+When a search finds no one, the people whose score lies inside the calibrated "maybe" band
+(setting ``candidate_rate``) are offered by their clearest face; when it finds someone, the
+people of the band who are likely the same person split off are offered as "also you". Each
+offer carries a token, signed with the app's secret key, short-lived (``candidate_token_lifetime``)
+and bound to its search: a random search id, the person and the photos confirming may return. A
+visitor sees no names, counts or ids, and can confirm only what a search of theirs offered.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from flask_openapi3 import APIBlueprint
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..search_service import CandidatePerson, SearchInputError, SearchOutcome
+from .errors import ApiError, error_responses
+from .models import Candidate, ConfirmRequest, SearchResponse
+from .serialize import face_crop_url, json_response
+from .state import state
+
+bp = APIBlueprint("candidates", __name__)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="faceexplore candidate")
+
+
+def _token(search_id: str, person: CandidatePerson, near: list[int]) -> str:
+    return _serializer().dumps({"s": search_id, "p": person.person_id, "ph": person.photo_ids, "c": person.confidence, "n": near})
+
+
+def offered(outcome: SearchOutcome) -> dict[str, list[Candidate]]:
+    """The ``candidates`` and ``also_you`` of a search's answer, each with its token."""
+    search_id = secrets.token_urlsafe(12)
+    ids = [c.person_id for c in outcome.candidates]
+
+    def model(person: CandidatePerson, near: list[int]) -> Candidate:
+        return Candidate(token=_token(search_id, person, near), face_url=face_crop_url(person.face_id))
+
+    return {
+        # a confirmed candidate's "also you" are found among the other candidates
+        "candidates": [model(c, [i for i in ids if i != c.person_id]) for c in outcome.candidates],
+        "also_you": [model(c, []) for c in outcome.also_you],
+    }
+
+
+def _read(token: str) -> dict:
+    lifetime = state().settings.candidate_token_lifetime
+    try:
+        data = _serializer().loads(token, max_age=lifetime)
+    except SignatureExpired:
+        raise ApiError(410, "expired_token", "This choice has expired. Search again with your photo.") from None
+    except BadSignature:
+        raise ApiError(400, "invalid_token", "This choice cannot be read. Search again with your photo.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("p"), int) or not isinstance(data.get("ph"), list):
+        raise ApiError(400, "invalid_token", "This choice cannot be read. Search again with your photo.")
+    return data
+
+
+@bp.post(
+    "/api/search/confirm",
+    operation_id="confirmCandidate",
+    summary="The visitor recognised themselves among a search's candidates: that person's photos",
+    description="Answers what a search that found the person answers. A person hidden since is answered as not found.",
+    responses={
+        200: SearchResponse,
+        **error_responses(
+            {
+                400: "invalid_token (missing, malformed or forged)",
+                410: "expired_token: the search is too old; search again",
+                503: "not_indexed, model_mismatch",
+            }
+        ),
+    },
+)
+def confirm(body: ConfirmRequest):
+    from .search import search_response, visible_person_id
+
+    data = _read(body.token)
+    confidence = data.get("c") if isinstance(data.get("c"), (int, float)) else 0.0
+    near = [int(i) for i in data.get("n") or [] if isinstance(i, int)]
+    st = state()
+    try:
+        with st.search_lock:
+            outcome = st.service().confirmed(data["p"], [i for i in data["ph"] if isinstance(i, int)], float(confidence), near)
+    except SearchInputError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
+    return json_response(search_response(outcome, visible_person_id(outcome.person_id)))
