@@ -8,28 +8,47 @@ import { saveBlob } from '../lib/save-blob';
 import { downloadPhotosZip, ZIP_NAME } from '../features/search/api/download';
 import { ErrorAlert } from './ErrorAlert';
 
-interface Props {
+/** Photos one download token covers (one search or one confirmed suggestion). */
+export interface DownloadGroup {
   photoIds: number[];
+  token?: string | null;
+}
+
+interface Props {
+  photoIds?: number[];
   /** The search's download_token (a private gallery's visitors need it). */
   token?: string | null;
+  /**
+   * Instead of photoIds/token: photos from several answers, each with its own token. A token
+   * covers only its own answer's photos, so each group is one zip file.
+   */
+  groups?: DownloadGroup[];
   /** Visible text; defaults to "Download all (N)". */
   label?: string;
   variant?: ButtonProps['variant'];
 }
 
-/** Downloads the given photos as one zip file (POST /api/download). */
-export function DownloadAllButton({ photoIds, token, label, variant = 'contained' }: Props) {
+/** The zip name of the i-th group: faceexplore-photos.zip, then faceexplore-photos-2.zip... */
+export function zipName(i: number): string {
+  return i === 0 ? ZIP_NAME : ZIP_NAME.replace(/\.zip$/, `-${i + 1}.zip`);
+}
+
+/** Downloads the given photos as zip files (POST /api/download), one per token. */
+export function DownloadAllButton({ photoIds, token, groups, label, variant = 'contained' }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const n = photoIds.length;
+  const parts = (groups ?? [{ photoIds: photoIds ?? [], token }]).filter((g) => g.photoIds.length > 0);
+  const n = parts.reduce((sum, g) => sum + g.photoIds.length, 0);
   const text = label ?? `Download all (${n})`;
 
   async function onClick() {
     setBusy(true);
     setError(null);
     try {
-      const blob = await downloadPhotosZip(photoIds, undefined, token);
-      saveBlob(blob, ZIP_NAME);
+      for (const [i, part] of parts.entries()) {
+        const blob = await downloadPhotosZip(part.photoIds, undefined, part.token);
+        saveBlob(blob, zipName(i));
+      }
     } catch (e) {
       setError(toApiError(e));
     } finally {
@@ -44,7 +63,7 @@ export function DownloadAllButton({ photoIds, token, label, variant = 'contained
         onClick={onClick}
         disabled={busy || n === 0}
         startIcon={busy ? <CircularProgress size={18} color="inherit" /> : <DownloadIcon />}
-        aria-label={`Download all ${n} ${n === 1 ? 'photo' : 'photos'} as one zip file`}
+        aria-label={`Download all ${n} ${n === 1 ? 'photo' : 'photos'} as ${parts.length > 1 ? `${parts.length} zip files` : 'one zip file'}`}
       >
         {busy ? 'Preparing zip…' : text}
       </Button>

@@ -43,6 +43,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** See the photos of a person the search suggested (a candidate or also_you token) */
+        post: operations["search_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/people": {
         parameters: {
             query?: never;
@@ -315,6 +332,16 @@ export interface components {
              * @description send it with POST /api/download: a visitor of a private gallery may download only these photos; null when there are none
              */
             download_token: string | null;
+            /**
+             * Candidates
+             * @description when found is false: people the search is unsure about, best first; else empty
+             */
+            candidates: components["schemas"]["Candidate"][];
+            /**
+             * Also You
+             * @description when found is true: people who may be the same person as the one found; else empty
+             */
+            also_you: components["schemas"]["Candidate"][];
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -695,6 +722,27 @@ export interface components {
              */
             token: string | null;
         };
+        /**
+         * Candidate
+         * @description A person the search is not sure about: a face to recognise and a token to confirm it
+         */
+        Candidate: {
+            /**
+             * Token
+             * @description send it to POST /api/search/confirm to see this person's photos; signed, short-lived, bound to this search
+             */
+            token: string;
+            /**
+             * Face Url
+             * @description this person's clearest face crop
+             */
+            face_url: string;
+        };
+        /** ConfirmRequest */
+        ConfirmRequest: {
+            /** Token */
+            token: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -873,6 +921,48 @@ export interface operations {
             };
             /** @description not_indexed (the gallery has no index yet), model_mismatch (the index holds another model's faces) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    search_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description invalid_token: the token is forged or malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description expired_token: the token is too old; search again */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
