@@ -5,7 +5,7 @@ import DownloadIcon from '@mui/icons-material/Download';
 import { useState } from 'react';
 import { ApiError, toApiError } from '../lib/api-client';
 import { saveBlob } from '../lib/save-blob';
-import { downloadPhotosZip, ZIP_NAME } from '../features/search/api/download';
+import { downloadPhotosZip, zipName } from '../features/search/api/download';
 import { ErrorAlert } from './ErrorAlert';
 
 /** Photos one download token covers (one search or one confirmed suggestion). */
@@ -26,11 +26,6 @@ interface Props {
   /** Visible text; defaults to "Download all (N)". */
   label?: string;
   variant?: ButtonProps['variant'];
-}
-
-/** The zip name of the i-th group: faceexplore-photos.zip, then faceexplore-photos-2.zip... */
-export function zipName(i: number): string {
-  return i === 0 ? ZIP_NAME : ZIP_NAME.replace(/\.zip$/, `-${i + 1}.zip`);
 }
 
 /** Downloads the given photos as zip files (POST /api/download), one per token. */

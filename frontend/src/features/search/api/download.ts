@@ -3,6 +3,11 @@ import type { DownloadRequest } from '../../../types/api';
 
 export const ZIP_NAME = 'faceexplore-photos.zip';
 
+/** The name of the i-th zip of one download: faceexplore-photos.zip, then faceexplore-photos-2.zip... */
+export function zipName(i: number): string {
+  return i === 0 ? ZIP_NAME : ZIP_NAME.replace(/\.zip$/, `-${i + 1}.zip`);
+}
+
 /**
  * POST /api/download: the photos as one zip file. `token`: the search's download_token, which a
  * visitor of a private gallery needs to download that search's photos.

@@ -26,7 +26,7 @@ export const CANDIDATES_TEXT =
 export const ALSO_YOU_TITLE = 'Also you?';
 
 /** "We found 12 photos of you" */
-export function foundText(n: number): string {
+function foundText(n: number): string {
   return n === 0 ? 'We recognised you, but found no photos to show' : `We found ${plural(n, 'photo')} of you`;
 }
 
