@@ -165,7 +165,7 @@ export function UploadArea({ existingCount, onFiles, onProblem, disabled, compac
         data-testid="selfie-button"
         // Only where there is a touch screen (a phone or tablet): a desktop has no front camera
         // to open this way, and its file picker is already the other button.
-        sx={{ '@media (pointer: fine)': { display: 'none' } }}
+        sx={{ display: 'none', '@media (pointer: coarse)': { display: 'inline-flex' } }}
       >
         Take a selfie
       </Button>
