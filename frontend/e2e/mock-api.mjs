@@ -3,7 +3,9 @@
  * A stand-in for the FaceExplore backend, for working on the frontend (and smoke-testing the e2e
  * script) without it. It follows the HTTP API contract with canned answers over the bbt dataset:
  * a sample whose file name starts with "stuart" is "not in the gallery", one named "noface*" has
- * no face, anything else is "found" in every group photo. It is NOT the real face search.
+ * no face, one named "unsure*" is not found but suggests two people ("Is one of these you?"; with
+ * "unsureold*" their tokens have expired), one named "split*" is found with an "Also you?" face,
+ * anything else is "found" in every group photo. It is NOT the real face search.
  *
  * The organiser's endpoints keep their state in memory (people, names, hidden flags, moves,
  * rejected faces, an undo stack) for as long as the process runs. The password is
@@ -26,6 +28,7 @@ import crypto from 'node:crypto';
 /** @typedef {import('../src/types/api').PersonResponse} PersonResponse */
 /** @typedef {import('../src/types/api').SearchResponse} SearchResponse */
 /** @typedef {import('../src/types/api').SearchSample} SearchSample */
+/** @typedef {import('../src/types/api').Candidate} Candidate */
 /** @typedef {import('../src/types/api').SampleFace} SampleFace */
 /** @typedef {import('../src/types/api').DecisionRule} DecisionRule */
 /** @typedef {import('../src/types/api').StatusResponse} StatusResponse */
@@ -75,6 +78,15 @@ const photos = files.map(/** @returns {Photo} */ (rel, i) => {
   return { id, path: rel, url: `/gallery/${rel}`, thumbnail_url: `/cache/thumbnails/400/${id}.jpg`, placeholder_url: `/cache/thumbnails/32/${id}.jpg`, width, height, confidence: null, box };
 });
 const byId = new Map(photos.map((p) => [p.id, p]));
+
+/**
+ * A suggested person (people/<who>): their first photo stands in for the face crop.
+ * @returns {Candidate}
+ */
+function candidateOf(who, expired) {
+  const first = photos.find((x) => x.path.startsWith(`people/${who}/`));
+  return { token: `mock-cand-${expired ? 'expired-' : ''}${who}`, face_url: `/cache/faces/160/${first?.id}.jpg` };
+}
 /**
  * The organiser's world: each person owns faces (one per photo: their own photos and two group
  * photos); corrections change it, and every correction pushes a snapshot for undo.
@@ -240,15 +252,32 @@ http
         }
         if (samples.every((s) => s.used_face === null)) return error(res, 422, 'no_face', `No face was found in ${images.map((x) => x.filename).join(', ')}.`);
         const absent = images.some((x) => /^stuart/i.test(x.filename));
+        const unsure = images.some((x) => /^unsure/i.test(x.filename));
+        const expired = images.some((x) => /^unsureold/i.test(x.filename));
+        const split = images.some((x) => /^split/i.test(x.filename));
         const rule = { name: 'open-set', threshold: 0.41, false_alarm_rate: 0.01 };
         /** @type {SearchResponse} */
         let answer;
-        if (absent) {
-          answer = { found: false, confidence: 0.91, rule: { ...rule, best_score: 0.58, text: "Rejected: best match distance 0.58 is above the gallery's 1% false-alarm threshold 0.41" }, message: 'This person is not in the gallery.', person_id: null, samples, photos: [], download_token: null };
+        if (absent || unsure) {
+          const candidates = unsure ? ['penny', 'leonard'].map((who) => candidateOf(who, expired)) : [];
+          answer = { found: false, confidence: unsure ? 0.6 : 0.91, rule: { ...rule, best_score: 0.58, text: "Rejected: best match distance 0.58 is above the gallery's 1% false-alarm threshold 0.41" }, message: 'This person is not in the gallery.', person_id: null, samples, photos: [], download_token: null, candidates, also_you: [] };
         } else {
           const found = photos.filter((x) => x.path.startsWith('group/')).map((x, k) => ({ ...x, confidence: 0.95 - k * 0.04 }));
-          answer = { found: true, confidence: 0.97, rule: { ...rule, best_score: 0.31, text: "Accepted: best match distance 0.31 is below the gallery's 1% false-alarm threshold 0.41" }, message: `Found ${found.length} photos of this person.`, person_id: 1, samples, photos: found, download_token: `mock-${found.map((x) => x.id).join('-')}` };
+          answer = { found: true, confidence: 1.0, rule: { ...rule, best_score: 0.31, text: "Accepted: best match distance 0.31 is below the gallery's 1% false-alarm threshold 0.41" }, message: `Found ${found.length} photos of this person.`, person_id: 1, samples, photos: found, download_token: `mock-${found.map((x) => x.id).join('-')}`, candidates: [], also_you: split ? [candidateOf('howard', false)] : [] };
         }
+        return send(res, 200, answer);
+      }
+      if (p === '/api/search/confirm' && req.method === 'POST') {
+        let token;
+        try { token = JSON.parse((await readBody(req)).toString()).token; } catch { token = null; }
+        const tm = /^mock-cand-(expired-)?([a-z]+)$/.exec(typeof token === 'string' ? token : '');
+        const own = tm ? photos.filter((x) => x.path.startsWith(`people/${tm[2]}/`)) : [];
+        if (!tm || !own.length) return error(res, 400, 'invalid_token', 'That token is not valid.');
+        if (tm[1]) return error(res, 410, 'expired_token', 'That suggestion has expired: search again.');
+        const rule = { name: 'open-set', threshold: 0.41, false_alarm_rate: 0.01 };
+        const found = own.map((x, k) => ({ ...x, confidence: 0.7 - k * 0.02 }));
+        /** @type {SearchResponse} */
+        const answer = { found: true, confidence: 0.72, rule: { ...rule, best_score: 0.45, text: 'Confirmed by the visitor: best match distance 0.45 is inside the maybe band' }, message: `Found ${found.length} photos of this person.`, person_id: null, samples: [], photos: found, download_token: `mock-${found.map((x) => x.id).join('-')}`, candidates: [], also_you: [] };
         return send(res, 200, answer);
       }
       if (p === '/api/download/links' && req.method === 'POST') {

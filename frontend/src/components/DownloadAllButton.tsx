@@ -11,10 +11,21 @@ import { downloadLinks, startDownload } from '../features/search/api/download';
 import type { DownloadLink } from '../types/api';
 import { ErrorAlert } from './ErrorAlert';
 
-interface Props {
+/** Photos one download token covers (one search or one confirmed suggestion). */
+export interface DownloadGroup {
   photoIds: number[];
+  token?: string | null;
+}
+
+interface Props {
+  photoIds?: number[];
   /** The search's download_token (a private gallery's visitors need it). */
   token?: string | null;
+  /**
+   * Instead of photoIds/token: photos from several answers, each with its own token (a token
+   * covers only its own answer's photos, so each group gets links of its own).
+   */
+  groups?: DownloadGroup[];
   /** Visible text; defaults to "Download all (N)". */
   label?: string;
   variant?: ButtonProps['variant'];
@@ -24,11 +35,12 @@ interface Props {
  * Downloads the given photos as zip files the browser saves itself (with its own progress): one
  * zip when they fit in one, else a link per part ("part 1 of 3") for the visitor to click.
  */
-export function DownloadAllButton({ photoIds, token, label, variant = 'contained' }: Props) {
+export function DownloadAllButton({ photoIds, token, groups, label, variant = 'contained' }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [parts, setParts] = useState<DownloadLink[]>([]);
-  const n = photoIds.length;
+  const wanted = (groups ?? [{ photoIds: photoIds ?? [], token }]).filter((g) => g.photoIds.length > 0);
+  const n = wanted.reduce((sum, g) => sum + g.photoIds.length, 0);
   const text = label ?? `Download all (${n})`;
 
   async function onClick() {
@@ -36,7 +48,10 @@ export function DownloadAllButton({ photoIds, token, label, variant = 'contained
     setError(null);
     setParts([]);
     try {
-      const { links } = await downloadLinks(photoIds, undefined, token);
+      const links: DownloadLink[] = [];
+      for (const group of wanted) {
+        links.push(...(await downloadLinks(group.photoIds, undefined, group.token)).links);
+      }
       if (links.length === 1) {
         startDownload(links[0].url, links[0].filename);
       } else {

@@ -10,7 +10,7 @@ import 'lightgallery/css/lg-thumbnail.css';
 import 'lightgallery/css/lg-fullscreen.css';
 import { memo } from 'react';
 import type { Photo } from '../types/api';
-import { basename, percent } from '../lib/format';
+import { basename, confidencePercent } from '../lib/format';
 import { FaceBox } from './FaceBox';
 import { ProgressiveImage } from './ProgressiveImage';
 import { containRect, pct } from './geometry';
@@ -30,7 +30,7 @@ function escapeHtml(s: string): string {
 
 function caption(photo: Photo): string {
   const conf = photo.confidence !== null && photo.confidence !== undefined;
-  return `<h4>${escapeHtml(photo.path)}</h4>${conf ? `<p>Match: ${percent(photo.confidence)} sure</p>` : ''}`;
+  return `<h4>${escapeHtml(photo.path)}</h4>${conf ? `<p>Match: ${confidencePercent(photo.confidence)} sure</p>` : ''}`;
 }
 
 interface Props {
@@ -57,7 +57,7 @@ function GalleryTile({ photo, highlightFaces }: { photo: Photo; highlightFaces: 
       download={basename(photo.path)}
       data-thumb={photo.thumbnail_url}
       data-sub-html={caption(photo)}
-      aria-label={`Open photo ${photo.path}${hasConfidence ? `, match ${percent(photo.confidence)}` : ''}`}
+      aria-label={`Open photo ${photo.path}${hasConfidence ? `, match ${confidencePercent(photo.confidence)}` : ''}`}
       sx={{
         position: 'relative',
         display: 'block',
@@ -92,7 +92,7 @@ function GalleryTile({ photo, highlightFaces }: { photo: Photo; highlightFaces: 
       {hasConfidence && (
         <Chip
           size="small"
-          label={percent(photo.confidence)}
+          label={confidencePercent(photo.confidence)}
           aria-hidden
           sx={{
             position: 'absolute',

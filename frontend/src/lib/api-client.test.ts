@@ -46,6 +46,7 @@ describe('api client errors', () => {
     [502, 'unavailable'],
     [503, 'unavailable'],
     [404, 'not_found'],
+    [410, 'expired_token'],
     [400, 'bad_request'],
   ])('maps HTTP %s without a JSON body to %s', async (status, code) => {
     mockFetch({ 'POST /api/search': { status, text: '<html><body>nginx</body></html>' } });

@@ -70,6 +70,14 @@ export const ERROR_TEXTS: Record<string, ErrorText> = {
   nothing_to_undo: {
     message: 'There is nothing to undo.',
   },
+  expired_token: {
+    message: 'That suggestion has expired.',
+    hint: 'Search again with your photo to see the suggestions again.',
+  },
+  invalid_token: {
+    message: 'That suggestion is no longer valid.',
+    hint: 'Search again with your photo.',
+  },
   server_error: {
     message: 'The server ran into a problem while handling this request.',
     hint: 'Please try again in a moment.',
@@ -97,6 +105,8 @@ export function codeForStatus(status: number): string {
       return 'login_required';
     case 404:
       return 'not_found';
+    case 410:
+      return 'expired_token';
     case 413:
       return 'too_large';
     case 415:

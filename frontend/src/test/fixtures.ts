@@ -1,4 +1,4 @@
-import type { DecisionRule, PeopleResponse, PersonResponse, Photo, SearchResponse, StatusResponse } from '../types/api';
+import type { Candidate, DecisionRule, PeopleResponse, PersonResponse, Photo, SearchResponse, StatusResponse } from '../types/api';
 
 export const photo = (id: number, path: string, confidence: number | null = 0.93): Photo => ({
   id,
@@ -43,6 +43,8 @@ export function foundResponse(overrides: Partial<SearchResponse> = {}): SearchRe
     ],
     photos: [photo(7, 'group/bbt4.jpg'), photo(9, 'people/amy/amy2.png', 0.88)],
     download_token: 'signed-7-9',
+    candidates: [],
+    also_you: [],
     ...overrides,
   };
 }
@@ -67,7 +69,28 @@ export function notFoundResponse(): SearchResponse {
     ],
     photos: [],
     download_token: null,
+    candidates: [],
+    also_you: [],
   };
+}
+
+export const candidate = (n: number): Candidate => ({ token: `cand-${n}`, face_url: `/cache/faces/160/${n}.jpg` });
+
+/** Not found, but unsure about two people: "Is one of these you?" */
+export function unsureResponse(): SearchResponse {
+  return { ...notFoundResponse(), confidence: 0.55, candidates: [candidate(1), candidate(2)] };
+}
+
+/** What POST /api/search/confirm answers for candidate 2: a found search for that person. */
+export function confirmedResponse(overrides: Partial<SearchResponse> = {}): SearchResponse {
+  return foundResponse({
+    confidence: 0.7,
+    person_id: null,
+    message: 'Found 1 photo of this person.',
+    photos: [photo(21, 'party/p21.jpg', 0.71)],
+    download_token: 'signed-21',
+    ...overrides,
+  });
 }
 
 export const peoplePage1: PeopleResponse = {

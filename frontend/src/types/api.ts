@@ -20,6 +20,8 @@ export type SearchResponse = Schemas['SearchResponse'];
 export type SearchSample = Schemas['Sample'];
 export type StatusResponse = Schemas['Status'];
 export type ApiErrorBody = Schemas['Error'];
+/** A person the search suggests without claiming it: a face and a token for POST /api/search/confirm. */
+export type Candidate = SearchResponse['candidates'][number];
 
 /** [x1, y1, x2, y2] in the pixel coordinates of the image it belongs to. */
 export type Box = SampleFace['box'];
@@ -38,6 +40,10 @@ type JsonBody<Path extends keyof paths, Method extends keyof paths[Path]> = path
 }
   ? Body
   : never;
+
+/** The JSON body of POST /api/search/confirm. */
+export type ConfirmRequest = JsonBody<'/api/search/confirm', 'post'>;
+export type ConfirmResponse = JsonOk<'/api/search/confirm', 'post'>;
 
 /** The JSON body of POST /api/download. */
 export type DownloadRequest = JsonBody<'/api/download', 'post'>;

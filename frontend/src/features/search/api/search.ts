@@ -1,5 +1,5 @@
 import { apiJson } from '../../../lib/api-client';
-import type { SearchResponse } from '../../../types/api';
+import type { ConfirmRequest, ConfirmResponse, SearchResponse } from '../../../types/api';
 
 /** A face choice per sample: the face index, or null for automatic (the largest face). */
 export type FaceChoice = number | null;
@@ -22,4 +22,17 @@ export function searchPhotos(
     });
   }
   return apiJson<SearchResponse>('/api/search', { method: 'POST', body: form, signal });
+}
+
+/**
+ * POST /api/search/confirm: the photos of a person the search only suggested (a candidate or an
+ * also_you face), answered exactly like a found search. Throws ApiError `expired_token` (410)
+ * when the token is too old and `invalid_token` (400) when it is not one the server signed.
+ */
+export function confirmCandidate(token: string, signal?: AbortSignal): Promise<ConfirmResponse> {
+  return apiJson<ConfirmResponse>('/api/search/confirm', {
+    method: 'POST',
+    json: { token } satisfies ConfirmRequest,
+    signal,
+  });
 }

@@ -45,15 +45,20 @@ describe('SearchPage', () => {
     );
   });
 
-  it('shows how many photos were found, how sure, the rule, and the gallery with faces highlighted', async () => {
+  it('says in plain words what was found, keeps the numbers in Details, and shows the gallery with faces highlighted', async () => {
     mockFetch({ 'POST /api/search': { json: foundResponse() } });
     renderWithTheme(<SearchPage />);
     await upload([imageFile('amy1.png')]);
 
-    expect(await screen.findByTestId('result-count')).toHaveTextContent('Found 2 photos of this person');
-    expect(screen.getByTestId('confidence')).toHaveTextContent('97% sure');
+    expect(await screen.findByTestId('result-count')).toHaveTextContent('We found 2 photos of you');
+    expect(screen.getByTestId('result-summary')).toHaveTextContent('These are very likely you.');
+    // The arithmetic is folded away until asked for.
+    expect(screen.queryByTestId('rule-text')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('confidence')).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Details' }));
+    expect(await screen.findByTestId('confidence')).toHaveTextContent('97% (very likely)');
     expect(screen.getByTestId('rule-text')).toHaveTextContent(/false-alarm threshold 0.41/);
-    const gallery = screen.getByRole('region', { name: /photos of this person/i });
+    const gallery = screen.getByRole('region', { name: /photos of you/i });
     const link = within(gallery).getByRole('link', { name: /group\/bbt4\.jpg/ });
     expect(link).toHaveAttribute('href', '/gallery/group/bbt4.jpg');
     expect(link).toHaveAttribute('data-download-url', '/gallery/group/bbt4.jpg');
@@ -66,7 +71,8 @@ describe('SearchPage', () => {
     renderWithTheme(<SearchPage />);
     await upload([imageFile('stuart1.png')]);
     const alert = await screen.findByTestId('not-found');
-    expect(alert).toHaveTextContent('This person is not in the gallery.');
+    expect(alert).toHaveTextContent("You don't seem to be in the gallery.");
+    expect(screen.queryByText(/is one of these you/i)).not.toBeInTheDocument();
     expect(alert).toHaveTextContent(/try another, clearer sample/i);
     expect(screen.queryByRole('button', { name: /download all/i })).not.toBeInTheDocument();
   });

@@ -30,9 +30,12 @@ interface Result {
   /** Sample ids in the order they were sent. */
   ids: string[];
   data: SearchResponse;
+  /** Which search this is: what the visitor picked in the results belongs to one search. */
+  seq: number;
 }
 
 let nextId = 0;
+let nextSearch = 0;
 const newId = () => `s${++nextId}`;
 
 /** Which samples an error is about (by file name in the message), so they can be marked. */
@@ -87,7 +90,7 @@ export function SearchPage({ statusLine }: { statusLine?: string | null }) {
         ctrl.signal,
       );
       if (ctrl.signal.aborted) return;
-      setResult({ ids: list.map((s) => s.id), data });
+      setResult({ ids: list.map((s) => s.id), data, seq: ++nextSearch });
     } catch (e) {
       if (ctrl.signal.aborted || isAbortError(e)) return;
       const err = toApiError(e);
@@ -237,7 +240,9 @@ export function SearchPage({ statusLine }: { statusLine?: string | null }) {
             }
           />
         )}
-        {result && !error && <SearchResults result={result.data} />}
+        {result && !error && (
+          <SearchResults key={result.seq} result={result.data} onSearchAgain={() => void runSearch(samples)} />
+        )}
       </Box>
     </Stack>
   );

@@ -1,79 +1,288 @@
+import Accordion from '@mui/material/Accordion';
+import AccordionDetails from '@mui/material/AccordionDetails';
+import AccordionSummary from '@mui/material/AccordionSummary';
 import Alert from '@mui/material/Alert';
 import AlertTitle from '@mui/material/AlertTitle';
 import Box from '@mui/material/Box';
-import LinearProgress from '@mui/material/LinearProgress';
+import Button from '@mui/material/Button';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import type { SearchResponse } from '../../../types/api';
-import { percent, plural } from '../../../lib/format';
+import ExpandMoreIcon from '@mui/icons-material/ExpandMore';
+import { useEffect, useRef, useState } from 'react';
+import type { Candidate, Photo, SearchResponse } from '../../../types/api';
+import { ApiError, isAbortError, toApiError } from '../../../lib/api-client';
+import { confidenceBand, confidencePercent, plural } from '../../../lib/format';
 import { PhotoGallery } from '../../../components/PhotoGallery';
-import { DownloadAllButton } from '../../../components/DownloadAllButton';
+import { DownloadAllButton, type DownloadGroup } from '../../../components/DownloadAllButton';
+import { ErrorAlert } from '../../../components/ErrorAlert';
+import { confirmCandidate } from '../api/search';
+import { CandidateFaces } from './CandidateFaces';
 
-export const NOT_FOUND_TEXT = 'This person is not in the gallery.';
+export const NOT_FOUND_TEXT = "You don't seem to be in the gallery.";
+export const CANDIDATES_TITLE = 'Is one of these you?';
+export const CANDIDATES_TEXT =
+  'We are not sure. If one of these is you, pick it to see your photos. If none of them is you, you are probably not in the gallery.';
+export const ALSO_YOU_TITLE = 'Also you?';
 
-function Confidence({ value, color }: { value: number; color: 'success' | 'warning' }) {
+/** "We found 12 photos of you" */
+function foundText(n: number): string {
+  return n === 0 ? 'We recognised you, but found no photos to show' : `We found ${plural(n, 'photo')} of you`;
+}
+
+/** The numbers behind one answer, for whoever wants to check them. */
+function AnswerNumbers({ answer, title }: { answer: SearchResponse; title?: string }) {
+  const { rule } = answer;
+  const sure = answer.found
+    ? `How sure we are that these are you: ${confidencePercent(answer.confidence)} (${confidenceBand(answer.confidence)}).`
+    : `How sure we are that you are not in the gallery: ${confidencePercent(answer.confidence)}.`;
   return (
-    <Box sx={{ minWidth: 180 }}>
-      <Typography variant="body2" sx={{ fontWeight: 600 }} data-testid="confidence">
-        {percent(value)} sure
+    <Box>
+      {title && (
+        <Typography variant="subtitle2" component="h3">
+          {title}
+        </Typography>
+      )}
+      <Typography variant="body2" data-testid="confidence">
+        {sure}
       </Typography>
-      <LinearProgress
-        variant="determinate"
-        value={Math.round(Math.max(0, Math.min(1, value)) * 100)}
-        color={color}
-        aria-label="How sure the answer is"
-        sx={{ height: 6, borderRadius: 3, mt: 0.5 }}
-      />
+      {rule?.text && (
+        <Typography variant="body2" color="text.secondary" data-testid="rule-text">
+          {rule.text}
+        </Typography>
+      )}
+      {rule && (
+        <Typography variant="body2" color="text.secondary">
+          Best match distance: {rule.best_score ?? '—'} · accepted below: {rule.threshold ?? '—'} · false alarms
+          allowed: {confidencePercent(rule.false_alarm_rate)} · rule: {rule.name}
+        </Typography>
+      )}
     </Box>
   );
 }
 
-/** The answer to a search: count, confidence, the rule used, the photos, and downloads. */
-export function SearchResults({ result }: { result: SearchResponse }) {
-  if (!result.found) {
-    return (
-      <Alert severity="warning" variant="outlined" data-testid="not-found" sx={{ bgcolor: 'background.paper' }}>
-        <AlertTitle sx={{ fontSize: '1.1rem' }}>{NOT_FOUND_TEXT}</AlertTitle>
-        <Typography variant="body2" sx={{ mb: 1 }}>
-          No photo in the gallery matches this person. If you think they are in it, try another, clearer
-          sample photo: one where the face is large, sharp, well lit and looking at the camera.
-        </Typography>
+/** The scores and the decision rule, folded away: a visitor needs the plain answer first. */
+function Details({ answers }: { answers: SearchResponse[] }) {
+  return (
+    <Accordion
+      disableGutters
+      elevation={0}
+      sx={{ bgcolor: 'transparent', '&::before': { display: 'none' } }}
+      slotProps={{ transition: { unmountOnExit: true } }}
+    >
+      <AccordionSummary expandIcon={<ExpandMoreIcon />} sx={{ px: 0, minHeight: 0 }}>
         <Typography variant="body2" color="text.secondary">
-          How sure: {percent(result.confidence)}. {result.rule?.text}
+          Details
         </Typography>
-      </Alert>
+      </AccordionSummary>
+      <AccordionDetails sx={{ px: 0, pt: 0 }} data-testid="details">
+        <Stack spacing={1.5}>
+          {answers.map((a, i) => (
+            <AnswerNumbers
+              key={i}
+              answer={a}
+              title={answers.length > 1 ? (i === 0 ? 'First match' : `Added match ${i}`) : undefined}
+            />
+          ))}
+        </Stack>
+      </AccordionDetails>
+    </Accordion>
+  );
+}
+
+function NotFound({ result, picked }: { result: SearchResponse; picked?: boolean }) {
+  return (
+    <Alert severity="info" variant="outlined" data-testid="not-found" sx={{ bgcolor: 'background.paper' }}>
+      <AlertTitle sx={{ fontSize: '1.1rem' }}>{NOT_FOUND_TEXT}</AlertTitle>
+      <Typography variant="body2" sx={{ mb: 1 }}>
+        {picked
+          ? 'The photos of the face you picked are no longer shown in this gallery.'
+          : 'We could not find you in any photo of this gallery.'}{' '}
+        If you think you are in it, try another, clearer sample photo: one where the face is large, sharp, well
+        lit and looking at the camera.
+      </Typography>
+      <Details answers={[result]} />
+    </Alert>
+  );
+}
+
+/** The photos of several answers, each photo once, in the order they came. */
+function mergePhotos(answers: SearchResponse[]): { photos: Photo[]; groups: DownloadGroup[] } {
+  const seen = new Set<number>();
+  const photos: Photo[] = [];
+  const groups: DownloadGroup[] = [];
+  for (const a of answers) {
+    const ids: number[] = [];
+    for (const p of a.photos) {
+      if (seen.has(p.id)) continue;
+      seen.add(p.id);
+      photos.push(p);
+      ids.push(p.id);
+    }
+    // A token covers only its own answer's photos, so each answer downloads with its own.
+    if (ids.length > 0) groups.push({ photoIds: ids, token: a.download_token });
+  }
+  return { photos, groups };
+}
+
+interface Props {
+  result: SearchResponse;
+  /** Runs the same search again (offered when a suggestion has expired). */
+  onSearchAgain?: () => void;
+}
+
+/**
+ * The answer to a search, in plain words: the photos found, or "Is one of these you?" when the
+ * search is unsure, or that the visitor does not seem to be in the gallery. The numbers behind it
+ * sit in a folded "Details" section. Give it a new `key` per search: what the visitor picked
+ * belongs to one search.
+ */
+export function SearchResults({ result, onSearchAgain }: Props) {
+  /** Answers of the suggestions the visitor confirmed, in the order they were picked. */
+  const [confirmed, setConfirmed] = useState<SearchResponse[]>([]);
+  const [usedTokens, setUsedTokens] = useState<string[]>([]);
+  const [noneOfThese, setNoneOfThese] = useState(false);
+  /** A picked candidate answered not found (hidden by the organiser since the search). */
+  const [pickedGone, setPickedGone] = useState(false);
+  const [pending, setPending] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const abortRef = useRef<AbortController | null>(null);
+
+  useEffect(() => () => abortRef.current?.abort(), []);
+
+  async function pick(candidate: Candidate) {
+    abortRef.current?.abort();
+    const ctrl = new AbortController();
+    abortRef.current = ctrl;
+    setPending(candidate.token);
+    setError(null);
+    try {
+      const data = await confirmCandidate(candidate.token, ctrl.signal);
+      setUsedTokens((t) => [...t, candidate.token]);
+      if (data.found) setConfirmed((list) => [...list, data]);
+      else if (!result.found) setPickedGone(true);
+    } catch (e) {
+      if (ctrl.signal.aborted || isAbortError(e)) return;
+      setError(toApiError(e));
+    } finally {
+      if (abortRef.current === ctrl) {
+        abortRef.current = null;
+        setPending(null);
+      }
+    }
+  }
+
+  const confirmError = error && (
+    <ErrorAlert
+      error={error}
+      onClose={() => setError(null)}
+      action={
+        onSearchAgain && (error.code === 'expired_token' || error.code === 'invalid_token') ? (
+          <Button color="inherit" size="small" onClick={onSearchAgain}>
+            Search again
+          </Button>
+        ) : undefined
+      }
+    />
+  );
+
+  const answers = [...(result.found ? [result] : []), ...confirmed];
+
+  if (answers.length === 0) {
+    if (result.candidates.length === 0 || noneOfThese || pickedGone) {
+      return <NotFound result={result} picked={pickedGone} />;
+    }
+    return (
+      <Paper variant="outlined" sx={{ p: { xs: 2, sm: 2.5 } }} component="section" aria-labelledby="candidates-title">
+        <Stack spacing={2}>
+          <Box>
+            <Typography id="candidates-title" variant="h5" component="h2">
+              {CANDIDATES_TITLE}
+            </Typography>
+            <Typography variant="body1" color="text.secondary" sx={{ mt: 0.5 }}>
+              {CANDIDATES_TEXT}
+            </Typography>
+          </Box>
+          <CandidateFaces
+            candidates={result.candidates}
+            actionText="This is me"
+            labelFor={(i, n) => `This is me: face ${i} of ${n}`}
+            pendingToken={pending}
+            onPick={(c) => void pick(c)}
+          />
+          {confirmError}
+          <Box>
+            <Button variant="outlined" color="inherit" onClick={() => setNoneOfThese(true)} disabled={!!pending}>
+              None of these
+            </Button>
+          </Box>
+        </Stack>
+      </Paper>
     );
   }
 
-  const photos = result.photos;
+  const { photos, groups } = mergePhotos(answers);
   const n = photos.length;
+  const seenFaces = new Set<string>();
+  const alsoYou = answers
+    .flatMap((a) => a.also_you)
+    .filter((c) => {
+      const key = c.token;
+      if (usedTokens.includes(key) || seenFaces.has(key) || seenFaces.has(c.face_url)) return false;
+      seenFaces.add(key);
+      seenFaces.add(c.face_url);
+      return true;
+    });
+  const picked = !result.found;
   return (
     <Stack spacing={2}>
       <Paper variant="outlined" sx={{ p: { xs: 2, sm: 2.5 } }}>
         <Stack
           direction={{ xs: 'column', sm: 'row' }}
           spacing={2}
-          sx={{ alignItems: { xs: 'stretch', sm: 'center' }, justifyContent: 'space-between' }}
+          sx={{ alignItems: { xs: 'stretch', sm: 'flex-start' }, justifyContent: 'space-between' }}
         >
-          <Box>
+          <Box sx={{ minWidth: 0 }}>
             <Typography variant="h5" component="h2" data-testid="result-count">
-              Found {plural(n, 'photo')} of this person
+              {foundText(n)}
             </Typography>
-            {result.rule?.text && (
-              <Typography variant="body2" color="text.secondary" sx={{ mt: 0.5 }} data-testid="rule-text">
-                {result.rule.text}
-              </Typography>
-            )}
+            <Typography variant="body2" color="text.secondary" sx={{ mt: 0.5 }} data-testid="result-summary">
+              {picked
+                ? 'These are the photos of the face you picked.'
+                : `These are ${confidenceBand(result.confidence)} you.`}
+            </Typography>
           </Box>
-          <Stack direction="row" spacing={2} useFlexGap sx={{ alignItems: 'center', flexShrink: 0, flexWrap: 'wrap' }}>
-            <Confidence value={result.confidence} color="success" />
-            {n > 0 && <DownloadAllButton photoIds={photos.map((p) => p.id)} token={result.download_token} />}
-          </Stack>
+          {n > 0 && (
+            <Box sx={{ flexShrink: 0 }}>
+              <DownloadAllButton groups={groups} />
+            </Box>
+          )}
         </Stack>
+        <Details answers={answers} />
       </Paper>
+      {alsoYou.length > 0 && (
+        <Paper variant="outlined" sx={{ p: { xs: 2, sm: 2.5 } }} component="section" aria-labelledby="also-you-title">
+          <Typography id="also-you-title" variant="h6" component="h2">
+            {ALSO_YOU_TITLE}
+          </Typography>
+          <Typography variant="body2" color="text.secondary" sx={{ mb: 1.5 }}>
+            These faces may be you too. Pick one to add its photos.
+          </Typography>
+          <CandidateFaces
+            candidates={alsoYou}
+            actionText="Add, this is me"
+            labelFor={(i, total) => `Also me: add the photos of face ${i} of ${total}`}
+            pendingToken={pending}
+            onPick={(c) => void pick(c)}
+            minSize={120}
+          />
+          {confirmError && <Box sx={{ mt: 1.5 }}>{confirmError}</Box>}
+        </Paper>
+      )}
+      {alsoYou.length === 0 && confirmError}
       {n > 0 ? (
-        <PhotoGallery photos={photos} label="Photos of this person" />
+        // Keyed by its photos: lightGallery reads its items once, so added photos need a new gallery.
+        <PhotoGallery key={photos.map((p) => p.id).join(',')} photos={photos} label="Photos of you" />
       ) : (
         <Typography color="text.secondary">{result.message}</Typography>
       )}

@@ -61,3 +61,22 @@ describe('UploadArea', () => {
     );
   });
 });
+
+describe('UploadArea on a phone', () => {
+  it('offers a selfie with the front camera next to choosing photos from the library', async () => {
+    const { input, onFiles } = setup();
+    // Choosing from the library: no capture, so phones still offer their photo library.
+    expect(input).not.toHaveAttribute('capture');
+    const selfie = screen.getByLabelText(/take a selfie/i) as HTMLInputElement;
+    expect(selfie).toHaveAttribute('type', 'file');
+    expect(selfie).toHaveAttribute('capture', 'user');
+    expect(selfie).toHaveAttribute('accept', 'image/*');
+    // Shown by a (pointer: coarse) media query, which jsdom does not match; e2e/candidates.e2e.mjs
+    // checks it is visible on a touch screen and hidden on a desktop.
+    expect(screen.getByTestId('selfie-button')).toHaveTextContent('Take a selfie');
+
+    const shot = imageFile('selfie.jpg', 'image/jpeg');
+    await userEvent.upload(selfie, shot);
+    expect(onFiles).toHaveBeenCalledWith([shot]);
+  });
+});

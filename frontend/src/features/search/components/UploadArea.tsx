@@ -3,6 +3,7 @@ import Button from '@mui/material/Button';
 import Typography from '@mui/material/Typography';
 import AddPhotoAlternateOutlinedIcon from '@mui/icons-material/AddPhotoAlternateOutlined';
 import CloudUploadOutlinedIcon from '@mui/icons-material/CloudUploadOutlined';
+import PhotoCameraFrontOutlinedIcon from '@mui/icons-material/PhotoCameraFrontOutlined';
 import { useRef, useState, type ChangeEvent, type DragEvent } from 'react';
 import { ERROR_TEXTS, MAX_SAMPLES } from '../../../lib/api-client';
 
@@ -22,6 +23,19 @@ interface Props {
   /** Smaller version, shown next to samples already added. */
   compact?: boolean;
 }
+
+/** Visually hidden but still usable by assistive tech and by tests. */
+const HIDDEN_INPUT = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  padding: 0,
+  margin: -1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+  border: 0,
+} as const;
 
 function isImage(file: File): boolean {
   if (file.type) return file.type.startsWith('image/');
@@ -63,6 +77,9 @@ function checkFiles(files: File[], existingCount: number): { accepted: File[]; p
 /** Drop zone + file picker for the sample photos (1 to MAX_SAMPLES images). */
 export function UploadArea({ existingCount, onFiles, onProblem, disabled, compact }: Props) {
   const inputRef = useRef<HTMLInputElement>(null);
+  // A second input with capture="user": on a phone it opens the front camera at once, which the
+  // plain input cannot (and capture on the plain input would take away choosing from the library).
+  const selfieRef = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
 
   function take(list: FileList | null | undefined) {
@@ -139,6 +156,19 @@ export function UploadArea({ existingCount, onFiles, onProblem, disabled, compac
       >
         {compact ? 'Add photos' : 'Choose photos'}
       </Button>
+      <Button
+        variant="outlined"
+        size={compact ? 'small' : 'large'}
+        onClick={() => selfieRef.current?.click()}
+        disabled={disabled || left <= 0}
+        startIcon={<PhotoCameraFrontOutlinedIcon />}
+        data-testid="selfie-button"
+        // Only where there is a touch screen (a phone or tablet): a desktop has no front camera
+        // to open this way, and its file picker is already the other button.
+        sx={{ display: 'none', '@media (pointer: coarse)': { display: 'inline-flex' } }}
+      >
+        Take a selfie
+      </Button>
       <Typography variant="body2" color="text.secondary" sx={{ pointerEvents: 'none' }}>
         {compact
           ? `${left} more allowed`
@@ -154,17 +184,19 @@ export function UploadArea({ existingCount, onFiles, onProblem, disabled, compac
         onChange={onChange}
         disabled={disabled}
         tabIndex={-1}
-        style={{
-          position: 'absolute',
-          width: 1,
-          height: 1,
-          padding: 0,
-          margin: -1,
-          overflow: 'hidden',
-          clip: 'rect(0 0 0 0)',
-          whiteSpace: 'nowrap',
-          border: 0,
-        }}
+        style={HIDDEN_INPUT}
+      />
+      <input
+        ref={selfieRef}
+        type="file"
+        accept="image/*"
+        capture="user"
+        aria-label="Take a selfie with the front camera"
+        data-testid="selfie-input"
+        onChange={onChange}
+        disabled={disabled}
+        tabIndex={-1}
+        style={HIDDEN_INPUT}
       />
     </Box>
   );
