@@ -14,33 +14,18 @@
  *
  * Exits non-zero, saying which step failed, on any failure or any console error in the page.
  */
-import { chromium } from 'playwright-core';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fail, log, run, screenshotter, step, STEP_TIMEOUT, stepName, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const BBT_DIR = process.env.BBT_DIR || '';
 const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'e2e-output');
 const RESULT_TIMEOUT = 60_000;
-const STEP_TIMEOUT = 30_000;
 const TOTAL_TIMEOUT = 5 * 60_000;
 /** Smallest on-screen width (CSS px) of a suggested face: big enough to recognise oneself. */
 const MIN_FACE_PX = 120;
-
-const consoleErrors = [];
-let currentStep = 'start';
-
-const log = (msg) => console.log(`[e2e] ${msg}`);
-function fail(msg) {
-  throw new Error(msg);
-}
-async function step(name, fn) {
-  currentStep = name;
-  const t0 = Date.now();
-  await fn();
-  log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-}
 
 /** One device's run of the flow. */
 async function flow(browser, device, samples) {
@@ -53,17 +38,11 @@ async function flow(browser, device, samples) {
   });
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT);
-  page.on('console', (msg) => {
+  watchConsole(page, {
     // The expired token's 410 is the answer that step asks for, not a fault of the page.
-    const expected = currentStep.includes('expired') && /status of 410/.test(msg.text());
-    if (msg.type() === 'error' && !expected) consoleErrors.push(`[${currentStep}] ${msg.text()}`);
+    ignore: (msg) => stepName().includes('expired') && /status of 410/.test(msg.text()),
   });
-  page.on('pageerror', (err) => consoleErrors.push(`[${currentStep}] uncaught: ${err.message}`));
-  const shot = async (name) => {
-    const file = path.join(SCREENSHOT_DIR, `${device}-${name}`);
-    await page.screenshot({ path: file, fullPage: true, timeout: STEP_TIMEOUT });
-    log(`     screenshot ${file}`);
-  };
+  const shot = screenshotter(page, SCREENSHOT_DIR, `${device}-`);
   const fileInput = () => page.getByLabel(/upload sample photos/i);
   const candidates = page.getByRole('region', { name: 'Is one of these you?' });
   const clearSamples = async () => {
@@ -189,45 +168,16 @@ async function main() {
     expired: process.env.EXPIRED === '0' || process.env.UNSURE_SAMPLE ? null : await named('unsureold1.png'),
     split: process.env.SPLIT_SAMPLE || (await named('split1.png')),
   };
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    timeout: STEP_TIMEOUT,
-  });
   try {
-    for (const device of ['desktop', 'phone']) await flow(browser, device, samples);
-    currentStep = 'end';
-    if (consoleErrors.length) fail(`console errors in the page:\n  ${consoleErrors.join('\n  ')}`);
-  } catch (e) {
-    try {
-      const pages = browser.contexts().flatMap((c) => c.pages());
-      if (pages[0]) await pages[0].screenshot({ path: path.join(SCREENSHOT_DIR, 'candidates-failure.png'), fullPage: true, timeout: 10_000 });
-    } catch {
-      /* best effort */
-    }
-    throw e;
+    await withBrowser(
+      async (browser) => {
+        for (const device of ['desktop', 'phone']) await flow(browser, device, samples);
+      },
+      { dir: SCREENSHOT_DIR, failureShot: 'candidates-failure.png' },
+    );
   } finally {
-    await browser.close().catch(() => {});
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
-const killer = setTimeout(() => {
-  console.error(`[e2e] FAIL: gave up after ${TOTAL_TIMEOUT / 1000} s (step: ${currentStep})`);
-  process.exit(2);
-}, TOTAL_TIMEOUT);
-
-main()
-  .then(() => {
-    clearTimeout(killer);
-    log('PASS');
-    process.exit(0);
-  })
-  .catch((e) => {
-    clearTimeout(killer);
-    console.error(`[e2e] FAIL in step "${currentStep}": ${e?.message ?? e}`);
-    if (consoleErrors.length && !String(e?.message).includes('console errors')) {
-      console.error(`[e2e] console errors:\n  ${consoleErrors.join('\n  ')}`);
-    }
-    process.exit(1);
-  });
+run(main, { totalTimeout: TOTAL_TIMEOUT });

@@ -24,59 +24,29 @@
  * in the page other than the 401s the login steps expect.
  */
 /* global document -- used only in page.waitForFunction callbacks, which run in the page */
-import { chromium } from 'playwright-core';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { fail, log, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const PASSWORD = process.env.ORGANISER_PASSWORD ?? 'organiser-e2e';
 const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'e2e-output/organiser');
-const STEP_TIMEOUT = 30_000;
 const TOTAL_TIMEOUT = 4 * 60_000;
 const NEW_NAME = 'Amy Farrah Fowler';
 const RENAME_PERSON = process.env.RENAME_PERSON || '';
 const MERGE_PEOPLE = (process.env.MERGE_PEOPLE || '').split(',').filter(Boolean);
 const HIDE_PERSON = process.env.HIDE_PERSON || '';
 
-const consoleErrors = [];
-let currentStep = 'start';
-
-const log = (msg) => console.log(`[e2e] ${msg}`);
-const fail = (msg) => {
-  throw new Error(msg);
-};
-
-async function step(name, fn) {
-  currentStep = name;
-  const t0 = Date.now();
-  await fn();
-  log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-}
-
 async function main() {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    timeout: STEP_TIMEOUT,
-  });
-  try {
+  await withBrowser(async (browser) => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT);
-    page.on('console', (msg) => {
-      if (msg.type() !== 'error') return;
-      // The browser logs every 401 it gets; the visitor's People page and the wrong password expect them.
-      if (/status of 401/.test(msg.text())) return;
-      consoleErrors.push(`[${currentStep}] ${msg.text()}`);
-    });
-    page.on('pageerror', (err) => consoleErrors.push(`[${currentStep}] uncaught: ${err.message}`));
+    // The browser logs every 401 it gets; the visitor's People page and the wrong password expect them.
+    watchConsole(page, { ignore: (msg) => /status of 401/.test(msg.text()) });
 
-    const shot = async (name, fullPage = true) => {
-      const file = path.join(SCREENSHOT_DIR, name);
-      await page.screenshot({ path: file, fullPage, timeout: STEP_TIMEOUT });
-      log(`     screenshot ${file}`);
-    };
+    const shot = screenshotter(page, SCREENSHOT_DIR);
     const cards = page.getByTestId('person-card');
     /** The card of person `id`, or the nth card when no id is given. */
     const cardOf = (id, nth) =>
@@ -246,38 +216,7 @@ async function main() {
       if (await cards.count()) fail('people are still shown after logging out');
       await shot('organiser-08-logged-out.png');
     });
-
-    currentStep = 'end';
-    if (consoleErrors.length) fail(`console errors in the page:\n  ${consoleErrors.join('\n  ')}`);
-  } catch (e) {
-    try {
-      const pages = browser.contexts().flatMap((c) => c.pages());
-      if (pages[0]) await pages[0].screenshot({ path: path.join(SCREENSHOT_DIR, 'organiser-failure.png'), fullPage: true, timeout: 10_000 });
-    } catch {
-      /* best effort */
-    }
-    throw e;
-  } finally {
-    await browser.close().catch(() => {});
-  }
+  }, { dir: SCREENSHOT_DIR, failureShot: 'organiser-failure.png' });
 }
 
-const killer = setTimeout(() => {
-  console.error(`[e2e] FAIL: gave up after ${TOTAL_TIMEOUT / 1000} s (step: ${currentStep})`);
-  process.exit(2);
-}, TOTAL_TIMEOUT);
-
-main()
-  .then(() => {
-    clearTimeout(killer);
-    log('PASS');
-    process.exit(0);
-  })
-  .catch((e) => {
-    clearTimeout(killer);
-    console.error(`[e2e] FAIL in step "${currentStep}": ${e?.message ?? e}`);
-    if (consoleErrors.length && !String(e?.message).includes('console errors')) {
-      console.error(`[e2e] console errors:\n  ${consoleErrors.join('\n  ')}`);
-    }
-    process.exit(1);
-  });
+run(main, { totalTimeout: TOTAL_TIMEOUT });

@@ -11,35 +11,16 @@
  *
  * Exits non-zero, saying which step failed, on any failure or any console error in the page.
  */
-import { chromium } from 'playwright-core';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fail, log, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8000';
 const BBT_DIR = process.env.BBT_DIR || '';
 const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'e2e-output');
 const RESULT_TIMEOUT = 60_000; // a search (face detection + matching) may take a while on a CPU
-const STEP_TIMEOUT = 30_000;
 const TOTAL_TIMEOUT = 5 * 60_000;
-
-const consoleErrors = [];
-let currentStep = 'start';
-
-function log(msg) {
-  console.log(`[e2e] ${msg}`);
-}
-
-function fail(msg) {
-  throw new Error(msg);
-}
-
-async function step(name, fn) {
-  currentStep = name;
-  const t0 = Date.now();
-  await fn();
-  log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-}
 
 /** File names in a zip, read from its central directory (no dependency needed). */
 export function zipEntryNames(buf) {
@@ -74,30 +55,18 @@ async function main() {
   for (const f of [amy, stuart]) await stat(f).catch(() => fail(`missing sample file ${f}`));
   await mkdir(SCREENSHOT_DIR, { recursive: true });
 
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    timeout: STEP_TIMEOUT,
-  });
-  try {
+  await withBrowser(async (browser) => {
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT);
     page.setDefaultNavigationTimeout(STEP_TIMEOUT);
-    page.on('console', (msg) => {
+    watchConsole(page, {
       // The browser logs the 401 a visitor's People page gets (the login form is the answer).
-      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) {
-        const loc = msg.location();
-        consoleErrors.push(`[${currentStep}] ${msg.text()}${loc?.url ? ` (${loc.url})` : ''}`);
-      }
+      ignore: (msg) => /status of 401/.test(msg.text()),
+      withLocation: true,
     });
-    page.on('pageerror', (err) => consoleErrors.push(`[${currentStep}] uncaught: ${err.message}`));
 
-    const shot = async (name) => {
-      const file = path.join(SCREENSHOT_DIR, name);
-      await page.screenshot({ path: file, fullPage: true, timeout: STEP_TIMEOUT });
-      log(`     screenshot ${file}`);
-    };
+    const shot = screenshotter(page, SCREENSHOT_DIR);
     const fileInput = () => page.locator('input[type="file"]').first();
     const clearSamples = async () => {
       const clear = page.getByRole('button', { name: 'Clear', exact: true });
@@ -198,38 +167,7 @@ async function main() {
       if (await page.getByTestId('person-card').count()) fail('a visitor sees people');
       await shot('06-people-visitor.png');
     });
-
-    currentStep = 'end';
-    if (consoleErrors.length) fail(`console errors in the page:\n  ${consoleErrors.join('\n  ')}`);
-  } catch (e) {
-    try {
-      const pages = browser.contexts().flatMap((c) => c.pages());
-      if (pages[0]) await pages[0].screenshot({ path: path.join(SCREENSHOT_DIR, 'failure.png'), fullPage: true, timeout: 10_000 });
-    } catch {
-      /* best effort */
-    }
-    throw e;
-  } finally {
-    await browser.close().catch(() => {});
-  }
+  }, { dir: SCREENSHOT_DIR, failureShot: 'failure.png' });
 }
 
-const killer = setTimeout(() => {
-  console.error(`[e2e] FAIL: gave up after ${TOTAL_TIMEOUT / 1000} s (step: ${currentStep})`);
-  process.exit(2);
-}, TOTAL_TIMEOUT);
-
-main()
-  .then(() => {
-    clearTimeout(killer);
-    log('PASS');
-    process.exit(0);
-  })
-  .catch((e) => {
-    clearTimeout(killer);
-    console.error(`[e2e] FAIL in step "${currentStep}": ${e?.message ?? e}`);
-    if (consoleErrors.length && !String(e?.message).includes('console errors')) {
-      console.error(`[e2e] console errors:\n  ${consoleErrors.join('\n  ')}`);
-    }
-    process.exit(1);
-  });
+run(main, { totalTimeout: TOTAL_TIMEOUT });

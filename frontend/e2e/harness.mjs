@@ -1,0 +1,140 @@
+/**
+ * The harness the browser end-to-end scripts (search, organiser, candidates) share: Chromium
+ * through playwright-core, the `[e2e]` log lines, the steps, the console errors of the page, the
+ * screenshots, the failure screenshot and the exit (0 PASS, 1 FAIL in a step, 2 gave up).
+ *
+ * One script runs per process, so the current step and the console errors live here.
+ *
+ * CHROMIUM  the browser binary (default: /usr/bin/chromium)
+ */
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+/** @typedef {import('playwright-core').Browser} Browser */
+/** @typedef {import('playwright-core').ConsoleMessage} ConsoleMessage */
+/** @typedef {import('playwright-core').Page} Page */
+
+/** How long one action (a click, a wait, a screenshot) may take, in ms. */
+export const STEP_TIMEOUT = 30_000;
+
+/** @type {string[]} */
+const consoleErrors = [];
+let currentStep = 'start';
+
+/** The step now running ('start' before the first, 'end' after the last). */
+export function stepName() {
+  return currentStep;
+}
+
+/** @param {string} msg */
+export function log(msg) {
+  console.log(`[e2e] ${msg}`);
+}
+
+/**
+ * @param {string} msg
+ * @returns {never}
+ */
+export function fail(msg) {
+  throw new Error(msg);
+}
+
+/**
+ * Run one step, named in the log and in the failure line.
+ * @param {string} name
+ * @param {() => Promise<void>} fn
+ */
+export async function step(name, fn) {
+  currentStep = name;
+  const t0 = Date.now();
+  await fn();
+  log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+/**
+ * Collect the page's console errors and uncaught exceptions, each with the step it came in.
+ * @param {Page} page
+ * @param {{ ignore?: (msg: ConsoleMessage) => boolean, withLocation?: boolean }} [options]
+ *   ignore: errors the step expects; withLocation: add the script's address to the line
+ */
+export function watchConsole(page, { ignore = () => false, withLocation = false } = {}) {
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error' || ignore(msg)) return;
+    const loc = withLocation ? msg.location() : undefined;
+    consoleErrors.push(`[${currentStep}] ${msg.text()}${loc?.url ? ` (${loc.url})` : ''}`);
+  });
+  page.on('pageerror', (err) => consoleErrors.push(`[${currentStep}] uncaught: ${err.message}`));
+}
+
+/**
+ * A screenshot helper: `shot(name)` saves `dir/<prefix><name>` and logs where.
+ * @param {Page} page
+ * @param {string} dir
+ * @param {string} [prefix]
+ * @returns {(name: string, fullPage?: boolean) => Promise<void>}
+ */
+export function screenshotter(page, dir, prefix = '') {
+  return async (name, fullPage = true) => {
+    const file = path.join(dir, `${prefix}${name}`);
+    await page.screenshot({ path: file, fullPage, timeout: STEP_TIMEOUT });
+    log(`     screenshot ${file}`);
+  };
+}
+
+/**
+ * Launch headless Chromium, run `body` with it, then fail on any console error collected. On a
+ * failure, save a screenshot of the first page as `dir/failureShot` (best effort); always close
+ * the browser.
+ * @param {(browser: Browser) => Promise<void>} body
+ * @param {{ dir: string, failureShot: string }} options
+ */
+export async function withBrowser(body, { dir, failureShot }) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    timeout: STEP_TIMEOUT,
+  });
+  try {
+    await body(browser);
+    currentStep = 'end';
+    if (consoleErrors.length) fail(`console errors in the page:\n  ${consoleErrors.join('\n  ')}`);
+  } catch (e) {
+    try {
+      const pages = browser.contexts().flatMap((c) => c.pages());
+      if (pages[0]) await pages[0].screenshot({ path: path.join(dir, failureShot), fullPage: true, timeout: 10_000 });
+    } catch {
+      /* best effort */
+    }
+    throw e;
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+/**
+ * Run the script's `main` and exit: 0 with `[e2e] PASS`, 1 with `[e2e] FAIL in step "..."` (and
+ * the console errors), 2 when it is still running after `totalTimeout` ms.
+ * @param {() => Promise<void>} main
+ * @param {{ totalTimeout: number }} options
+ */
+export function run(main, { totalTimeout }) {
+  const killer = setTimeout(() => {
+    console.error(`[e2e] FAIL: gave up after ${totalTimeout / 1000} s (step: ${currentStep})`);
+    process.exit(2);
+  }, totalTimeout);
+
+  main()
+    .then(() => {
+      clearTimeout(killer);
+      log('PASS');
+      process.exit(0);
+    })
+    .catch((e) => {
+      clearTimeout(killer);
+      console.error(`[e2e] FAIL in step "${currentStep}": ${e?.message ?? e}`);
+      if (consoleErrors.length && !String(e?.message).includes('console errors')) {
+        console.error(`[e2e] console errors:\n  ${consoleErrors.join('\n  ')}`);
+      }
+      process.exit(1);
+    });
+}
