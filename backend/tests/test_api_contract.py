@@ -683,7 +683,8 @@ def test_the_search_service_returns_a_typed_outcome(gallery):
         SearchService(gallery.settings, pipeline=FakePipeline(gallery.centres, model_name="another-model"))
 
 
-def test_a_gallery_of_two_faces_says_it_cannot_be_searched_yet(tmp_path, spec):
+def _two_face_gallery(tmp_path, spec) -> CheckedClient:
+    """A client of an open site whose gallery is one photo of people 0 and 1, clustered."""
     from faceexplore.clustering import cluster_index
     from faceexplore.settings import Settings
     from faceexplore.store import FaceIndex
@@ -696,6 +697,11 @@ def test_a_gallery_of_two_faces_says_it_cannot_be_searched_yet(tmp_path, spec):
         index.add_photos(_records(Path(settings.gallery_dir), [("two.jpg", [0, 1])], centres), MODEL)
         cluster_index(index, progress=lambda *a, **k: None)
     api = CheckedClient(make_app(SimpleNamespace(settings=settings, centres=centres)).test_client(), spec)
+    return api
+
+
+def test_a_gallery_of_two_faces_says_it_cannot_be_searched_yet(tmp_path, spec):
+    api = _two_face_gallery(tmp_path, spec)
     for person in (0, STRANGER):
         body = search(api, (sample_photo([person]), "a.png")).get_json()
         assert body["found"] is False and body["photos"] == [] and body["rule"]["threshold"] is None
@@ -706,21 +712,11 @@ def test_a_gallery_of_two_faces_is_searched_with_the_models_prior(tmp_path, spec
     """Where the embedding model has a measured prior (priors.py), a tiny gallery is searched
     against it: its people are found, a stranger is not."""
     from faceexplore import search as search_module
-    from faceexplore.clustering import cluster_index
     from faceexplore.priors import ModelPrior
-    from faceexplore.settings import Settings
-    from faceexplore.store import FaceIndex
-    from tests.api_fixtures import _records, people_centres
 
     # the fake embedder's strangers: people far apart (its people are in one cone, the stranger opposite)
     monkeypatch.setattr(search_module, "prior_for", lambda model: ModelPrior(model, 0.9, 0.1, 0.01))
-    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", rate_limits="off", **OPEN)
-    centres = people_centres()
-    with FaceIndex(settings.index_path) as index:
-        index.check_model(MODEL, 128)
-        index.add_photos(_records(Path(settings.gallery_dir), [("two.jpg", [0, 1])], centres), MODEL)
-        cluster_index(index, progress=lambda *a, **k: None)
-    api = CheckedClient(make_app(SimpleNamespace(settings=settings, centres=centres)).test_client(), spec)
+    api = _two_face_gallery(tmp_path, spec)
     found = search(api, (sample_photo([0]), "a.png")).get_json()
     assert found["found"] is True and [p["path"] for p in found["photos"]] == ["two.jpg"] and found["rule"]["threshold"] > 0
     stranger = search(api, (sample_photo([STRANGER]), "s.png")).get_json()

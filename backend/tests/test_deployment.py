@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -124,6 +125,23 @@ def render_into(
 def nginx_cmd(conf: Path) -> list[str]:
     state = conf.parent
     return [NGINX, "-c", str(conf), "-p", str(state), "-e", str(state / "logs" / "error.log")]
+
+
+@contextmanager
+def running_nginx(conf: Path, port: int):
+    """nginx in the foreground on ``conf`` until it listens on ``port``; stopped gracefully
+    (SIGQUIT: requests in flight finish) when the block ends, killed if that hangs."""
+    proc = subprocess.Popen(nginx_cmd(conf) + ["-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port, 30, proc)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGQUIT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 def wait_port(port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
@@ -333,17 +351,10 @@ def nginx_with_stub(tmp_path_factory):
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     port = free_port()
     conf = render_into(tmp_path, port=port, upstream=f"127.0.0.1:{stub.server_address[1]}", gallery=gallery, data=data, frontend=dist)
-    proc = subprocess.Popen(nginx_cmd(conf) + ["-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        wait_port(port, 30, proc)
-        yield port
+        with running_nginx(conf, port):
+            yield port
     finally:
-        proc.send_signal(signal.SIGQUIT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
         stub.shutdown()
         stub.server_close()
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_deployment import DIST, free_port, need, need_nginx, nginx_cmd, raw_request, rnc, wait_port, write_links_conf
+from test_deployment import DIST, free_port, need, need_nginx, raw_request, rnc, running_nginx, write_links_conf
 
 SECURITY_HEADERS = {
     "content-security-policy": None,  # checked on its own below
@@ -101,17 +99,10 @@ def start_stub_site(tmp_path: Path, rate_limit_scale: float = 1.0, trusted_proxi
         )
     )
     rnc.make_state_dirs(state)
-    proc = subprocess.Popen(nginx_cmd(conf) + ["-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        wait_port(port, 30, proc)
-        yield StubSite(port, state, conf)
+        with running_nginx(conf, port):
+            yield StubSite(port, state, conf)
     finally:
-        proc.send_signal(signal.SIGQUIT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
         stub.shutdown()
         stub.server_close()
 

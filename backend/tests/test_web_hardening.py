@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_deployment import DIST, free_port, need_nginx, nginx_cmd, raw_request, rnc, wait_port
+from test_deployment import DIST, free_port, need_nginx, raw_request, rnc, running_nginx, wait_port
 
 from tests.api_fixtures import LATIN1_NAME, add_latin1_photo, build_gallery, make_app
 from tests.test_api_contract import assert_conforms
@@ -109,12 +109,10 @@ def served(tmp_path_factory):
         )
     )
     rnc.make_state_dirs(state)
-    site = subprocess.Popen(nginx_cmd(conf) + ["-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        wait_port(site_port, 30, site)
-        yield gallery, app_port, site_port
+        with running_nginx(conf, site_port):
+            yield gallery, app_port, site_port
     finally:
-        _stop(site, signal.SIGQUIT)
         _stop(app)
     assert nginx
 
