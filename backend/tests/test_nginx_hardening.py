@@ -398,8 +398,9 @@ def test_private_links_through_nginx(private_stub_site):
         b"/gallery/group/p1.jpg?md5=" + good.rpartition(b"md5=")[2],  # no expiry: not a never-expiring link
         _signed("/gallery/group/p1.jpg", now=time.time() - 3 * 24 * 3600),
     ):
-        status, _, _ = raw_request(port, refused)
+        status, _, body = raw_request(port, refused)
         assert status == 403, refused
+        assert json.loads(body)["error"]["code"] == "link_refused", body  # the API's error shape, not nginx's page
     # a cache miss goes to the app only with a good link (the app checks it again)
     status, _, body = raw_request(port, _signed("/cache/thumbnails/400/1.jpg"))
     assert status == 200 and json.loads(body)["path"].startswith("/cache/thumbnails/400/1.jpg?expires=")
