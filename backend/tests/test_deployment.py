@@ -487,11 +487,18 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    with running_site(tmp_path_factory.mktemp("site")) as s:
+        yield s
+
+
+@contextmanager
+def running_site(tmp: Path, **settings: str):
+    """The bbt group photos indexed, clustered and served by services/run_local.py (nginx in front
+    of gunicorn) with the default settings, or these FACEEXPLORE_* environment overrides."""
     bbt = bbt_dir()
     if IN_CI:
         need_nginx()  # elsewhere, without nginx, the site runs on gunicorn alone and nginx checks skip
     need((DIST / "index.html").is_file(), f"the frontend is not built ({DIST}); `make test` builds it first")
-    tmp = tmp_path_factory.mktemp("site")
     gallery, data = tmp / "gallery", tmp / "data"
     shutil.copytree(bbt / "group", gallery / "group")
     (gallery / ".secret").mkdir()
@@ -525,6 +532,7 @@ def site(tmp_path_factory):
     log = tmp / "run_local.log"
     # the defaults: private gallery links, people pages for the organiser only
     env = {k: v for k, v in os.environ.items() if k not in ("FACEEXPLORE_PEOPLE_PAGE", "FACEEXPLORE_GALLERY_ACCESS")}
+    env.update({f"FACEEXPLORE_{k.upper()}": v for k, v in settings.items()})
     with open(log, "wb") as fh:
         runner = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
     s = Site(runner, log, port, data, gallery, bbt, bool(NGINX))
@@ -825,3 +833,29 @@ def test_site_stops_cleanly(site):
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", site.port), timeout=2).close()
     assert not (site.data / "nginx" / "run_local.json").exists()
+
+
+# A search rate so strict that no bbt portrait passes it on the five group photos: every search
+# then lands in the "maybe" band, the one way to meet "Is one of these you?" on so small a gallery
+# (at the default 1 %, every portrait of someone in it is found outright).
+UNSURE_RATE = "0.000001"
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_candidates_in_a_browser(tmp_path_factory, tmp_path):
+    """The "Is one of these you?" flow against the real backend behind nginx, in Chromium on a desktop and
+    on a phone-sized touch screen (frontend/e2e/candidates.e2e.mjs): an unsure search shows the
+    candidate faces, "None of these" gives the plain answer, picking a face shows and downloads
+    that person's photos. ("Also you?" and expired tokens run against the mock API only: no
+    sample of this gallery is split in two clusters.)"""
+    with running_site(tmp_path_factory.mktemp("unsure-site"), false_alarm_rate=UNSURE_RATE) as site:
+        import requests
+
+        sample = site.bbt / "people" / "bernadette" / "bernadette1.png"
+        result = _search(site, requests.Session(), sample)
+        assert result["found"] is False and result["photos"] == [], result
+        assert result["candidates"], f"the search offers no candidates, so the browser flow cannot run: {result}"
+        assert all(set(c) >= {"token", "face_url"} and "name" not in c for c in result["candidates"]), result["candidates"]
+        out = _browser_script(site, tmp_path, "e2e:candidates", UNSURE_SAMPLE=str(sample), SPLIT="0")
+        assert "[e2e] PASS" in out, out[-3000:]

@@ -9,8 +9,9 @@
  * The mock decides by the sample's file name: "unsure*" suggests people, "unsureold*" suggests
  * people whose tokens have expired, "split*" is found with an "Also you?" face; this script copies
  * a bbt photo under those names. Against the real backend, name samples it is unsure about:
- * UNSURE_SAMPLE (not found, with candidates) and SPLIT_SAMPLE (found, with also_you); the
- * expired-token step runs only against the mock (EXPIRED=0 skips it).
+ * UNSURE_SAMPLE (not found, with candidates) and SPLIT_SAMPLE (found, with also_you; SPLIT=0 skips
+ * that step where no sample is split in two clusters); the expired-token step runs only against
+ * the mock (EXPIRED=0 skips it).
  *
  * Exits non-zero, saying which step failed, on any failure or any console error in the page.
  */
@@ -107,6 +108,9 @@ async function flow(browser, device, samples) {
     if (!/we found \d+ photos? of you/i.test(await count.innerText())) fail(`header: ${await count.innerText()}`);
     if ((await photoCount()) < 1) fail('no photos after picking a face');
     await page.locator('a.fe-gallery-item img[data-loaded="true"]').first().waitFor().catch(() => {});
+    if (await page.getByTestId('confidence').count()) fail('the confidence shows before Details is opened');
+    await page.getByRole('button', { name: 'Details' }).click();
+    if (/100\s?%/.test(await page.locator('body').innerText())) fail('the page claims certainty');
     await shot('04-picked.png');
     const [download] = await Promise.all([
       page.waitForEvent('download', { timeout: RESULT_TIMEOUT }),
@@ -131,7 +135,7 @@ async function flow(browser, device, samples) {
     });
   }
 
-  await step(`${device}: "Also you?" adds that person's photos; the numbers sit in Details, below certainty`, async () => {
+  if (samples.split) await step(`${device}: "Also you?" adds that person's photos; the numbers sit in Details, below certainty`, async () => {
     await search(samples.split);
     await page.getByTestId('result-count').waitFor({ timeout: RESULT_TIMEOUT });
     const before = await photoCount();
@@ -166,7 +170,7 @@ async function main() {
   const samples = {
     unsure: process.env.UNSURE_SAMPLE || (await named('unsure1.png')),
     expired: process.env.EXPIRED === '0' || process.env.UNSURE_SAMPLE ? null : await named('unsureold1.png'),
-    split: process.env.SPLIT_SAMPLE || (await named('split1.png')),
+    split: process.env.SPLIT === '0' ? null : process.env.SPLIT_SAMPLE || (await named('split1.png')),
   };
   try {
     await withBrowser(
