@@ -95,12 +95,15 @@ def _target_folder(settings) -> tuple[Path, str]:
     relative = upload_folder(settings)
     if not root.is_dir():
         raise ApiError(503, "gallery_read_only", "Photos cannot be added: the gallery folder does not exist on the server.")
-    if not os.access(root, os.W_OK):  # a read-only mount, or a folder this user may not write
-        raise _read_only(relative)
     # resolved before anything is created: a link on the way must not lead the mkdir out of the gallery
     folder = resolve_in(root, relative)
     if folder is None:
         raise ApiError(503, "gallery_read_only", f"Photos cannot be added: {relative} does not lead to a folder inside the gallery.")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not os.access(existing, os.W_OK):  # a read-only mount, or a folder this user may not write
+        raise _read_only(relative)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
