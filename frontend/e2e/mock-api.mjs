@@ -227,6 +227,7 @@ http
         const status = {
           photos: photos.length, faces: photos.length + 10, people: world.people.filter((x) => x.faces.length).length, model: 'mock', threshold: 0.41, threshold_method: 'mock',
           last_indexed: new Date().toISOString(), search_threshold: 0.41, false_alarm_rate: 0.01, indexed: true, errors: 0, clustered: true,
+          live: null, uploads: null, // no live-gallery watcher in the mock
         };
         return send(res, 200, status);
       }

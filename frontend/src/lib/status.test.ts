@@ -25,6 +25,8 @@ describe('describeStatus', () => {
       indexed: false,
       errors: 0,
       clustered: false,
+      live: null,
+      uploads: null,
     };
     expect(describeStatus(empty)).toMatch(/not been indexed yet/);
   });
