@@ -194,14 +194,14 @@ def test_a_gallery_upload_over_the_search_limit_reaches_the_app(stub_site):
     assert status == 200 and json.loads(answer)["received"] == len(body)
     status, _, answer = post(stub_site.port, b"/api/search", body, content_type, timeout=60)
     assert status == 413 and json.loads(answer)["error"]["code"] == "too_large"
-    status, head, _ = raw_request(
+    status, _, answer = raw_request(
         stub_site.port,
         b"/api/gallery/photos",
         method=b"POST",
         headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % (501 * 1024 * 1024),
         body=b"x" * 65536,
     )
-    assert status == 413
+    assert status == 413 and "500M limit" in json.loads(answer)["error"]["message"]
 
 
 # ----------------------------------------------------------------------------------------------
