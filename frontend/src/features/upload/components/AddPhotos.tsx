@@ -159,7 +159,7 @@ export function AddPhotos({ onUploaded }: { onUploaded?: () => void }) {
         {items.length > 0 && (
           <Typography variant="body2" color="text.secondary" data-testid="upload-summary" aria-live="polite">
             {busy
-              ? `Uploading ${plural(items.length, 'photo')}… ${overall}%`
+              ? `Uploading ${plural(items.length, 'photo')}… ${overall}% (stay on this page until it is done)`
               : `${plural(saved, 'photo')} added${refused ? `, ${refused} not added` : ''}.`}
           </Typography>
         )}
