@@ -206,7 +206,7 @@ def upload_folder_rule(pattern: str, when: float | None = None) -> str:
     parts = folder.replace("\\", "/").split("/")
     if not folder.strip() or folder.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", folder):
         raise ValueError("should be a folder relative to the gallery, e.g. uploads/%Y-%m-%d")
-    if any(p in ("", ".", "..") or p.startswith(".") or "\x00" in p for p in parts):
+    if any(p in ("", ".", "..") or p.startswith(".") or re.search(r"[\x00-\x1f\x7f]", p) for p in parts):
         raise ValueError("should be a plain relative folder: no empty, '.', '..' or hidden (dot) parts")
     return pattern
 

@@ -223,7 +223,7 @@ def test_the_upload_folder_setting_names_a_folder_inside_the_gallery(gallery, sp
     api.csrf = log_in(api.client, gallery.settings)
     body = send(api, (photo(), "x.jpg")).get_json()
     assert body["photos"][0]["path"] == time.strftime("event/%Y") + "/x.jpg"
-    for bad in ("../outside", "/srv/photos", ".hidden/%Y", "a/../../b", ""):
+    for bad in ("../outside", "/srv/photos", ".hidden/%Y", "a/../../b", "", "up%nloads"):
         with pytest.raises(SettingsError, match="upload_folder"):
             load_settings({"upload_folder": bad}, env={})
     assert Settings().upload_folder == "uploads/%Y-%m-%d"
