@@ -18,6 +18,8 @@ the live gallery: the watcher indexes them as they land).
 - Size: one request up to ``max_gallery_upload_mb`` (nginx's limit on this route matches the
   default). Only this route spools its files to a temporary file while the form is read
   (app.InMemoryRequest); every other upload stays in memory.
+- No request-rate limit: only the organiser gets past the first check, and the page sends one
+  photo per request (hundreds in a row). nginx allows two such uploads at once per client.
 """
 
 from __future__ import annotations
