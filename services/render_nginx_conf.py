@@ -40,6 +40,7 @@ RATE_LIMITS = {
     "FILES": (1200, 400),
 }
 UPLOADS_IN_FLIGHT = 8
+GALLERY_UPLOADS_IN_FLIGHT = 2  # the organiser's uploads of gallery photos (POST /api/gallery/photos)
 LINKS_CONF_NAME = "nginx-links.conf"  # faceexplore.web.links.NGINX_LINKS_CONF
 
 
@@ -67,7 +68,10 @@ def rate_limit_values(scale: float = 1.0) -> dict[str, str]:
     """The template's @..._RATE@, @..._BURST@ and @UPLOADS_IN_FLIGHT@ values, scaled by ``scale``."""
     if not scale > 0:
         raise RenderError(f"the rate limit scale must be positive, not {scale}")
-    values = {"UPLOADS_IN_FLIGHT": str(max(1, round(UPLOADS_IN_FLIGHT * scale)))}
+    values = {
+        "UPLOADS_IN_FLIGHT": str(max(1, round(UPLOADS_IN_FLIGHT * scale))),
+        "GALLERY_UPLOADS_IN_FLIGHT": str(max(1, round(GALLERY_UPLOADS_IN_FLIGHT * scale))),
+    }
     for name, (per_minute, burst) in RATE_LIMITS.items():
         values[f"{name}_RATE"] = f"{max(1, round(per_minute * scale))}r/m"
         values[f"{name}_BURST"] = str(max(1, round(burst * scale)))
@@ -128,6 +132,7 @@ def render(
     user: str | None = None,
     server_name: str | None = None,
     max_body: str = "30M",
+    max_gallery_upload_body: str = "500M",
     worker_processes: str = "auto",
     rate_limit_scale: float = 1.0,
     trusted_proxies: list[str] | tuple[str, ...] = (),
@@ -150,6 +155,7 @@ def render(
         "ACCESS_LOG": _path(access_log, "access log", resolve=False) if access_log else f"{state}/logs/access.log",
         "TEMP_DIR": f"{state}/tmp",
         "MAX_BODY": _token(max_body, "max body size"),
+        "MAX_GALLERY_UPLOAD_BODY": _token(max_gallery_upload_body, "max gallery upload size"),
         "UPSTREAM": _token(upstream, "upstream"),
         "LISTEN": listen_value(host, port),
         "SERVER_NAME": _token(server_name or ("localhost" if host in ("", "*", "0.0.0.0") else host), "server name"),
@@ -192,7 +198,12 @@ def main(argv=None) -> int:
     p.add_argument("--pid-file", help="default STATE/nginx.pid")
     p.add_argument("--user", help="worker user [group] when nginx starts as root ('' for none; default: the current user when root)")
     p.add_argument("--server-name")
-    p.add_argument("--max-body", default="30M", help="largest accepted upload (default 30M)")
+    p.add_argument("--max-body", default="30M", help="largest accepted search upload (default 30M)")
+    p.add_argument(
+        "--max-gallery-upload",
+        default="500M",
+        help="largest organiser upload of gallery photos, one request (default 500M; the app's max_gallery_upload_mb)",
+    )
     p.add_argument("--worker-processes", default="auto")
     p.add_argument(
         "--rate-limit-scale",
@@ -226,6 +237,7 @@ def main(argv=None) -> int:
             user=args.user,
             server_name=args.server_name,
             max_body=args.max_body,
+            max_gallery_upload_body=args.max_gallery_upload,
             worker_processes=args.worker_processes,
             rate_limit_scale=args.rate_limit_scale,
             trusted_proxies=args.trusted_proxy,

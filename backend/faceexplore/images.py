@@ -33,6 +33,10 @@ class ImageError(ValueError):
     """A photo that cannot be used; the message says why, for a person."""
 
 
+class TooLargeImage(ImageError):
+    """An image with more pixels than can be decoded safely (over ``MAX_PIXELS``)."""
+
+
 @dataclass
 class DecodedPhoto:
     """A photo ready for detection.
@@ -82,7 +86,7 @@ def _open(source) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(source)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"the image is too large to decode safely ({exc})") from None
+        raise TooLargeImage(f"the image is too large to decode safely ({exc})") from None
     except UnidentifiedImageError:
         raise ImageError("not an image (or an image format that is not supported)") from None
     except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
@@ -93,12 +97,34 @@ def _open(source) -> Image.Image:
 def image_pixels(source) -> int:
     """The pixel count an image (a path or bytes) claims in its header, read without decoding
     it. Raises ImageError for what is not an image."""
+    _, width, height = image_header(source)
+    return width * height
+
+
+class _KeepOpen:
+    """A binary file whose close() does nothing: Pillow closes the file an image was read from."""
+
+    def __init__(self, file):
+        self._file = file
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+    def close(self) -> None:
+        pass
+
+
+def image_header(source) -> tuple[str, int, int]:
+    """Pillow's name for an image's format (JPEG, PNG, HEIF...) and the width and height its
+    header claims, read without decoding it; ``source``: a path, bytes or a binary file. Raises
+    ImageError for what is not an image, TooLargeImage past ``MAX_PIXELS``. A file is left open."""
+    if hasattr(source, "read"):
+        source = _KeepOpen(source)
     img = _open(source)
     try:
-        width, height = img.size
+        return str(img.format), *img.size
     finally:
         img.close()
-    return width * height
 
 
 def _oriented_size(img: Image.Image) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -118,6 +119,15 @@ class Settings(BaseSettings):
         0, ge=0, le=5, description="proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx in front: 1)"
     )
     cookie_secure: bool = Field(False, description="send the organiser's session cookie over https only (set when served over https)")
+    # Organiser uploads (POST /api/gallery/photos): on for the logged-in organiser, since an event's
+    # photos arrive while it runs; "off" keeps the app from ever writing to the gallery (then the
+    # gallery can be mounted read-only). Visitors can never upload.
+    uploads: Literal["organiser", "off"] = Field("organiser", description="who may add photos to the gallery from the page")
+    upload_folder: str = Field(
+        "uploads/%Y-%m-%d",
+        description="the gallery sub-folder uploads go to (strftime codes allowed: %Y-%m-%d is the day's date)",
+    )
+    max_gallery_upload_mb: PositiveInt = Field(500, description="largest organiser upload (one request, several photos), in MB")
     secret_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices(f"{ENV_PREFIX}SECRET_KEY", "SECRET_KEY"),
@@ -142,6 +152,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator("upload_folder")
+    @classmethod
+    def _relative_visible_folder(cls, value: str) -> str:
+        return upload_folder_rule(value)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -178,6 +193,22 @@ class Settings(BaseSettings):
                 "std": self.onnx_std,
             }
         return {"device": self.device}
+
+
+def upload_folder_rule(pattern: str, when: float | None = None) -> str:
+    """``pattern`` if the folder it names (on the day ``when``; default now) is a relative path
+    inside the gallery that the gallery scan reads: no ``..``, no absolute path, no hidden
+    (dot-)folder, which the scan would skip. Raises ValueError."""
+    try:
+        folder = time.strftime(pattern, time.localtime(when))
+    except ValueError:
+        raise ValueError(f"{pattern!r} is not a valid strftime pattern") from None
+    parts = folder.replace("\\", "/").split("/")
+    if not folder.strip() or folder.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", folder):
+        raise ValueError("should be a folder relative to the gallery, e.g. uploads/%Y-%m-%d")
+    if any(p in ("", ".", "..") or p.startswith(".") or re.search(r"[\x00-\x1f\x7f]", p) for p in parts):
+        raise ValueError("should be a plain relative folder: no empty, '.', '..' or hidden (dot) parts")
+    return pattern
 
 
 def renamed_message(old: str, shown: str, new_name: Callable[[str], str]) -> str:

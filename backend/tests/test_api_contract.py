@@ -244,6 +244,8 @@ def test_without_an_index_the_api_says_so(tmp_path, gallery, spec):
         "indexed": False,
         "errors": 0,
         "clustered": False,
+        "live": None,
+        "uploads": True,
     }
     assert api.get("/api/people").get_json()["people"] == []
     assert_error(api.get("/api/people/1"), 404, "not_found")

@@ -178,6 +178,32 @@ def test_search_body_buffer_is_the_upload_limit(tmp_path):
     assert "client_body_buffer_size 12M;" in search
 
 
+def test_gallery_uploads_have_their_own_larger_limit(tmp_path):
+    text = _render(tmp_path, max_body="12M", max_gallery_upload_body="300M")
+    route = re.search(r"location = /api/gallery/photos \{(.*?)\n        \}", text, re.S).group(1)
+    assert "client_max_body_size 300M;" in route and "limit_conn faceexplore_gallery_uploads 2;" in route
+    assert "client_max_body_size 12M;" in text.split("server {")[0]  # everything else keeps the search limit
+    assert "client_max_body_size 500M;" in _render(tmp_path)
+
+
+def test_a_gallery_upload_over_the_search_limit_reaches_the_app(stub_site):
+    """40 MB of photos (over the 30M search limit) go through to the app on the upload route, and
+    nowhere else; over the gallery upload limit nginx answers 413 itself."""
+    body, content_type = multipart("photos", "big.jpg", b"\xff" * (40 * 1024 * 1024))
+    status, _, answer = post(stub_site.port, b"/api/gallery/photos", body, content_type, timeout=60)
+    assert status == 200 and json.loads(answer)["received"] == len(body)
+    status, _, answer = post(stub_site.port, b"/api/search", body, content_type, timeout=60)
+    assert status == 413 and json.loads(answer)["error"]["code"] == "too_large"
+    status, _, answer = raw_request(
+        stub_site.port,
+        b"/api/gallery/photos",
+        method=b"POST",
+        headers=b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n" % (501 * 1024 * 1024),
+        body=b"x" * 65536,
+    )
+    assert status == 413 and "500M limit" in json.loads(answer)["error"]["message"]
+
+
 # ----------------------------------------------------------------------------------------------
 # Uploads stay in memory
 

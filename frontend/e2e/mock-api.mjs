@@ -40,6 +40,7 @@ import crypto from 'node:crypto';
 /** @typedef {import('../src/types/api').CorrectionList} CorrectionList */
 /** @typedef {import('../src/types/api').UndoResult} UndoResult */
 /** @typedef {import('../src/types/api').RejectResult} RejectResult */
+/** @typedef {import('../src/types/api').UploadResult} UploadResult */
 
 const BBT_DIR = process.env.BBT_DIR || '';
 const PORT = Number(process.env.PORT || 8010);
@@ -227,6 +228,7 @@ http
         const status = {
           photos: photos.length, faces: photos.length + 10, people: world.people.filter((x) => x.faces.length).length, model: 'mock', threshold: 0.41, threshold_method: 'mock',
           last_indexed: new Date().toISOString(), search_threshold: 0.41, false_alarm_rate: 0.01, indexed: true, errors: 0, clustered: true,
+          live: null, uploads: null, // no live-gallery watcher in the mock
         };
         return send(res, 200, status);
       }
@@ -306,6 +308,25 @@ http
         else return false;
         return true;
       };
+      // The organiser's upload: answered per file (JPEG and PNG by their first bytes), never stored.
+      if (p === '/api/gallery/photos' && req.method === 'POST') {
+        if (refuseChange()) return;
+        const folder = `uploads/${new Date().toISOString().slice(0, 10)}`;
+        const sent = multipart(await readBody(req), req.headers['content-type']).filter((x) => x.name === 'photos');
+        if (!sent.length) return error(res, 400, 'no_file', "Add at least one photo (form field 'photos').");
+        const isPhoto = (/** @type {Buffer} */ d) => (d[0] === 0xff && d[1] === 0xd8) || d.subarray(0, 4).toString('latin1') === '\x89PNG';
+        /** @type {UploadResult['photos']} */
+        const answers = sent.map((x) => {
+          const name = path.basename(x.filename.replace(/\\/g, '/')) || 'photo.jpg';
+          return isPhoto(x.data)
+            ? { filename: name, path: `${folder}/${name}`, error: null }
+            : { filename: name, path: null, error: { code: 'not_an_image', message: `${name} is not a photo the gallery can use.` } };
+        });
+        const saved = answers.filter((a) => a.path).length;
+        /** @type {UploadResult} */
+        const answer = { saved, refused: answers.length - saved, folder, photos: answers };
+        return send(res, 200, answer);
+      }
       const jsonBody = async () => { try { return JSON.parse((await readBody(req)).toString() || '{}'); } catch { return {}; } };
       const visible = (mp) => organiser || !mp.hidden;
 

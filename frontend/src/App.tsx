@@ -9,15 +9,15 @@ import Typography from '@mui/material/Typography';
 import CenterFocusStrongRoundedIcon from '@mui/icons-material/CenterFocusStrongRounded';
 import PeopleAltOutlinedIcon from '@mui/icons-material/PeopleAltOutlined';
 import SearchIcon from '@mui/icons-material/Search';
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { useHashRoute } from './hooks/useHashRoute';
 import { SearchPage } from './features/search/components/SearchPage';
 import { PeoplePage } from './features/people/components/PeoplePage';
 import { PersonPage } from './features/people/components/PersonPage';
 import { SessionProvider } from './features/auth/components/SessionProvider';
 import { OrganiserButton } from './features/auth/components/OrganiserButton';
-import { describeStatus, getStatus } from './lib/status';
-import type { StatusResponse } from './types/api';
+import { describeLive, describeStatus } from './lib/status';
+import { useStatus } from './hooks/useStatus';
 
 function pageParam(params: URLSearchParams): number {
   const n = Number.parseInt(params.get('page') ?? '1', 10);
@@ -26,15 +26,8 @@ function pageParam(params: URLSearchParams): number {
 
 export default function App() {
   const [route, navigate] = useHashRoute();
-  const [status, setStatus] = useState<StatusResponse | null>(null);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    getStatus(ctrl.signal)
-      .then(setStatus)
-      .catch(() => setStatus(null)); // only decoration: the page works without it
-    return () => ctrl.abort();
-  }, []);
+  // Polled (only decoration: the page works without it): photos may arrive during the event.
+  const { status } = useStatus();
 
   const section = route.segments[0] === 'people' ? 'people' : 'search';
   const personId = section === 'people' && route.segments[1] ? Number.parseInt(route.segments[1], 10) : null;
@@ -45,6 +38,7 @@ export default function App() {
   }, [route.path]);
 
   const statusLine = status ? describeStatus(status) : null;
+  const liveLine = describeLive(status?.live);
 
   return (
     <SessionProvider>
@@ -107,7 +101,7 @@ export default function App() {
         <Container component="main" maxWidth="lg" sx={{ py: { xs: 2, sm: 4 }, flexGrow: 1 }}>
           {/* The search page stays mounted so its samples and results survive a visit to People. */}
           <Box hidden={section !== 'search'}>
-            <SearchPage statusLine={statusLine} />
+            <SearchPage statusLine={statusLine} liveLine={liveLine} />
           </Box>
           {section === 'people' &&
             (personId !== null && Number.isFinite(personId) ? (

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import secrets
+import tempfile
 from pathlib import Path
 
 from flask import Request, request
@@ -14,7 +15,7 @@ from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..settings import Settings, load_settings
-from . import candidates, document, download, files, frontend, links, people, photos, search, session, status
+from . import candidates, document, download, files, frontend, links, people, photos, search, session, status, upload
 from .errors import raise_request_error, register_error_handlers
 from .hosts import enforce_allowed_hosts
 from .models import DownloadRequest, Error
@@ -46,9 +47,14 @@ SECURITY_HEADERS = {
 
 class InMemoryRequest(Request):
     """Uploads stay in memory (bounded by MAX_CONTENT_LENGTH): Werkzeug would otherwise spool
-    any file part over 500 KB to a temporary file, and visitors' photos must never touch disk."""
+    any file part over 500 KB to a temporary file, and visitors' photos must never touch disk.
+    The one exception is the organiser's upload of gallery photos (upload.py, which sets the flag
+    after checking the session and before the body is read): it may be hundreds of MB, and its
+    photos are written to the gallery anyway."""
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        if self.environ.get(upload.SPOOL_UPLOADS):
+            return tempfile.TemporaryFile("w+b")  # no name on disk: gone when closed
         return io.BytesIO()
 
 
@@ -127,7 +133,7 @@ def new_app() -> FaceExploreApp:
     register_error_handlers(app)
     session.configure(app)
     app.extensions["faceexplore_failed_logins"] = session.FailedLogins()
-    for module in (session, search, candidates, people, photos, download, status, document):
+    for module in (session, search, candidates, people, photos, download, status, upload, document):
         app.register_api(module.bp)
     for module in (files, frontend):
         app.register_blueprint(module.bp)

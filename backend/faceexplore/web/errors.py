@@ -85,7 +85,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         status = exc.code or 500
         if status == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH")
+            limit = request.max_content_length  # the app's, or the one this route set (upload.py)
             length = request.content_length
             if limit and length is not None and length <= limit:
                 # under the size limit, so Werkzeug's form parser refused it: too many parts

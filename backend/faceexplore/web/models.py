@@ -11,6 +11,7 @@ from pydantic_core import PydanticUseDefault
 from werkzeug.datastructures import FileStorage
 
 MAX_SAMPLES = 10  # sample photos in one search
+MAX_UPLOAD_FILES = 500  # photos in one organiser upload (Werkzeug's form limit is 1000 parts)
 MAX_DOWNLOAD = 1000  # photos in one zip
 MAX_LINKED = 100_000  # photos in one request for download links
 LINK_PART = 500  # photos in the zip of one download link (keeps the link short enough for any server)
@@ -24,7 +25,7 @@ ERROR_CODES = (
     "no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, "
     "method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, "
     "wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, "
-    "bad_correction, invalid_token, expired_token"
+    "bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name"
 )
 
 
@@ -155,6 +156,23 @@ class SearchResponse(ResponseModel):
     )
 
 
+class LiveState(ResponseModel):
+    """What the live-gallery watcher (`faceexplore watch`) is doing. Visitors get ``watching``,
+    ``adding`` and ``last_indexed_at`` only; the other fields are null for them."""
+
+    watching: bool = Field(description="a watcher is running (it wrote its status within the last 30 s)")
+    adding: int = Field(description="photos being added: seen but not searchable yet (waiting + indexing)")
+    last_indexed_at: str | None = Field(json_schema_extra={"format": "date-time"}, description="when photos last became searchable")
+    waiting: int | None = Field(description="photos seen but not indexed yet (still being copied, or queued)")
+    indexing: int | None = Field(description="photos being analysed right now")
+    last_change_at: str | None = Field(json_schema_extra={"format": "date-time"}, description="a photo last appeared, changed or went")
+    reclustering: bool | None = Field(description="the people are being grouped again in the background")
+    last_reclustered_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    updated_at: str | None = Field(json_schema_extra={"format": "date-time"}, description="the watcher's last report")
+    recent_errors: int | None = Field(description="photos the watcher could not read since it started")
+    message: str | None = Field(description="a problem the organiser should know of (e.g. the gallery folder is missing)")
+
+
 class Status(ResponseModel):
     """What the index holds. Visitors get the counts; model, thresholds, last_indexed and errors
     are null for them (the organiser sees them)."""
@@ -171,6 +189,10 @@ class Status(ResponseModel):
     indexed: bool = Field(description="false until the gallery has been indexed")
     errors: int | None = Field(description="photos that could not be read (null for visitors)")
     clustered: bool = Field(description="false until the faces have been grouped into people")
+    live: LiveState | None = Field(
+        description="the live gallery's watcher; null when none ever ran (for visitors also while none is running)"
+    )
+    uploads: bool | None = Field(description="the organiser may add photos (POST /api/gallery/photos); null for visitors")
 
 
 class DownloadLink(ResponseModel):
@@ -223,6 +245,19 @@ class Rejected(ResponseModel):
 
 class Health(ResponseModel):
     status: Literal["ok"]
+
+
+class UploadedPhoto(ResponseModel):
+    filename: str = Field(description="the name the file was sent with (its folder parts dropped)")
+    path: str | None = Field(description="where it was saved, relative to the gallery ('/'-separated); null when refused")
+    error: ErrorDetail | None = Field(description="why it was refused (not_an_image, too_large_image, bad_file_name); null when saved")
+
+
+class UploadResult(ResponseModel):
+    saved: int = Field(description="photos saved")
+    refused: int = Field(description="files refused (each says why)")
+    folder: str = Field(description="the gallery folder they were saved in", examples=["uploads/2026-12-02"])
+    photos: list[UploadedPhoto] = Field(description="one per file sent, in order")
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -300,6 +335,17 @@ def _face_choice(value):
 
 
 FaceChoice = Annotated[Annotated[int, Field(ge=0)] | None, BeforeValidator(_face_choice)]
+
+
+class UploadForm(RequestModel):
+    """multipart/form-data: photos to add to the gallery (organiser). Each is checked on its own."""
+
+    photos: list[UploadedFile] = Field(min_length=1, max_length=MAX_UPLOAD_FILES, description="the photos")
+
+    invalid: ClassVar = {
+        "photos:too_long": ("too_many_files", f"Send at most {MAX_UPLOAD_FILES} photos in one upload."),
+        "photos": ("no_file", "Add at least one photo (form field 'photos')."),
+    }
 
 
 class SearchForm(RequestModel):
@@ -436,6 +482,7 @@ REQUEST_MODELS: dict[str, type[RequestModel]] = {
         PersonPath,
         PhotoPath,
         SearchForm,
+        UploadForm,
         DownloadRequest,
         DownloadLinksRequest,
         DownloadLinkQuery,

@@ -1,18 +1,22 @@
-"""GET /api/status (what the index holds) and GET /api/health (the worker is up)."""
+"""GET /api/status (what the index holds, and what the live-gallery watcher is doing) and GET
+/api/health (the worker is up)."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask_openapi3 import APIBlueprint
 
+from ..live.status import read_status, status_path
 from ..search import NullModel
-from .models import Health, Status
+from .models import Health, LiveState, Status
 from .serialize import json_response
 from .session import is_organiser
 from .state import state
 
 bp = APIBlueprint("status", __name__)
+log = logging.getLogger(__name__)
 
 
 def _iso(timestamp) -> str | None:
@@ -26,8 +30,9 @@ def health():
 
 @bp.get("/api/status", operation_id="status", summary="What the index holds", responses={200: Status})
 def status():
-    answer = _status()
-    if not is_organiser():  # the counts the search page shows; nothing about the models or the gallery's files
+    organiser = is_organiser()
+    answer = _status().model_copy(update={"live": live_state(organiser), "uploads": state().settings.uploads != "off"})
+    if not organiser:  # the counts the search page shows; nothing about the models or the gallery's files
         answer = answer.model_copy(
             update={
                 "model": None,
@@ -36,9 +41,45 @@ def status():
                 "last_indexed": None,
                 "search_threshold": None,
                 "errors": None,
+                "uploads": None,
             }
         )
     return json_response(answer)
+
+
+def live_state(organiser: bool) -> LiveState | None:
+    """The watcher's status file as the API shows it: all of it to the organiser; to a visitor
+    only whether photos are being added and when photos last became searchable, and nothing
+    while no watcher runs (its messages and error counts may speak of the gallery's files)."""
+    data_dir = state().settings.data_dir
+    try:
+        live = read_status(data_dir)
+        if live is None or (not organiser and not live.watching):
+            return None
+        full = _live_model(live)
+    except (TypeError, ValueError, OverflowError):  # a damaged file: as if there were none
+        log.warning("ignoring a damaged %s", status_path(data_dir))
+        return None
+    if organiser:
+        return full
+    hidden = set(LiveState.model_fields) - {"watching", "adding", "last_indexed_at"}
+    return full.model_copy(update=dict.fromkeys(hidden))
+
+
+def _live_model(live) -> LiveState:
+    return LiveState(
+        watching=live.watching,
+        adding=max(0, int(live.waiting)) + max(0, int(live.indexing)),
+        last_indexed_at=_iso(live.last_indexed_at),
+        waiting=live.waiting,
+        indexing=live.indexing,
+        last_change_at=_iso(live.last_change_at),
+        reclustering=live.reclustering,
+        last_reclustered_at=_iso(live.last_reclustered_at),
+        updated_at=_iso(live.updated_at),
+        recent_errors=live.recent_errors,
+        message=live.message,
+    )
 
 
 def _status() -> Status:
@@ -59,6 +100,8 @@ def _status() -> Status:
             indexed=False,
             errors=0,
             clustered=False,
+            live=None,
+            uploads=None,
         )
     with index.snapshot():
         counts = index.counts()
@@ -78,4 +121,6 @@ def _status() -> Status:
         indexed=True,
         errors=counts["errors"],
         clustered=clustering is not None,
+        live=None,
+        uploads=None,
     )

@@ -63,6 +63,14 @@ export const ERROR_TEXTS: Record<string, ErrorText> = {
   no_password: {
     message: 'No organiser password has been set. Set one on the server with: faceexplore --data DATA set-password',
   },
+  uploads_off: {
+    message: 'Adding photos from the page is turned off on this server.',
+    hint: 'Copy the photos into the gallery folder on the server instead.',
+  },
+  gallery_read_only: {
+    message: 'The server cannot write to the gallery folder, so photos cannot be added from the page.',
+    hint: 'Uploads need a writable gallery folder; or copy the photos into it on the server.',
+  },
   csrf_failed: {
     message: 'The request was refused because the session changed.',
     hint: 'Reload the page and try again.',
@@ -156,17 +164,13 @@ export function toApiError(e: unknown): ApiError {
 }
 
 async function errorFromResponse(res: Response): Promise<ApiError> {
-  let body: Partial<ApiErrorBody> | null;
+  let text: string;
   try {
-    const text = await res.text();
-    body = text ? (JSON.parse(text) as Partial<ApiErrorBody>) : null;
+    text = await res.text();
   } catch {
-    body = null; // e.g. an HTML page from a proxy
+    text = ''; // the body could not be read: the status says enough
   }
-  const err = body && typeof body === 'object' ? body.error : undefined;
-  const code = err && typeof err.code === 'string' && err.code ? err.code : codeForStatus(res.status);
-  const message = err && typeof err.message === 'string' ? err.message : undefined;
-  return new ApiError(res.status, code, message);
+  return errorFromText(res.status, text);
 }
 
 /**
@@ -239,6 +243,75 @@ export async function apiJson<T>(path: string, opts?: RequestOptions): Promise<T
     if (isAbortError(e)) throw e;
     throw new ApiError(res.status, 'bad_response');
   }
+}
+
+/** Bytes sent so far of an upload and its total (the whole request body). */
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+}
+
+function errorFromText(status: number, text: string): ApiError {
+  let body: Partial<ApiErrorBody> | null;
+  try {
+    body = text ? (JSON.parse(text) as Partial<ApiErrorBody>) : null;
+  } catch {
+    body = null;
+  }
+  const err = body && typeof body === 'object' ? body.error : undefined;
+  const code = err && typeof err.code === 'string' && err.code ? err.code : codeForStatus(status);
+  const message = err && typeof err.message === 'string' ? err.message : undefined;
+  return new ApiError(status, code, message);
+}
+
+/**
+ * POST a form and read JSON, reporting the upload's progress: fetch cannot tell how much of a
+ * request body has been sent, XMLHttpRequest can. The same errors, CSRF token and AbortSignal
+ * as {@link apiJson}.
+ */
+export function apiUpload<T>(
+  path: string,
+  form: FormData,
+  onProgress?: (progress: UploadProgress) => void,
+  signal?: AbortSignal,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new DOMException('Aborted', 'AbortError'));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', buildUrl(path));
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    const abort = () => xhr.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const done = () => signal?.removeEventListener('abort', abort);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress?.({ loaded: e.loaded, total: e.total });
+    };
+    xhr.onload = () => {
+      done();
+      if (xhr.status < 200 || xhr.status >= 300) {
+        reject(errorFromText(xhr.status, xhr.responseText));
+        return;
+      }
+      try {
+        resolve(JSON.parse(xhr.responseText) as T);
+      } catch {
+        reject(new ApiError(xhr.status, 'bad_response'));
+      }
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new ApiError(0, 'network_error'));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(new DOMException('Aborted', 'AbortError'));
+    };
+    xhr.send(form);
+  });
 }
 
 /** Request a binary body (e.g. a zip); throws ApiError (or an AbortError when aborted). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { status } from '../test/fixtures';
-import { describeStatus } from './status';
+import { describeLive, describeStatus, timeAgo } from './status';
+import type { LiveState } from '../types/api';
 
 describe('describeStatus', () => {
   it('counts photos and people once the gallery is indexed and clustered', () => {
@@ -25,7 +26,54 @@ describe('describeStatus', () => {
       indexed: false,
       errors: 0,
       clustered: false,
+      live: null,
+      uploads: null,
     };
     expect(describeStatus(empty)).toMatch(/not been indexed yet/);
+  });
+});
+
+const NOW = Date.parse('2026-12-02T15:00:00Z');
+const visitorLive: LiveState = {
+  watching: true,
+  adding: 12,
+  last_indexed_at: '2026-12-02T14:58:00Z',
+  waiting: null,
+  indexing: null,
+  last_change_at: null,
+  reclustering: null,
+  last_reclustered_at: null,
+  updated_at: null,
+  recent_errors: null,
+  message: null,
+};
+
+describe('describeLive', () => {
+  it('says photos are being added, how many, and when the last became searchable', () => {
+    expect(describeLive(visitorLive, NOW)).toBe('Photos are being added: 12 waiting · last added 2 min ago');
+  });
+
+  it('says new photos come as they arrive when none is waiting', () => {
+    expect(describeLive({ ...visitorLive, adding: 0, last_indexed_at: null }, NOW)).toBe('New photos are added as they arrive');
+  });
+
+  it('says nothing without a running watcher', () => {
+    expect(describeLive(null, NOW)).toBeNull();
+    expect(describeLive({ ...visitorLive, watching: false }, NOW)).toBeNull();
+  });
+});
+
+describe('timeAgo', () => {
+  it.each([
+    ['2026-12-02T14:59:30Z', 'just now'],
+    ['2026-12-02T14:55:00Z', '5 min ago'],
+    ['2026-12-02T12:00:00Z', '3 h ago'],
+    ['2026-11-28T15:00:00Z', '4 days ago'],
+    ['2026-12-02T15:00:30Z', 'just now'], // a server clock a little ahead
+  ])('%s -> %s', (iso, words) => expect(timeAgo(iso, NOW)).toBe(words));
+
+  it('is null for no time or a bad one', () => {
+    expect(timeAgo(null, NOW)).toBeNull();
+    expect(timeAgo('soon', NOW)).toBeNull();
   });
 });

@@ -126,4 +126,6 @@ export const status: StatusResponse = {
   indexed: true,
   errors: 0,
   clustered: true,
+  live: null,
+  uploads: null,
 };

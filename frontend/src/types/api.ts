@@ -66,3 +66,9 @@ export type CorrectionList = JsonOk<'/api/corrections', 'get'>;
 export type DownloadLinksRequest = JsonBody<'/api/download/links', 'post'>;
 export type DownloadLinksResponse = JsonOk<'/api/download/links', 'post'>;
 export type DownloadLink = DownloadLinksResponse['links'][number];
+
+/** The live gallery's watcher in /api/status (null when none ever ran). */
+export type LiveState = NonNullable<StatusResponse['live']>;
+/** POST /api/gallery/photos (organiser): one entry per file sent, saved or refused. */
+export type UploadResult = JsonOk<'/api/gallery/photos', 'post'>;
+export type UploadedPhoto = UploadResult['photos'][number];

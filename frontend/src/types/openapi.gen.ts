@@ -289,6 +289,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/gallery/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add photos to the gallery (organiser)
+         * @description Each file is checked and saved on its own; the answer lists every one, saved or refused. A running watcher (`faceexplore watch`) indexes them within seconds.
+         */
+        post: operations["uploadPhotos"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -387,7 +407,7 @@ export interface components {
         ErrorDetail: {
             /**
              * Code
-             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction, invalid_token, expired_token
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name
              */
             code: string;
             /**
@@ -787,6 +807,127 @@ export interface components {
              * @description false until the faces have been grouped into people
              */
             clustered: boolean;
+            /** @description the live gallery's watcher; null when none ever ran (for visitors also while none is running) */
+            live: components["schemas"]["LiveState"] | null;
+            /**
+             * Uploads
+             * @description the organiser may add photos (POST /api/gallery/photos); null for visitors
+             */
+            uploads: boolean | null;
+        };
+        /**
+         * LiveState
+         * @description What the live-gallery watcher (`faceexplore watch`) is doing. Visitors get ``watching``,
+         *     ``adding`` and ``last_indexed_at`` only; the other fields are null for them.
+         */
+        LiveState: {
+            /**
+             * Watching
+             * @description a watcher is running (it wrote its status within the last 30 s)
+             */
+            watching: boolean;
+            /**
+             * Adding
+             * @description photos being added: seen but not searchable yet (waiting + indexing)
+             */
+            adding: number;
+            /**
+             * Last Indexed At
+             * Format: date-time
+             * @description when photos last became searchable
+             */
+            last_indexed_at: string | null;
+            /**
+             * Waiting
+             * @description photos seen but not indexed yet (still being copied, or queued)
+             */
+            waiting: number | null;
+            /**
+             * Indexing
+             * @description photos being analysed right now
+             */
+            indexing: number | null;
+            /**
+             * Last Change At
+             * Format: date-time
+             * @description a photo last appeared, changed or went
+             */
+            last_change_at: string | null;
+            /**
+             * Reclustering
+             * @description the people are being grouped again in the background
+             */
+            reclustering: boolean | null;
+            /**
+             * Last Reclustered At
+             * Format: date-time
+             */
+            last_reclustered_at: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description the watcher's last report
+             */
+            updated_at: string | null;
+            /**
+             * Recent Errors
+             * @description photos the watcher could not read since it started
+             */
+            recent_errors: number | null;
+            /**
+             * Message
+             * @description a problem the organiser should know of (e.g. the gallery folder is missing)
+             */
+            message: string | null;
+        };
+        /** UploadResult */
+        UploadResult: {
+            /**
+             * Saved
+             * @description photos saved
+             */
+            saved: number;
+            /**
+             * Refused
+             * @description files refused (each says why)
+             */
+            refused: number;
+            /**
+             * Folder
+             * @description the gallery folder they were saved in
+             */
+            folder: string;
+            /**
+             * Photos
+             * @description one per file sent, in order
+             */
+            photos: components["schemas"]["UploadedPhoto"][];
+        };
+        /** UploadedPhoto */
+        UploadedPhoto: {
+            /**
+             * Filename
+             * @description the name the file was sent with (its folder parts dropped)
+             */
+            filename: string;
+            /**
+             * Path
+             * @description where it was saved, relative to the gallery ('/'-separated); null when refused
+             */
+            path: string | null;
+            /** @description why it was refused (not_an_image, too_large_image, bad_file_name); null when saved */
+            error: components["schemas"]["ErrorDetail"] | null;
+        };
+        /**
+         * UploadForm
+         * @description multipart/form-data: photos to add to the gallery (organiser). Each is checked on its own.
+         */
+        UploadForm: {
+            /**
+             * Photos
+             * @description the photos
+             */
+            photos: string[];
         };
         /**
          * Error
@@ -1864,6 +2005,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    uploadPhotos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResult"];
+                };
+            };
+            /** @description no_file, too_many_files */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed (the X-CSRF-Token header is missing or wrong), uploads_off (setting uploads) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: over max_gallery_upload_mb; too_many_parts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported_media_type: the body is not multipart/form-data */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description gallery_read_only: the gallery folder cannot be written to (mounted read-only?) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

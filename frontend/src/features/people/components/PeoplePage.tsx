@@ -16,6 +16,7 @@ import { ErrorAlert } from '../../../components/ErrorAlert';
 import { plural } from '../../../lib/format';
 import type { Person } from '../../../types/api';
 import { useSession } from '../../auth/session-context';
+import { GalleryPanel } from '../../upload/components/GalleryPanel';
 import { LoginRequired } from './LoginRequired';
 import { MergeDialog } from './MergeDialog';
 import { PersonCard } from './PersonCard';
@@ -108,6 +109,8 @@ export function PeoplePage({ page, onPage }: Props) {
             : 'Everyone found by grouping similar faces.'}
         </Typography>
       </Box>
+
+      {organiser && <GalleryPanel />}
 
       {organiser && (
         <Stack direction={{ xs: 'column', sm: 'row' }} spacing={1.5} sx={{ alignItems: { sm: 'center' } }}>

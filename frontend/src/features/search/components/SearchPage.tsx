@@ -47,7 +47,7 @@ function samplesNamedIn(error: ApiError, samples: Sample[]): Set<string> {
   return hit;
 }
 
-export function SearchPage({ statusLine }: { statusLine?: string | null }) {
+export function SearchPage({ statusLine, liveLine }: { statusLine?: string | null; liveLine?: string | null }) {
   const [samples, setSamples] = useState<Sample[]>([]);
   const [result, setResult] = useState<Result | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -156,6 +156,11 @@ export function SearchPage({ statusLine }: { statusLine?: string | null }) {
         {statusLine && (
           <Typography variant="body2" color="text.secondary" sx={{ mt: 1 }} data-testid="status-line">
             {statusLine}
+          </Typography>
+        )}
+        {liveLine && (
+          <Typography variant="body2" color="primary" sx={{ mt: 0.5 }} data-testid="live-line" aria-live="polite">
+            {liveLine}
           </Typography>
         )}
       </Box>
