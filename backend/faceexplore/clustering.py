@@ -17,6 +17,7 @@ leans on the prior; every face, copies included, is clustered.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -240,13 +241,15 @@ def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
     return nearest, distance
 
 
-def cluster_index(index, threshold: float | None = None, progress=print, use_prior: bool = True) -> dict:
+def cluster_index(index, threshold: float | None = None, progress=print, use_prior: bool = True, lock: bool = True) -> dict:
     """Cluster every face of ``index`` and store the result, swapped in atomically, holding the
     index's writer lock. An index without faces gets an empty clustering (a new gallery comes up
     with no people rather than an error). ``use_prior=False``: the gallery-only rules, without
-    the embedding model's prior (for comparison: benchmarks/small_gallery_benchmark.py)."""
+    the embedding model's prior (for comparison: benchmarks/small_gallery_benchmark.py).
+    ``lock=False``: the caller's process holds the writer lock already (the live watcher, whose
+    re-clustering runs in a child process while it keeps indexing)."""
     started = time.monotonic()
-    with writer_lock(index.path, "faceexplore cluster"):
+    with writer_lock(index.path, "faceexplore cluster") if lock else contextlib.nullcontext():
         for attempt in range(CORRECTION_RETRIES):
             try:
                 return _cluster_index(index, threshold, started, use_prior)
