@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from faceexplore.clustering import cluster_index
+from faceexplore.live import drift as drift_rule
 from faceexplore.live.assignment import assign_new_faces
+from faceexplore.live.drift import drift
 from faceexplore.people import PeopleEditor
 from faceexplore.search import GallerySearcher
 from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
@@ -117,8 +119,7 @@ def test_rejected_faces_are_not_assigned(index, people):
     rng = np.random.default_rng(4)
     [[a], [b]] = add_photos(index, [[people[1]], [people[2]]], rng, "new")
     # the organiser says "not a face" before the watcher got to it
-    index.db.execute("INSERT INTO rejected_faces(face_id, correction_id) VALUES (?, 0)", (b,))
-    index.db.commit()
+    assert PeopleEditor(index).reject_faces([b]) == 1
     summary = assign_new_faces(index)
     assert (summary.assigned, summary.faces_left) == (1, 0)
     assert person_of(index, a) is not None and person_of(index, b) is None
@@ -179,3 +180,49 @@ def test_a_full_clustering_afterwards_keeps_the_ids(index, people):
     after = index.active_memberships()
     assert after == before
     assert index.person(after[new[3][0]]).name == "Newcomer"
+
+
+def test_drift_asks_for_a_reclustering_when_many_faces_were_placed_live(index, people):
+    fresh = drift(index)
+    assert not fresh.should_recluster, fresh.reason
+    assert fresh.live_share == 0 and fresh.threshold_shift == 0, "the refit is `cluster`'s own fit: same faces, same threshold"
+    rng = np.random.default_rng(8)
+    clustered = fresh.clustered_faces
+    # known people's new photos, just under the live share's limit: no new people, no re-clustering
+    below = int(np.ceil(drift_rule.LIVE_SHARE_LIMIT * clustered / (1 - drift_rule.LIVE_SHARE_LIMIT))) - 1
+    add_photos(index, [[people[k % PEOPLE]] for k in range(below)], rng, "a")
+    assign_new_faces(index)
+    report = drift(index, refit=False)
+    assert (report.live_faces, report.live_new_people) == (below, 0)
+    assert not report.should_recluster, report.reason
+    add_photos(index, [[people[0]], [people[1]]], rng, "b")
+    assign_new_faces(index)
+    report = drift(index, refit=False)
+    assert report.should_recluster and "placed live" in report.reason
+    # a full clustering starts the count again
+    cluster_index(index, progress=lambda *a: None)
+    report = drift(index, refit=False)
+    assert (report.live_faces, report.should_recluster) == (0, False)
+
+
+def test_drift_asks_for_a_reclustering_when_many_people_started_live(index, people):
+    rng = np.random.default_rng(9)
+    strangers = int(np.ceil(drift_rule.NEW_PEOPLE_LIMIT * PEOPLE))
+    add_photos(index, [[people[PEOPLE + k]] for k in range(strangers - 1)], rng, "a")
+    assert assign_new_faces(index).new_people == strangers - 1
+    assert not drift(index, refit=False).should_recluster
+    add_photos(index, [[people[PEOPLE + strangers - 1]]], rng, "b")
+    assign_new_faces(index)
+    report = drift(index, refit=False)
+    assert report.live_new_people == strangers
+    assert report.should_recluster and "people started live" in report.reason
+
+
+def test_drift_without_a_clustering(tmp_path, people):
+    with FaceIndex(tmp_path / "index.sqlite3") as index:
+        index.check_model("synthetic", DIM)
+        assert not drift(index).should_recluster
+        add_photos(index, [[people[0]], [people[1]]], np.random.default_rng(10), "a")
+        summary = assign_new_faces(index)
+        assert (summary.assigned, summary.faces_left) == (0, 2)
+        assert drift(index).should_recluster
