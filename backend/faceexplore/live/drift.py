@@ -1,0 +1,120 @@
+"""When a full re-clustering of a live gallery is worth its cost: a measured drift, not a timer.
+
+The live assignment (assignment.py) places each new face by the rule of the clustering it joins,
+but never revisits that clustering: it cannot merge two people a new face shows to be one, nor
+split one it shows to be two, and the threshold stays the one fitted to the gallery as it was.
+Three measures say how far the gallery has moved from what the last full `cluster` saw:
+
+- ``live_share``: the share of the clustering's faces the live assignment placed. Once it is
+  large, much of the gallery was never clustered as a whole.
+- ``new_people_share``: people the live assignment started, against the people of the last full
+  clustering. A new person starts with a single face; a full clustering merges those of one
+  person that arrived apart, and a run of them is where the incremental rule errs most.
+- ``threshold_shift``: how far the threshold a full fit would choose now (the same fit as
+  `cluster`: clustering.FaceClusterer.fit_threshold) is from the active one, relative to it.
+
+A re-clustering is due when any of them passes its limit (``LIVE_SHARE_LIMIT``,
+``NEW_PEOPLE_LIMIT``, ``THRESHOLD_SHIFT_LIMIT``), when faces wait with no clustering yet, or when
+a gallery that was too small to fit a threshold has grown enough to fit one. The limits come
+from benchmarks/live_quality_benchmark.py (docs/quality.md, "Live gallery: incremental
+assignment").
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..clustering import TOO_FEW_FACES, FaceClusterer
+from ..impostors import MIN_PAIRS
+from ..priors import prior_for
+from ..store import FaceIndex
+
+LIVE_SHARE_LIMIT = 0.25
+NEW_PEOPLE_LIMIT = 0.25
+THRESHOLD_SHIFT_LIMIT = 0.05
+
+
+@dataclass
+class DriftReport:
+    should_recluster: bool
+    reason: str
+    faces: int  # faces to cluster now (rejected ones aside)
+    clustered_faces: int  # of them, those the active clustering holds
+    live_faces: int  # of those, placed by the live assignment
+    live_new_people: int  # people the live assignment started
+    people: int  # people of the active clustering
+    live_share: float
+    new_people_share: float
+    threshold: float | None  # the active clustering's
+    refit_threshold: float | None  # what a full fit would choose now
+    threshold_shift: float  # |refit - threshold| / threshold (0 when either is missing)
+    seconds: float
+
+
+def drift(index: FaceIndex, refit: bool = True) -> DriftReport:
+    """Measure how far the gallery has drifted from its active clustering and say whether a full
+    re-clustering is due. ``refit=False`` leaves the threshold refit out (it is the costly
+    part: docs/quality.md)."""
+    started = time.monotonic()
+    with index.snapshot():
+        clustering = index.active_clustering()
+        face_ids, photo_ids, X, _ = index.embeddings()
+        _, _, rejected = index.constraints()
+        members = index.active_memberships() if clustering else {}
+        live = index.live_assignment_counts()
+        people = len(index.active_clusters()) if clustering else 0
+    keep = ~np.isin(face_ids, np.fromiter(rejected, np.int64, len(rejected)))
+    face_ids, photo_ids, X = face_ids[keep], photo_ids[keep], X[keep]
+    clustered = int(np.isin(face_ids, np.fromiter(members, np.int64, len(members))).sum())
+    live_people_before = max(people - live.new_people, 1)
+    report = DriftReport(
+        should_recluster=False,
+        reason="",
+        faces=int(len(face_ids)),
+        clustered_faces=clustered,
+        live_faces=live.assigned,
+        live_new_people=live.new_people,
+        people=people,
+        live_share=live.assigned / clustered if clustered else 0.0,
+        new_people_share=live.new_people / live_people_before,
+        threshold=None if clustering is None else float(clustering["threshold"]),
+        refit_threshold=None,
+        threshold_shift=0.0,
+        seconds=0.0,
+    )
+    if clustering is None:
+        report.should_recluster = len(face_ids) > 0
+        report.reason = "no clustering yet" if len(face_ids) else "no faces yet"
+    elif clustering["method"] == TOO_FEW_FACES:
+        # the rule `cluster` uses to decide a gallery can be fitted at all
+        pairs = len(face_ids) * (len(face_ids) - 1) // 2
+        report.should_recluster = pairs >= MIN_PAIRS
+        report.reason = "the gallery has grown enough to fit a threshold" if report.should_recluster else "too few faces to cluster yet"
+    else:
+        if refit and len(face_ids) >= 2:
+            choice = FaceClusterer(prior=prior_for(index.meta("model"))).fit_threshold(X, photo_ids).choice_
+            if choice is not None:
+                report.refit_threshold = float(choice.threshold)
+                if report.threshold:
+                    report.threshold_shift = abs(report.refit_threshold - report.threshold) / report.threshold
+        reasons = []
+        if report.live_share >= LIVE_SHARE_LIMIT:
+            reasons.append(f"{report.live_share:.0%} of the faces were placed live (limit {LIVE_SHARE_LIMIT:.0%})")
+        if report.new_people_share >= NEW_PEOPLE_LIMIT:
+            reasons.append(
+                f"{report.live_new_people} people started live, {report.new_people_share:.0%} more (limit {NEW_PEOPLE_LIMIT:.0%})"
+            )
+        if report.threshold_shift >= THRESHOLD_SHIFT_LIMIT:
+            reasons.append(
+                f"the threshold a full fit chooses moved {report.threshold_shift:.1%} "
+                f"({report.threshold:.4f} -> {report.refit_threshold:.4f}; limit {THRESHOLD_SHIFT_LIMIT:.0%})"
+            )
+        report.should_recluster = bool(reasons)
+        report.reason = "; ".join(reasons) or (
+            f"{report.live_share:.0%} placed live, {report.new_people_share:.0%} new people, threshold moved {report.threshold_shift:.1%}"
+        )
+    report.seconds = time.monotonic() - started
+    return report
