@@ -39,21 +39,18 @@ class NoDrift:
     reason: str = "the fake never drifts"
 
 
+def no_drift(index, refit=True):
+    return NoDrift()
+
+
 class CountingAssign:
-    """Stands in for assignment.assign_new_faces (its own tests are on the live-assign side)."""
+    """Stands in for assignment.assign_new_faces (tests/test_live_assignment.py tests it)."""
 
     def __init__(self):
         self.calls = 0
 
     def __call__(self, index):
         self.calls += 1
-
-
-def cluster_again(index):
-    """A stand-in join of new faces to people for the search test: cluster every face again."""
-    from faceexplore.clustering import cluster_index
-
-    cluster_index(index, progress=lambda *a, **k: None, lock=False)
 
 
 def wait_until(condition, what: str, timeout: float = WAIT_S):
@@ -117,7 +114,7 @@ def test_photos_copied_in_are_found_and_a_deleted_one_leaves_results_and_cache(t
     settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", watch_settle_seconds=0.5)
     gallery = Path(settings.gallery_dir)
     gallery.mkdir()
-    service = LiveIndexer(settings, pipeline=pipeline, assign=cluster_again, drift=lambda index: NoDrift())
+    service = LiveIndexer(settings, pipeline=pipeline)  # the real join to people and drift check
     # leonard is in all five group photos (truth.json)
     copied = ["bbt1.jpg", "bbt2.jpg", "bbt3.jpg"]
     with running(service):
@@ -218,7 +215,7 @@ def test_the_service_never_reads_a_photo_that_is_still_being_written(tmp_path):
     settings = fake_settings(tmp_path, watch_settle_seconds=1.0)
     gallery = Path(settings.gallery_dir)
     fake = FakePipeline(people_centres())
-    service = LiveIndexer(settings, pipeline=fake, assign=CountingAssign(), drift=lambda index: NoDrift())
+    service = LiveIndexer(settings, pipeline=fake, assign=CountingAssign(), drift=no_drift)
     photo = tiny_jpeg(3)
     with running(service):
         with open(gallery / "slow.jpg", "wb") as fh:
@@ -240,7 +237,7 @@ def test_a_burst_of_a_thousand_photos_is_indexed_once_each_without_a_thread_per_
     gallery = Path(settings.gallery_dir)
     fake = FakePipeline(people_centres())
     assign = CountingAssign()
-    service = LiveIndexer(settings, pipeline=fake, assign=assign, drift=lambda index: NoDrift())
+    service = LiveIndexer(settings, pipeline=fake, assign=assign, drift=no_drift)
     names = [f"burst/{k // 100:02d}/{k:04d}.jpg" for k in range(1000)]
     threads_before = threading.active_count()
     most_threads = 0
@@ -272,7 +269,7 @@ def test_a_gallery_folder_renamed_away_and_back_drops_no_photo(tmp_path):
     gallery = Path(settings.gallery_dir)
     for k in range(3):
         (gallery / f"p{k}.jpg").write_bytes(tiny_jpeg(k))
-    service = LiveIndexer(settings, pipeline=FakePipeline(people_centres()), assign=CountingAssign(), drift=lambda index: NoDrift())
+    service = LiveIndexer(settings, pipeline=FakePipeline(people_centres()), assign=CountingAssign(), drift=no_drift)
     with running(service) as thread:
         wait_until(lambda: len(indexed(settings)) == 3, "the first photos")
         away = tmp_path / "gallery.away"
@@ -304,10 +301,10 @@ def test_a_gallery_folder_renamed_away_and_back_drops_no_photo(tmp_path):
 
 def test_a_second_watcher_or_an_index_run_beside_one_is_refused(tmp_path):
     settings = fake_settings(tmp_path)
-    service = LiveIndexer(settings, pipeline=FakePipeline(people_centres()), assign=CountingAssign(), drift=lambda index: NoDrift())
+    service = LiveIndexer(settings, pipeline=FakePipeline(people_centres()), assign=CountingAssign(), drift=no_drift)
     with running(service):
         wait_until(lambda: read_status(settings.data_dir) is not None, "the first status")
-        second = LiveIndexer(settings, pipeline=FakePipeline(people_centres()), assign=CountingAssign(), drift=lambda index: NoDrift())
+        second = LiveIndexer(settings, pipeline=FakePipeline(people_centres()), assign=CountingAssign(), drift=no_drift)
         with pytest.raises(IndexBusy, match="faceexplore watch"):
             second.run()
         assert main(["--data", str(settings.data_dir), "index", str(settings.gallery_dir), "--quiet"]) == EXIT_BUSY
@@ -316,7 +313,7 @@ def test_a_second_watcher_or_an_index_run_beside_one_is_refused(tmp_path):
 
 def test_the_status_file_says_what_the_watcher_does(tmp_path):
     settings = fake_settings(tmp_path, watch_settle_seconds=0.3)
-    service = LiveIndexer(settings, pipeline=FakePipeline(people_centres()), assign=CountingAssign(), drift=lambda index: NoDrift())
+    service = LiveIndexer(settings, pipeline=FakePipeline(people_centres()), assign=CountingAssign(), drift=no_drift)
     with running(service):
         wait_until(lambda: read_status(settings.data_dir) is not None, "the first status")
         status = read_status(settings.data_dir)

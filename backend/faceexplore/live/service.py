@@ -15,10 +15,9 @@ exits at once with 75 naming the watcher, instead of the two processing the same
 - when ``drift.drift`` says the people have drifted from a clustering of all faces (or no
   clustering exists yet), a full re-clustering runs in a child process (``cluster_index`` with
   ``lock=False``: this process holds the lock for it) while indexing goes on; its result is
-  swapped in atomically (``FaceIndex.save_clustering``). While it runs, new faces are stored but
-  joined to people only once it is done (a join would be overwritten by the swap, and would make
-  the clustering start again, ``PeopleChanged``), and removals wait (a clustering of faces that
-  went meanwhile must not be saved).
+  swapped in atomically (``FaceIndex.save_clustering``). While it runs, new faces are still joined
+  to the clustering in use (those the new one does not hold are joined to it once it is done),
+  and removals wait (a clustering of faces that went meanwhile must not be saved).
 
 What it does is written to ``DATA/live-status.json`` (``live.status``) for the web app.
 """
@@ -51,6 +50,9 @@ BATCH_PHOTOS = 8
 # per core, each loading the models: seconds) instead of the loop's one pipeline.
 POOL_BACKLOG = 64
 TICK_S = 0.25  # how often photos that are settling are looked at again
+# drift() refits the clustering threshold over every face (a second or more on thousands of
+# faces): at most this often; its cheap counts are checked after every batch.
+DRIFT_REFIT_S = 60.0
 CLUSTERING_RETRY_S = 60.0  # after a failed re-clustering, before the next may start
 ERROR_PAUSE_S = 5.0  # after an unexpected error (disk full...), before trying again
 
@@ -104,6 +106,7 @@ class LiveIndexer:
         self._watcher: GalleryWatcher | None = None
         self._clustering: mp.process.BaseProcess | None = None
         self._removals: set[str] = set()  # settled removals waiting for a clustering to end
+        self._next_refit = 0.0  # when drift may refit the threshold again
         self._no_clustering_before = 0.0  # after a failed clustering, the next waits (CLUSTERING_RETRY_S)
         self._unassigned = False  # faces stored since the last join to people
         self._last_write = 0.0
@@ -228,7 +231,7 @@ class LiveIndexer:
         if changes.ready:
             self._index(changes.ready)
             worked = True
-        if self._clustering is None and not self._stop.is_set():
+        if not self._stop.is_set():
             self._after_changes()
         if watcher.last_change_at and (self.status.last_change_at or 0) < watcher.last_change_at:
             self.status.last_change_at = watcher.last_change_at
@@ -285,16 +288,23 @@ class LiveIndexer:
     def _after_changes(self):
         """Join new faces to people; start a full re-clustering when the people have drifted."""
         if self.index.meta("active_clustering") is None:
-            if self.index.db.execute("SELECT 1 FROM faces LIMIT 1").fetchone():
+            if self._clustering is None and self.index.db.execute("SELECT 1 FROM faces LIMIT 1").fetchone():
                 self._start_clustering("no clustering yet")
             return
         if not self._unassigned:
             return
         self._unassigned = False
-        assign = self.assign or _default_assign()
-        assign(self.index)
+        # also while a re-clustering runs: the join writes into the clustering it read, in one
+        # transaction, and the faces a clustering swapped in later does not hold are joined again
+        # once it is done (assignment.py)
+        (self.assign or _default_assign())(self.index)
         self._write(last_indexed_at=time.time())
-        report = (self.drift or _default_drift())(self.index)
+        if self._clustering is not None:
+            return
+        refit = time.monotonic() >= self._next_refit
+        if refit:  # the threshold refit is drift's costly part (a fit over every face)
+            self._next_refit = time.monotonic() + DRIFT_REFIT_S
+        report = (self.drift or _default_drift())(self.index, refit=refit)
         if report.should_recluster:
             self._start_clustering(report.reason)
 
