@@ -323,3 +323,24 @@ def test_the_status_file_says_what_the_watcher_does(tmp_path):
         status = read_status(settings.data_dir)
         assert status.last_indexed_at is not None and status.last_change_at is not None
         assert status.waiting == 0 and status.indexing == 0 and not status.reclustering
+
+
+# -- the command line -------------------------------------------------------------------------
+def test_serve_watch_runs_the_watcher_beside_the_server_and_stops_it_with_it(tmp_path, monkeypatch):
+    """`serve --watch`: `faceexplore watch` starts as a child process (the real command, real
+    models) and is stopped (SIGTERM, graceful: it says so in its status) when the server ends."""
+    import faceexplore.web.server as server
+
+    data, gallery = tmp_path / "data", tmp_path / "gallery"
+    gallery.mkdir()
+    seen = {}
+
+    def fake_server(settings, host, port):  # stands in for gunicorn: runs until the watcher is up
+        wait_until(lambda: getattr(read_status(data), "watching", False), "the watcher's first status", timeout=120)
+        seen["status"] = read_status(data)
+
+    monkeypatch.setattr(server, "run_server", fake_server)
+    assert main(["--data", str(data), "serve", str(gallery), "--watch"]) == 0
+    assert seen["status"].watching
+    stopped = read_status(data)
+    assert stopped.watching is False and stopped.message == "the watcher has stopped"
