@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..cache import generation
-from ..gallery import scan_gallery
+from ..gallery import filesystem_path, scan_gallery
 from ..indexer import RemovalRefused, _index_gallery, analyse_file
 from ..locking import writer_lock
 from ..settings import Settings
@@ -110,6 +110,7 @@ class LiveIndexer:
         self._no_clustering_before = 0.0  # after a failed clustering, the next waits (CLUSTERING_RETRY_S)
         self._unassigned = False  # faces stored since the last join to people
         self._last_write = 0.0
+        self._status_lock = threading.Lock()
         self.indexed_paths: list[str] = []  # every photo this run stored, in order (tests)
 
     # -- control -----------------------------------------------------------------------------
@@ -123,9 +124,13 @@ class LiveIndexer:
         """Hold the writer lock and watch until ``stop()``; raises ``IndexBusy`` at once when
         another process writes the index."""
         with writer_lock(self.settings.index_path, "faceexplore watch"):
+            heartbeat = threading.Thread(target=self._heartbeat, name="faceexplore-watch-heartbeat", daemon=True)
+            heartbeat.start()
             try:
                 self._run()
             finally:
+                self._stop.set()
+                heartbeat.join()
                 self._stop_clustering()
                 if self._watcher is not None:
                     self._watcher.stop()
@@ -133,12 +138,20 @@ class LiveIndexer:
 
     # -- status ------------------------------------------------------------------------------
     def _write(self, **changes) -> None:
-        changed = any(getattr(self.status, k) != v for k, v in changes.items())
-        for k, v in changes.items():
-            setattr(self.status, k, v)
-        if changed or time.monotonic() - self._last_write >= HEARTBEAT_S:
-            write_status(self.settings.data_dir, self.status)
-            self._last_write = time.monotonic()
+        """Change the status; write it when it changed or a heartbeat is due."""
+        with self._status_lock:
+            changed = any(getattr(self.status, k) != v for k, v in changes.items())
+            for k, v in changes.items():
+                setattr(self.status, k, v)
+            if changed or time.monotonic() - self._last_write >= HEARTBEAT_S:
+                write_status(self.settings.data_dir, self.status)
+                self._last_write = time.monotonic()
+
+    def _heartbeat(self) -> None:
+        """Keeps the status fresh while the loop is busy for long (a batch of large photos on a
+        slow machine, the start-up backlog): a stale file reads as "the watcher stopped"."""
+        while not self._stop.wait(HEARTBEAT_S / 2):
+            self._write()
 
     # -- the loop ----------------------------------------------------------------------------
     def _run(self) -> None:
@@ -225,9 +238,12 @@ class LiveIndexer:
         self._write(waiting=changes.waiting + len(changes.ready) + len(self._removals), message=changes.message)
         worked = False
         if self._removals and self._clustering is None:
-            self._remove(sorted(self._removals))
+            # a photo put back while its removal waited for a clustering stays
+            gone = [p for p in self._removals if not (Path(self.gallery) / filesystem_path(p)).exists()]
+            if gone:
+                self._remove(sorted(gone))
+                worked = True
             self._removals.clear()
-            worked = True
         if changes.ready:
             self._index(changes.ready)
             worked = True
