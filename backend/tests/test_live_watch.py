@@ -322,7 +322,8 @@ def test_the_status_file_says_what_the_watcher_does(tmp_path):
         wait_until(lambda: read_status(settings.data_dir).recent_errors == 1, "the unreadable photo to be counted")
         status = read_status(settings.data_dir)
         assert status.last_indexed_at is not None and status.last_change_at is not None
-        assert status.waiting == 0 and status.indexing == 0 and not status.reclustering
+        assert status.indexing == 0 and not status.reclustering
+        wait_until(lambda: read_status(settings.data_dir).waiting == 0, "nothing left waiting")
 
 
 # -- the command line -------------------------------------------------------------------------

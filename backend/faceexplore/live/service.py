@@ -50,6 +50,7 @@ BATCH_PHOTOS = 8
 # per core, each loading the models: seconds) instead of the loop's one pipeline.
 POOL_BACKLOG = 64
 TICK_S = 0.25  # how often photos that are settling are looked at again
+GALLERY_CHECK_S = 1.0  # how often a missing gallery folder is looked for
 # drift() refits the clustering threshold over every face (a second or more on thousands of
 # faces): at most this often; its cheap counts are checked after every batch.
 DRIFT_REFIT_S = 60.0
@@ -111,6 +112,7 @@ class LiveIndexer:
         self._unassigned = False  # faces stored since the last join to people
         self._last_write = 0.0
         self._status_lock = threading.Lock()
+        self._gallery_missing = False
         self.indexed_paths: list[str] = []  # every photo this run stored, in order (tests)
 
     # -- control -----------------------------------------------------------------------------
@@ -184,7 +186,9 @@ class LiveIndexer:
                     self._stop.wait(ERROR_PAUSE_S)
                     continue
                 if not busy:
-                    watcher.wait(TICK_S if self.status.waiting or self._clustering else HEARTBEAT_S)
+                    # a folder coming back sends no event to its old watch: look for it often
+                    idle = GALLERY_CHECK_S if self._gallery_missing else HEARTBEAT_S
+                    watcher.wait(TICK_S if self.status.waiting or self._clustering else idle)
         finally:
             self.index.close()
 
@@ -234,6 +238,7 @@ class LiveIndexer:
         changes: GalleryChanges = watcher.poll(self._known, limit=BATCH_PHOTOS)
         if changes.ready or changes.removed:
             self.status.last_change_at = time.time()
+        self._gallery_missing = changes.missing
         self._removals.update(changes.removed)
         self._write(waiting=changes.waiting + len(changes.ready) + len(self._removals), message=changes.message)
         worked = False
@@ -271,7 +276,7 @@ class LiveIndexer:
                 self.indexed_paths.append(record.path)
                 self._unassigned |= bool(faces)
             errors = sum(record.status == "error" for record, _ in items)
-            self._write(last_indexed_at=time.time(), recent_errors=self.status.recent_errors + errors)
+            self._write(indexing=0, last_indexed_at=time.time(), recent_errors=self.status.recent_errors + errors)
         self._write(indexing=0)
 
     def _remove(self, paths):
