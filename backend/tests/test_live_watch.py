@@ -345,3 +345,41 @@ def test_serve_watch_runs_the_watcher_beside_the_server_and_stops_it_with_it(tmp
     assert seen["status"].watching
     stopped = read_status(data)
     assert stopped.watching is False and stopped.message == "the watcher has stopped"
+
+
+def test_a_link_to_a_photo_outside_the_gallery_is_ignored_like_the_scan_does(tmp_path):
+    gallery, outside = tmp_path / "gallery", tmp_path / "outside.jpg"
+    gallery.mkdir()
+    outside.write_bytes(tiny_jpeg(4))
+    (gallery / "inside.jpg").write_bytes(tiny_jpeg(5))
+    (gallery / "outside.jpg").symlink_to(outside)
+    (gallery / "again.jpg").symlink_to(gallery / "inside.jpg")
+    clock = FakeClock()
+    watcher = GalleryWatcher(gallery, settle_s=0.5, rescan_s=3600, clock=clock)
+    watcher._touch([str(gallery / name) for name in ("outside.jpg", "again.jpg", "inside.jpg")])
+    watcher.poll({})
+    clock.now += 1
+    assert sorted(f.path for f in watcher.poll({}).ready) == ["again.jpg", "inside.jpg"]
+
+
+@pytest.mark.shared_data("bbt")
+def test_a_backlog_at_start_is_indexed_like_index_does_then_watched(tmp_path, bbt_dir, monkeypatch):
+    """The start-up backlog (photos that came while no watcher ran) goes through the indexer's
+    own run; then the watcher loads its models and goes on. Everything default: no fakes."""
+    import faceexplore.live.service as service_module
+
+    monkeypatch.setattr(service_module, "POOL_BACKLOG", 1)
+    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", index_workers=1)
+    gallery = Path(settings.gallery_dir)
+    gallery.mkdir()
+    shutil.copyfile(bbt_dir / "group" / "bbt2.jpg", gallery / "bbt2.jpg")
+    service = LiveIndexer(settings)
+    with running(service):
+        wait_until(lambda: set(indexed(settings)) == {"bbt2.jpg"}, "the backlog", timeout=120)
+        wait_until(lambda: read_status(settings.data_dir).last_reclustered_at is not None, "the first clustering", timeout=120)
+        shutil.copyfile(bbt_dir / "group" / "bbt5.jpg", gallery / "bbt5.jpg")
+        wait_until(lambda: "bbt5.jpg" in indexed(settings), "a photo after the backlog", timeout=120)
+    assert service.indexed_paths == ["bbt5.jpg"]  # the backlog went through the indexer's run
+    with FaceIndex(settings.index_path, readonly=True) as index:
+        counts = index.counts()
+    assert counts["model"].startswith("dlib") and counts["photos_with_faces"] == 2 and counts["people"]

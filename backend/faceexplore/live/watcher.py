@@ -223,11 +223,18 @@ class GalleryWatcher:
         return GalleryChanges(waiting=len(self._candidates), missing=True, message=message)
 
     def _stat(self, path: str) -> tuple[int, int] | None:
+        """Size and mtime of a photo as ``scan_gallery`` would list it, else None (gone, not a
+        file, or a link to a file outside the gallery)."""
+        full = self.root / filesystem_path(path)
         try:
-            st = os.stat(self.root / filesystem_path(path))
+            st = os.stat(full)
         except OSError:
             return None
-        return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if os.path.islink(full) and not os.path.realpath(full).startswith(os.path.realpath(self.root) + os.sep):
+            return None
+        return st.st_size, st.st_mtime_ns
 
     def _observe(self, path: str, size: int, mtime_ns: int, now: float):
         seen = self._candidates.get(path)
