@@ -201,11 +201,11 @@ def run(data: Path, event: Path, steps: int, scratch: Path) -> dict:
         summary = assign_new_faces(live)
         row["assign"] = {"assigned": summary.assigned, "new_people": summary.new_people, "seconds": round(summary.seconds, 3)}
         row["incremental"] = scores(live, face_ids, *seen)
-        row["drift"] = drift_dict(drift(live))
+        row["drift"] = drift_dict(drift(live, refit=True))
         # one step of incremental assignment on a full clustering, then (b) the full clustering
         assign_new_faces(always)
         row["one_step"] = scores(always, face_ids, *seen)
-        row["one_step_drift"] = drift_dict(drift(always))
+        row["one_step_drift"] = drift_dict(drift(always, refit=True))
         before = always.active_memberships()
         t = time.monotonic()
         cluster_index(always, progress=quiet)
@@ -216,7 +216,7 @@ def run(data: Path, event: Path, steps: int, scratch: Path) -> dict:
         row["incremental_faces_moved"] = moved_by_matching(live.active_memberships(), after, face_ids)
         # (c) the drift rule
         assign_new_faces(policy)
-        report = drift(policy)
+        report = drift(policy, refit=True)
         row["policy_drift"] = drift_dict(report)
         row["policy_before"] = scores(policy, face_ids, *seen)
         if report.should_recluster:
