@@ -266,7 +266,7 @@ def latency(n_faces: int, new_faces: int, repeats: int, scratch: Path) -> dict:
                 "synthetic",
             )
             assign.append(assign_new_faces(index).seconds)
-            drift_full.append(drift(index).seconds)
+            drift_full.append(drift(index, refit=True).seconds)
             drift_cheap.append(drift(index, refit=False).seconds)
     return {
         "faces": len(X),
@@ -274,8 +274,8 @@ def latency(n_faces: int, new_faces: int, repeats: int, scratch: Path) -> dict:
         "calls": repeats,
         "assign_seconds_median": round(float(np.median(assign)), 4),
         "assign_seconds_max": round(float(np.max(assign)), 4),
-        "drift_seconds_median": round(float(np.median(drift_full)), 4),
-        "drift_without_refit_seconds_median": round(float(np.median(drift_cheap)), 4),
+        "drift_seconds_median": round(float(np.median(drift_cheap)), 4),
+        "drift_with_threshold_refit_seconds_median": round(float(np.median(drift_full)), 4),
         "loadavg": os.getloadavg(),
     }
 

@@ -60,13 +60,16 @@ def drift(index: FaceIndex, refit: bool = False) -> DriftReport:
     started = time.monotonic()
     with index.snapshot():
         clustering = index.active_clustering()
-        face_ids, photo_ids, X, _ = index.embeddings()
+        if refit:
+            face_ids, photo_ids, X, _ = index.embeddings()
+        else:
+            face_ids = np.fromiter(index.face_ids(), np.int64)
         _, _, rejected = index.constraints()
         members = index.active_memberships() if clustering else {}
         live = index.live_assignment_counts()
         people = len(index.active_clusters()) if clustering else 0
     keep = ~np.isin(face_ids, np.fromiter(rejected, np.int64, len(rejected)))
-    face_ids, photo_ids, X = face_ids[keep], photo_ids[keep], X[keep]
+    face_ids = face_ids[keep]
     clustered = int(np.isin(face_ids, np.fromiter(members, np.int64, len(members))).sum())
     live_people_before = max(people - live.new_people, 1)
     report = DriftReport(
@@ -94,7 +97,7 @@ def drift(index: FaceIndex, refit: bool = False) -> DriftReport:
         report.reason = "the gallery has grown enough to fit a threshold" if report.should_recluster else "too few faces to cluster yet"
     else:
         if refit and len(face_ids) >= 2:
-            choice = FaceClusterer(prior=prior_for(index.meta("model"))).fit_threshold(X, photo_ids).choice_
+            choice = FaceClusterer(prior=prior_for(index.meta("model"))).fit_threshold(X[keep], photo_ids[keep]).choice_
             if choice is not None:
                 report.refit_threshold = float(choice.threshold)
                 if report.threshold:
