@@ -223,3 +223,16 @@ def test_drift_without_a_clustering(tmp_path, people):
         summary = assign_new_faces(index)
         assert (summary.assigned, summary.faces_left) == (0, 2)
         assert drift(index).should_recluster
+
+
+def test_undoing_a_correction_counts_the_faces_placed_live_since(index, people):
+    members = index.active_memberships()
+    a, b = members[index.first_faces[0]], members[index.first_faces[5]]
+    editor = PeopleEditor(index)
+    editor.move_faces([index.first_faces[1]], b)
+    assert index.person(a).face_count == 4
+    [[new]] = add_photos(index, [[people[0]]], np.random.default_rng(11), "new")
+    assign_new_faces(index)
+    assert person_of(index, new) == a and index.person(a).face_count == 5
+    editor.undo()
+    assert (index.person(a).face_count, index.person(b).face_count) == (6, 5)
