@@ -22,9 +22,13 @@ many detected faces as names is matched one to one to its people by the faces' d
 person's mean exact face (a person without an exact face leaves the photo unscored). Faces
 unscored are still clustered. "exact F" scores the exact faces only.
 
+``--latency FACES`` instead times one ``assign_new_faces`` call placing 5 new faces in a
+clustered gallery of FACES synthetic faces, and one ``drift``.
+
 usage:
   python backend/benchmarks/live_quality_benchmark.py --data /work/data/event-data \\
       --event /work/data/event [--steps 10] [--json out.json]
+  python backend/benchmarks/live_quality_benchmark.py --latency 10000
 
 Results, with the data and the machine: docs/quality.md, "Live gallery: incremental assignment".
 """
@@ -36,7 +40,6 @@ import json
 import os
 import platform
 import re
-import sqlite3
 import sys
 import tempfile
 import time
@@ -136,12 +139,17 @@ def scores(index: FaceIndex, face_ids: list[int], people: list, exact: np.ndarra
     return out
 
 
-def copy_index(index: FaceIndex, path: Path) -> FaceIndex:
-    path.unlink(missing_ok=True)
-    target = sqlite3.connect(path)
-    index.db.backup(target)
-    target.close()
-    return FaceIndex(path)
+def moved_by_matching(a: dict[int, int], b: dict[int, int], faces: list[int]) -> int:
+    """Faces in a different person in ``b`` than in ``a`` once the people of the two are
+    matched one to one (ids aside): the faces a swap from ``a`` to ``b`` moves."""
+    pa = np.array([a.get(f, -1 - i) for i, f in enumerate(faces)])
+    pb = np.array([b.get(f, -1 - i) for i, f in enumerate(faces)])
+    ua, ia = np.unique(pa, return_inverse=True)
+    ub, ib = np.unique(pb, return_inverse=True)
+    overlap = np.zeros((len(ua), len(ub)))
+    np.add.at(overlap, (ia, ib), 1)
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    return int(len(faces) - overlap[rows, cols].sum())
 
 
 def drift_dict(report) -> dict:
@@ -158,56 +166,67 @@ def drift_dict(report) -> dict:
 
 
 def run(data: Path, event: Path, steps: int, scratch: Path) -> dict:
+    """Three galleries grow side by side: ``live`` (clustered at step 1, then only assigned),
+    ``always`` (assigned, then re-clustered in full at every step: its scores before the
+    re-clustering are one step of incremental assignment, after it a full clustering) and
+    ``policy`` (assigned, re-clustered where ``drift`` says)."""
     model, dim, items = load_source(data)
     people, exact = face_truth(items, json.loads((event / "truth.json").read_text()))
     bounds = np.linspace(0, len(items), steps + 1).round().astype(int)
-    live = FaceIndex(scratch / "live.sqlite3")
-    policy = FaceIndex(scratch / "policy.sqlite3")
-    for index in (live, policy):
+    chains = {name: FaceIndex(scratch / f"{name}.sqlite3") for name in ("live", "always", "policy")}
+    for index in chains.values():
         index.check_model(model, dim)
+    live, always, policy = chains["live"], chains["always"], chains["policy"]
     rows, face_ids, face_start = [], [], 0
     for step in range(steps):
         batch = items[bounds[step] : bounds[step + 1]]
         n_faces = sum(len(f) for _, f in batch)
         new = add_step(live, batch, model)
-        assert add_step(policy, batch, model) == new, "both replays number faces alike"
+        for other in (always, policy):
+            assert add_step(other, batch, model) == new, "the replays number faces alike"
         face_ids += new
-        row = {"step": step + 1, "photos": int(bounds[step + 1]), "faces": len(face_ids), "new_faces": n_faces}
-        seen = (people[: face_start + n_faces], exact[: face_start + n_faces])
         face_start += n_faces
+        seen = (people[:face_start], exact[:face_start])
+        row = {"step": step + 1, "photos": int(bounds[step + 1]), "faces": len(face_ids), "new_faces": n_faces}
         if step == 0:
-            t = time.monotonic()
-            cluster_index(live, progress=quiet)
-            row["full_seconds"] = time.monotonic() - t
-            cluster_index(policy, progress=quiet)
-            row["incremental"] = row["full"] = row["policy"] = scores(live, face_ids, *seen)
+            for index in chains.values():
+                t = time.monotonic()
+                cluster_index(index, progress=quiet)
+                row["full_seconds"] = round(time.monotonic() - t, 2)
+            row["incremental"] = row["one_step"] = row["full"] = row["policy"] = scores(live, face_ids, *seen)
             rows.append(row)
             print(json.dumps(row), flush=True)
             continue
+        # (a) incremental only since step 1
         summary = assign_new_faces(live)
         row["assign"] = {"assigned": summary.assigned, "new_people": summary.new_people, "seconds": round(summary.seconds, 3)}
         row["incremental"] = scores(live, face_ids, *seen)
-        report = drift(live)
-        row["drift"] = drift_dict(report)
-        full = copy_index(live, scratch / "full.sqlite3")
+        row["drift"] = drift_dict(drift(live, refit=True))
+        # one step of incremental assignment on a full clustering, then (b) the full clustering
+        assign_new_faces(always)
+        row["one_step"] = scores(always, face_ids, *seen)
+        row["one_step_drift"] = drift_dict(drift(always, refit=True))
+        before = always.active_memberships()
         t = time.monotonic()
-        cluster_index(full, progress=quiet)
+        cluster_index(always, progress=quiet)
         row["full_seconds"] = round(time.monotonic() - t, 2)
-        row["full"] = scores(full, face_ids, *seen)
-        before, after = live.active_memberships(), full.active_memberships()
-        row["faces_moved"] = sum(1 for f in face_ids if before.get(f) != after.get(f))
-        full.close()
+        row["full"] = scores(always, face_ids, *seen)
+        after = always.active_memberships()
+        row["one_step_faces_moved"] = sum(1 for f in face_ids if before.get(f) != after.get(f))
+        row["incremental_faces_moved"] = moved_by_matching(live.active_memberships(), after, face_ids)
+        # (c) the drift rule
         assign_new_faces(policy)
-        policy_report = drift(policy)
-        row["policy_drift"] = drift_dict(policy_report)
-        if policy_report.should_recluster:
+        report = drift(policy, refit=True)
+        row["policy_drift"] = drift_dict(report)
+        row["policy_before"] = scores(policy, face_ids, *seen)
+        if report.should_recluster:
             cluster_index(policy, progress=quiet)
         row["policy"] = scores(policy, face_ids, *seen)
-        row["policy_reclustered"] = policy_report.should_recluster
+        row["policy_reclustered"] = report.should_recluster
         rows.append(row)
         print(json.dumps(row), flush=True)
-    live.close()
-    policy.close()
+    for index in chains.values():
+        index.close()
     return {
         "data": str(data),
         "event": str(event),
@@ -220,36 +239,87 @@ def run(data: Path, event: Path, steps: int, scratch: Path) -> dict:
     }
 
 
+def latency(n_faces: int, new_faces: int, repeats: int, scratch: Path) -> dict:
+    """Seconds of one ``assign_new_faces`` call placing ``new_faces`` faces (one photo each) in a
+    clustered gallery of ``n_faces`` synthetic faces (faceexplore.synthetic), and of one
+    ``drift`` (with and without the threshold refit)."""
+    from faceexplore.synthetic import synthetic_people, synthetic_photos
+
+    X, truth = synthetic_people(n_people=max(2, round(n_faces / 4.5)), seed=1)
+    photos = synthetic_photos(truth, seed=1)
+    with FaceIndex(scratch / "latency.sqlite3") as index:
+        index.check_model("synthetic", X.shape[1])
+        by_photo: dict[int, list] = {}
+        for i, p in enumerate(photos):
+            by_photo.setdefault(int(p), []).append(FaceRecord((0, 0, 10, 10), [], 1.0, [], X[i].astype(np.float32)))
+        index.add_photos([(PhotoRecord(f"p{p}.jpg", 1, 1, 10, 10), f) for p, f in sorted(by_photo.items())], "synthetic")
+        cluster_index(index, progress=quiet)
+        rng = np.random.default_rng(2)
+        assign, drift_full, drift_cheap = [], [], []
+        for r in range(repeats):
+            picks = rng.integers(0, len(X), new_faces)
+            index.add_photos(
+                [
+                    (PhotoRecord(f"new{r}-{k}.jpg", 1, 1, 10, 10), [FaceRecord((0, 0, 10, 10), [], 1.0, [], X[i].astype(np.float32))])
+                    for k, i in enumerate(picks)
+                ],
+                "synthetic",
+            )
+            assign.append(assign_new_faces(index).seconds)
+            drift_full.append(drift(index, refit=True).seconds)
+            drift_cheap.append(drift(index, refit=False).seconds)
+    return {
+        "faces": len(X),
+        "new_faces_per_call": new_faces,
+        "calls": repeats,
+        "assign_seconds_median": round(float(np.median(assign)), 4),
+        "assign_seconds_max": round(float(np.max(assign)), 4),
+        "drift_seconds_median": round(float(np.median(drift_cheap)), 4),
+        "drift_with_threshold_refit_seconds_median": round(float(np.median(drift_full)), 4),
+        "loadavg": os.getloadavg(),
+    }
+
+
 def table(result: dict) -> str:
     head = (
-        "| step | photos | faces | incr. pairwise F | incr. BCubed F | full pairwise F | full BCubed F | faces moved | "
-        "assign s | full cluster s | live share | new people | threshold shift | drift says | policy pairwise F |\n"
+        "| step | photos | faces | (a) incremental: pairwise F / BCubed F | live share | new people | threshold shift | "
+        "faces moved by (b) | one step of incremental: pairwise F / BCubed F | live share | faces moved by (b) | "
+        "(b) full: pairwise F / BCubed F | assign s | full cluster s | (c) drift rule: pairwise F |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
+    f = lambda s: f"{s['pairwise_f']:.3f} / {s['bcubed_f']:.3f}"  # noqa: E731
     for r in result["steps"]:
-        d = r.get("drift", {})
+        d, o = r.get("drift", {}), r.get("one_step_drift", {})
+        mark = lambda d: " (due)" if d.get("should_recluster") else ""  # noqa: E731
+        policy = f"{r['policy_before']['pairwise_f']:.3f} -> re-cluster -> " if r.get("policy_reclustered") else ""
         lines.append(
-            f"| {r['step']} | {r['photos']} | {r['faces']} | {r['incremental']['pairwise_f']:.3f} | {r['incremental']['bcubed_f']:.3f} | "
-            f"{r['full']['pairwise_f']:.3f} | {r['full']['bcubed_f']:.3f} | {r.get('faces_moved', '')} | "
-            f"{r.get('assign', {}).get('seconds', '')} | {r.get('full_seconds', ''):.1f} | "
-            f"{d.get('live_share', 0):.2f} | {d.get('new_people_share', 0):.2f} | {d.get('threshold_shift', 0):.3f} | "
-            f"{'re-cluster' if d.get('should_recluster') else ('-' if d else 'full')} | "
-            f"{r['policy']['pairwise_f']:.3f}{' (re-clustered)' if r.get('policy_reclustered') else ''} |"
+            f"| {r['step']} | {r['photos']} | {r['faces']} | {f(r['incremental'])} | "
+            f"{d.get('live_share', 0):.2f}{mark(d)} | {d.get('new_people_share', 0):.2f} | {d.get('threshold_shift', 0):.3f} | "
+            f"{r.get('incremental_faces_moved', '-')} | {f(r['one_step'])} | {o.get('live_share', 0):.2f}{mark(o)} | "
+            f"{r.get('one_step_faces_moved', '-')} | {f(r['full'])} | {r.get('assign', {}).get('seconds', '-')} | "
+            f"{r.get('full_seconds', 0):.1f} | {policy}{r['policy']['pairwise_f']:.3f} |"
         )
     return head + "\n".join(lines)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, required=True, help="an indexed data folder (index.sqlite3)")
-    ap.add_argument("--event", type=Path, required=True, help="the event folder with truth.json")
+    ap.add_argument("--data", type=Path, help="an indexed data folder (index.sqlite3)")
+    ap.add_argument("--event", type=Path, help="the event folder with truth.json")
+    ap.add_argument("--latency", type=int, metavar="FACES", help="instead: time assign_new_faces and drift on FACES synthetic faces")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="faceexplore-live-bench-") as tmp:
-        result = run(a.data, a.event, a.steps, Path(tmp))
-    print(table(result))
+        if a.latency:
+            result = latency(a.latency, new_faces=5, repeats=20, scratch=Path(tmp))
+            print(json.dumps(result, indent=1))
+        else:
+            if not (a.data and a.event):
+                ap.error("--data and --event are needed (or --latency)")
+            result = run(a.data, a.event, a.steps, Path(tmp))
+            print(table(result))
     if a.json:
         a.json.write_text(json.dumps(result, indent=1))
 

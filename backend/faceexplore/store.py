@@ -631,6 +631,19 @@ class FaceIndex:
             (-1 if clustering_id is None else int(clustering_id),),
         )
 
+    def refresh_cluster_counts(self, db, clustering_id: int, people) -> None:
+        """Inside the caller's transaction: the face and photo counts of these people's clusters
+        rows, counted again from their memberships (undo restores rows as they were before a
+        correction, while the live assignment may have added faces since)."""
+        db.executemany(
+            "UPDATE clusters SET face_count = (SELECT COUNT(*) FROM memberships m JOIN faces f ON f.id = m.face_id "
+            "WHERE m.clustering_id = clusters.clustering_id AND m.cluster_id = clusters.cluster_id), "
+            "photo_count = (SELECT COUNT(DISTINCT f.photo_id) FROM memberships m JOIN faces f ON f.id = m.face_id "
+            "WHERE m.clustering_id = clusters.clustering_id AND m.cluster_id = clusters.cluster_id) "
+            "WHERE clustering_id = ? AND cluster_id = ?",
+            [(int(clustering_id), int(p)) for p in people],
+        )
+
     def live_assignment_counts(self) -> LiveAssignmentCounts:
         """What the live assignment added to the active clustering (zeros for one it never
         touched: a new clustering starts the count again)."""
@@ -690,14 +703,7 @@ class FaceIndex:
                 "UPDATE clusters SET quality = ? WHERE clustering_id = ? AND cluster_id = ?",
                 (json.dumps(quality), int(clustering_id), person),
             )
-        db.executemany(
-            "UPDATE clusters SET face_count = (SELECT COUNT(*) FROM memberships m JOIN faces f ON f.id = m.face_id "
-            "WHERE m.clustering_id = clusters.clustering_id AND m.cluster_id = clusters.cluster_id), "
-            "photo_count = (SELECT COUNT(DISTINCT f.photo_id) FROM memberships m JOIN faces f ON f.id = m.face_id "
-            "WHERE m.clustering_id = clusters.clustering_id AND m.cluster_id = clusters.cluster_id) "
-            "WHERE clustering_id = ? AND cluster_id = ?",
-            [(int(clustering_id), p) for p in [*added, *fresh]],
-        )
+        self.refresh_cluster_counts(db, clustering_id, [*added, *fresh])
         db.executemany(
             "UPDATE people SET centroid = ? WHERE id = ?", [(np.asarray(c, np.float32).tobytes(), int(p)) for p, c in centroids.items()]
         )

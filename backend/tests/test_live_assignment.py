@@ -183,7 +183,7 @@ def test_a_full_clustering_afterwards_keeps_the_ids(index, people):
 
 
 def test_drift_asks_for_a_reclustering_when_many_faces_were_placed_live(index, people):
-    fresh = drift(index)
+    fresh = drift(index, refit=True)
     assert not fresh.should_recluster, fresh.reason
     assert fresh.live_share == 0 and fresh.threshold_shift == 0, "the refit is `cluster`'s own fit: same faces, same threshold"
     rng = np.random.default_rng(8)
@@ -192,30 +192,27 @@ def test_drift_asks_for_a_reclustering_when_many_faces_were_placed_live(index, p
     below = int(np.ceil(drift_rule.LIVE_SHARE_LIMIT * clustered / (1 - drift_rule.LIVE_SHARE_LIMIT))) - 1
     add_photos(index, [[people[k % PEOPLE]] for k in range(below)], rng, "a")
     assign_new_faces(index)
-    report = drift(index, refit=False)
+    report = drift(index)
     assert (report.live_faces, report.live_new_people) == (below, 0)
     assert not report.should_recluster, report.reason
     add_photos(index, [[people[0]], [people[1]]], rng, "b")
     assign_new_faces(index)
-    report = drift(index, refit=False)
+    report = drift(index)
     assert report.should_recluster and "placed live" in report.reason
     # a full clustering starts the count again
     cluster_index(index, progress=lambda *a: None)
-    report = drift(index, refit=False)
+    report = drift(index)
     assert (report.live_faces, report.should_recluster) == (0, False)
 
 
-def test_drift_asks_for_a_reclustering_when_many_people_started_live(index, people):
+def test_drift_counts_new_people_but_decides_by_the_live_share(index, people):
     rng = np.random.default_rng(9)
-    strangers = int(np.ceil(drift_rule.NEW_PEOPLE_LIMIT * PEOPLE))
-    add_photos(index, [[people[PEOPLE + k]] for k in range(strangers - 1)], rng, "a")
-    assert assign_new_faces(index).new_people == strangers - 1
-    assert not drift(index, refit=False).should_recluster
-    add_photos(index, [[people[PEOPLE + strangers - 1]]], rng, "b")
-    assign_new_faces(index)
-    report = drift(index, refit=False)
-    assert report.live_new_people == strangers
-    assert report.should_recluster and "people started live" in report.reason
+    strangers = 8  # a quarter more people than the clustering found, well under the live share's limit
+    add_photos(index, [[people[PEOPLE + k]] for k in range(strangers)], rng, "a")
+    assert assign_new_faces(index).new_people == strangers
+    report = drift(index)
+    assert report.live_new_people == strangers and report.new_people_share == pytest.approx(strangers / PEOPLE)
+    assert report.live_share < drift_rule.LIVE_SHARE_LIMIT and not report.should_recluster
 
 
 def test_drift_without_a_clustering(tmp_path, people):
@@ -226,3 +223,16 @@ def test_drift_without_a_clustering(tmp_path, people):
         summary = assign_new_faces(index)
         assert (summary.assigned, summary.faces_left) == (0, 2)
         assert drift(index).should_recluster
+
+
+def test_undoing_a_correction_counts_the_faces_placed_live_since(index, people):
+    members = index.active_memberships()
+    a, b = members[index.first_faces[0]], members[index.first_faces[5]]
+    editor = PeopleEditor(index)
+    editor.move_faces([index.first_faces[1]], b)
+    assert index.person(a).face_count == 4
+    [[new]] = add_photos(index, [[people[0]]], np.random.default_rng(11), "new")
+    assign_new_faces(index)
+    assert person_of(index, new) == a and index.person(a).face_count == 5
+    editor.undo()
+    assert (index.person(a).face_count, index.person(b).face_count) == (6, 5)

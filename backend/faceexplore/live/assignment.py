@@ -70,7 +70,8 @@ def plan_assignment(members: FaceVectors, new: FaceVectors, threshold: float, ca
     for a, b in cannot_links:
         cannot.setdefault(int(a), set()).add(int(b))
         cannot.setdefault(int(b), set()).add(int(a))
-    position = {int(f): i for i, f in enumerate(members.ids)}
+    # positions of the faces, only needed to honour cannot-links
+    position = {int(f): i for i, f in enumerate(members.ids)} if cannot else {}
 
     # photos in the order their first face was indexed
     order = np.argsort(new.ids, kind="stable")
@@ -113,7 +114,8 @@ def plan_assignment(members: FaceVectors, new: FaceVectors, threshold: float, ca
             if person >= first_new:
                 started[person - first_new].append(int(new.ids[i]))
             X[n], labels[n], photo_ids[n], face_ids[n] = q[r], person, photo, new.ids[i]
-            position[int(new.ids[i])] = n
+            if cannot:
+                position[int(new.ids[i])] = n
             n += 1
 
     plan = AssignmentPlan(new_people=started)
