@@ -51,9 +51,6 @@ BATCH_PHOTOS = 8
 POOL_BACKLOG = 64
 TICK_S = 0.25  # how often photos that are settling are looked at again
 GALLERY_CHECK_S = 1.0  # how often a missing gallery folder is looked for
-# drift() refits the clustering threshold over every face (a second or more on thousands of
-# faces): at most this often; its cheap counts are checked after every batch.
-DRIFT_REFIT_S = 60.0
 CLUSTERING_RETRY_S = 60.0  # after a failed re-clustering, before the next may start
 ERROR_PAUSE_S = 5.0  # after an unexpected error (disk full...), before trying again
 
@@ -107,7 +104,6 @@ class LiveIndexer:
         self._watcher: GalleryWatcher | None = None
         self._clustering: mp.process.BaseProcess | None = None
         self._removals: set[str] = set()  # settled removals waiting for a clustering to end
-        self._next_refit = 0.0  # when drift may refit the threshold again
         self._no_clustering_before = 0.0  # after a failed clustering, the next waits (CLUSTERING_RETRY_S)
         self._unassigned = False  # faces stored since the last join to people
         self._last_write = 0.0
@@ -322,10 +318,7 @@ class LiveIndexer:
         self._write(last_indexed_at=time.time())
         if self._clustering is not None:
             return
-        refit = time.monotonic() >= self._next_refit
-        if refit:  # the threshold refit is drift's costly part (a fit over every face)
-            self._next_refit = time.monotonic() + DRIFT_REFIT_S
-        report = (self.drift or _default_drift())(self.index, refit=refit)
+        report = (self.drift or _default_drift())(self.index)  # cheap counts (no threshold refit)
         if report.should_recluster:
             self._start_clustering(report.reason)
 
