@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import signal
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -220,11 +222,65 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_watch(args) -> int:
+    import logging
+    import signal
+
+    from .live.service import LiveIndexer
+
+    logging.basicConfig(level=logging.INFO, format="faceexplore watch: %(message)s")
+    settings = _settings(args)
+    service = LiveIndexer(settings, allow_removals=args.allow_removals)
+
+    def on_signal(signum, frame):
+        if service.in_catch_up:  # the indexer's pool: end it as `index` ends (committed work is kept)
+            raise KeyboardInterrupt
+        service.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"watching {settings.gallery_dir} for {settings.index_path} (model {settings.model}); Ctrl-C stops", file=sys.stderr)
+    service.run()
+    print("faceexplore watch: stopped", file=sys.stderr)
+    return 0
+
+
+def start_watcher(settings) -> subprocess.Popen:
+    """`faceexplore watch` as a child process (serve --watch), ended with its parent: asked to
+    stop when the server stops, and sent SIGTERM by the kernel if the parent dies (Linux)."""
+
+    def end_with_parent():
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except Exception:  # not Linux: the server's finally still stops it
+            pass
+
+    command = [sys.executable, "-m", "faceexplore", "--data", str(settings.data_dir), "watch", str(settings.gallery_dir)]
+    return subprocess.Popen(command, preexec_fn=end_with_parent)
+
+
+def stop_watcher(process: subprocess.Popen, timeout: float = 30) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def cmd_serve(args) -> int:
     from .web.server import run_server
 
     settings = _settings(args)
-    run_server(settings, host=args.host, port=args.port)
+    watcher = start_watcher(settings) if args.watch else None
+    try:
+        run_server(settings, host=args.host, port=args.port)
+    finally:
+        if watcher is not None:
+            stop_watcher(watcher)
     return 0
 
 
@@ -356,7 +412,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", dest="web_workers", type=int, help="gunicorn workers (default: sized to the machine; settings web_workers)")
+    p.add_argument("--watch", action="store_true", help="also run `faceexplore watch` beside the server (stopped with it)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("watch", help="index photos as they arrive in the gallery folder, until stopped (the live gallery)")
+    p.add_argument("gallery", nargs="?", help="gallery folder (default: image-serve-path/gallery-image)")
+    p.add_argument("--model", choices=EMBEDDERS, help="face embedding model (default dlib)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default cpu)")
+    p.add_argument("--workers", dest="index_workers", type=int, help="processes for a large backlog at start (index_workers)")
+    p.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="drop photos gone from the gallery even when they are more than half of the index (or all of it)",
+    )
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser(
         "set-password",

@@ -17,6 +17,7 @@ leans on the prior; every face, copies included, is clustered.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -71,6 +72,29 @@ class FaceClusterer:
         self.constraints_ = constraints or None
         X = np.asarray(X, np.float64)
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
+        self.fit_threshold(X, groups)
+        if len(X) < 2 or (self.choice_ is None and self.threshold is None):
+            self.threshold_ = float(self.threshold or 0.0)
+            self.labels_ = np.arange(len(X), dtype=np.int64)
+            if self.constraints_ is not None:
+                self.labels_ = self.constraints_.enforce(groups, self.labels_)
+            return self
+        self.threshold_ = float(self.threshold) if self.threshold is not None else self.choice_.threshold
+        if len(X) <= self.dense_limit:
+            labels = self._dense(X, groups)
+        else:
+            labels = self._knn(X, groups)
+        self.labels_ = _enforce_cannot_link(X, groups, labels)
+        if self.constraints_ is not None:
+            self.labels_ = self.constraints_.enforce(groups, self.labels_)
+        return self
+
+    def fit_threshold(self, X, groups):
+        """Only the threshold the gallery gives (``choice_``; None for a gallery too small),
+        without the clustering: what ``fit`` cuts at (the live gallery's drift check,
+        faceexplore/live/drift.py, compares it with the active clustering's)."""
+        X = np.asarray(X, np.float64)
+        groups = np.asarray(groups)
         rng = np.random.default_rng(self.random_state)
         # the faces the thresholds are fitted to: copies of one face count once
         self.distinct_ = distinct_faces(X, groups, self.prior.duplicate_distance) if self.prior else np.ones(len(X), bool)
@@ -89,20 +113,6 @@ class FaceClusterer:
             if enough
             else None
         )
-        if len(X) < 2 or (self.choice_ is None and self.threshold is None):
-            self.threshold_ = float(self.threshold or 0.0)
-            self.labels_ = np.arange(len(X), dtype=np.int64)
-            if self.constraints_ is not None:
-                self.labels_ = self.constraints_.enforce(groups, self.labels_)
-            return self
-        self.threshold_ = float(self.threshold) if self.threshold is not None else self.choice_.threshold
-        if len(X) <= self.dense_limit:
-            labels = self._dense(X, groups)
-        else:
-            labels = self._knn(X, groups)
-        self.labels_ = _enforce_cannot_link(X, groups, labels)
-        if self.constraints_ is not None:
-            self.labels_ = self.constraints_.enforce(groups, self.labels_)
         return self
 
     def _dense(self, X, groups, positions=None):
@@ -240,13 +250,15 @@ def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
     return nearest, distance
 
 
-def cluster_index(index, threshold: float | None = None, progress=print, use_prior: bool = True) -> dict:
+def cluster_index(index, threshold: float | None = None, progress=print, use_prior: bool = True, lock: bool = True) -> dict:
     """Cluster every face of ``index`` and store the result, swapped in atomically, holding the
     index's writer lock. An index without faces gets an empty clustering (a new gallery comes up
     with no people rather than an error). ``use_prior=False``: the gallery-only rules, without
-    the embedding model's prior (for comparison: benchmarks/small_gallery_benchmark.py)."""
+    the embedding model's prior (for comparison: benchmarks/small_gallery_benchmark.py).
+    ``lock=False``: the caller's process holds the writer lock already (the live watcher, whose
+    re-clustering runs in a child process while it keeps indexing)."""
     started = time.monotonic()
-    with writer_lock(index.path, "faceexplore cluster"):
+    with writer_lock(index.path, "faceexplore cluster") if lock else contextlib.nullcontext():
         for attempt in range(CORRECTION_RETRIES):
             try:
                 return _cluster_index(index, threshold, started, use_prior)

@@ -71,9 +71,15 @@ def _init_worker(settings: Settings, threads: int):
 def _analyse_file(job: tuple[str, GalleryFile]):
     """Runs in a worker: one photo to (PhotoRecord, [FaceRecord]). Never raises."""
     gallery, item = job
+    return analyse_file(_pipeline, gallery, item)
+
+
+def analyse_file(pipeline, gallery: str, item: GalleryFile):
+    """One photo of the gallery to (PhotoRecord, [FaceRecord]) with ``pipeline`` (the workers'
+    and the live watcher's). Never raises: a photo that cannot be read is an error record."""
     record = PhotoRecord(item.path, item.size, item.mtime_ns)
     try:
-        result = _pipeline.analyse(os.path.join(gallery, filesystem_path(item.path)))
+        result = pipeline.analyse(os.path.join(gallery, filesystem_path(item.path)))
     except ImageError as exc:
         record.status, record.error = "error", str(exc)
         return record, []

@@ -401,6 +401,8 @@ class PeopleEditor:
                     f"INSERT INTO clusters(clustering_id, {', '.join(columns)}) VALUES (?, {', '.join('?' * len(columns))})",
                     (clustering, *row.values()),
                 )
+        # faces the live assignment (faceexplore/live/assignment.py) added since count too
+        self.index.refresh_cluster_counts(db, clustering, [int(p) for p, row in payload["clusters"].items() if row is not None])
         for person, centroid in payload["centroids"].items():
             db.execute("UPDATE people SET centroid = ? WHERE id = ?", (None if centroid is None else bytes.fromhex(centroid), int(person)))
         for face, pin in payload["pins"].items():

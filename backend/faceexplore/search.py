@@ -242,7 +242,13 @@ class GallerySearcher:
     face_ids = property(lambda self: self.state.face_ids)
 
     def _current_version(self):
-        return (self.index.meta("active_clustering"), self.index.meta("last_indexed"), self.index.people_version())
+        # memberships_version: the live assignment's new memberships (faceexplore/live/assignment.py)
+        return (
+            self.index.meta("active_clustering"),
+            self.index.meta("last_indexed"),
+            self.index.people_version(),
+            self.index.memberships_version(),
+        )
 
     def refresh(self) -> GalleryState:
         with self._lock:

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     # docs/quality.md ("Is one of these you?").
     candidate_rate: float = Field(0.2, gt=0, lt=1, description="search: chance a stranger is offered candidates")
     candidate_token_lifetime: int = Field(15 * 60, ge=30, le=24 * 3600, description="seconds a candidate's token can be confirmed")
+    # `faceexplore watch`: a photo is indexed once its size and modification time have stayed the
+    # same this long (a copy in progress grows; see faceexplore/live/watcher.py for the choice),
+    # and the whole gallery is walked again this often, for shares whose changes send no events.
+    watch_settle_seconds: float = Field(
+        1.0, ge=0.1, le=60, allow_inf_nan=False, description="watch: seconds a new photo must stay unchanged before it is indexed"
+    )
+    watch_rescan_seconds: float = Field(
+        60.0, ge=5, le=86400, allow_inf_nan=False, description="watch: seconds between full walks of the gallery (missed events)"
+    )
     max_upload_mb: PositiveInt = Field(30, description="largest upload of sample photos, in MB")
     max_sample_megapixels: float = Field(
         50, gt=0, le=200, allow_inf_nan=False, description="search: largest sample photo, in megapixels (refused unread above)"
