@@ -1,0 +1,278 @@
+"""`faceexplore index --engine ray`: on a real two-node Ray cluster started on this machine, the
+index is the one the local engine makes; a run interrupted half-way resumes; without Ray
+installed the engine is refused with the command that installs it.
+
+The cluster: a head and a second node, one CPU each, on 127.0.0.1 with ports of their own and a
+small object store, each a `ray start --block` process in a session of its own. Teardown ends
+those processes and everything they started (Ray's workers and actors), by process id: `ray stop`
+would end every Ray process of the user on the machine.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import helpers
+import numpy as np
+import pytest
+
+from faceexplore import cli
+
+OBJECT_STORE_BYTES = 200 * 1024 * 1024
+CLUSTER_START_SECONDS = 120
+INDEX_TIMEOUT = 300
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def _ray_command() -> str:
+    beside = Path(sys.executable).with_name("ray")
+    return str(beside) if beside.exists() else shutil.which("ray") or "ray"
+
+
+def _node_options(ports) -> list[str]:
+    names = (
+        "--node-manager-port",
+        "--object-manager-port",
+        "--dashboard-agent-listen-port",
+        "--dashboard-agent-grpc-port",
+        "--metrics-export-port",
+        "--runtime-env-agent-port",
+    )
+    return [f"{name}={port}" for name, port in zip(names, ports)]
+
+
+def _start_node(args, log: Path, env) -> subprocess.Popen:
+    with open(log, "w") as out:
+        return subprocess.Popen(
+            [_ray_command(), "start", "--block", *args], stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+
+
+def _wait_started(proc: subprocess.Popen, log: Path):
+    deadline = time.monotonic() + CLUSTER_START_SECONDS
+    while "Ray runtime started" not in log.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"a Ray node did not start (exit status {proc.poll()}):\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
+def _stop_node(proc: subprocess.Popen):
+    """End a `ray start --block` process and every process under it, by their ids."""
+    import psutil  # a dependency of Ray
+
+    try:
+        tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = []
+    for p in tree:
+        try:
+            p.send_signal(signal.SIGTERM)
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(tree, timeout=15)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=10)
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A two-node Ray cluster on 127.0.0.1 (one CPU a node); returns the head's address."""
+    pytest.importorskip("ray.data", reason="Ray Data is not installed (pip install -r requirements-ray.txt)")
+    temp = Path(tempfile.mkdtemp(prefix="fe-ray-"))  # short: Ray's socket paths live under it
+    env = helpers.cli_env(RAY_TMPDIR=temp, OMP_NUM_THREADS=1)
+    port, dashboard_port, *ports = _free_ports(14)
+    address = f"127.0.0.1:{port}"
+    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", f"--object-store-memory={OBJECT_STORE_BYTES}", "--disable-usage-stats"]
+    nodes = []
+    try:
+        head_log = temp / "head.log"
+        nodes.append(
+            _start_node(
+                [
+                    "--head",
+                    f"--port={port}",
+                    "--include-dashboard=false",
+                    f"--dashboard-port={dashboard_port}",
+                    f"--temp-dir={temp}",
+                    *common,
+                    *_node_options(ports[:6]),
+                ],
+                head_log,
+                env,
+            )
+        )
+        _wait_started(nodes[0], head_log)
+        worker_log = temp / "worker.log"
+        nodes.append(_start_node([f"--address={address}", f"--temp-dir={temp}", *common, *_node_options(ports[6:])], worker_log, env))
+        _wait_started(nodes[1], worker_log)
+        yield address
+    finally:
+        for node in reversed(nodes):
+            _stop_node(node)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def small_bbt(bbt_dir, tmp_path_factory) -> Path:
+    """BBT's five group photos (25 faces, some small) and one portrait of each person."""
+    gallery = tmp_path_factory.mktemp("bbt-small")
+    shutil.copytree(bbt_dir / "group", gallery / "group")
+    for person in sorted((bbt_dir / "people").iterdir()):
+        first = sorted(person.iterdir())[0]
+        (gallery / "people" / person.name).mkdir(parents=True)
+        shutil.copy(first, gallery / "people" / person.name / first.name)
+    return gallery
+
+
+def _indexed_photos(index_path: Path) -> int:
+    try:
+        db = sqlite3.connect(f"file:{index_path}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:  # not created yet, or its tables not yet
+        return 0
+
+
+def _summary_numbers(stdout: str) -> dict:
+    """The counts of `index`'s summary line: {"new": .., "processed": .., ...}."""
+    line = next(line for line in stdout.splitlines() if "photos in the gallery" in line)
+    return {word: int(n) for n, word in re.findall(r"(\d+) (new|changed|removed|unchanged|processed|faces|errors)\b", line)}
+
+
+@pytest.mark.shared_data("bbt")
+@pytest.mark.slow
+def test_ray_engine_index_equals_local_and_resumes(ray_cluster, small_bbt, tmp_path):
+    local_data = tmp_path / "local"
+    local = helpers.run_cli("--data", local_data, "index", small_bbt, "--workers", 2, "--quiet", cwd=tmp_path, timeout=INDEX_TIMEOUT)
+    assert local.returncode == 0, local.stderr
+
+    # a run on the cluster, interrupted (Ctrl-C) once its first photos are committed
+    ray_data = tmp_path / "ray"
+    ray_index = ray_data / "index.sqlite3"
+    command = helpers.cli_command("--data", ray_data, "index", small_bbt, "--engine", "ray", "--ray-address", ray_cluster, "--quiet")
+    with open(tmp_path / "interrupted.log", "w") as log:
+        proc = subprocess.Popen(command, cwd=tmp_path, env=helpers.cli_env(), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + INDEX_TIMEOUT
+            while _indexed_photos(ray_index) == 0 and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    output = (tmp_path / "interrupted.log").read_text()
+    assert proc.returncode == 130, output
+    assert "interrupted; run the same command again to resume" in output
+    committed = _indexed_photos(ray_index)
+    photos = len(helpers.index_contents(local_data / "index.sqlite3"))
+    assert 0 < committed < photos, output
+
+    # the same command again: only what was not committed is analysed
+    resumed = helpers.run_cli(*command[3:], cwd=tmp_path, timeout=INDEX_TIMEOUT)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "on Ray at " + ray_cluster in resumed.stderr
+    numbers = _summary_numbers(resumed.stdout)
+    assert (numbers["new"], numbers["unchanged"], numbers["processed"], numbers["errors"]) == (
+        photos - committed,
+        committed,
+        photos - committed,
+        0,
+    )
+
+    # the same photos, faces, boxes and embeddings as the local engine's
+    expected = helpers.index_contents(local_data / "index.sqlite3")
+    got = helpers.index_contents(ray_index)
+    assert set(got) == set(expected)
+    assert sum(len(faces) for _, faces in expected.values()) >= 20  # the group photos' faces
+    for path, (status, faces) in expected.items():
+        assert got[path][0] == status == "ok", path
+        assert len(got[path][1]) == len(faces), path
+        for (box, embedding), (ray_box, ray_embedding) in zip(faces, got[path][1]):
+            np.testing.assert_allclose(ray_box, box, atol=0.5, err_msg=path)
+            np.testing.assert_allclose(ray_embedding, embedding, atol=1e-4, err_msg=path)
+
+    # and once more: nothing new, nothing analysed (the cluster is not even contacted)
+    again = helpers.run_cli(*command[3:], cwd=tmp_path, timeout=INDEX_TIMEOUT)
+    assert again.returncode == 0, again.stderr
+    assert _summary_numbers(again.stdout)["processed"] == 0
+    assert _summary_numbers(again.stdout)["unchanged"] == photos
+
+
+def test_ray_engine_without_ray_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    """Ray missing (its import fails): exit 2, one line naming requirements-ray.txt, nothing written."""
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    helpers.face_image().save(gallery / "a.jpg")
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    monkeypatch.setitem(sys.modules, "ray.data", None)
+    monkeypatch.delenv("FACEEXPLORE_ENGINE", raising=False)
+    status = cli.main(["--data", str(tmp_path / "data"), "index", str(gallery), "--engine", "ray", "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.strip().splitlines()[-1].startswith("faceexplore: error: the ray engine needs Ray Data, which is not installed")
+    assert err.strip().endswith("pip install -r requirements-ray.txt")
+    assert not (tmp_path / "data" / "index.sqlite3").exists()
+
+
+def test_engine_settings_are_checked(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert cli.main(["--data", str(data), "index", str(tmp_path), "--engine", "spark"]) == 2
+    assert "engine = 'spark' from command-line option --engine" in capsys.readouterr().err
+    assert cli.main(["--data", str(data), "index", str(tmp_path), "--engine", "ray", "--ray-address", "head node"]) == 2
+    err = capsys.readouterr().err
+    assert "ray_address = 'head node' from command-line option --ray-address" in err
+    assert "empty, auto, HOST:PORT or ray://HOST:PORT" in err
+
+
+@pytest.mark.parametrize("address", ["", "auto", "10.0.0.5:6379", "head.example.org:6379", "ray://head:10001", "[::1]:6379"])
+def test_ray_addresses_accepted(address):
+    from faceexplore.settings import Settings
+
+    assert Settings(engine="ray", ray_address=address).ray_address == address
+
+
+def test_local_engine_needs_no_ray(small_gallery_two_photos, tmp_path, reuse_pipeline, monkeypatch):
+    """The default engine works with Ray's import failing (it never imports it)."""
+    from faceexplore.indexer import index_gallery
+    from faceexplore.settings import Settings
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    summary = index_gallery(Settings(data_dir=tmp_path / "data", gallery_dir=small_gallery_two_photos, index_workers=1), progress=False)
+    assert (summary.processed, summary.faces, summary.errors) == (2, 1, [])
+
+
+@pytest.fixture
+def small_gallery_two_photos(tmp_path) -> Path:
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    helpers.face_image().save(gallery / "face.jpg", quality=90)
+    helpers.landscape(640, 480).save(gallery / "landscape.jpg")
+    return gallery
