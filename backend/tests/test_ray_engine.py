@@ -79,7 +79,7 @@ def _wait_started(proc: subprocess.Popen, log: Path):
 
 def _stop_node(proc: subprocess.Popen):
     """End a `ray start --block` process and every process under it, by their ids."""
-    import psutil  # a dependency of Ray
+    import psutil  # installed with locust (requirements.txt)
 
     try:
         tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
