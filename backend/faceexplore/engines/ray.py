@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import pickle
+import socket
 from pathlib import Path
 
 from .. import indexer
@@ -28,6 +29,7 @@ PHOTOS_PER_BATCH = 2
 # Calls queued at each actor beyond the running one: enough to hide the round trip.
 QUEUED_PER_ACTOR = 2
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+CONNECT_SECONDS = 10
 
 
 def _import_ray():
@@ -38,6 +40,20 @@ def _import_ray():
     except ImportError as exc:
         raise EngineUnavailable(f"the ray engine needs Ray Data, which is not installed ({exc.name or exc}): {INSTALL_HINT}") from None
     return ray
+
+
+def _check_reachable(address: str):
+    """A head that does not answer is said at once (ray.init would retry for minutes)."""
+    if not address or address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ValueError(
+            f"the Ray cluster at {address} does not answer ({exc.strerror or exc}): is `ray start --head` running there, "
+            f"and is its port open to this machine?"
+        ) from None
 
 
 class AnalyseBatch:
@@ -71,6 +87,7 @@ class RayEngine:
     def __enter__(self):
         ray = self.ray
         if not ray.is_initialized():
+            _check_reachable(self.settings.ray_address)
             ray.init(
                 address=self.settings.ray_address or None,
                 runtime_env={"py_modules": [str(PACKAGE_DIR)], "excludes": ["__pycache__"]},
@@ -83,6 +100,8 @@ class RayEngine:
         context.print_on_execution_start = False
         context.enable_auto_log_stats = False
         logging.getLogger("ray.data").setLevel(logging.WARNING)
+        # ... and without its warning that they are off
+        logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
         return self
 
     def __exit__(self, *exc):
@@ -90,23 +109,28 @@ class RayEngine:
             self.ray.shutdown()
             self.started_ray = False
 
-    def actors(self) -> tuple[int, float]:
-        """How many actors, and the GPUs each holds (0 on CPUs)."""
+    def actors(self) -> tuple[int, float, float]:
+        """How many actors, and the CPUs and GPUs each holds. More actors than the cluster has
+        CPUs (``--workers``) share them, as more local workers than cores do."""
         resources = self.ray.cluster_resources()
-        cpus = max(1, int(resources.get("CPU", 1)))
+        cpus = resources.get("CPU", 0)
+        if cpus <= 0:
+            raise ValueError("the Ray cluster has no CPUs to run actors on")
         if self.settings.device.startswith("cuda"):
             gpus = resources.get("GPU", 0)
             if not gpus:
                 raise ValueError(f"device = {self.settings.device}, but the Ray cluster has no GPU")
             # several actors share a GPU, as local workers do (indexer.CUDA_WORKERS)
-            return self.settings.index_workers or max(1, min(cpus, int(gpus * indexer.CUDA_WORKERS))), 1 / indexer.CUDA_WORKERS
-        return self.settings.index_workers or cpus, 0
+            count = self.settings.index_workers or max(1, min(int(cpus), int(gpus * indexer.CUDA_WORKERS)))
+            return count, min(1.0, cpus / count), min(1 / indexer.CUDA_WORKERS, gpus / count)
+        count = self.settings.index_workers or max(1, int(cpus))
+        return count, min(1.0, cpus / count), 0
 
     def analyse(self, gallery, files):
         files = list(files)
         if not files:
             return
-        count, gpus_each = self.actors()
+        count, cpus_each, gpus_each = self.actors()
         items = [{"path": f.path, "size": f.size, "mtime_ns": f.mtime_ns} for f in files]
         dataset = self.ray.data.from_items(items, override_num_blocks=math.ceil(len(items) / PHOTOS_PER_BATCH))
         analysed = dataset.map_batches(
@@ -114,7 +138,7 @@ class RayEngine:
             fn_constructor_args=(self.settings, gallery),
             batch_size=PHOTOS_PER_BATCH,
             compute=self.ray.data.ActorPoolStrategy(size=count, max_tasks_in_flight_per_actor=QUEUED_PER_ACTOR),
-            num_cpus=1,
+            num_cpus=cpus_each,
             num_gpus=gpus_each,
         )
         for row in analysed.iter_rows():
