@@ -245,6 +245,21 @@ def test_ray_engine_without_ray_says_how_to_install_it(tmp_path, monkeypatch, ca
     assert not (tmp_path / "data" / "index.sqlite3").exists()
 
 
+def test_ray_engine_with_no_cluster_at_the_address_says_so(tmp_path, capsys):
+    """A head that does not answer: exit 2 at once, naming the address (ray.init would retry)."""
+    pytest.importorskip("ray.data", reason="Ray Data is not installed (pip install -r requirements-ray.txt)")
+    gallery = tmp_path / "gallery"
+    gallery.mkdir()
+    helpers.face_image().save(gallery / "a.jpg")
+    (port,) = _free_ports(1)  # nothing listens there
+    address = f"127.0.0.1:{port}"
+    status = cli.main(["--data", str(tmp_path / "data"), "index", str(gallery), "--engine", "ray", "--ray-address", address, "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"faceexplore: error: the Ray cluster at {address} does not answer" in err
+    assert "is `ray start --head` running there" in err
+
+
 def test_engine_settings_are_checked(tmp_path, capsys):
     data = tmp_path / "data"
     assert cli.main(["--data", str(data), "index", str(tmp_path), "--engine", "spark"]) == 2
