@@ -9,12 +9,17 @@ not possible) into OUT/gallery, and indexes them into a fresh data folder per en
   faceexplore --data OUT/data-ray   index OUT/gallery --engine ray   --workers W --quiet [--ray-address A]
 
 Without --ray-address, the Ray run starts a Ray instance on this machine (all its cores) and
-stops it at the end, all inside the timed command: on one machine this measures what Ray adds
+stops it at the end, all inside the measured command: on one machine this measures what Ray adds
 (starting Ray, shipping the code, actors, moving results through the object store), not a
 speed-up. Each run's wall seconds include loading the models in every worker or actor; the
-photos/s is the command's own (processed photos over its run time). The load average is read
-before and after each run (the cores may be shared). The two indexes are then compared: same
-photos and face counts, the largest difference between embeddings of the same face.
+photos/s is the command's own (processed photos over its run time). CPU seconds and peak memory
+are those of the command's whole process tree (workers; with Ray its daemons and actors too),
+sampled by index_benchmark.run_measured. On a machine shared with other jobs, CPU seconds are the
+fair comparison: Linux's autogroup scheduler gives each session a share, and Ray's actors run in
+sessions of their own while the local workers share the command's one, so under contention the
+Ray run gets more of the machine. The load average is read before and after each run. The two
+indexes are then compared: same photos and face counts, the largest difference between
+embeddings of the same face.
 
 Latest results, with the data and the machine: docs/scaling.md.
 
@@ -31,14 +36,14 @@ import platform
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 BACKEND = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from index_benchmark import run_measured  # noqa: E402  (samples the whole process tree: CPU, memory)
 
 
 def make_gallery(source: Path, photos: int, out: Path) -> Path:
@@ -65,6 +70,7 @@ def load_average() -> float:
 def run_index(engine: str, gallery: Path, data: Path, workers: int, ray_address: str | None) -> dict:
     if data.exists():
         shutil.rmtree(data)
+    data.mkdir(parents=True)
     cmd = [sys.executable, "-m", "faceexplore", "--data", str(data), "index", str(gallery), "--engine", engine, "--quiet"]
     if workers:
         cmd += ["--workers", str(workers)]
@@ -73,23 +79,24 @@ def run_index(engine: str, gallery: Path, data: Path, workers: int, ray_address:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACEEXPLORE_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BACKEND), env.get("PYTHONPATH")]))
     before = load_average()
-    started = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.monotonic() - started
+    measured = run_measured(cmd, data / "index.out", env=env)
     after = load_average()
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    summary = next(line for line in proc.stdout.splitlines() if "photos in the gallery" in line)
+    if measured["returncode"] != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({measured['returncode']}):\n{(data / 'index.err').read_text()[-3000:]}")
+    summary = next(line for line in (data / "index.out").read_text().splitlines() if "photos in the gallery" in line)
     processed = int(re.search(r"(\d+) processed", summary).group(1))
-    rate = float(re.search(r"\(([\d.]+) photos/s\)", summary).group(1))
-    faces = int(re.search(r"(\d+) faces", summary).group(1))
     return {
         "engine": engine,
         "command": " ".join(cmd),
-        "wall_s": round(wall, 1),
+        "wall_s": round(measured["wall_s"], 1),
         "processed": processed,
-        "photos_per_s": rate,
-        "faces": faces,
+        "photos_per_s": float(re.search(r"\(([\d.]+) photos/s\)", summary).group(1)),
+        "faces": int(re.search(r"(\d+) faces", summary).group(1)),
+        "cpu_s": round(measured["cpu_s"], 1),
+        "cpu_s_per_photo": round(measured["cpu_s"] / max(processed, 1), 3),
+        "peak_tree_pss_mb": round(measured["peak_tree_pss_mb"]),
+        "max_single_rss_mb": round(measured["max_single_rss_mb"]),
+        "processes_seen": measured["processes_seen"],
         "load_before": before,
         "load_after": after,
     }
@@ -134,14 +141,18 @@ def main():
         "gallery": f"first {args.photos} photos of {args.gallery}",
         "workers": args.workers,
         "runs": runs,
-        "ray_overhead_share": round(runs[1]["wall_s"] / runs[0]["wall_s"] - 1, 3),
+        "ray_extra_cpu_share": round(runs[1]["cpu_s"] / runs[0]["cpu_s"] - 1, 3),
         "indexes": compare(args.out / "data-local" / "index.sqlite3", args.out / "data-ray" / "index.sqlite3"),
     }
     (args.out / "results.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
-    print("\n| engine | wall s | photos/s | faces | load avg before/after |\n| --- | --- | --- | --- | --- |")
+    print("\n| engine | wall s | photos/s | CPU s (per photo) | peak memory (PSS, tree) | faces | load avg before/after |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in runs:
-        print(f"| {r['engine']} | {r['wall_s']} | {r['photos_per_s']} | {r['faces']} | {r['load_before']:.1f} / {r['load_after']:.1f} |")
+        print(
+            f"| {r['engine']} | {r['wall_s']} | {r['photos_per_s']} | {r['cpu_s']} ({r['cpu_s_per_photo']}) | "
+            f"{r['peak_tree_pss_mb'] / 1024:.1f} GB | {r['faces']} | {r['load_before']:.1f} / {r['load_after']:.1f} |"
+        )
 
 
 if __name__ == "__main__":
