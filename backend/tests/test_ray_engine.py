@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -112,10 +113,14 @@ def _stop_node(proc: subprocess.Popen):
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    """A two-node Ray cluster on 127.0.0.1 (one CPU a node); returns the head's address."""
+    """A two-node Ray cluster on 127.0.0.1 (one CPU a node), with token authentication; returns
+    the head's address and the environment a driver needs (the token)."""
     _require_ray()
     temp = Path(tempfile.mkdtemp(prefix="fe-ray-"))  # short: Ray's socket paths live under it
-    env = helpers.cli_env(RAY_TMPDIR=temp, OMP_NUM_THREADS=1)
+    # The token explicitly, in every process's environment: left unset, Ray's mode depends on
+    # whether ~/.ray/auth_token exists (a local ray.init() writes one), and nodes can disagree.
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    env = helpers.cli_env(RAY_TMPDIR=temp, OMP_NUM_THREADS=1, **auth)
     port, dashboard_port, *ports = _free_ports(14)
     address = f"127.0.0.1:{port}"
     common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", f"--object-store-memory={OBJECT_STORE_BYTES}", "--disable-usage-stats"]
@@ -141,7 +146,7 @@ def ray_cluster():
         worker_log = temp / "worker.log"
         nodes.append(_start_node([f"--address={address}", f"--temp-dir={temp}", *common, *_node_options(ports[6:])], worker_log, env))
         _wait_started(nodes[1], worker_log)
-        yield address
+        yield address, auth
     finally:
         for node in reversed(nodes):
             _stop_node(node)
@@ -180,6 +185,7 @@ def _summary_numbers(stdout: str) -> dict:
 @pytest.mark.shared_data("bbt")
 @pytest.mark.slow
 def test_ray_engine_index_equals_local_and_resumes(ray_cluster, small_bbt, tmp_path, reuse_pipeline):
+    address, auth = ray_cluster
     # the local engine's index, in this process (the session's models: one thread, as each actor)
     local_data = tmp_path / "local"
     local = index_gallery(Settings(data_dir=local_data, gallery_dir=small_bbt, index_workers=1), progress=False)
@@ -188,9 +194,9 @@ def test_ray_engine_index_equals_local_and_resumes(ray_cluster, small_bbt, tmp_p
     # a run on the cluster, interrupted (Ctrl-C) once its first photos are committed
     ray_data = tmp_path / "ray"
     ray_index = ray_data / "index.sqlite3"
-    command = helpers.cli_command("--data", ray_data, "index", small_bbt, "--engine", "ray", "--ray-address", ray_cluster, "--quiet")
+    command = helpers.cli_command("--data", ray_data, "index", small_bbt, "--engine", "ray", "--ray-address", address, "--quiet")
     with open(tmp_path / "interrupted.log", "w") as log:
-        proc = subprocess.Popen(command, cwd=tmp_path, env=helpers.cli_env(), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=tmp_path, env=helpers.cli_env(**auth), stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + INDEX_TIMEOUT
             while _indexed_photos(ray_index) == 0 and proc.poll() is None and time.monotonic() < deadline:
@@ -209,9 +215,9 @@ def test_ray_engine_index_equals_local_and_resumes(ray_cluster, small_bbt, tmp_p
     assert 0 < committed < photos, f"{committed} of {photos} photos committed when interrupted:\n{output}"
 
     # the same command again: only what was not committed is analysed
-    resumed = helpers.run_cli(*command[3:], cwd=tmp_path, timeout=INDEX_TIMEOUT)
+    resumed = helpers.run_cli(*command[3:], cwd=tmp_path, timeout=INDEX_TIMEOUT, **auth)
     assert resumed.returncode == 0, resumed.stderr
-    assert "on Ray at " + ray_cluster in resumed.stderr
+    assert "on Ray at " + address in resumed.stderr
     numbers = _summary_numbers(resumed.stdout)
     assert (numbers["new"], numbers["unchanged"], numbers["processed"], numbers["errors"]) == (
         photos - committed,
@@ -233,7 +239,7 @@ def test_ray_engine_index_equals_local_and_resumes(ray_cluster, small_bbt, tmp_p
             np.testing.assert_allclose(ray_embedding, embedding, atol=1e-4, err_msg=path)
 
     # and once more: nothing new, nothing analysed (the cluster is not even contacted)
-    again = helpers.run_cli(*command[3:], cwd=tmp_path, timeout=INDEX_TIMEOUT)
+    again = helpers.run_cli(*command[3:], cwd=tmp_path, timeout=INDEX_TIMEOUT, **auth)
     assert again.returncode == 0, again.stderr
     assert _summary_numbers(again.stdout)["processed"] == 0
     assert _summary_numbers(again.stdout)["unchanged"] == photos
