@@ -15,11 +15,11 @@ speed-up. Each run's wall seconds include loading the models in every worker or 
 photos/s is the command's own (processed photos over its run time). CPU seconds and peak memory
 are those of the command's whole process tree (workers; with Ray its daemons and actors too),
 sampled by index_benchmark.run_measured. On a machine shared with other jobs, CPU seconds are the
-fair comparison: Linux's autogroup scheduler gives each session a share, and Ray's actors run in
-sessions of their own while the local workers share the command's one, so under contention the
-Ray run gets more of the machine. The load average is read before and after each run. The two
-indexes are then compared: same photos and face counts, the largest difference between
-embeddings of the same face.
+fairer comparison: wall time follows the other jobs, and where Linux's autogroup scheduler is on
+it gives each session a share, while Ray's actors run in sessions of their own and the local
+workers share the command's one, so under contention the Ray run can get more of the machine.
+The load average is read before and after each run. The two indexes are then compared: same
+photos and face counts, the largest difference between embeddings of the same face.
 
 Latest results, with the data and the machine: docs/scaling.md.
 
@@ -34,6 +34,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import sqlite3
 import sys
@@ -78,6 +79,10 @@ def run_index(engine: str, gallery: Path, data: Path, workers: int, ray_address:
         cmd += ["--ray-address", ray_address]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACEEXPLORE_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BACKEND), env.get("PYTHONPATH")]))
+    if engine == "ray" and not ray_address and "RAY_AUTH_MODE" not in env:
+        # the Ray started by the run: token authentication with a token of its own (otherwise
+        # Ray writes one to ~/.ray/auth_token, which later `ray start` clusters then require)
+        env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
     before = load_average()
     measured = run_measured(cmd, data / "index.out", env=env)
     after = load_average()
