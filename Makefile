@@ -25,9 +25,11 @@ NPM_CI := { [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lo
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-nodeps.txt backend/pyproject.toml
+# requirements-ray.txt is optional for running FaceExplore (the Ray engine), installed here so
+# that the tests run that engine too.
+$(VENV)/.installed: requirements.txt requirements-ray.txt requirements-nodeps.txt backend/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-ray.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(BIN)/pip install --quiet --no-deps -e backend
 	touch $@

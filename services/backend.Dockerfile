@@ -2,8 +2,9 @@
 # FaceExplore's Python side: the Flask API under gunicorn (`backend` service) and the indexer
 # (`indexer` service), one image. Built from the repository root (docker-compose.yml does that):
 #   docker build -f services/backend.Dockerfile -t faceexplore-backend .
-# Installs exactly what `make setup` does: requirements.txt, then requirements-nodeps.txt with
-# --no-deps (facenet-pytorch's own pins are obsolete), then the backend package.
+# Installs what `make setup` does: requirements.txt, then requirements-nodeps.txt with
+# --no-deps (facenet-pytorch's own pins are obsolete), then the backend package; not the optional
+# Ray engine (requirements-ray.txt: docs/scaling.md), which the compose services do not use.
 FROM python:3.11-slim
 
 # Where pip finds torch/torchvision at the pinned versions, when that is not the default index:

@@ -23,6 +23,8 @@ OPTIONS = {
     "model": ("model", "--model"),
     "device": ("device", "--device"),
     "index_workers": ("index_workers", "--workers"),
+    "engine": ("engine", "--engine"),
+    "ray_address": ("ray_address", "--ray-address"),
     "web_workers": ("web_workers", "--workers"),
     "false_alarm_rate": ("false_alarm_rate", "--false-alarm-rate"),
 }
@@ -40,7 +42,10 @@ def cmd_index(args) -> int:
     from .indexer import index_gallery
 
     settings = _settings(args)
-    print(f"indexing {settings.gallery_dir} into {settings.index_path} (model {settings.model}, {settings.device})", file=sys.stderr)
+    engine = f", on Ray at {settings.ray_address or 'RAY_ADDRESS or this machine'}" if settings.engine == "ray" else ""
+    print(
+        f"indexing {settings.gallery_dir} into {settings.index_path} (model {settings.model}, {settings.device}{engine})", file=sys.stderr
+    )
     summary = index_gallery(settings, progress=not args.quiet, allow_removals=args.allow_removals, retry_errors=args.retry_errors)
     retried = f", {summary.retried} failed before and retried" if summary.retried else ""
     print(
@@ -321,7 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("gallery", nargs="?", help="gallery folder (default: image-serve-path/gallery-image)")
     p.add_argument("--model", choices=EMBEDDERS, help="face embedding model (default dlib)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default cpu)")
-    p.add_argument("--workers", dest="index_workers", type=int, help="worker processes (default: one per core; settings key index_workers)")
+    p.add_argument(
+        "--workers", dest="index_workers", type=int, help="worker processes or Ray actors (default: one per core; settings index_workers)"
+    )
+    p.add_argument("--engine", help="where photos are analysed: local (this machine, default) or ray (a Ray cluster)")
+    p.add_argument("--ray-address", help="with --engine ray: the head, HOST:PORT (default: RAY_ADDRESS, else Ray on this machine)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--allow-removals",

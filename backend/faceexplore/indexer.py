@@ -1,14 +1,14 @@
 """`faceexplore index`: bring the face index up to date with a gallery folder.
 
-Only new or changed photos are processed and deleted ones are removed. Photos are analysed in a
-pool of worker processes (each with its own detector and embedder, one thread each, so every
-core is busy) and committed in small transactions, so a run killed at any instant resumes where
-it stopped with nothing lost or duplicated.
+Only new or changed photos are processed and deleted ones are removed. Photos are analysed by an
+engine (``engines/``): a pool of worker processes on this machine (each with its own detector and
+embedder, one thread each, so every core is busy), or actors on a Ray cluster. This process
+commits their results in small transactions, so a run killed at any instant resumes where it
+stopped with nothing lost or duplicated.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import time
 import traceback
@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .cache import sweep as sweep_cache
+from .engines import create_engine
 from .gallery import GalleryFile, filesystem_path, scan_gallery
 from .images import ImageError
 from .locking import writer_lock
@@ -26,6 +27,9 @@ from .store import FaceIndex, FaceRecord, PhotoRecord
 
 COMMIT_EVERY_PHOTOS = 32
 COMMIT_EVERY_SECONDS = 2.0
+# The networks run on the GPU, but decoding, alignment and MTCNN's per-candidate work stay on the
+# CPU, so one worker cannot keep the GPU busy; several share it (measured on an H100 with
+# `index --device cuda --workers N`: docs/speed.md, "GPU"). Each holds a CUDA context of its own.
 CUDA_WORKERS = 8
 # A run that would drop more than this share of the indexed photos stops and asks first
 # (--allow-removals): a gallery on an unmounted share or a mistyped path looks empty, and
@@ -55,7 +59,7 @@ class IndexSummary:
         return self.processed / self.seconds if self.seconds else 0.0
 
 
-_pipeline = None  # one per worker process
+_pipeline = None  # one per worker process (or Ray actor)
 
 
 def _init_worker(settings: Settings, threads: int):
@@ -69,7 +73,7 @@ def _init_worker(settings: Settings, threads: int):
 
 
 def _analyse_file(job: tuple[str, GalleryFile]):
-    """Runs in a worker: one photo to (PhotoRecord, [FaceRecord]). Never raises."""
+    """Runs in a worker (either engine): one photo to (PhotoRecord, [FaceRecord]). Never raises."""
     gallery, item = job
     return analyse_file(_pipeline, gallery, item)
 
@@ -113,6 +117,7 @@ def _index_gallery(settings: Settings, progress: bool, allow_removals: bool, ret
     started = time.monotonic()
     gallery = str(Path(settings.gallery_dir))
     summary = IndexSummary()
+    engine = create_engine(settings)  # before any work: says now when the engine is not installed
     files = scan_gallery(gallery)
     summary.scanned = len(files)
     model, dim = _model_of(settings)
@@ -140,7 +145,7 @@ def _index_gallery(settings: Settings, progress: bool, allow_removals: bool, ret
             else:
                 summary.unchanged += 1
         if todo:
-            _process(settings, gallery, todo, index, model, summary, progress)
+            _process(engine, gallery, todo, index, model, summary, progress)
         # removed photos' thumbnails and face crops go with them, and so does the cache of an
         # index file this one replaced (a cheap walk of the cache, as the scan was of the gallery)
         sweep_cache(settings.cache_dir, index)
@@ -159,17 +164,7 @@ def _removal_message(gallery, files, gone, known) -> str:
     )
 
 
-def _process(settings, gallery, todo, index, model, summary, progress):
-    cpus = os.cpu_count() or 1
-    if settings.device.startswith("cuda"):
-        # The networks run on the GPU, but decoding, alignment and MTCNN's per-candidate work
-        # stay on the CPU, so one worker cannot keep the GPU busy; several share it (measured
-        # on an H100 with `index --device cuda --workers N`: docs/speed.md, "GPU"). Each worker
-        # holds a CUDA context of its own (GPU memory).
-        workers = settings.index_workers or min(cpus, CUDA_WORKERS)
-    else:
-        workers = settings.index_workers or cpus
-    threads = max(1, cpus // workers)
+def _process(engine, gallery, todo, index, model, summary, progress):
     bar = tqdm(total=len(todo), unit="photo", disable=not progress, desc="indexing", dynamic_ncols=True)
     pending, last_commit = [], time.monotonic()
 
@@ -179,29 +174,18 @@ def _process(settings, gallery, todo, index, model, summary, progress):
             index.add_photos(pending, model)
             pending, last_commit = [], time.monotonic()
 
-    jobs = ((gallery, f) for f in todo)
-    if workers == 1:
-        _init_worker(settings, threads)
-        results = map(_analyse_file, jobs)
-        pool = None
-    else:
-        # spawn: a forked copy of a process that already runs torch threads can deadlock
-        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(settings, threads))
-        results = pool.imap_unordered(_analyse_file, jobs, chunksize=1)
     try:
-        for record, faces in results:
-            pending.append((record, faces))
-            summary.processed += 1
-            summary.faces += len(faces)
-            if record.status == "error":
-                summary.errors.append((record.path, record.error))
-            bar.update(1)
-            bar.set_postfix(faces=summary.faces, errors=len(summary.errors), refresh=False)
-            if len(pending) >= COMMIT_EVERY_PHOTOS or time.monotonic() - last_commit > COMMIT_EVERY_SECONDS:
-                commit()
+        with engine:
+            for record, faces in engine.analyse(gallery, todo):
+                pending.append((record, faces))
+                summary.processed += 1
+                summary.faces += len(faces)
+                if record.status == "error":
+                    summary.errors.append((record.path, record.error))
+                bar.update(1)
+                bar.set_postfix(faces=summary.faces, errors=len(summary.errors), refresh=False)
+                if len(pending) >= COMMIT_EVERY_PHOTOS or time.monotonic() - last_commit > COMMIT_EVERY_SECONDS:
+                    commit()
         commit()
     finally:
         bar.close()
-        if pool is not None:
-            pool.terminate()
-            pool.join()

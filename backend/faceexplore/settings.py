@@ -49,6 +49,10 @@ RENAMED = {"workers": {"index_workers": "faceexplore index", "web_workers": "fac
 
 _DEVICE_RE = re.compile(r"cpu|cuda(:\d+)?")
 DEVICE_RULE = "cpu, cuda or cuda:N (N: the GPU's number)"
+# What ray.init takes: a head's HOST:PORT (its GCS, 6379 by default), ray://HOST:PORT (Ray
+# Client), or auto (the cluster this machine is part of).
+_RAY_ADDRESS_RE = re.compile(r"auto|(ray://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}")
+RAY_ADDRESS_RULE = "empty, auto, HOST:PORT or ray://HOST:PORT"
 
 
 class SettingsError(ValueError):
@@ -64,6 +68,15 @@ def _device(value: str) -> str:
 Device = Annotated[str, AfterValidator(_device)]
 
 
+def _ray_address(value: str) -> str:
+    if value and not _RAY_ADDRESS_RE.fullmatch(value):
+        raise ValueError(f"should be {RAY_ADDRESS_RULE}")
+    return value
+
+
+RayAddress = Annotated[str, AfterValidator(_ray_address)]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -77,7 +90,13 @@ class Settings(BaseSettings):
     gallery_dir: Path = Field(Path(DEFAULT_GALLERY), description="the photos")
     model: Literal["dlib", "facenet", "onnx"] = Field("dlib", description="face embedding model")
     device: Device = Field("cpu", description="where the networks run")
-    index_workers: NonNegativeInt = Field(0, description="indexing processes; 0: one per CPU core (on CUDA at most indexer.CUDA_WORKERS)")
+    index_workers: NonNegativeInt = Field(
+        0, description="indexing processes (Ray actors); 0: one per CPU core (of the cluster), on CUDA at most indexer.CUDA_WORKERS a GPU"
+    )
+    engine: Literal["local", "ray"] = Field("local", description="where `faceexplore index` analyses photos: here or on a Ray cluster")
+    ray_address: RayAddress = Field(
+        "", description="engine ray: the cluster (HEAD:6379, ray://HEAD:10001, auto); empty: RAY_ADDRESS, else Ray on this machine"
+    )
     web_workers: NonNegativeInt = Field(0, description="gunicorn workers of `faceexplore serve`; 0: sized to the machine")
     detect_size: PositiveInt = Field(1600, description="longest side, in pixels, of the photo the detector sees")
     min_face_size: PositiveInt = Field(20, description="smallest face found, in pixels at detection size")
@@ -243,6 +262,8 @@ def rule(name: str) -> str:
     field = Settings.model_fields[name]
     if name == "device":
         return DEVICE_RULE
+    if name == "ray_address":
+        return RAY_ADDRESS_RULE
     if getattr(field.annotation, "__origin__", None) is Literal:
         return "one of " + ", ".join(field.annotation.__args__)
     kinds = {int: "a whole number", float: "a number", bool: "true or false", Path: "a path", Path | None: "a path, or '' for none"}
