@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -102,8 +103,11 @@ def running(service: LiveIndexer):
 def indexed(settings) -> dict[str, tuple[int, int, int]]:
     if not settings.index_path.exists():
         return {}
-    with FaceIndex(settings.index_path, readonly=True) as index:
-        return index.known_photos()
+    try:
+        with FaceIndex(settings.index_path, readonly=True) as index:
+            return index.known_photos()
+    except sqlite3.OperationalError:  # the watcher has created the file but not its tables yet
+        return {}
 
 
 # -- real models: copy in, search, delete -----------------------------------------------------
