@@ -236,3 +236,25 @@ def test_undoing_a_correction_counts_the_faces_placed_live_since(index, people):
     assert person_of(index, new) == a and index.person(a).face_count == 5
     editor.undo()
     assert (index.person(a).face_count, index.person(b).face_count) == (6, 5)
+
+
+def test_the_background_reclustering_keeps_an_expert_threshold(tmp_path, people):
+    """The watcher's re-clustering (live/service.py recluster) keeps the organiser's
+    `cluster --threshold`; without one it derives the threshold from the data again."""
+    from faceexplore.live.service import recluster
+
+    path = tmp_path / "index.sqlite3"
+    with FaceIndex(path) as index:
+        index.check_model("synthetic", DIM)
+        add_photos(index, [[people[p]] for p in range(PEOPLE) for _ in range(5)], np.random.default_rng(0), "old")
+        cluster_index(index, progress=lambda *a: None)
+        derived = index.active_clustering()["threshold"]
+        cluster_index(index, threshold=0.123, progress=lambda *a: None)
+    recluster(str(path))
+    with FaceIndex(path) as index:
+        active = index.active_clustering()
+        assert (active["threshold"], active["method"]) == (0.123, "expert override")
+        cluster_index(index, progress=lambda *a: None)
+    recluster(str(path))
+    with FaceIndex(path) as index:
+        assert index.active_clustering()["threshold"] == pytest.approx(derived)

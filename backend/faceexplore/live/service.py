@@ -60,7 +60,10 @@ def recluster(index_path: str) -> None:
     from ..clustering import cluster_index
 
     with FaceIndex(index_path) as index:
-        cluster_index(index, progress=lambda *a, **k: None, lock=False)
+        active = index.active_clustering()
+        # an organiser's `cluster --threshold` stays in force: the re-clustering keeps their threshold
+        override = active["threshold"] if active and (active.get("details") or {}).get("override") else None
+        cluster_index(index, threshold=override, progress=lambda *a, **k: None, lock=False)
 
 
 def _default_assign():
