@@ -19,6 +19,7 @@ same outputs to float rounding (backend/tests/test_mtcnn.py).
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -147,10 +148,16 @@ class _OpenVINONetwork:
         # As many threads as PyTorch was given (one per indexing worker); full float precision,
         # so that the boxes are PyTorch's.
         config = {"INFERENCE_NUM_THREADS": torch.get_num_threads(), "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
-        self.request = ov.Core().compile_model(steps.build(), "CPU", config).create_infer_request()
+        self.compiled = ov.Core().compile_model(steps.build(), "CPU", config)
+        # An infer request holds its buffers and must not run twice at once: one per thread (the
+        # web workers' threads share one detector).
+        self.requests = threading.local()
 
     def __call__(self, images: list[Image.Image]) -> tuple[torch.Tensor, ...]:
-        outputs = self.request.infer({0: np.stack([np.asarray(im) for im in images])})
+        request = getattr(self.requests, "request", None)
+        if request is None:
+            request = self.requests.request = self.compiled.create_infer_request()
+        outputs = request.infer({0: np.stack([np.asarray(im) for im in images])})
         return tuple(torch.from_numpy(outputs[i].copy()) for i in range(len(outputs)))
 
 

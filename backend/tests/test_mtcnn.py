@@ -109,6 +109,20 @@ def test_openvino_runtime_finds_the_faces_pytorch_finds(ours, ours_in_openvino, 
     assert faces >= len(photos)
 
 
+def test_openvino_runtime_detects_from_several_threads_at_once(ours_in_openvino):
+    """The web workers' threads share one detector: each thread's detections are its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pictures = [helpers.three_faces(), helpers.three_faces((120, 240, 160)), np.full((300, 400, 3), 128, np.uint8)] * 2
+    expected = [ours_in_openvino.detect(p)[0] for p in pictures]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda p: ours_in_openvino.detect(p)[0], pictures))
+    for a, b in zip(got, expected):
+        assert (a is None) == (b is None)
+        if b is not None:
+            np.testing.assert_allclose(_sorted(a, a[:, 0], a)[0], _sorted(b, b[:, 0], b)[0], atol=1e-3)
+
+
 def test_runtime_is_checked():
     with pytest.raises(ValueError, match="unknown MTCNN runtime"):
         MTCNN(runtime="onnx")
