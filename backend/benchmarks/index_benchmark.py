@@ -96,6 +96,25 @@ def build_gallery(args) -> Path:
     return out
 
 
+def copy_gallery(args) -> Path:
+    """OUT/gallery and OUT/truth.json: the first --photos photos of an existing gallery."""
+    source, out = Path(args.from_gallery), Path(args.out)
+    truth = json.loads((source / "truth.json").read_text())
+    chosen = sorted(truth["photos"])[: args.photos]
+    if out.exists():
+        shutil.rmtree(out)
+    for rel in chosen:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / rel, out / rel)
+    (out / "truth.json").write_text(json.dumps({"photos": {rel: truth["photos"][rel] for rel in chosen}}))
+    print(f"the first {len(chosen)} photos of {source / 'gallery'} copied to {out / 'gallery'}", file=sys.stderr)
+    from PIL import Image
+
+    with Image.open(out / chosen[0]) as first:
+        args.size = f"{first.width}x{first.height}"  # what the tables say
+    return out
+
+
 def gallery_truth(out: Path) -> dict[str, int]:
     """photo path relative to the gallery -> number of people pasted in it."""
     photos = json.loads((out / "truth.json").read_text())["photos"]
@@ -416,6 +435,11 @@ def main():
     ap.add_argument("--cast", type=int, default=0, help="people appearing in the gallery (make_event_gallery --people); default photos/6")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="/tmp/bench-index")
+    ap.add_argument(
+        "--from-gallery",
+        metavar="DIR",
+        help="copy the first --photos photos (in name order) of a make_event_gallery.py gallery (DIR/gallery, DIR/truth.json)",
+    )
     ap.add_argument("--cpus", type=int, default=os.cpu_count() or 1, help="workers / --cpus for every tool")
     ap.add_argument(
         "--competitors", default="face_recognition,face_detection", help="comma-separated: face_recognition, face_detection, or none"
@@ -439,7 +463,7 @@ def main():
     args = ap.parse_args()
     args.cast = args.cast or max(10, args.photos // 6)
 
-    out = build_gallery(args)
+    out = copy_gallery(args) if args.from_gallery else build_gallery(args)
     truth = gallery_truth(out)
     info = machine()
     print(
