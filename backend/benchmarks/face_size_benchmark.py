@@ -13,6 +13,7 @@ Latest results, with the data and the machine: docs/quality.md, "Face size".
 
 usage:
   python backend/benchmarks/face_size_benchmark.py ../shared/datasets/lfw-dev --widths 25 35 50 70
+  python backend/benchmarks/face_size_benchmark.py ../shared/datasets/lfw-dev --detector-runtime torch
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main():
     ap.add_argument("people", help="one sub-folder of photos per person")
     ap.add_argument("--count", type=int, default=300, help="people (two photos each)")
     ap.add_argument("--widths", type=int, nargs="+", default=[25, 35, 50, 70])
+    ap.add_argument("--detector-runtime", choices=["openvino", "torch"], default=Settings().detector_runtime, help="what runs MTCNN")
     args = ap.parse_args()
     pairs = []
     for folder in sorted(Path(args.people).iterdir()):
@@ -41,7 +43,7 @@ def main():
             pairs.append(photos[:2])
         if len(pairs) == args.count:
             break
-    pipeline = FacePipeline.from_settings(Settings())
+    pipeline = FacePipeline.from_settings(Settings(detector_runtime=args.detector_runtime))
 
     # Each photo's face width at full size: its central face (the labelled person in LFW).
     native = {}

@@ -33,6 +33,8 @@ usage:
   python backend/benchmarks/index_benchmark.py --people ../shared/datasets/lfw-dev \
       --photos 300 --size 4000x3000 --out /tmp/bench-index
   python backend/benchmarks/index_benchmark.py --out /tmp/bench-index --profile 20   # where time goes
+  python backend/benchmarks/index_benchmark.py --out /tmp/bench-index --competitors face_recognition \
+      --variant FACEEXPLORE_DETECTOR_RUNTIME=torch --profile 20   # MTCNN in OpenVINO and in PyTorch
 """
 
 from __future__ import annotations
@@ -91,6 +93,25 @@ def build_gallery(args) -> Path:
     subprocess.run(cmd, check=True)
     print(f"  built in {time.monotonic() - started:.0f} s", file=sys.stderr)
     params_file.write_text(json.dumps(params))
+    return out
+
+
+def copy_gallery(args) -> Path:
+    """OUT/gallery and OUT/truth.json: the first --photos photos of an existing gallery."""
+    source, out = Path(args.from_gallery), Path(args.out)
+    truth = json.loads((source / "truth.json").read_text())
+    chosen = sorted(truth["photos"])[: args.photos]
+    if out.exists():
+        shutil.rmtree(out)
+    for rel in chosen:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / rel, out / rel)
+    (out / "truth.json").write_text(json.dumps({"photos": {rel: truth["photos"][rel] for rel in chosen}}))
+    print(f"the first {len(chosen)} photos of {source / 'gallery'} copied to {out / 'gallery'}", file=sys.stderr)
+    from PIL import Image
+
+    with Image.open(out / chosen[0]) as first:
+        args.size = f"{first.width}x{first.height}"  # what the tables say
     return out
 
 
@@ -168,6 +189,7 @@ def run_measured(cmd, stdout_path: Path, cwd=None, env=None) -> dict:
     peak_rss = peak_pss = peak_single = 0
     cpu_seen: dict[int, float] = {}
     with open(stdout_path, "w") as out, open(stdout_path.with_suffix(".err"), "w") as err:
+        load_before = os.getloadavg()
         started = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
         stop = threading.Event()
@@ -204,6 +226,8 @@ def run_measured(cmd, stdout_path: Path, cwd=None, env=None) -> dict:
         "max_single_rss_mb": peak_single / 1024,
         "max_single_rss_mb_rusage": usage.ru_maxrss / 1024,
         "processes_seen": len(cpu_seen),
+        "load_before": load_before,  # other work on the machine when the run started
+        "load_after": os.getloadavg(),
     }
 
 
@@ -365,30 +389,41 @@ def machine() -> dict:
 
 # -- profile: where a worker's time goes -----------------------------------------------------------
 def profile(out: Path, n: int):
-    """Time each stage of FacePipeline.analyse, as one worker (one torch thread) runs it."""
+    """Time each stage of FacePipeline.analyse, as one worker (one torch thread) runs it, for
+    each detector runtime; the runtimes take turns photo by photo, so that other load on the
+    machine falls on them alike."""
     import torch
 
+    from faceexplore.mtcnn import RUNTIMES
     from faceexplore.pipeline import FacePipeline, StageTimes
     from faceexplore.settings import load_settings
 
     torch.set_num_threads(1)
     settings = load_settings({"data_dir": str(out / "data")})
-    pipe = FacePipeline.from_settings(settings)
+    pipes = {runtime: FacePipeline.from_settings(settings.replace(detector_runtime=runtime)) for runtime in RUNTIMES}
     photos = sorted((out / "gallery").rglob("*.jpg"))[:n]
-    times = StageTimes()
-    faces_total = 0
+    times = {runtime: StageTimes() for runtime in RUNTIMES}
+    faces_total = Counter()
     for path in photos:
-        faces_total += len(pipe.analyse(path, timings=times).faces)
-    stages, redecoded = times.seconds, times.calls["decode again for small faces"]
-    total = sum(stages.values())
-    print(f"\nprofile: {len(photos)} photos, {faces_total} faces, {redecoded} decoded twice; one worker, one thread")
-    for stage, seconds in stages.most_common():
-        print(f"  {stage:28s} {1000 * seconds / len(photos):7.0f} ms/photo  {100 * seconds / total:5.1f}%")
-    print(
-        f"  {'total':28s} {1000 * total / len(photos):7.0f} ms/photo -> {len(photos) / total * (os.cpu_count() or 1):.2f} photos/s "
-        f"if every core runs a worker"
-    )
-    return {k: v / len(photos) for k, v in stages.items()}
+        for runtime, pipe in pipes.items():
+            faces_total[runtime] += len(pipe.analyse(path, timings=times[runtime]).faces)
+    report = {}
+    for runtime in RUNTIMES:
+        stages, redecoded = times[runtime].seconds, times[runtime].calls["decode again for small faces"]
+        total = sum(stages.values())
+        print(
+            f"\nprofile, detector_runtime={runtime}: {len(photos)} photos, {faces_total[runtime]} faces, {redecoded} decoded twice; "
+            f"one worker, one thread"
+        )
+        for stage, seconds in stages.most_common():
+            print(f"  {stage:28s} {1000 * seconds / len(photos):7.0f} ms/photo  {100 * seconds / total:5.1f}%")
+        print(
+            f"  {'total':28s} {1000 * total / len(photos):7.0f} ms/photo -> {len(photos) / total * (os.cpu_count() or 1):.2f} photos/s "
+            f"if every core runs a worker"
+        )
+        report[runtime] = {k: v / len(photos) for k, v in stages.items()}
+    print(f"load average after the profile: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return report
 
 
 def main():
@@ -400,6 +435,11 @@ def main():
     ap.add_argument("--cast", type=int, default=0, help="people appearing in the gallery (make_event_gallery --people); default photos/6")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="/tmp/bench-index")
+    ap.add_argument(
+        "--from-gallery",
+        metavar="DIR",
+        help="copy the first --photos photos (in name order) of a make_event_gallery.py gallery (DIR/gallery, DIR/truth.json)",
+    )
     ap.add_argument("--cpus", type=int, default=os.cpu_count() or 1, help="workers / --cpus for every tool")
     ap.add_argument(
         "--competitors", default="face_recognition,face_detection", help="comma-separated: face_recognition, face_detection, or none"
@@ -411,12 +451,19 @@ def main():
         metavar="FACEEXPLORE_KEY=VALUE",
         help="a setting for the faceexplore run (e.g. FACEEXPLORE_MIN_FACE_SIZE=40), to try variants",
     )
+    ap.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="FACEEXPLORE_KEY=VALUE[,...]",
+        help="one more faceexplore run with these settings, after the competitors (e.g. FACEEXPLORE_DETECTOR_RUNTIME=torch)",
+    )
     ap.add_argument("--profile", type=int, metavar="N", help="also time the pipeline's stages on N photos")
     ap.add_argument("--json", help="where to write the results (default OUT/results.json)")
     args = ap.parse_args()
     args.cast = args.cast or max(10, args.photos // 6)
 
-    out = build_gallery(args)
+    out = copy_gallery(args) if args.from_gallery else build_gallery(args)
     truth = gallery_truth(out)
     info = machine()
     print(
@@ -429,13 +476,16 @@ def main():
         r = run_face_recognition(kind, out, truth, args.cpus)
         if r:
             results.append(r)
+    variants = [run_faceexplore(out, truth, args.cpus, variant.split(",")) for variant in args.variant]
 
     fe = results[0]
     print(
         f"\n{len(truth)} photos of {args.size}, {sum(truth.values())} pasted faces; {info['cpus']} cores "
         f"({info['cpu']}), no GPU used; load average before the runs: {' '.join(f'{v:.2f}' for v in info['load_before'])}\n"
     )
-    print(table(results))
+    print(table(results + variants))
+    for r in results + variants:
+        print(f"load average (1, 5, 15 min) before and after {r['tool']}: {r['load_before']} -> {r['load_after']}")
     print(f"\nfaceexplore: {fe['summary_line']}")
     checks = {"faceexplore >= 3 photos/s": fe["photos"] / fe["wall_s"] >= 3}
     for r in results[1:]:
@@ -443,6 +493,9 @@ def main():
         print(f"faceexplore vs {r['tool']}: {ratio:.1f}x the photos/s, {fe['true_found'] - r['true_found']:+d} true faces")
         checks[f"faceexplore >= 5x {r['tool'].split()[0]} photos/s"] = ratio >= 5
         checks[f"faceexplore finds more true faces than {r['tool'].split()[0]}"] = fe["true_found"] > r["true_found"]
+        for v in variants:
+            ratio = (v["photos"] / v["wall_s"]) / (r["photos"] / r["wall_s"])
+            print(f"{v['tool']} vs {r['tool']}: {ratio:.1f}x the photos/s, {v['true_found'] - r['true_found']:+d} true faces")
     for name, ok in checks.items():
         print(f"  [{'x' if ok else ' '}] {name}")
     report = {
@@ -456,6 +509,7 @@ def main():
             "folder": str(out / "gallery"),
         },
         "results": results,
+        "variants": variants,
         "checks": checks,
     }
     if args.profile:

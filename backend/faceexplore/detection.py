@@ -42,9 +42,10 @@ class DetectedFace:
 
 
 class FaceDetector:
-    """Wraps MTCNN; returns faces in original-photo coordinates."""
+    """Wraps MTCNN; returns faces in original-photo coordinates. ``runtime``: what runs MTCNN's
+    networks on the CPU (``mtcnn.RUNTIMES``); on a GPU they run in PyTorch."""
 
-    def __init__(self, device: str = "cpu", min_face_size: int = 20):
+    def __init__(self, device: str = "cpu", min_face_size: int = 20, runtime: str = "torch"):
         import torch
 
         from .mtcnn import MTCNN
@@ -52,7 +53,7 @@ class FaceDetector:
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise RuntimeError("--device cuda was asked for, but PyTorch sees no CUDA GPU here")
         self.device = device
-        self.mtcnn = MTCNN(min_face_size=min_face_size, device=device)
+        self.mtcnn = MTCNN(min_face_size=min_face_size, device=device, runtime=runtime if device == "cpu" else "torch")
 
     def detect(self, pixels: np.ndarray, scale: float = 1.0) -> list[DetectedFace]:
         """Faces in an RGB array that is ``scale`` times the original photo's size."""

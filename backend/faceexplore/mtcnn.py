@@ -9,15 +9,25 @@ channels-last, finding the same faces in less time (benchmarks/model_timing.py m
 cascades; docs/speed.md); the stages, thresholds and non-maximum suppression are MTCNN's
 own. Candidates that run past the border are padded with black, as in the reference
 implementation, instead of being cut and stretched.
+
+The networks run in PyTorch (``runtime="torch"``) or in OpenVINO (``runtime="openvino"``, CPU
+only), converted from the same PyTorch modules when the detector is made: nothing is downloaded
+or written to disk, and the weights stay those of the installed facenet-pytorch. OpenVINO's CPU
+kernels run these small convolutions faster (docs/speed.md, "Faster detection"); both give the
+same outputs to float rounding (backend/tests/test_mtcnn.py).
 """
 
 from __future__ import annotations
+
+import threading
+import warnings
 
 import numpy as np
 import torch
 from PIL import Image
 from torchvision.ops import nms
 
+RUNTIMES = ("torch", "openvino")
 STAGE_THRESHOLDS = (0.6, 0.7, 0.7)  # face probability each stage needs (MTCNN's defaults)
 PYRAMID_FACTOR = 0.709  # each pyramid level is this times the previous (area halves)
 PNET_STRIDE, PNET_CELL = 2, 12  # PNet sees 12x12 windows every 2 pixels
@@ -27,14 +37,21 @@ class MTCNN:
     """``detect(pixels)`` returns MTCNN's faces in an RGB uint8 array: boxes (n, 4) as x1, y1,
     x2, y2, probabilities (n,) and landmarks (n, 5, 2), or three ``None`` when there is none."""
 
-    def __init__(self, min_face_size: int = 20, device: str = "cpu"):
+    def __init__(self, min_face_size: int = 20, device: str = "cpu", runtime: str = "torch"):
         from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
 
+        if runtime not in RUNTIMES:
+            raise ValueError(f"unknown MTCNN runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
+        if runtime == "openvino" and not device.startswith("cpu"):
+            raise ValueError(f"the openvino runtime runs MTCNN on the CPU only, not on {device}")
         self.min_face_size = min_face_size
         self.device = torch.device(device)
-        self.pnet, self.rnet, self.onet = (
-            net.eval().to(self.device, memory_format=torch.channels_last) for net in (PNet(), RNet(), ONet())
-        )
+        self.runtime = runtime
+        networks = (PNet().eval(), RNet().eval(), ONet().eval())
+        if runtime == "openvino":
+            self.pnet, self.rnet, self.onet = (_OpenVINONetwork(net, side) for net, side in zip(networks, (None, 24, 48)))
+        else:
+            self.pnet, self.rnet, self.onet = (_TorchNetwork(net, self.device) for net in networks)
 
     @torch.inference_mode()
     def detect(self, pixels: np.ndarray):
@@ -49,11 +66,6 @@ class MTCNN:
             return None, None, None
         return boxes, probs, points
 
-    def _tensor(self, images: list[Image.Image]) -> torch.Tensor:
-        # HWC uint8 -> NCHW float scaled to [-1, 1]; the permuted view is already channels-last
-        batch = torch.from_numpy(np.stack([np.asarray(im) for im in images])).to(self.device)
-        return (batch.permute(0, 3, 1, 2).float() - 127.5) * 0.0078125
-
     def _propose(self, image: Image.Image) -> torch.Tensor:
         """Stage 1: PNet slides over every pyramid level; candidate boxes (n, 5): x1, y1, x2, y2
         and score, moved by PNet's box regression and made square."""
@@ -62,7 +74,7 @@ class MTCNN:
         found = []
         while min(w, h) * scale >= 12:
             level = image.resize((int(w * scale + 1), int(h * scale + 1)), Image.BOX)
-            regression, probability = self.pnet(self._tensor([level]))
+            regression, probability = self.pnet([level])
             score = probability[0, 1]
             ys, xs = torch.nonzero(score >= STAGE_THRESHOLDS[0], as_tuple=True)
             if len(ys):
@@ -80,7 +92,7 @@ class MTCNN:
 
     def _refine(self, image: Image.Image, boxes: torch.Tensor) -> torch.Tensor:
         """Stage 2: RNet rescores each candidate at 24x24 and corrects its box."""
-        regression, probability = self.rnet(self._tensor(_crops(image, boxes, 24)))
+        regression, probability = self.rnet(_crops(image, boxes, 24))
         keep = probability[:, 1] > STAGE_THRESHOLDS[1]
         boxes = torch.cat([boxes[keep, :4], probability[keep, 1:2]], 1)
         regression = regression[keep]
@@ -89,7 +101,7 @@ class MTCNN:
 
     def _output(self, image: Image.Image, boxes: torch.Tensor):
         """Stage 3: ONet gives the final score, box and five landmarks at 48x48."""
-        regression, landmarks, probability = self.onet(self._tensor(_crops(image, boxes, 48)))
+        regression, landmarks, probability = self.onet(_crops(image, boxes, 48))
         keep = probability[:, 1] > STAGE_THRESHOLDS[2]
         boxes = torch.cat([boxes[keep, :4], probability[keep, 1:2]], 1)
         landmarks, regression = landmarks[keep], regression[keep]
@@ -100,6 +112,53 @@ class MTCNN:
         pick = _nms_of_smaller(boxes[:, :4], boxes[:, 4], 0.7)
         boxes, points = boxes[pick].cpu().numpy(), points[pick].cpu().numpy()
         return boxes[:, :4], boxes[:, 4], points
+
+
+class _TorchNetwork:
+    """One of MTCNN's networks in PyTorch: RGB images of one size in, its outputs (tensors on
+    the device) out."""
+
+    def __init__(self, net: torch.nn.Module, device: torch.device):
+        self.net, self.device = net.to(device, memory_format=torch.channels_last), device
+
+    def __call__(self, images: list[Image.Image]) -> tuple[torch.Tensor, ...]:
+        # HWC uint8 -> NCHW float scaled to [-1, 1]; the permuted view is already channels-last
+        batch = torch.from_numpy(np.stack([np.asarray(im) for im in images])).to(self.device)
+        return self.net((batch.permute(0, 3, 1, 2).float() - 127.5) * 0.0078125)
+
+
+class _OpenVINONetwork:
+    """One of MTCNN's networks compiled by OpenVINO for this CPU, converted from its PyTorch
+    module in memory. It takes the uint8 pixels as they are: the scaling to [-1, 1] and the
+    change to channels-first are part of the compiled model. ``side``: the input's fixed side
+    (RNet, ONet), or None for any size (PNet, on every pyramid level)."""
+
+    def __init__(self, net: torch.nn.Module, side: int | None):
+        import openvino as ov
+        from openvino.preprocess import PrePostProcessor
+
+        example = torch.zeros(1, 3, side or 64, side or 64)
+        with warnings.catch_warnings():  # the conversion traces the module: PyTorch's deprecation notice of tracing
+            warnings.simplefilter("ignore", FutureWarning)
+            model = ov.convert_model(net, example_input=example, input=[ov.PartialShape([-1, 3, side or -1, side or -1])])
+        steps = PrePostProcessor(model)
+        steps.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
+        steps.input().model().set_layout(ov.Layout("NCHW"))
+        steps.input().preprocess().convert_element_type(ov.Type.f32).mean(127.5).scale(128.0)
+        # As many threads as PyTorch was given (one per indexing worker); full float precision,
+        # so that the boxes are PyTorch's.
+        config = {"INFERENCE_NUM_THREADS": torch.get_num_threads(), "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+        self.compiled = ov.Core().compile_model(steps.build(), "CPU", config)
+        # An infer request holds its buffers and must not run twice at once: one per thread (the
+        # web workers' threads share one detector).
+        self.requests = threading.local()
+
+    def __call__(self, images: list[Image.Image]) -> tuple[torch.Tensor, ...]:
+        request = getattr(self.requests, "request", None)
+        if request is None:
+            request = self.requests.request = self.compiled.create_infer_request()
+        outputs = request.infer({0: np.stack([np.asarray(im) for im in images])})
+        return tuple(torch.from_numpy(outputs[i].copy()) for i in range(len(outputs)))
 
 
 def _regress(boxes: torch.Tensor, regression: torch.Tensor, inclusive: bool = True) -> torch.Tensor:

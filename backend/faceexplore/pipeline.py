@@ -40,7 +40,7 @@ class FacePipeline:
     @classmethod
     def from_settings(cls, settings: Settings) -> FacePipeline:
         """The detector and the embedder ``settings`` name, loaded (seconds: weights are read)."""
-        detector = FaceDetector(device=settings.device, min_face_size=settings.min_face_size)
+        detector = FaceDetector(device=settings.device, min_face_size=settings.min_face_size, runtime=settings.detector_runtime)
         embedder = create_embedder(settings.model, **settings.embedder_options())
         return cls(detector, embedder, detect_size=settings.detect_size)
 

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     web_workers: NonNegativeInt = Field(0, description="gunicorn workers of `faceexplore serve`; 0: sized to the machine")
     detect_size: PositiveInt = Field(1600, description="longest side, in pixels, of the photo the detector sees")
     min_face_size: PositiveInt = Field(20, description="smallest face found, in pixels at detection size")
+    detector_runtime: Literal["openvino", "torch"] = Field(
+        "openvino", description="what runs MTCNN's networks on the CPU (on a GPU: PyTorch); both find the same faces"
+    )
     facenet_weights: Path | None = Field(None, description="a 20180402-114759-vggface2.pt state dict; none: torch hub's cache")
     offline: bool = Field(False, description="never download model weights (facenet): a missing file is an error")
     onnx_model: Path | None = Field(None, description="an .onnx face-embedding model (model = onnx)")

@@ -82,3 +82,49 @@ def test_group_photos_give_the_faces_facenet_pytorch_gives(ours, theirs, bbt_dir
         for box in expected[probs > 0.99]:
             overlap = max(helpers.iou(inside(box), inside(b)) for b in boxes)
             assert overlap > 0.7, (path.name, box.tolist())
+
+
+@pytest.fixture(scope="module")
+def ours_in_openvino():
+    return MTCNN(min_face_size=20, runtime="openvino")
+
+
+def test_openvino_runtime_finds_the_faces_pytorch_finds(ours, ours_in_openvino, bbt_dir):
+    """The same networks compiled by OpenVINO: the same faces, boxes, scores and landmarks to
+    float rounding, on every bbt photo (group photos and portraits)."""
+    photos = sorted((bbt_dir / "group").iterdir()) + sorted(p for p in (bbt_dir / "people").rglob("*") if p.is_file())[::3]
+    faces = 0
+    for path in photos:
+        pixels = load_photo(path, max_side=1600).pixels
+        expected, got = ours.detect(pixels), ours_in_openvino.detect(pixels)
+        assert (got[0] is None) == (expected[0] is None), path.name
+        if expected[0] is None:
+            continue
+        expected, got = _sorted(*expected), _sorted(*got)
+        assert len(got[0]) == len(expected[0]), path.name
+        np.testing.assert_allclose(got[0], expected[0], atol=0.05, err_msg=path.name)  # box corners, pixels
+        np.testing.assert_allclose(got[1], expected[1], atol=1e-4, err_msg=path.name)  # probabilities
+        np.testing.assert_allclose(got[2], expected[2], atol=0.05, err_msg=path.name)  # landmarks, pixels
+        faces += len(got[0])
+    assert faces >= len(photos)
+
+
+def test_openvino_runtime_detects_from_several_threads_at_once(ours_in_openvino):
+    """The web workers' threads share one detector: each thread's detections are its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pictures = [helpers.three_faces(), helpers.three_faces((120, 240, 160)), np.full((300, 400, 3), 128, np.uint8)] * 2
+    expected = [ours_in_openvino.detect(p)[0] for p in pictures]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda p: ours_in_openvino.detect(p)[0], pictures))
+    for a, b in zip(got, expected):
+        assert (a is None) == (b is None)
+        if b is not None:
+            np.testing.assert_allclose(_sorted(a, a[:, 0], a)[0], _sorted(b, b[:, 0], b)[0], atol=1e-3)
+
+
+def test_runtime_is_checked():
+    with pytest.raises(ValueError, match="unknown MTCNN runtime"):
+        MTCNN(runtime="onnx")
+    with pytest.raises(ValueError, match="CPU only"):
+        MTCNN(device="cuda", runtime="openvino")

@@ -91,6 +91,10 @@ def test_a_file_that_is_not_toml_is_named(tmp_path):
         ("index_workers = -1", "index_workers = -1 from the settings file {file}: Input should be greater than or equal to 0"),
         ('model = "vgg"', "model = 'vgg' from the settings file {file}: Input should be 'dlib', 'facenet' or 'onnx'"),
         ('device = "gpu"', "device = 'gpu' from the settings file {file}: should be cpu, cuda or cuda:N"),
+        (
+            'detector_runtime = "onnx"',
+            "detector_runtime = 'onnx' from the settings file {file}: Input should be 'openvino' or 'torch'",
+        ),
         ("max_upload_mb = 0", "max_upload_mb = 0 from the settings file {file}: Input should be greater than 0"),
         ("onnx_std = 0.0", "onnx_std = 0.0 from the settings file {file}: Input should be greater than 0"),
         ("offline = 3", "offline = 3 from the settings file {file}: Input should be a valid boolean"),
