@@ -88,6 +88,8 @@ class Stopwatch:
                 return original(*args, **kwargs)
             finally:
                 self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - t
+                # progress, for a run stopped before its end
+                print(f"{name}: {time.monotonic() - t:.1f} s, peak {peak_gib():.2f} GiB", file=sys.stderr, flush=True)
 
         setattr(owner, attribute, timed)
 
@@ -112,7 +114,8 @@ def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
     t = time.monotonic()
     X, truth, photos = gallery(n_faces, seed)
     out |= {"faces": int(len(X)), "people": int(len(np.unique(truth))), "photos": int(photos.max() + 1)}
-    out["method"] = "dense" if n_faces <= DENSE_LIMIT else ("k-NN graph, exact" if n_faces <= EXACT_KNN_LIMIT else "k-NN graph, faiss IVF")
+    n = len(X)
+    out["method"] = "dense" if n <= DENSE_LIMIT else ("k-NN graph, exact" if n <= EXACT_KNN_LIMIT else "k-NN graph, faiss IVF")
     with tempfile.TemporaryDirectory(prefix="faceexplore-million-") as tmp, FaceIndex(Path(tmp) / "index.sqlite3") as index:
         index.check_model("synthetic", X.shape[1])
         order = np.argsort(photos, kind="stable")  # faces are stored photo by photo
@@ -130,6 +133,7 @@ def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
         del X, batch
         out["seconds"] = {"prepare (synthetic faces, index)": time.monotonic() - t}
         out["peak_gib"] = {"prepare": peak_gib()}
+        print(f"{out}", file=sys.stderr, flush=True)
 
         t = time.monotonic()
         details = cluster_index(index, progress=lambda *a: None)
@@ -249,9 +253,9 @@ def compare_one(n_faces: int, seed: int, held_out: int = 200) -> dict:
 
 
 def run_child(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
+    out = subprocess.run([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, check=False)  # progress on stderr
     if out.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed:\n{out.stderr[-3000:]}")
+        sys.exit(f"{' '.join(args)} failed (exit status {out.returncode})")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
