@@ -44,6 +44,9 @@ KNN_NEIGHBOURS = 15
 EXACT_KNN_LIMIT = 100_000
 IVF_LISTS_PER_ROOT = 4  # inverted lists: 4 sqrt(n), the low end of faiss's guideline (4..16 sqrt(n))
 IVF_PROBES = 16  # lists searched per face
+# lists searched per centroid for its nearest cluster: centroids of 1..8 faces spread less than
+# faces do, and the "may be split" flag needs the close pairs (docs/speed.md, "A million faces")
+IVF_CENTROID_PROBES = 128
 IVF_TRAIN_PER_LIST = 40  # training faces per list (faiss asks for at least 39)
 IVF_TRAIN_ITERATIONS = 10  # k-means iterations (faiss's default 25 cost more than the search at 1M)
 # A cannot-link pair's distance: so large that the average linkage of any two clusters that
@@ -172,7 +175,6 @@ def nearest_neighbours(X: np.ndarray, k: int, exact: bool = True, seed: int = 0)
     in faces. Otherwise faiss's inverted-file index (IVF-Flat): k-means cells of the faces, each
     face compared with the faces of its ``IVF_PROBES`` nearest cells only; the same answer every
     run (a seeded sample trains the k-means, itself seeded). A missing neighbour has index -1."""
-    n = len(X)
     if exact:
         from sklearn.neighbors import NearestNeighbors
 
@@ -180,16 +182,25 @@ def nearest_neighbours(X: np.ndarray, k: int, exact: bool = True, seed: int = 0)
     import faiss
 
     Xf = np.ascontiguousarray(X, np.float32)
+    squared, neighbours = _ivf_index(Xf, faiss.METRIC_L2, seed).search(Xf, k)
+    return np.sqrt(np.maximum(squared, 0)).astype(np.float64), neighbours.astype(np.int64)
+
+
+def _ivf_index(Xf: np.ndarray, metric: int, seed: int):
+    """faiss's IVF-Flat index of the rows of ``Xf`` (float32), trained on a seeded sample."""
+    import faiss
+
+    n, dim = Xf.shape
     lists = max(1, min(int(IVF_LISTS_PER_ROOT * np.sqrt(n)), n // IVF_TRAIN_PER_LIST))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(Xf.shape[1]), Xf.shape[1], lists)
+    quantizer = faiss.IndexFlatIP(dim) if metric == faiss.METRIC_INNER_PRODUCT else faiss.IndexFlatL2(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, lists, metric)
     index.cp.seed = seed
     index.cp.niter = IVF_TRAIN_ITERATIONS
     train = np.random.default_rng(seed).choice(n, min(n, IVF_TRAIN_PER_LIST * lists), replace=False)
     index.train(Xf[np.sort(train)])
     index.add(Xf)
     index.nprobe = min(IVF_PROBES, lists)
-    squared, neighbours = index.search(Xf, k)
-    return np.sqrt(np.maximum(squared, 0)).astype(np.float64), neighbours.astype(np.int64)
+    return index
 
 
 def _same_group_condensed(groups: np.ndarray) -> np.ndarray:
@@ -253,17 +264,23 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
     # each cluster's faces from one sort, and the random pairs sorted once (per cluster, both
     # grew with faces times clusters)
     by_cluster, bounds = _grouped(inverse)
-    random_sorted = np.sort(random_d)
+    # every cluster's pair distances, then the same-person probability of all of them in one
+    # call (a call a cluster cost milliseconds of scipy overhead: half an hour at 1M faces)
+    pair_d = {c: pdist(X[by_cluster[bounds[c] : bounds[c + 1]]]) for c in np.flatnonzero(sizes > 1)}
+    if model is not None and pair_d:
+        every = np.concatenate(list(pair_d.values()))
+        p = same_person_probability(every, np.sort(random_d), model, random_sorted=True)
+        ends = np.cumsum([len(d) for d in pair_d.values()])
+        pair_p = dict(zip(pair_d, np.split(p, ends[:-1])))
     for c in range(k):
         members = by_cluster[bounds[c] : bounds[c + 1]]
         if len(members) > 1:
-            d = pdist(X[members])
-            cohesion = float(d.mean())
-            purity = float(same_person_probability(d, random_sorted, model, random_sorted=True).mean()) if model is not None else None
+            cohesion = float(pair_d[c].mean())
+            purity = float(pair_p[c].mean()) if model is not None else None
         else:
             cohesion, purity = 0.0, 1.0
         nearest = int(nearest_of[c]) if k > 1 else -1
-        nearest_d = float(nearest_d_of[c]) if k > 1 else None
+        nearest_d = float(nearest_d_of[c]) if nearest >= 0 else None
         flags = []
         if purity is not None and purity < 0.9:
             flags.append("may_be_two_people")
@@ -290,6 +307,8 @@ def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
     linear in the number of clusters. From the centroids of unit vectors:
     mean ||a-b||^2 = 2 - 2 <mean a, mean b> (the root of the mean squared distance)."""
     k = len(centroids)
+    if k > EXACT_KNN_LIMIT:
+        return _nearest_centroids_approximate(centroids)
     nearest, distance = np.full(k, -1), np.full(k, np.inf)
     for s in range(0, k, block):
         rows = np.arange(s, min(k, s + block))
@@ -298,6 +317,24 @@ def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
         nearest[rows] = np.argmin(d2, axis=1)
         distance[rows] = np.sqrt(d2[np.arange(len(rows)), nearest[rows]])
     return nearest, distance
+
+
+def _nearest_centroids_approximate(centroids: np.ndarray, seed: int = 0):
+    """``_nearest_centroids`` above ``EXACT_KNN_LIMIT`` clusters, where all pairs of centroids
+    (quadratic: 222,000 clusters at 1M faces) cost more than the clustering: the largest inner
+    product <mean a, mean b> found by faiss's inverted-file index, as in ``nearest_neighbours``.
+    A cluster whose nearest other one is not found gets -1 (no nearest cluster)."""
+    import faiss
+
+    k = len(centroids)
+    C = np.ascontiguousarray(centroids, np.float32)
+    index = _ivf_index(C, faiss.METRIC_INNER_PRODUCT, seed)
+    index.nprobe = min(IVF_CENTROID_PROBES, index.nlist)
+    similarity, found = index.search(C, 2)
+    other = np.where(found[:, 0] == np.arange(k), 1, 0)  # the first hit that is not the cluster itself
+    nearest = found[np.arange(k), other].astype(np.int64)
+    d2 = np.maximum(2 - 2 * similarity[np.arange(k), other].astype(np.float64), 0)
+    return nearest, np.where(nearest >= 0, np.sqrt(d2), np.inf)
 
 
 def cluster_index(index, threshold: float | None = None, progress=print, use_prior: bool = True) -> dict:
