@@ -25,6 +25,7 @@ Latest results, with the data and the machine: docs/speed.md, "A million faces".
 usage:
   python backend/benchmarks/million_faces_benchmark.py --faces 10000 100000 1000000 --json cost.json
   python backend/benchmarks/million_faces_benchmark.py --compare 10000 100000 --json quality.json
+  python backend/benchmarks/million_faces_benchmark.py --parts 1000000   # per-cluster quality, one search
 """
 
 from __future__ import annotations
@@ -252,6 +253,31 @@ def compare_one(n_faces: int, seed: int, held_out: int = 200) -> dict:
     return result
 
 
+def parts_one(n_faces: int, seed: int) -> dict:
+    """In memory, the true people as the clustering: the per-cluster quality (nearest clusters
+    included) and one search's distances and cluster scores, without the linkage before them."""
+    from faceexplore.clustering import cluster_quality
+    from faceexplore.impostors import choose_threshold, pair_distances
+    from faceexplore.search import cluster_scores
+    from faceexplore.synthetic import synthetic_people
+
+    X, truth, photos = gallery(n_faces, seed)
+    random_d, cannot_link_d = pair_distances(X, photos, np.random.default_rng(0))
+    model = choose_threshold(random_d, cannot_link_d).model
+    t = time.monotonic()
+    quality = cluster_quality(X, photos, truth, random_d, model, model.distance_at(0.01))
+    out = {"faces": int(len(X)), "clusters": len(quality), "cluster_quality_seconds": time.monotonic() - t}
+    _, inverse = np.unique(truth, return_inverse=True)
+    sizes = np.bincount(inverse).astype(np.float64)
+    queries, _ = synthetic_people(n_people=SEARCHES, per_person=(1, 1), seed=seed + 1000)
+    t = time.monotonic()
+    for q in queries:
+        cluster_scores(np.sqrt(np.maximum(2 - 2 * q[None] @ X.T, 0)), inverse, sizes).min()
+    out["one_search_scores_seconds"] = (time.monotonic() - t) / len(queries)
+    out["peak_gib"] = peak_gib()
+    return out
+
+
 def run_child(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, check=False)  # progress on stderr
     if out.returncode != 0:
@@ -269,14 +295,19 @@ def main():
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--cost-one", type=int, help=argparse.SUPPRESS)  # internal: one size, in this process
     ap.add_argument("--compare-one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--parts", type=int, nargs="*", default=[], help="sizes where per-cluster quality and one search are timed in memory")
+    ap.add_argument("--parts-one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.cost_one or args.compare_one:
+    if args.cost_one or args.compare_one or args.parts_one:
         guard_memory(args.max_gib)
-        r = cost_one(args.cost_one, args.seed, args.recluster) if args.cost_one else compare_one(args.compare_one, args.seed)
+        if args.parts_one:
+            r = parts_one(args.parts_one, args.seed)
+        else:
+            r = cost_one(args.cost_one, args.seed, args.recluster) if args.cost_one else compare_one(args.compare_one, args.seed)
         print(json.dumps(r))
         return
     common = ["--seed", str(args.seed), "--max-gib", str(args.max_gib)]
-    results = {"cost": [], "quality": []}
+    results = {"cost": [], "quality": [], "parts": []}
     for n in args.faces:
         r = run_child(["--cost-one", str(n), *common, *(["--recluster"] if args.recluster else [])])
         results["cost"].append(r)
@@ -284,6 +315,10 @@ def main():
     for n in args.compare:
         r = run_child(["--compare-one", str(n), *common])
         results["quality"].append(r)
+        print(json.dumps(r), flush=True)
+    for n in args.parts:
+        r = run_child(["--parts-one", str(n), *common])
+        results["parts"].append(r)
         print(json.dumps(r), flush=True)
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
