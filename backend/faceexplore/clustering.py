@@ -39,6 +39,17 @@ from .store import PeopleChanged
 
 DENSE_LIMIT = 30_000
 KNN_NEIGHBOURS = 15
+# Faces above which the k-NN graph comes from faiss's inverted-file index instead of the exact
+# neighbours (scikit-learn, brute force: quadratic in faces, past an hour at 1M on 2 cores).
+# Measured agreement of the two and costs: docs/speed.md, "A million faces".
+EXACT_KNN_LIMIT = 100_000
+IVF_LISTS_PER_ROOT = 4  # inverted lists: 4 sqrt(n), the low end of faiss's guideline (4..16 sqrt(n))
+IVF_PROBES = 16  # lists searched per face
+# lists searched per centroid for its nearest cluster: centroids of 1..8 faces spread less than
+# faces do, and the "may be split" flag needs the close pairs (docs/speed.md, "A million faces")
+IVF_CENTROID_PROBES = 128
+IVF_TRAIN_PER_LIST = 40  # training faces per list (faiss asks for at least 39)
+IVF_TRAIN_ITERATIONS = 10  # k-means iterations (faiss's default 25 cost more than the search at 1M)
 # A cannot-link pair's distance: so large that the average linkage of any two clusters that
 # hold one such pair stays far above any threshold, whatever the cluster sizes.
 CANNOT_LINK_DISTANCE = 1e12
@@ -61,10 +72,12 @@ class FaceClusterer:
         n_neighbors: int = KNN_NEIGHBOURS,
         random_state: int = 0,
         prior=None,
+        exact_knn_limit: int = EXACT_KNN_LIMIT,
     ):
         self.threshold = threshold
         self.prior = prior
         self.dense_limit = dense_limit
+        self.exact_knn_limit = exact_knn_limit
         self.n_neighbors = n_neighbors
         self.random_state = random_state
 
@@ -132,14 +145,14 @@ class FaceClusterer:
         distance matrix where it fits and a graph-constrained linkage where it does not."""
         from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import connected_components
-        from sklearn.neighbors import NearestNeighbors
 
         n = len(X)
         k = min(self.n_neighbors + 1, n)
-        distances, neighbours = NearestNeighbors(n_neighbors=k, n_jobs=-1).fit(X).kneighbors(X)
-        close = distances[:, 1:] < self.threshold_
-        rows = np.repeat(np.arange(n), k - 1)[close.ravel()]
-        graph = csr_matrix((np.ones(len(rows)), (rows, neighbours[:, 1:][close])), shape=(n, n))
+        distances, neighbours = nearest_neighbours(X, k, exact=n <= self.exact_knn_limit, seed=self.random_state)
+        # each face's neighbours but itself (a copy of a face may come before it)
+        close = (distances < self.threshold_) & (neighbours >= 0) & (neighbours != np.arange(n)[:, None])
+        rows = np.repeat(np.arange(n), k)[close.ravel()]
+        graph = csr_matrix((np.ones(len(rows)), (rows, neighbours[close])), shape=(n, n))
         self.components_, component = connected_components(graph, directed=False)
         labels = np.empty(n, np.int64)
         order = np.argsort(component, kind="stable")
@@ -166,6 +179,40 @@ class FaceClusterer:
         return model.fit_predict(X)
 
 
+def nearest_neighbours(X: np.ndarray, k: int, exact: bool = True, seed: int = 0):
+    """Each face's ``k`` nearest faces (itself among them) and their Euclidean distances, nearest
+    first: (distances, indices), each (n, k). ``exact``: scikit-learn's brute force, quadratic
+    in faces. Otherwise faiss's inverted-file index (IVF-Flat): k-means cells of the faces, each
+    face compared with the faces of its ``IVF_PROBES`` nearest cells only; the same answer every
+    run (a seeded sample trains the k-means, itself seeded). A missing neighbour has index -1."""
+    if exact:
+        from sklearn.neighbors import NearestNeighbors
+
+        return NearestNeighbors(n_neighbors=k, n_jobs=-1).fit(X).kneighbors(X)
+    import faiss
+
+    Xf = np.ascontiguousarray(X, np.float32)
+    squared, neighbours = _ivf_index(Xf, faiss.METRIC_L2, seed).search(Xf, k)
+    return np.sqrt(np.maximum(squared, 0)).astype(np.float64), neighbours.astype(np.int64)
+
+
+def _ivf_index(Xf: np.ndarray, metric: int, seed: int):
+    """faiss's IVF-Flat index of the rows of ``Xf`` (float32), trained on a seeded sample."""
+    import faiss
+
+    n, dim = Xf.shape
+    lists = max(1, min(int(IVF_LISTS_PER_ROOT * np.sqrt(n)), n // IVF_TRAIN_PER_LIST))
+    quantizer = faiss.IndexFlatIP(dim) if metric == faiss.METRIC_INNER_PRODUCT else faiss.IndexFlatL2(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, lists, metric)
+    index.cp.seed = seed
+    index.cp.niter = IVF_TRAIN_ITERATIONS
+    train = np.random.default_rng(seed).choice(n, min(n, IVF_TRAIN_PER_LIST * lists), replace=False)
+    index.train(Xf[np.sort(train)])
+    index.add(Xf)
+    index.nprobe = min(IVF_PROBES, lists)
+    return index
+
+
 def _same_group_condensed(groups: np.ndarray) -> np.ndarray:
     """Positions in a condensed distance vector of the pairs that share a group."""
     n = len(groups)
@@ -180,9 +227,21 @@ def _enforce_cannot_link(X, groups, labels):
     next_label = labels.max() + 1 if len(labels) else 0
     key = labels.astype(np.int64) * (groups.max() + 1 if len(groups) else 1) + groups
     uniq, counts = np.unique(key, return_counts=True)
-    for k in uniq[counts > 1]:
-        members = np.flatnonzero(key == k)
-        cluster = np.flatnonzero(labels == labels[members[0]])
+    clashing = uniq[counts > 1]
+    if not len(clashing):
+        return labels
+    # the faces of each clashing key and of each cluster, found once (not a scan of all the
+    # faces per clash: that grew with faces times clashes)
+    by_key, key_bounds = _grouped(key)
+    by_label, label_bounds = _grouped(labels)
+    label_values = labels[by_label][label_bounds[:-1]]
+    key_at = np.searchsorted(key[by_key][key_bounds[:-1]], clashing)
+    for at in key_at:
+        members = by_key[key_bounds[at] : key_bounds[at + 1]]
+        label = labels[members[0]]
+        c = np.searchsorted(label_values, label)
+        cluster = by_label[label_bounds[c] : label_bounds[c + 1]]
+        cluster = cluster[labels[cluster] == label]  # less the faces an earlier clash moved out
         centre = X[cluster].mean(0)
         keep = members[np.argmin(np.linalg.norm(X[members] - centre, axis=1))]
         for m in members:
@@ -190,6 +249,14 @@ def _enforce_cannot_link(X, groups, labels):
                 labels[m] = next_label
                 next_label += 1
     return labels
+
+
+def _grouped(values: np.ndarray):
+    """Positions sorted by value (ascending within a value) and the bounds of each value's run."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    bounds = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1], True])
+    return order, bounds
 
 
 def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
@@ -204,16 +271,26 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
     centroids /= sizes[:, None]
     out = []
     nearest_of, nearest_d_of = _nearest_centroids(centroids)
+    # each cluster's faces from one sort, and the random pairs sorted once (per cluster, both
+    # grew with faces times clusters)
+    by_cluster, bounds = _grouped(inverse)
+    # every cluster's pair distances, then the same-person probability of all of them in one
+    # call (a call a cluster cost milliseconds of scipy overhead: half an hour at 1M faces)
+    pair_d = {c: pdist(X[by_cluster[bounds[c] : bounds[c + 1]]]) for c in np.flatnonzero(sizes > 1)}
+    if model is not None and pair_d:
+        every = np.concatenate(list(pair_d.values()))
+        p = same_person_probability(every, np.sort(random_d), model, random_sorted=True)
+        ends = np.cumsum([len(d) for d in pair_d.values()])
+        pair_p = dict(zip(pair_d, np.split(p, ends[:-1])))
     for c in range(k):
-        members = np.flatnonzero(inverse == c)
+        members = by_cluster[bounds[c] : bounds[c + 1]]
         if len(members) > 1:
-            d = pdist(X[members])
-            cohesion = float(d.mean())
-            purity = float(same_person_probability(d, random_d, model).mean()) if model is not None else None
+            cohesion = float(pair_d[c].mean())
+            purity = float(pair_p[c].mean()) if model is not None else None
         else:
             cohesion, purity = 0.0, 1.0
         nearest = int(nearest_of[c]) if k > 1 else -1
-        nearest_d = float(nearest_d_of[c]) if k > 1 else None
+        nearest_d = float(nearest_d_of[c]) if nearest >= 0 else None
         flags = []
         if purity is not None and purity < 0.9:
             flags.append("may_be_two_people")
@@ -240,6 +317,8 @@ def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
     linear in the number of clusters. From the centroids of unit vectors:
     mean ||a-b||^2 = 2 - 2 <mean a, mean b> (the root of the mean squared distance)."""
     k = len(centroids)
+    if k > EXACT_KNN_LIMIT:
+        return _nearest_centroids_approximate(centroids)
     nearest, distance = np.full(k, -1), np.full(k, np.inf)
     for s in range(0, k, block):
         rows = np.arange(s, min(k, s + block))
@@ -248,6 +327,24 @@ def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
         nearest[rows] = np.argmin(d2, axis=1)
         distance[rows] = np.sqrt(d2[np.arange(len(rows)), nearest[rows]])
     return nearest, distance
+
+
+def _nearest_centroids_approximate(centroids: np.ndarray, seed: int = 0):
+    """``_nearest_centroids`` above ``EXACT_KNN_LIMIT`` clusters, where all pairs of centroids
+    (quadratic: 222,000 clusters at 1M faces) cost more than the clustering: the largest inner
+    product <mean a, mean b> found by faiss's inverted-file index, as in ``nearest_neighbours``.
+    A cluster whose nearest other one is not found gets -1 (no nearest cluster)."""
+    import faiss
+
+    k = len(centroids)
+    C = np.ascontiguousarray(centroids, np.float32)
+    index = _ivf_index(C, faiss.METRIC_INNER_PRODUCT, seed)
+    index.nprobe = min(IVF_CENTROID_PROBES, index.nlist)
+    similarity, found = index.search(C, 2)
+    other = np.where(found[:, 0] == np.arange(k), 1, 0)  # the first hit that is not the cluster itself
+    nearest = found[np.arange(k), other].astype(np.int64)
+    d2 = np.maximum(2 - 2 * similarity[np.arange(k), other].astype(np.float64), 0)
+    return nearest, np.where(nearest >= 0, np.sqrt(d2), np.inf)
 
 
 def cluster_index(index, threshold: float | None = None, progress=print, use_prior: bool = True, lock: bool = True) -> dict:

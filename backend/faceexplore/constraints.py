@@ -132,6 +132,49 @@ class ClusterConstraints:
         return self.anchor[a] >= 0 and self.anchor[a] == self.anchor[b]
 
 
+DENSE_MATCHING_LIMIT = 4_000_000  # clusters x old people matched in one dense matrix (32 MB)
+
+
+def _matched_overlaps(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int):
+    """The one-to-one matching of rows (new clusters) to columns (old people) that keeps the most
+    faces together, given each face's (row, column): the (row, column) pairs matched that share
+    faces. Up to ``DENSE_MATCHING_LIMIT`` cells, one assignment on the full overlap matrix.
+    Above (a gallery of a million faces has some 200,000 of each: a dense matrix of 300 GB),
+    the overlaps are a sparse bipartite graph and each of its connected components (a few
+    clusters and people that share faces; most are one of each) is matched on its own: the
+    same total, since a match between components shares no face."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n_rows * n_cols <= DENSE_MATCHING_LIMIT:
+        overlap = np.zeros((n_rows, n_cols), np.int64)
+        np.add.at(overlap, (rows, cols), 1)
+        matched_rows, matched_cols = linear_sum_assignment(overlap, maximize=True)
+        keep = overlap[matched_rows, matched_cols] > 0
+        return list(zip(matched_rows[keep].tolist(), matched_cols[keep].tolist()))
+    cells, counts = np.unique(rows * n_cols + cols, return_counts=True)
+    cell_rows, cell_cols = cells // n_cols, cells % n_cols
+    graph = coo_matrix((counts, (cell_rows, n_rows + cell_cols)), shape=(n_rows + n_cols,) * 2)
+    _, component = connected_components(graph, directed=False)
+    order = np.argsort(component[cell_rows], kind="stable")
+    cell_rows, cell_cols, counts = cell_rows[order], cell_cols[order], counts[order]
+    part = component[cell_rows]
+    bounds = np.flatnonzero(np.r_[True, part[1:] != part[:-1], True])
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b - a == 1:  # one cluster and one person sharing faces: matched
+            out.append((int(cell_rows[a]), int(cell_cols[a])))
+            continue
+        local_rows, r = np.unique(cell_rows[a:b], return_inverse=True)
+        local_cols, c = np.unique(cell_cols[a:b], return_inverse=True)
+        overlap = np.zeros((len(local_rows), len(local_cols)), np.int64)
+        overlap[r, c] = counts[a:b]
+        matched_rows, matched_cols = linear_sum_assignment(overlap, maximize=True)
+        keep = overlap[matched_rows, matched_cols] > 0
+        out += zip(local_rows[matched_rows[keep]].tolist(), local_cols[matched_cols[keep]].tolist())
+    return out
+
+
 def _condensed_index(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Positions in a condensed distance vector of the pairs (i, j), in either order."""
     i, j = np.minimum(i, j), np.maximum(i, j)
@@ -164,16 +207,14 @@ def assign_person_ids(
     old = np.array([old_people.get(int(f), -1) for f in face_ids], np.int64)
     candidates = sorted({int(p) for p in old[old >= 0]} - taken)
     if free and candidates:
-        row = {c: r for r, c in enumerate(free)}
-        col = {p: k for k, p in enumerate(candidates)}
-        overlap = np.zeros((len(free), len(candidates)), np.int64)
-        for label, person in zip(labels, old):
-            if person >= 0 and int(person) in col and int(label) in row:
-                overlap[row[int(label)], col[int(person)]] += 1
-        rows, cols = linear_sum_assignment(overlap, maximize=True)
-        for r, k in zip(rows, cols):
-            if overlap[r, k] > 0:
-                out[free[r]] = candidates[k]
+        # each face's (free cluster, old person) pair, as positions in ``free`` and ``candidates``
+        free_arr, cand_arr = np.array(free, np.int64), np.array(candidates, np.int64)
+        row_of = np.searchsorted(free_arr, labels)
+        col_of = np.searchsorted(cand_arr, old)
+        counted = (old >= 0) & (row_of < len(free_arr)) & (col_of < len(cand_arr))
+        counted[counted] &= (free_arr[row_of[counted]] == labels[counted]) & (cand_arr[col_of[counted]] == old[counted])
+        for r, k in _matched_overlaps(row_of[counted], col_of[counted], len(free), len(candidates)):
+            out[free[r]] = candidates[k]
         taken = set(out.values())
         free = [c for c in free if c not in out]
     kept = {p: c for p, c in (kept_people or {}).items() if p not in taken}

@@ -91,19 +91,31 @@ def pair_distances(X: np.ndarray, groups: np.ndarray | None, rng: np.random.Gene
 
 
 def same_group_pairs(groups: np.ndarray):
-    """Index pairs (i, j), i < j, of the items that share a group (faces of one photo)."""
+    """Index pairs (i, j), i < j, of the items that share a group (faces of one photo): group by
+    group in sorted order, each group's pairs in row order. Built by offsets within the sorted
+    groups (one numpy step per offset, over the items with a partner that far on), not a loop
+    over the groups: a million faces in 400,000 photos took seconds in Python."""
     order = np.argsort(groups, kind="stable")
     g = groups[order]
+    n = len(g)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    ends = np.r_[starts[1:], len(g)]
-    ci, cj = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for s, e in zip(starts, ends):
-        if e - s > 1:
-            a, b = np.triu_indices(e - s, 1)
-            i, j = order[s + a], order[s + b]
-            ci.append(np.minimum(i, j))
-            cj.append(np.maximum(i, j))
-    return np.concatenate(ci), np.concatenate(cj)
+    ends = np.r_[starts[1:], n]
+    # per sorted position: how many items of its group come after it
+    left = np.repeat(ends, ends - starts) - np.arange(n)
+    a_parts, b_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    position = np.flatnonzero(left > 1)
+    offset = 1
+    while len(position):
+        a_parts.append(position)
+        b_parts.append(position + offset)
+        offset += 1
+        position = position[left[position] > offset]
+    a, b = np.concatenate(a_parts), np.concatenate(b_parts)
+    row_order = np.lexsort((b, a))
+    i, j = order[a[row_order]], order[b[row_order]]
+    return np.minimum(i, j), np.maximum(i, j)
 
 
 def fit_impostors(random_d: np.ndarray, cannot_link_d: np.ndarray) -> ImpostorModel:
@@ -211,13 +223,16 @@ def choose_threshold(
     )
 
 
-def same_person_probability(distances, random_d: np.ndarray, model: ImpostorModel, bandwidth: float | None = None):
+def same_person_probability(
+    distances, random_d: np.ndarray, model: ImpostorModel, bandwidth: float | None = None, random_sorted: bool = False
+):
     """P(same person | pair distance) from the observed pair density and the model's
-    different-people density: 1 - model / observed, clipped to [0, 1]."""
+    different-people density: 1 - model / observed, clipped to [0, 1]. ``random_sorted``:
+    ``random_d`` is sorted already (a caller asking for many clusters sorts it once)."""
     distances = np.atleast_1d(np.asarray(distances, float))
     if bandwidth is None:
         bandwidth = model.std / 6
-    srt = np.sort(random_d)
+    srt = random_d if random_sorted else np.sort(random_d)
     n = max(len(srt), 1)
     lo = np.searchsorted(srt, distances - bandwidth)
     hi = np.searchsorted(srt, distances + bandwidth)

@@ -29,6 +29,7 @@ NULL_SAMPLE = 4000  # pseudo-queries used to estimate the null distribution
 NULL_MIN_TAIL = 10  # pseudo-queries that must score below a quantile for it to be read off the data
 NULL_QUANTILES = (0.25, 0.75)  # the quartiles a small gallery's Gumbel is fitted to
 NULL_KEPT_SHARE = 0.25  # the lower share of the pseudo-queries' scores kept with the model
+NULL_BLOCK_VALUES = 2**25  # distances held at once by fit_null (256 MB of float64)
 CONFIDENCE_CAP = 0.99  # a calibrated chance shown to visitors never reads as certainty
 
 
@@ -125,8 +126,10 @@ def fit_null(X: np.ndarray, labels: np.ndarray, rng=None, prior=None, queries=No
     queries = np.arange(len(X)) if queries is None else np.asarray(queries)
     pick = queries if len(queries) <= NULL_SAMPLE else rng.choice(queries, NULL_SAMPLE, replace=False)
     best = np.empty(len(pick))
-    for start in range(0, len(pick), 256):
-        rows = pick[start : start + 256]
+    # pseudo-queries a block: each block's distance matrix stays within NULL_BLOCK_VALUES
+    block = max(1, min(256, NULL_BLOCK_VALUES // max(len(X), 1)))
+    for start in range(0, len(pick), block):
+        rows = pick[start : start + block]
         D = np.sqrt(np.maximum(2 - 2 * X[rows] @ X.T, 0))
         scores = cluster_scores(D, inverse, sizes)
         scores[np.arange(len(rows)), inverse[rows]] = np.inf

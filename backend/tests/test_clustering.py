@@ -111,6 +111,36 @@ def test_knn_path_matches_dense_path():
     assert pairwise_scores(by_component.labels_, dense.labels_)["f"] == pytest.approx(1.0)
 
 
+def test_approximate_neighbours_give_the_exact_clusters():
+    """Above ``exact_knn_limit`` faces the k-NN graph comes from faiss's inverted-file index,
+    which compares each face with a few k-means cells only. Lowered limits put 6,000 faces on
+    that path (each component still clustered with its full distance matrix): the clusters are
+    the exact neighbours' and the full distance matrix's, and the graph misses almost none of the
+    close neighbours."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from faceexplore.clustering import nearest_neighbours
+    from faceexplore.synthetic import synthetic_photos
+
+    X, truth = synthetic_people(n_people=1300, seed=11)
+    photos = synthetic_photos(truth, seed=11)
+    dense = FaceClusterer().fit(X, photos)
+    exact = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=len(X)).fit(X, photos)
+    approximate = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=0).fit(X, photos)
+    assert approximate.threshold_ == exact.threshold_ == dense.threshold_
+    assert adjusted_rand_score(exact.labels_, approximate.labels_) >= 0.99
+    assert adjusted_rand_score(dense.labels_, approximate.labels_) >= 0.99
+    assert pairwise_scores(approximate.labels_, truth)["f"] > 0.95
+    # the same close neighbours as brute force, for nearly every face
+    k = 16
+    exact_d, exact_i = nearest_neighbours(X, k, exact=True)
+    approx_d, approx_i = nearest_neighbours(X, k, exact=False)
+    close = exact_d < dense.threshold_
+    found = [len(set(exact_i[r][close[r]]) & set(approx_i[r][approx_d[r] < dense.threshold_])) for r in range(len(X))]
+    assert sum(found) >= 0.99 * close.sum()
+    assert approx_i.shape == (len(X), k) and (approx_i[:, 0] >= 0).all()
+
+
 # -- tiny galleries --------------------------------------------------------------------------------
 def _tiny_index(path, n_faces, seed=0, dim=16):
     """An index of ``n_faces`` faces of different people, one photo each."""
