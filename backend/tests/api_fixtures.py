@@ -239,3 +239,41 @@ def served_app():
     base = Path(os.environ["FACEEXPLORE_SYNTHETIC_BASE"])
     settings = load_settings({"data_dir": base / "data", "gallery_dir": base / "gallery", "frontend_dir": ""})
     return create_app(settings, pipeline=FakePipeline(people_centres()))
+
+
+def private_site_fixtures(scope: str):
+    """The fixtures of a test module on a private site (the defaults, an organiser password set):
+    ``gallery``, ``app``, ``spec`` at ``scope``, and fresh ``visitor`` and ``organiser`` clients
+    (the organiser logged in, ``.csrf`` holding the token). Module scope for tests that only read;
+    function scope for tests that change the gallery. Use:
+    ``gallery, app, spec, visitor, organiser = private_site_fixtures("module")``."""
+    import pytest
+
+    from faceexplore import auth
+    from tests.test_api_contract import CheckedClient
+
+    @pytest.fixture(scope=scope)
+    def gallery(tmp_path_factory):
+        built = build_gallery(tmp_path_factory.mktemp("private"))
+        auth.set_password(built.settings.data_dir, ORGANISER_PASSWORD)
+        return built
+
+    @pytest.fixture(scope=scope)
+    def app(gallery):
+        return make_app(gallery)
+
+    @pytest.fixture(scope=scope)
+    def spec(app):
+        return app.test_client().get("/api/openapi.json").get_json()
+
+    @pytest.fixture()
+    def visitor(app, spec):
+        return CheckedClient(app.test_client(), spec)
+
+    @pytest.fixture()
+    def organiser(app, spec, gallery):
+        api = CheckedClient(app.test_client(), spec)
+        api.csrf = log_in(api.client, gallery.settings)
+        return api
+
+    return gallery, app, spec, visitor, organiser

@@ -19,41 +19,14 @@ import pytest
 from faceexplore import auth
 from faceexplore.web import links
 from faceexplore.web.session import FailedLogins
-from tests.api_fixtures import ORGANISER_PASSWORD, build_gallery, log_in, make_app, sample_photo
+from tests.api_fixtures import ORGANISER_PASSWORD, build_gallery, log_in, make_app, private_site_fixtures, sample_photo
 from tests.test_api_contract import CheckedClient, assert_error, search
 
 BACKEND = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def gallery(tmp_path_factory):
-    """The defaults, with an organiser password set. Read-only here: tests that correct people
-    build their own gallery."""
-    built = build_gallery(tmp_path_factory.mktemp("private"))
-    auth.set_password(built.settings.data_dir, ORGANISER_PASSWORD)
-    return built
-
-
-@pytest.fixture(scope="module")
-def app(gallery):
-    return make_app(gallery)
-
-
-@pytest.fixture(scope="module")
-def spec(app):
-    return app.test_client().get("/api/openapi.json").get_json()
-
-
-@pytest.fixture()
-def visitor(app, spec):
-    return CheckedClient(app.test_client(), spec)
-
-
-@pytest.fixture()
-def organiser(app, spec, gallery):
-    api = CheckedClient(app.test_client(), spec)
-    api.csrf = log_in(api.client, gallery.settings)
-    return api
+# Read-only here: tests that correct people build their own gallery.
+gallery, app, spec, visitor, organiser = private_site_fixtures("module")
 
 
 def csrf(api) -> dict:

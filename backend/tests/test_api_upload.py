@@ -13,44 +13,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from faceexplore import auth
 from faceexplore import gallery as gallery_module
 from faceexplore.live.status import STALE_AFTER_S, LiveStatus, status_path, write_status
 from faceexplore.settings import Settings, SettingsError, load_settings
 from faceexplore.web import upload as upload_module
-from tests.api_fixtures import ORGANISER_PASSWORD, build_gallery, log_in, make_app
+from tests.api_fixtures import log_in, make_app, private_site_fixtures
 from tests.test_api_contract import CheckedClient, assert_error
 
 URL = "/api/gallery/photos"
 
 
-@pytest.fixture()
-def gallery(tmp_path):
-    built = build_gallery(tmp_path)
-    auth.set_password(built.settings.data_dir, ORGANISER_PASSWORD)
-    return built
-
-
-@pytest.fixture()
-def app(gallery):
-    return make_app(gallery)
-
-
-@pytest.fixture()
-def spec(app):
-    return app.test_client().get("/api/openapi.json").get_json()
-
-
-@pytest.fixture()
-def visitor(app, spec):
-    return CheckedClient(app.test_client(), spec)
-
-
-@pytest.fixture()
-def organiser(app, spec, gallery):
-    api = CheckedClient(app.test_client(), spec)
-    api.csrf = log_in(api.client, gallery.settings)
-    return api
+# each test may add photos: a gallery of its own
+gallery, app, spec, visitor, organiser = private_site_fixtures("function")
 
 
 def photo(colour=(200, 80, 40), fmt="JPEG", size=(64, 48)) -> bytes:
