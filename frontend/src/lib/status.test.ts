@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { status } from '../test/fixtures';
+import { liveNow, status, visitorLive as liveAsVisitorSees } from '../test/fixtures';
 import { describeLive, describeStatus, timeAgo } from './status';
 import type { LiveState } from '../types/api';
 
@@ -33,20 +33,8 @@ describe('describeStatus', () => {
   });
 });
 
-const NOW = Date.parse('2026-12-02T15:00:00Z');
-const visitorLive: LiveState = {
-  watching: true,
-  adding: 12,
-  last_indexed_at: '2026-12-02T14:58:00Z',
-  waiting: null,
-  indexing: null,
-  last_change_at: null,
-  reclustering: null,
-  last_reclustered_at: null,
-  updated_at: null,
-  recent_errors: null,
-  message: null,
-};
+const NOW = liveNow;
+const visitorLive: LiveState = { ...liveAsVisitorSees, adding: 12, last_indexed_at: '2026-12-02T14:58:00Z' };
 
 describe('describeLive', () => {
   it('says photos are being added, how many, and when the last became searchable', () => {

@@ -1,4 +1,4 @@
-import type { Candidate, DecisionRule, PeopleResponse, PersonResponse, Photo, SearchResponse, StatusResponse } from '../types/api';
+import type { Candidate, DecisionRule, LiveState, PeopleResponse, PersonResponse, Photo, SearchResponse, StatusResponse } from '../types/api';
 
 export const photo = (id: number, path: string, confidence: number | null = 0.93): Photo => ({
   id,
@@ -128,4 +128,31 @@ export const status: StatusResponse = {
   clustered: true,
   live: null,
   uploads: null,
+};
+
+/** The watcher's state as an organiser and as a visitor see it (GET /api/status `live`), at `liveNow`. */
+export const liveNow = Date.parse('2026-12-02T15:00:00Z');
+export const organiserLive: LiveState = {
+  watching: true,
+  adding: 7,
+  last_indexed_at: '2026-12-02T14:59:50Z',
+  waiting: 5,
+  indexing: 2,
+  last_change_at: '2026-12-02T14:57:00Z',
+  reclustering: true,
+  last_reclustered_at: '2026-12-02T12:00:00Z',
+  updated_at: '2026-12-02T14:59:58Z',
+  recent_errors: 1,
+  message: 'cannot read uploads/2026-12-02/broken.jpg',
+};
+export const visitorLive: LiveState = {
+  ...organiserLive,
+  waiting: null,
+  indexing: null,
+  last_change_at: null,
+  reclustering: null,
+  last_reclustered_at: null,
+  updated_at: null,
+  recent_errors: null,
+  message: null,
 };

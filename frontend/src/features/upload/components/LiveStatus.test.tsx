@@ -3,35 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import App from '../../../App';
 import { LiveStatusPanel } from './LiveStatusPanel';
 import { mockFetch, renderWithTheme } from '../../../test/utils';
-import { status } from '../../../test/fixtures';
+import { liveNow as NOW, organiserLive, status, visitorLive } from '../../../test/fixtures';
 import { organiserRoutes, organiserSession } from '../../../test/organiser';
-import type { LiveState } from '../../../types/api';
-
-const NOW = Date.parse('2026-12-02T15:00:00Z');
-const organiserLive: LiveState = {
-  watching: true,
-  adding: 7,
-  last_indexed_at: '2026-12-02T14:59:50Z',
-  waiting: 5,
-  indexing: 2,
-  last_change_at: '2026-12-02T14:57:00Z',
-  reclustering: true,
-  last_reclustered_at: '2026-12-02T12:00:00Z',
-  updated_at: '2026-12-02T14:59:58Z',
-  recent_errors: 1,
-  message: 'cannot read uploads/2026-12-02/broken.jpg',
-};
-const visitorLive: LiveState = {
-  ...organiserLive,
-  waiting: null,
-  indexing: null,
-  last_change_at: null,
-  reclustering: null,
-  last_reclustered_at: null,
-  updated_at: null,
-  recent_errors: null,
-  message: null,
-};
 
 afterEach(() => {
   vi.useRealTimers();
