@@ -11,8 +11,9 @@ none. The detectors take turns photo by photo (in a rotating order), so other lo
 falls on them alike. For each gap: ms a photo, faces found, true faces found (per photo, the
 fewer of faces found and people pasted), and, against the faces found with no gap, faces
 matched (IoU over 0.5; the largest and median difference of their box corners, the
-smallest IoU), lost and new (each listed
-with its photo, width and probability).
+smallest IoU), lost and new (each listed with its photo, width and probability); and where the
+time went: the pyramid's levels, PNet, RNet's and ONet's crops, RNet, ONet and the rest (box
+arithmetic, non-maximum suppression).
 
 usage:
   python backend/benchmarks/mtcnn_pyramid.py /work/data/event --every 20 --gaps 3 2
@@ -46,6 +47,7 @@ def main():
     variants = {None: MTCNN(min_face_size=20, runtime="openvino", reducing_gap=None)}
     variants.update({gap: MTCNN(min_face_size=20, runtime="openvino", reducing_gap=gap) for gap in args.gaps})
     seconds = dict.fromkeys(variants, 0.0)
+    stages = {gap: _time_stages(detector) for gap, detector in variants.items()}
     found = {gap: 0 for gap in variants}
     true_found = {gap: 0 for gap in variants}
     matched, lost, new, box_diff = ({gap: [] for gap in args.gaps} for _ in range(4))
@@ -86,9 +88,67 @@ def main():
                 f"{len(lost[gap])} lost, {len(new[gap])} new; time against no gap: {seconds[gap] / seconds[None]:.3f}"
             )
         print(line)
+        rest = seconds[gap] - sum(stages[gap].values())
+        print("    " + ", ".join(f"{stage} {1000 * t / n:.1f}" for stage, t in [*stages[gap].items(), ("the rest", rest)]) + " ms a photo")
         for label, faces_ in (("lost", lost.get(gap, [])), ("new", new.get(gap, []))):
             for rel, width, prob in faces_:
                 print(f"    {label}: {rel}, {width:.0f} px wide, probability {prob:.3f}")
+
+
+def _time_stages(detector) -> dict[str, float]:
+    """Seconds ``detector`` spends in each stage (added up as it runs): making the pyramid's
+    levels, PNet, cutting out RNet's and ONet's crops, RNet, ONet."""
+    import faceexplore.mtcnn as mtcnn
+
+    spent = dict.fromkeys(["pyramid", "PNet", "crops", "RNet", "ONet"], 0.0)
+
+    def timed(function, stage):
+        def run(*args):
+            start = time.perf_counter()
+            out = function(*args)
+            spent[stage] += time.perf_counter() - start
+            return out
+
+        return run
+
+    detector.pnet, detector.rnet, detector.onet = (
+        timed(net, stage) for net, stage in zip((detector.pnet, detector.rnet, detector.onet), ("PNet", "RNet", "ONet"))
+    )
+    pyramid, crops = detector._pyramid, mtcnn._crops
+
+    def timed_pyramid(image):
+        levels = pyramid(image)
+        while True:
+            start = time.perf_counter()
+            level = next(levels, None)
+            spent["pyramid"] += time.perf_counter() - start
+            if level is None:
+                return
+            yield level
+
+    def timed_crops(image, boxes, side):  # RNet's and ONet's crops are cut by the module's function
+        start = time.perf_counter()
+        out = crops(image, boxes, side)
+        spent["crops"] += time.perf_counter() - start
+        return out
+
+    detector._pyramid = timed_pyramid
+    detector._refine = _with_crops(detector._refine, mtcnn, timed_crops)
+    detector._output = _with_crops(detector._output, mtcnn, timed_crops)
+    return spent
+
+
+def _with_crops(stage, module, crops):
+    """``stage`` run with ``module._crops`` replaced by ``crops`` (each detector times its own)."""
+
+    def run(*args):
+        original, module._crops = module._crops, crops
+        try:
+            return stage(*args)
+        finally:
+            module._crops = original
+
+    return run
 
 
 def _match(reference, boxes, threshold=0.5):

@@ -7,7 +7,9 @@ tensors, which oneDNN's convolutions and pooling handle more slowly than channel
 pyramid is made by Pillow's box filter (the same area average, on uint8) and the networks run
 channels-last, finding the same faces in less time (benchmarks/model_timing.py measures both
 cascades; docs/speed.md); the stages, thresholds and non-maximum suppression are MTCNN's
-own. Candidates that run past the border are padded with black, as in the reference
+own. The small levels, which find the large faces, are averaged from halvings of the photo
+rather than from the photo itself (``reducing_gap``; benchmarks/mtcnn_pyramid.py compares
+both). Candidates that run past the border are padded with black, as in the reference
 implementation, instead of being cut and stretched.
 
 The networks run in PyTorch (``runtime="torch"``) or in OpenVINO (``runtime="openvino"``, CPU
