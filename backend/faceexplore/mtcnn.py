@@ -41,7 +41,9 @@ PYRAMID_REDUCING_GAP = 3.0
 
 class MTCNN:
     """``detect(pixels)`` returns MTCNN's faces in an RGB uint8 array: boxes (n, 4) as x1, y1,
-    x2, y2, probabilities (n,) and landmarks (n, 5, 2), or three ``None`` when there is none."""
+    x2, y2, probabilities (n,) and landmarks (n, 5, 2), or three ``None`` when there is none.
+    ``reducing_gap``: how the pyramid's small levels are made (``_pyramid``); None makes every
+    level from the photo itself, as facenet-pytorch does."""
 
     def __init__(
         self, min_face_size: int = 20, device: str = "cpu", runtime: str = "torch", reducing_gap: float | None = PYRAMID_REDUCING_GAP
@@ -97,12 +99,12 @@ class MTCNN:
     def _pyramid(self, image: Image.Image):
         """(scale, level) from the largest level to the smallest. Each level is an area average
         (box filter) of the photo, at ``PYRAMID_FACTOR`` times the size of the one before.
-        Averaging the whole photo down to every small level is a third of the cascade's time
-        once PNet runs in OpenVINO, so, with ``reducing_gap``, a level is averaged from the
-        smallest of the photo's halvings (``Image.reduce(2)``, each made once) that is still
-        at least ``reducing_gap`` times its size, as Pillow's own ``resize(reducing_gap=...)``
-        does with one reduction. The largest levels, where the smallest faces are found,
-        still come from the photo itself."""
+        Averaging the whole photo down to every small level costs a large share of the
+        cascade's time (docs/speed.md, "Faster detection"), so, with ``reducing_gap``, a level
+        is averaged from the smallest of the photo's halvings (``Image.reduce(2)``, each made
+        once) that is still at least ``reducing_gap`` times its size, as Pillow's own
+        ``resize(reducing_gap=...)`` does with one reduction. The largest levels, where the
+        smallest faces are found, still come from the photo itself."""
         w, h = image.size
         scale = 12.0 / self.min_face_size
         source = image
