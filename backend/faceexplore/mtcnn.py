@@ -7,7 +7,9 @@ tensors, which oneDNN's convolutions and pooling handle more slowly than channel
 pyramid is made by Pillow's box filter (the same area average, on uint8) and the networks run
 channels-last, finding the same faces in less time (benchmarks/model_timing.py measures both
 cascades; docs/speed.md); the stages, thresholds and non-maximum suppression are MTCNN's
-own. Candidates that run past the border are padded with black, as in the reference
+own. The small levels, which find the large faces, are averaged from halvings of the photo
+rather than from the photo itself (``reducing_gap``; benchmarks/mtcnn_pyramid.py compares
+both). Candidates that run past the border are padded with black, as in the reference
 implementation, instead of being cut and stretched.
 
 The networks run in PyTorch (``runtime="torch"``) or in OpenVINO (``runtime="openvino"``, CPU
@@ -31,20 +33,28 @@ RUNTIMES = ("torch", "openvino")
 STAGE_THRESHOLDS = (0.6, 0.7, 0.7)  # face probability each stage needs (MTCNN's defaults)
 PYRAMID_FACTOR = 0.709  # each pyramid level is this times the previous (area halves)
 PNET_STRIDE, PNET_CELL = 2, 12  # PNet sees 12x12 windows every 2 pixels
+# Pyramid levels are averaged from a halving of the photo at least this many times their size
+# (Pillow's resize(reducing_gap=3.0): "indistinguishable from fair resampling in most cases");
+# None averages every level from the photo itself.
+PYRAMID_REDUCING_GAP = 3.0
 
 
 class MTCNN:
     """``detect(pixels)`` returns MTCNN's faces in an RGB uint8 array: boxes (n, 4) as x1, y1,
-    x2, y2, probabilities (n,) and landmarks (n, 5, 2), or three ``None`` when there is none."""
+    x2, y2, probabilities (n,) and landmarks (n, 5, 2), or three ``None`` when there is none.
+    ``reducing_gap``: how the pyramid's small levels are made (``_pyramid``); None makes every
+    level from the photo itself, as facenet-pytorch does."""
 
-    def __init__(self, min_face_size: int = 20, device: str = "cpu", runtime: str = "torch"):
+    def __init__(
+        self, min_face_size: int = 20, device: str = "cpu", runtime: str = "torch", reducing_gap: float | None = PYRAMID_REDUCING_GAP
+    ):
         from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
 
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown MTCNN runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
         if runtime == "openvino" and not device.startswith("cpu"):
             raise ValueError(f"the openvino runtime runs MTCNN on the CPU only, not on {device}")
-        self.min_face_size = min_face_size
+        self.min_face_size, self.reducing_gap = min_face_size, reducing_gap
         self.device = torch.device(device)
         self.runtime = runtime
         networks = (PNet().eval(), RNet().eval(), ONet().eval())
@@ -69,11 +79,8 @@ class MTCNN:
     def _propose(self, image: Image.Image) -> torch.Tensor:
         """Stage 1: PNet slides over every pyramid level; candidate boxes (n, 5): x1, y1, x2, y2
         and score, moved by PNet's box regression and made square."""
-        w, h = image.size
-        scale = 12.0 / self.min_face_size
         found = []
-        while min(w, h) * scale >= 12:
-            level = image.resize((int(w * scale + 1), int(h * scale + 1)), Image.BOX)
+        for scale, level in self._pyramid(image):
             regression, probability = self.pnet([level])
             score = probability[0, 1]
             ys, xs = torch.nonzero(score >= STAGE_THRESHOLDS[0], as_tuple=True)
@@ -83,12 +90,30 @@ class MTCNN:
                 bottom_right = torch.floor((PNET_STRIDE * cells + PNET_CELL) / scale)
                 boxes = torch.cat([top_left, bottom_right, score[ys, xs, None], regression[0, :, ys, xs].T], 1)
                 found.append(boxes[nms(boxes[:, :4], boxes[:, 4], 0.5)])
-            scale *= PYRAMID_FACTOR
         if not found:
             return torch.zeros(0, 5)
         boxes = torch.cat(found)
         boxes = boxes[nms(boxes[:, :4], boxes[:, 4], 0.7)]
         return _square(_regress(boxes[:, :5], boxes[:, 5:9], inclusive=False))
+
+    def _pyramid(self, image: Image.Image):
+        """(scale, level) from the largest level to the smallest. Each level is an area average
+        (box filter) of the photo, at ``PYRAMID_FACTOR`` times the size of the one before.
+        Averaging the whole photo down to every small level costs a large share of the
+        cascade's time (docs/speed.md, "Faster detection"), so, with ``reducing_gap``, a level
+        is averaged from the smallest of the photo's halvings (``Image.reduce(2)``, each made
+        once) that is still at least ``reducing_gap`` times its size, as Pillow's own
+        ``resize(reducing_gap=...)`` does with one reduction. The largest levels, where the
+        smallest faces are found, still come from the photo itself."""
+        w, h = image.size
+        scale = 12.0 / self.min_face_size
+        source = image
+        while min(w, h) * scale >= 12:
+            size = (int(w * scale + 1), int(h * scale + 1))
+            while self.reducing_gap and min(source.width / size[0], source.height / size[1]) >= 2 * self.reducing_gap:
+                source = source.reduce(2)
+            yield scale, source.resize(size, Image.BOX)
+            scale *= PYRAMID_FACTOR
 
     def _refine(self, image: Image.Image, boxes: torch.Tensor) -> torch.Tensor:
         """Stage 2: RNet rescores each candidate at 24x24 and corrects its box."""

@@ -7,12 +7,18 @@ import torch
 from PIL import Image
 
 from faceexplore.images import load_photo
-from faceexplore.mtcnn import MTCNN
+from faceexplore.mtcnn import MTCNN, PYRAMID_REDUCING_GAP
 
 
 @pytest.fixture(scope="module")
 def ours():
     return MTCNN(min_face_size=20)
+
+
+@pytest.fixture(scope="module")
+def ours_with_every_level_from_the_photo():
+    """The pyramid as facenet-pytorch makes it: every level averaged from the photo itself."""
+    return MTCNN(min_face_size=20, reducing_gap=None)
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +46,13 @@ def _area_resample_with_pillow(img, size):
     return torch.stack([torch.from_numpy(np.array(im)).permute(2, 0, 1).float() for im in out])
 
 
-def test_same_stages_as_facenet_pytorch_given_the_same_resampling(ours, theirs, monkeypatch):
+def test_same_stages_as_facenet_pytorch_given_the_same_resampling(ours_with_every_level_from_the_photo, theirs, monkeypatch):
     import facenet_pytorch.models.utils.detect_face as facenet_detect
 
     monkeypatch.setattr(facenet_detect, "imresample", _area_resample_with_pillow)
     pixels = helpers.three_faces()
     expected = _theirs_sorted(theirs, pixels)
-    got = _sorted(*ours.detect(pixels))
+    got = _sorted(*ours_with_every_level_from_the_photo.detect(pixels))
     assert len(got[0]) == len(expected[0]) == 3
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, atol=1e-3)
@@ -82,6 +88,38 @@ def test_group_photos_give_the_faces_facenet_pytorch_gives(ours, theirs, bbt_dir
         for box in expected[probs > 0.99]:
             overlap = max(helpers.iou(inside(box), inside(b)) for b in boxes)
             assert overlap > 0.7, (path.name, box.tolist())
+
+
+def test_small_levels_from_halvings_keep_the_large_levels_and_the_faces(ours, ours_with_every_level_from_the_photo, bbt_dir):
+    """The default pyramid averages its small levels (large faces) from halvings of the photo:
+    its large levels, where the smallest faces are found, are still the photo's own average,
+    pixel for pixel, and every bbt group photo gives the faces of the pyramid made from the
+    photo alone. Their boxes may move a little: other candidates of a large face win PNet's
+    non-maximum suppression."""
+    faces = 0
+    for path in sorted((bbt_dir / "group").iterdir()):
+        pixels = load_photo(path, max_side=1600).pixels
+        image = Image.fromarray(pixels)
+        levels, expected_levels = list(ours._pyramid(image)), list(ours_with_every_level_from_the_photo._pyramid(image))
+        assert [scale for scale, _ in levels] == [scale for scale, _ in expected_levels]
+        from_the_photo = 0
+        for (_, level), (_, expected) in zip(levels, expected_levels):
+            assert level.size == expected.size
+            difference = np.abs(np.asarray(level, float) - np.asarray(expected, float))
+            if min(image.width / level.width, image.height / level.height) < 2 * PYRAMID_REDUCING_GAP:
+                assert difference.max() == 0, path.name  # no halving is small enough: the photo itself
+                from_the_photo += 1
+            else:
+                # The halving's blocks do not line up with the level's pixels: each level pixel
+                # averages a slightly different patch, up to 6.6 grey levels apart on average on
+                # these photos (moving the photo by one pixel changes its large levels by 4 to 8).
+                assert difference.mean() < 8, path.name
+        assert from_the_photo >= 4  # the levels for faces of 20 to about 55 px
+        got, expected = _sorted(*ours.detect(pixels)), _sorted(*ours_with_every_level_from_the_photo.detect(pixels))
+        assert len(got[0]) == len(expected[0]), path.name
+        assert all(helpers.iou(a, b) > 0.8 for a, b in zip(got[0], expected[0])), path.name
+        faces += len(got[0])
+    assert faces >= 20
 
 
 @pytest.fixture(scope="module")
