@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceexplore.evaluation import event_photos_by_person
 from faceexplore.search_service import SearchInputError, SearchService
 from faceexplore.settings import Settings
 
@@ -30,10 +31,7 @@ def main() -> None:
     a = ap.parse_args()
     service = SearchService(Settings(data_dir=a.data, gallery_dir=a.folder / "gallery", frontend_dir=""))
     truth = json.loads((a.folder / "truth.json").read_text())
-    photos_of: dict[str, set] = {}
-    for rel, names in truth["photos"].items():
-        for name in names:
-            photos_of.setdefault(name, set()).add(str(Path(rel).relative_to("gallery")))
+    photos_of = event_photos_by_person(truth)
     st = service.searcher.refresh()
     paths = {pid: info.path for pid, info in service.index.photo_infos(np.unique(st.photo_ids).tolist()).items()}
     cluster_paths = [{paths[int(p)] for p in st.photo_ids[st.inverse == c]} for c in range(len(st.sizes))]

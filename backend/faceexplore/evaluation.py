@@ -117,10 +117,7 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=(), c
     settings = _prepare(folder / "gallery", settings, scratch)
     summary, details, seconds = _index_and_cluster(settings)
     service = SearchService(settings)
-    photos_of = {}
-    for rel, names in truth["photos"].items():
-        for name in names:
-            photos_of.setdefault(name, set()).add(str(Path(rel).relative_to("gallery")))
+    photos_of = event_photos_by_person(truth)
 
     def analyse(files):
         try:
@@ -271,6 +268,16 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=(), c
 
 def _mean_scores(rows) -> dict:
     return {k: float(np.mean([q[k] for q in rows])) if rows else 0.0 for k in ("precision", "recall", "f1")} | {"queries": len(rows)}
+
+
+def event_photos_by_person(truth: dict) -> dict[str, set[str]]:
+    """An event gallery's truth.json (make_event_gallery.py) as person -> the paths of the photos
+    they are in, relative to the gallery folder (as the index stores them)."""
+    photos_of: dict[str, set[str]] = {}
+    for rel, names in truth["photos"].items():
+        for name in names:
+            photos_of.setdefault(name, set()).add(str(Path(rel).relative_to("gallery")))
+    return photos_of
 
 
 def _set_scores(returned: set, wanted: set) -> dict:
