@@ -34,9 +34,20 @@ from scipy import stats
 # Central quantiles of pair distances used to fit the Gaussian (one standard deviation each
 # side of the median): same-person pairs, a few percent of random pairs at most, sit far below.
 FIT_QUANTILES = (0.16, 0.84)
-MAX_RANDOM_PAIRS = 400_000
 GRID_POINTS = 400
-MAX_FALSE_MATCH_RATE = 0.01  # the threshold never lets more different-people pairs through
+# The evidence for same-person pairs among random pairs shrinks as the gallery grows: a face has a
+# few faces of its own person whatever the gallery's size, so their share of all pairs falls as
+# 1/faces (4.7 per million pairs at a million synthetic faces: two in 400,000 random pairs, and
+# the threshold was noise; docs/speed.md, "A million faces"). Two bounds keep the statistics the
+# threshold rests on the same at any size as at the 10,000 faces they were measured on
+# (docs/quality.md): the pairs sampled grow with the faces beyond 10,000 ...
+MAX_RANDOM_PAIRS = 400_000  # up to 10,000 faces
+RANDOM_PAIRS_PER_FACE = 40  # beyond: 400,000 / 10,000
+PAIR_CHUNK = 250_000  # pairs whose differences are held in memory at once
+# ... and the threshold is searched for from 0 up to where the model lets through 1% of
+# different-people pairs, or beyond 10,000 faces 100 different-people faces per face.
+MAX_FALSE_MATCH_RATE = 0.01
+MAX_CLOSER_PER_FACE = 100
 MIN_PAIRS = 10  # different-people evidence (random and cannot-link pairs) the fit needs: 5 faces
 DUPLICATE_NEIGHBOURS = 8  # nearest faces looked at for copies of a face
 DUPLICATE_LIMIT = 30_000  # faces above which copies are not collapsed (``distinct_faces``)
@@ -69,11 +80,24 @@ class ImpostorModel:
         return asdict(self)
 
 
-def pair_distances(X: np.ndarray, groups: np.ndarray | None, rng: np.random.Generator, max_pairs: int = MAX_RANDOM_PAIRS):
-    """Distances of random pairs (i != j) and of cannot-link pairs (two faces of one photo)."""
+def random_pair_count(faces: int) -> int:
+    """How many random pairs of ``faces`` faces the thresholds are fitted to (all pairs where
+    there are fewer)."""
+    return max(MAX_RANDOM_PAIRS, RANDOM_PAIRS_PER_FACE * faces)
+
+
+def false_match_bound(faces: int) -> float:
+    """The share of different-people pairs the threshold search stops at (``choose_threshold``)."""
+    return MAX_FALSE_MATCH_RATE if faces <= 0 else min(MAX_FALSE_MATCH_RATE, MAX_CLOSER_PER_FACE / faces)
+
+
+def pair_distances(X: np.ndarray, groups: np.ndarray | None, rng: np.random.Generator, max_pairs: int | None = None):
+    """Distances of random pairs (i != j; ``random_pair_count`` of them unless ``max_pairs``
+    says) and of cannot-link pairs (two faces of one photo)."""
     n = len(X)
     if n < 2:
         return np.zeros(0), np.zeros(0)
+    max_pairs = random_pair_count(n) if max_pairs is None else max_pairs
     total = n * (n - 1) // 2
     if total <= max_pairs:
         i, j = np.triu_indices(n, 1)
@@ -81,7 +105,9 @@ def pair_distances(X: np.ndarray, groups: np.ndarray | None, rng: np.random.Gene
         i = rng.integers(0, n, max_pairs)
         j = rng.integers(0, n - 1, max_pairs)
         j = j + (j >= i)  # uniform over j != i
-    random_d = np.linalg.norm(X[i] - X[j], axis=1)
+    # in chunks: 40 million pairs' differences at once would be 40 GB
+    chunks = [slice(a, a + PAIR_CHUNK) for a in range(0, len(i), PAIR_CHUNK)]
+    random_d = np.concatenate([np.linalg.norm(X[i[c]] - X[j[c]], axis=1) for c in chunks])
     cl = np.zeros(0)
     if groups is not None:
         ci, cj = same_group_pairs(groups)
@@ -194,7 +220,9 @@ def choose_threshold(
 ) -> ThresholdChoice:
     """The distance that maximises (observed pairs closer) - (different-people pairs expected
     closer): below it, close pairs are same-person pairs in excess of the model. With a model
-    ``prior`` the model is the gallery's fit combined with it (``combine_with_prior``)."""
+    ``prior`` the model is the gallery's fit combined with it (``combine_with_prior``).
+    ``distinct_faces``: the faces the pairs were drawn from (it bounds the search beyond 10,000
+    faces: ``false_match_bound``; 0, unknown, keeps the 1% bound)."""
     if prior is None:
         model = fit_impostors(random_d, cannot_link_d)
     elif len(random_d) + len(cannot_link_d) >= MIN_PAIRS:
@@ -202,13 +230,15 @@ def choose_threshold(
     else:
         empty = ImpostorModel(prior.mean, prior.std, len(random_d), len(cannot_link_d))
         model = combine_with_prior(empty, prior, distinct_faces, duplicates)
-    # Search from 0 up to the distance that 1% of different-people pairs are closer than. Beyond
-    # it lies the bulk, where a small misfit of the two-parameter model to hundreds of thousands
-    # of pairs outweighs the same-person excess of a gallery of many rarely seen people
-    # (benchmarks/cluster_benchmark.py shows the threshold running into the bulk and pairwise F
-    # collapsing without this bound; tests/test_clustering.py reproduces it). Real thresholds sit
-    # far below it (`cluster --explain` on LFW-dev and the event gallery; docs/quality.md).
-    grid = np.linspace(0.0, max(model.distance_at(MAX_FALSE_MATCH_RATE), 1e-3), GRID_POINTS)
+    # Search from 0 up to the distance that 1% of different-people pairs are closer than (fewer
+    # beyond 10,000 faces: ``false_match_bound``). Beyond it lies the bulk, where a small misfit
+    # of the two-parameter model to hundreds of thousands of pairs outweighs the same-person
+    # excess of a gallery of many rarely seen people (benchmarks/cluster_benchmark.py shows the
+    # threshold running into the bulk and pairwise F collapsing without this bound;
+    # tests/test_clustering.py reproduces it). Real thresholds sit far below it (`cluster
+    # --explain` on LFW-dev and the event gallery; docs/quality.md).
+    bound = false_match_bound(distinct_faces)
+    grid = np.linspace(0.0, max(model.distance_at(bound), 1e-3), GRID_POINTS)
     n = max(len(random_d), 1)
     observed = np.searchsorted(np.sort(random_d), grid, side="right") / n
     expected = model.false_match_rate(grid)
