@@ -21,8 +21,8 @@ import contextlib
 import time
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import pdist
+from scipy.cluster.hierarchy import DisjointSet, fcluster, linkage
+from scipy.spatial.distance import cdist, pdist
 
 from .constraints import ClusterConstraints, assign_person_ids
 from .impostors import (
@@ -50,6 +50,7 @@ IVF_PROBES = 16  # lists searched per face
 IVF_CENTROID_PROBES = 128
 IVF_TRAIN_PER_LIST = 40  # training faces per list (faiss asks for at least 39)
 IVF_TRAIN_ITERATIONS = 10  # k-means iterations (faiss's default 25 cost more than the search at 1M)
+REJOIN_ROUNDS = 3  # rounds of joining the clusters an approximate graph split (rejoin_split_clusters)
 # A cannot-link pair's distance: so large that the average linkage of any two clusters that
 # hold one such pair stays far above any threshold, whatever the cluster sizes.
 CANNOT_LINK_DISTANCE = 1e12
@@ -148,7 +149,8 @@ class FaceClusterer:
 
         n = len(X)
         k = min(self.n_neighbors + 1, n)
-        distances, neighbours = nearest_neighbours(X, k, exact=n <= self.exact_knn_limit, seed=self.random_state)
+        exact = n <= self.exact_knn_limit
+        distances, neighbours = nearest_neighbours(X, k, exact=exact, seed=self.random_state)
         # each face's neighbours but itself (a copy of a face may come before it)
         close = (distances < self.threshold_) & (neighbours >= 0) & (neighbours != np.arange(n)[:, None])
         rows = np.repeat(np.arange(n), k)[close.ravel()]
@@ -168,6 +170,8 @@ class FaceClusterer:
                 sub = self._graph_linkage(X[members], graph[members][:, members])
             labels[members] = sub + next_label
             next_label += int(sub.max()) + 1
+        if not exact:
+            labels = rejoin_split_clusters(X, groups, labels, self.threshold_, self.random_state)
         return labels
 
     def _graph_linkage(self, X, graph):
@@ -177,6 +181,63 @@ class FaceClusterer:
 
         model = AgglomerativeClustering(n_clusters=None, distance_threshold=self.threshold_, linkage="average", connectivity=graph)
         return model.fit_predict(X)
+
+
+def rejoin_split_clusters(X, groups, labels, threshold: float, seed: int = 0, rounds: int = REJOIN_ROUNDS):
+    """Join clusters that average linkage on all pairs would have joined but the approximate
+    graph kept apart: it misses close pairs (faiss's IVF found 71 % of them at a million
+    faces: docs/speed.md, "A million faces"), and a person whose faces lost every link between
+    them came out split. Each cluster is compared with its nearest other cluster by centroid
+    (where split pieces of one person are); two whose average linkage (the mean distance of
+    their faces' pairs, computed exactly) is under ``threshold`` and who share no photo are
+    joined, closest pairs first. Repeated while it joins any, at most ``rounds`` times."""
+    labels = np.unique(labels, return_inverse=True)[1].astype(np.int64)
+    for _ in range(rounds):
+        joined = _join_nearest_clusters(X, groups, labels, threshold, seed)
+        if joined is None:
+            break
+        labels = joined
+    return labels
+
+
+def _join_nearest_clusters(X, groups, labels, threshold: float, seed: int):
+    """One round of ``rejoin_split_clusters`` on labels 0..k-1: the new labels, or None where
+    no two clusters were joined."""
+    k = int(labels.max()) + 1 if len(labels) else 0
+    if k < 2:
+        return None
+    centroids = np.zeros((k, X.shape[1]))
+    np.add.at(centroids, labels, X)
+    centroids /= np.bincount(labels, minlength=k)[:, None]
+    nearest, _ = _nearest_centroids(centroids, seed=seed)
+    a = np.flatnonzero((nearest >= 0) & (nearest != np.arange(k)))
+    pairs = np.unique(np.sort(np.c_[a, nearest[a]], axis=1), axis=0)
+    # the mean distance of two clusters' faces is at least their centroids' distance (the norm
+    # is convex): only pairs closer than the threshold by centroid can be joined
+    pairs = pairs[np.linalg.norm(centroids[pairs[:, 0]] - centroids[pairs[:, 1]], axis=1) < threshold]
+    by_cluster, bounds = _grouped(labels)
+    faces_of = [by_cluster[bounds[c] : bounds[c + 1]] for c in range(k)]
+    linkage_d = np.array([cdist(X[faces_of[a]], X[faces_of[b]]).mean() for a, b in pairs])
+    joined = DisjointSet(range(k))
+    photos = {}  # a joined group's photos, by its root
+    merges = 0
+    for (a, b), d in zip(pairs[np.argsort(linkage_d)].tolist(), np.sort(linkage_d)):
+        if d >= threshold:
+            break
+        if joined.connected(a, b):
+            continue
+        ra, rb = joined[a], joined[b]
+        pa = photos.pop(ra, None) or set(groups[faces_of[ra]].tolist())
+        pb = photos.pop(rb, None) or set(groups[faces_of[rb]].tolist())
+        if pa & pb:  # two faces of one photo are two people
+            photos[ra], photos[rb] = pa, pb
+            continue
+        joined.merge(a, b)
+        photos[joined[a]] = pa | pb
+        merges += 1
+    if not merges:
+        return None
+    return np.unique([joined[c] for c in range(k)], return_inverse=True)[1][labels].astype(np.int64)
 
 
 def nearest_neighbours(X: np.ndarray, k: int, exact: bool = True, seed: int = 0):
@@ -312,13 +373,13 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
     return out
 
 
-def _nearest_centroids(centroids: np.ndarray, block: int = 2048):
+def _nearest_centroids(centroids: np.ndarray, block: int = 2048, seed: int = 0):
     """Each cluster's nearest other cluster and the distance, by blocks of rows so memory stays
     linear in the number of clusters. From the centroids of unit vectors:
     mean ||a-b||^2 = 2 - 2 <mean a, mean b> (the root of the mean squared distance)."""
     k = len(centroids)
     if k > EXACT_KNN_LIMIT:
-        return _nearest_centroids_approximate(centroids)
+        return _nearest_centroids_approximate(centroids, seed)
     nearest, distance = np.full(k, -1), np.full(k, np.inf)
     for s in range(0, k, block):
         rows = np.arange(s, min(k, s + block))

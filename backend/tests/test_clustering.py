@@ -4,6 +4,7 @@ import helpers
 import numpy as np
 import pytest
 
+from faceexplore import impostors
 from faceexplore.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
 from faceexplore.impostors import choose_threshold, fit_impostors, pair_distances
@@ -90,10 +91,10 @@ def test_threshold_stays_out_of_the_bulk_when_same_person_pairs_are_rare():
 
 
 @pytest.mark.slow
-def test_threshold_keeps_same_person_pairs_in_a_gallery_of_300k_faces():
+def test_threshold_keeps_same_person_pairs_in_a_gallery_of_300k_faces(monkeypatch):
     """A face has a handful of same-person partners whatever the gallery's size, so at 300,000
     faces (66,667 people) 400,000 random pairs hold about six same-person pairs, and a
-    threshold read from them cut a quarter of every person's pairs (0.316 here: recall 0.76).
+    threshold read from them cut more than a tenth of the same-person pairs.
     The sample grows with the faces, the search window shrinks with them: the threshold must
     still let nearly all same-person pairs through, and almost no different-people pair."""
     from faceexplore.impostors import same_group_pairs
@@ -108,6 +109,11 @@ def test_threshold_keeps_same_person_pairs_in_a_gallery_of_300k_faces():
     a, b = rng.integers(0, len(X), 200_000), rng.integers(0, len(X), 200_000)
     different = np.linalg.norm(X[a] - X[b], axis=1)[truth[a] != truth[b]]
     assert np.quantile(same, 0.99) < threshold < np.quantile(different, 0.0001)
+    # the rule of 10,000 faces kept at any size: 400,000 pairs, searched up to 1% false matches
+    monkeypatch.setattr(impostors, "RANDOM_PAIRS_PER_FACE", 0)
+    monkeypatch.setattr(impostors, "MAX_CLOSER_PER_FACE", len(X))
+    fixed_rule = FaceClusterer().fit_threshold(X, photos).choice_.threshold
+    assert fixed_rule < np.quantile(same, 0.9)
 
 
 def test_pair_distances_include_every_cannot_link_pair():
@@ -160,6 +166,57 @@ def test_approximate_neighbours_give_the_exact_clusters():
     found = [len(set(exact_i[r][close[r]]) & set(approx_i[r][approx_d[r] < dense.threshold_])) for r in range(len(X))]
     assert sum(found) >= 0.99 * close.sum()
     assert approx_i.shape == (len(X), k) and (approx_i[:, 0] >= 0).all()
+
+
+def test_rejoining_joins_split_people_and_no_one_else():
+    """An approximate graph that lost links splits people; ``rejoin_split_clusters`` joins the
+    pieces whose average linkage is under the threshold, never two people, never two faces of
+    one photo."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from faceexplore.clustering import rejoin_split_clusters
+    from faceexplore.synthetic import synthetic_photos
+
+    X, truth = synthetic_people(n_people=1300, seed=11)
+    photos = synthetic_photos(truth, seed=11)
+    threshold = FaceClusterer().fit_threshold(X, photos).choice_.threshold
+    halves = np.random.default_rng(0).random(len(X)) < 0.5
+    split = truth * 2 + halves  # every person of several faces in two pieces
+    assert adjusted_rand_score(truth, split) < 0.8
+    rejoined = rejoin_split_clusters(X, photos, split, threshold)
+    assert adjusted_rand_score(truth, rejoined) > 0.99
+    assert pairwise_scores(rejoined, truth)["precision"] == 1.0
+    # two pieces that share a photo stay apart
+    person = np.bincount(truth).argmax()
+    first, second = np.flatnonzero((truth == person) & halves)[0], np.flatnonzero((truth == person) & ~halves)[0]
+    photos = photos.copy()
+    photos[second] = photos[first]
+    rejoined = rejoin_split_clusters(X, photos, split, threshold)
+    assert rejoined[first] != rejoined[second]
+
+
+@pytest.mark.slow
+def test_a_graph_that_misses_most_neighbours_still_gives_the_exact_clusters(monkeypatch):
+    """One k-means cell searched per face (IVF_PROBES 1) loses many close pairs and splits people
+    (hundreds more clusters than people without rejoining); rejoined, the clusters are the exact
+    neighbours'."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from faceexplore import clustering
+    from faceexplore.synthetic import synthetic_photos
+
+    X, truth = synthetic_people(n_people=1300, seed=11)
+    photos = synthetic_photos(truth, seed=11)
+    exact = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=len(X)).fit(X, photos)
+    monkeypatch.setattr(clustering, "IVF_PROBES", 1)
+    graph_only = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=0)
+    monkeypatch.setattr(clustering, "rejoin_split_clusters", lambda X, groups, labels, *args: labels)
+    graph_only.fit(X, photos)
+    monkeypatch.undo()
+    monkeypatch.setattr(clustering, "IVF_PROBES", 1)
+    rejoined = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=0).fit(X, photos)
+    assert len(np.unique(graph_only.labels_)) > len(np.unique(exact.labels_)) + 100
+    assert adjusted_rand_score(exact.labels_, rejoined.labels_) >= 0.99
 
 
 # -- tiny galleries --------------------------------------------------------------------------------
