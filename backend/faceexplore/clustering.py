@@ -4,7 +4,9 @@ Average-linkage agglomerative clustering of the normalised embeddings (it measur
 average, complete and single linkage on LFW: docs/quality.md), cut at a distance the
 gallery itself gives (``impostors.choose_threshold``). Two faces of one photo never share a
 cluster. Up to ``DENSE_LIMIT`` faces the full distance matrix is used; above, a k-nearest-
-neighbour graph constrains the merges so memory stays linear in the number of faces.
+neighbour graph constrains the merges so memory stays linear in the number of faces, and where
+that graph is approximate (above ``EXACT_KNN_LIMIT`` faces) the clusters it split are joined
+again (``rejoin_split_clusters``).
 
 A gallery too small to learn a threshold from (fewer than ``impostors.MIN_PAIRS`` pairs of
 faces: under 5 faces) is not guessed at: every face is its own person (``TOO_FEW_FACES``),
@@ -185,9 +187,9 @@ class FaceClusterer:
 
 def rejoin_split_clusters(X, groups, labels, threshold: float, seed: int = 0, rounds: int = REJOIN_ROUNDS):
     """Join clusters that average linkage on all pairs would have joined but the approximate
-    graph kept apart: it misses close pairs (faiss's IVF found 71 % of them at a million
-    faces: docs/speed.md, "A million faces"), and a person whose faces lost every link between
-    them came out split. Each cluster is compared with its nearest other cluster by centroid
+    graph kept apart: it misses close pairs (faiss's IVF misses many at a million faces:
+    docs/speed.md, "A million faces"), and a person whose faces lost every link between them
+    came out split. Each cluster is compared with its nearest other cluster by centroid
     (where split pieces of one person are); two whose average linkage (the mean distance of
     their faces' pairs, computed exactly) is under ``threshold`` and who share no photo are
     joined, closest pairs first. Repeated while it joins any, at most ``rounds`` times."""

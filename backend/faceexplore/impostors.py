@@ -37,8 +37,8 @@ FIT_QUANTILES = (0.16, 0.84)
 GRID_POINTS = 400
 # The evidence for same-person pairs among random pairs shrinks as the gallery grows: a face has a
 # few faces of its own person whatever the gallery's size, so their share of all pairs falls as
-# 1/faces (4.7 per million pairs at a million synthetic faces: two in 400,000 random pairs, and
-# the threshold was noise; docs/speed.md, "A million faces"). Two bounds keep the statistics the
+# 1/faces (at a million faces a fixed 400,000 random pairs held a couple of them, and the
+# threshold was noise: docs/speed.md, "A million faces"). Two bounds keep the statistics the
 # threshold rests on the same at any size as at the 10,000 faces they were measured on
 # (docs/quality.md): the pairs sampled grow with the faces beyond 10,000 ...
 MAX_RANDOM_PAIRS = 400_000  # up to 10,000 faces
