@@ -189,21 +189,24 @@ def rejoin_split_clusters(X, groups, labels, threshold: float, seed: int = 0, ro
     """Join clusters that average linkage on all pairs would have joined but the approximate
     graph kept apart: it misses close pairs (faiss's IVF misses many at a million faces:
     docs/speed.md, "A million faces"), and a person whose faces lost every link between them
-    came out split. Each cluster is compared with its nearest other cluster by centroid
-    (where split pieces of one person are); two whose average linkage (the mean distance of
-    their faces' pairs, computed exactly) is under ``threshold`` and who share no photo are
-    joined, closest pairs first. Repeated while it joins any, at most ``rounds`` times."""
+    came out split. Each cluster is compared with its nearest other cluster by centroid (where
+    split pieces of one person are); two whose average linkage (the mean distance of their
+    faces' pairs, computed exactly) is under ``threshold`` and who share no photo are joined,
+    closest pairs first. Repeated while it joins any, at most ``rounds`` times; after the first
+    round only the clusters just joined look for their nearest (the others' did not move)."""
     labels = np.unique(labels, return_inverse=True)[1].astype(np.int64)
+    looking = None  # the first round: every cluster
     for _ in range(rounds):
-        joined = _join_nearest_clusters(X, groups, labels, threshold, seed)
+        joined = _join_nearest_clusters(X, groups, labels, threshold, seed, looking)
         if joined is None:
             break
-        labels = joined
+        labels, looking = joined
     return labels
 
 
-def _join_nearest_clusters(X, groups, labels, threshold: float, seed: int):
-    """One round of ``rejoin_split_clusters`` on labels 0..k-1: the new labels, or None where
+def _join_nearest_clusters(X, groups, labels, threshold: float, seed: int, looking=None):
+    """One round of ``rejoin_split_clusters`` on labels 0..k-1, each of the clusters ``looking``
+    (None: all) with its nearest: the new labels and the clusters joined in them, or None where
     no two clusters were joined."""
     k = int(labels.max()) + 1 if len(labels) else 0
     if k < 2:
@@ -211,9 +214,10 @@ def _join_nearest_clusters(X, groups, labels, threshold: float, seed: int):
     centroids = np.zeros((k, X.shape[1]))
     np.add.at(centroids, labels, X)
     centroids /= np.bincount(labels, minlength=k)[:, None]
-    nearest, _ = _nearest_centroids(centroids, seed=seed)
-    a = np.flatnonzero((nearest >= 0) & (nearest != np.arange(k)))
-    pairs = np.unique(np.sort(np.c_[a, nearest[a]], axis=1), axis=0)
+    a = np.arange(k) if looking is None else np.asarray(looking, np.int64)
+    nearest, _ = _nearest_centroids(centroids, seed=seed, rows=a)
+    found = (nearest >= 0) & (nearest != a)
+    pairs = np.unique(np.sort(np.c_[a[found], nearest[found]], axis=1), axis=0)
     # the mean distance of two clusters' faces is at least their centroids' distance (the norm
     # is convex): only pairs closer than the threshold by centroid can be joined
     pairs = pairs[np.linalg.norm(centroids[pairs[:, 0]] - centroids[pairs[:, 1]], axis=1) < threshold]
@@ -222,7 +226,7 @@ def _join_nearest_clusters(X, groups, labels, threshold: float, seed: int):
     linkage_d = np.array([cdist(X[faces_of[a]], X[faces_of[b]]).mean() for a, b in pairs])
     joined = DisjointSet(range(k))
     photos = {}  # a joined group's photos, by its root
-    merges = 0
+    merged = []
     for (a, b), d in zip(pairs[np.argsort(linkage_d)].tolist(), np.sort(linkage_d)):
         if d >= threshold:
             break
@@ -236,10 +240,11 @@ def _join_nearest_clusters(X, groups, labels, threshold: float, seed: int):
             continue
         joined.merge(a, b)
         photos[joined[a]] = pa | pb
-        merges += 1
-    if not merges:
+        merged.append(a)
+    if not merged:
         return None
-    return np.unique([joined[c] for c in range(k)], return_inverse=True)[1][labels].astype(np.int64)
+    new_of_old = np.unique([joined[c] for c in range(k)], return_inverse=True)[1]
+    return new_of_old[labels].astype(np.int64), np.unique(new_of_old[merged])
 
 
 def nearest_neighbours(X: np.ndarray, k: int, exact: bool = True, seed: int = 0):
@@ -375,38 +380,41 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
     return out
 
 
-def _nearest_centroids(centroids: np.ndarray, block: int = 2048, seed: int = 0):
-    """Each cluster's nearest other cluster and the distance, by blocks of rows so memory stays
-    linear in the number of clusters. From the centroids of unit vectors:
-    mean ||a-b||^2 = 2 - 2 <mean a, mean b> (the root of the mean squared distance)."""
+def _nearest_centroids(centroids: np.ndarray, block: int = 2048, seed: int = 0, rows=None):
+    """Each cluster's nearest other cluster and the distance (of the clusters ``rows`` only,
+    where given, in their order), by blocks of rows so memory stays linear in the number of
+    clusters. From the centroids of unit vectors: mean ||a-b||^2 = 2 - 2 <mean a, mean b> (the
+    root of the mean squared distance)."""
     k = len(centroids)
+    rows = np.arange(k) if rows is None else np.asarray(rows, np.int64)
     if k > EXACT_KNN_LIMIT:
-        return _nearest_centroids_approximate(centroids, seed)
-    nearest, distance = np.full(k, -1), np.full(k, np.inf)
-    for s in range(0, k, block):
-        rows = np.arange(s, min(k, s + block))
-        d2 = np.maximum(2 - 2 * centroids[rows] @ centroids.T, 0)
-        d2[np.arange(len(rows)), rows] = np.inf
-        nearest[rows] = np.argmin(d2, axis=1)
-        distance[rows] = np.sqrt(d2[np.arange(len(rows)), nearest[rows]])
+        return _nearest_centroids_approximate(centroids, seed, rows)
+    nearest, distance = np.full(len(rows), -1), np.full(len(rows), np.inf)
+    for s in range(0, len(rows), block):
+        part = rows[s : s + block]
+        at = np.arange(len(part))
+        d2 = np.maximum(2 - 2 * centroids[part] @ centroids.T, 0)
+        d2[at, part] = np.inf
+        nearest[s : s + len(part)] = np.argmin(d2, axis=1)
+        distance[s : s + len(part)] = np.sqrt(d2[at, nearest[s : s + len(part)]])
     return nearest, distance
 
 
-def _nearest_centroids_approximate(centroids: np.ndarray, seed: int = 0):
+def _nearest_centroids_approximate(centroids: np.ndarray, seed: int, rows: np.ndarray):
     """``_nearest_centroids`` above ``EXACT_KNN_LIMIT`` clusters, where all pairs of centroids
     (quadratic: 222,000 clusters at 1M faces) cost more than the clustering: the largest inner
     product <mean a, mean b> found by faiss's inverted-file index, as in ``nearest_neighbours``.
     A cluster whose nearest other one is not found gets -1 (no nearest cluster)."""
     import faiss
 
-    k = len(centroids)
     C = np.ascontiguousarray(centroids, np.float32)
     index = _ivf_index(C, faiss.METRIC_INNER_PRODUCT, seed)
     index.nprobe = min(IVF_CENTROID_PROBES, index.nlist)
-    similarity, found = index.search(C, 2)
-    other = np.where(found[:, 0] == np.arange(k), 1, 0)  # the first hit that is not the cluster itself
-    nearest = found[np.arange(k), other].astype(np.int64)
-    d2 = np.maximum(2 - 2 * similarity[np.arange(k), other].astype(np.float64), 0)
+    similarity, found = index.search(C[rows], 2)
+    at = np.arange(len(rows))
+    other = np.where(found[:, 0] == rows, 1, 0)  # the first hit that is not the cluster itself
+    nearest = found[at, other].astype(np.int64)
+    d2 = np.maximum(2 - 2 * similarity[at, other].astype(np.float64), 0)
     return nearest, np.where(nearest >= 0, np.sqrt(d2), np.inf)
 
 

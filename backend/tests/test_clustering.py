@@ -195,6 +195,25 @@ def test_rejoining_joins_split_people_and_no_one_else():
     assert rejoined[first] != rejoined[second]
 
 
+def test_nearest_clusters_of_some_clusters_exact_and_approximate(monkeypatch):
+    """The nearest other cluster of the clusters asked about (``rows``), from all pairs of
+    centroids and, above ``EXACT_KNN_LIMIT`` clusters, from faiss's index: the same answers."""
+    from faceexplore import clustering
+
+    X, truth = synthetic_people(n_people=2000, seed=12)
+    centroids = np.zeros((truth.max() + 1, X.shape[1]))
+    np.add.at(centroids, truth, X)
+    centroids /= np.bincount(truth)[:, None]
+    rows = np.arange(0, len(centroids), 7)
+    everything, _ = clustering._nearest_centroids(centroids)
+    exact, exact_d = clustering._nearest_centroids(centroids, rows=rows)
+    assert (exact == everything[rows]).all() and (exact != rows).all()
+    monkeypatch.setattr(clustering, "EXACT_KNN_LIMIT", 0)
+    approximate, approximate_d = clustering._nearest_centroids(centroids, rows=rows)
+    assert np.mean(approximate == exact) > 0.95
+    assert np.allclose(approximate_d[approximate == exact], exact_d[approximate == exact], atol=1e-4)
+
+
 @pytest.mark.slow
 def test_a_graph_that_misses_most_neighbours_still_gives_the_exact_clusters(monkeypatch):
     """One k-means cell searched per face (IVF_PROBES 1) loses many close pairs and splits people
