@@ -211,23 +211,22 @@ def _join_nearest_clusters(X, groups, labels, threshold: float, seed: int, looki
     k = int(labels.max()) + 1 if len(labels) else 0
     if k < 2:
         return None
-    centroids = np.zeros((k, X.shape[1]))
-    np.add.at(centroids, labels, X)
-    centroids /= np.bincount(labels, minlength=k)[:, None]
-    a = np.arange(k) if looking is None else np.asarray(looking, np.int64)
-    nearest, _ = _nearest_centroids(centroids, seed=seed, rows=a)
-    found = (nearest >= 0) & (nearest != a)
-    pairs = np.unique(np.sort(np.c_[a[found], nearest[found]], axis=1), axis=0)
+    centroids, _ = _centroids(X, labels, k)
+    looking = np.arange(k) if looking is None else np.asarray(looking, np.int64)
+    nearest, _ = _nearest_centroids(centroids, seed=seed, rows=looking)
+    found = (nearest >= 0) & (nearest != looking)
+    pairs = np.unique(np.sort(np.c_[looking[found], nearest[found]], axis=1), axis=0)
     # the mean distance of two clusters' faces is at least their centroids' distance (the norm
     # is convex): only pairs closer than the threshold by centroid can be joined
     pairs = pairs[np.linalg.norm(centroids[pairs[:, 0]] - centroids[pairs[:, 1]], axis=1) < threshold]
     by_cluster, bounds = _grouped(labels)
     faces_of = [by_cluster[bounds[c] : bounds[c + 1]] for c in range(k)]
     linkage_d = np.array([cdist(X[faces_of[a]], X[faces_of[b]]).mean() for a, b in pairs])
+    closest_first = np.argsort(linkage_d)
     joined = DisjointSet(range(k))
     photos = {}  # a joined group's photos, by its root
     merged = []
-    for (a, b), d in zip(pairs[np.argsort(linkage_d)].tolist(), np.sort(linkage_d)):
+    for (a, b), d in zip(pairs[closest_first].tolist(), linkage_d[closest_first]):
         if d >= threshold:
             break
         if joined.connected(a, b):
@@ -333,10 +332,7 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
     purity estimate (None)."""
     uniq, inverse = np.unique(labels, return_inverse=True)
     k = len(uniq)
-    centroids = np.zeros((k, X.shape[1]))
-    np.add.at(centroids, inverse, X)
-    sizes = np.bincount(inverse, minlength=k)
-    centroids /= sizes[:, None]
+    centroids, sizes = _centroids(X, inverse, k)
     out = []
     nearest_of, nearest_d_of = _nearest_centroids(centroids)
     # each cluster's faces from one sort, and the random pairs sorted once (per cluster, both
@@ -378,6 +374,14 @@ def cluster_quality(X, groups, labels, random_d, model, search_threshold=None):
             }
         )
     return out
+
+
+def _centroids(X: np.ndarray, labels: np.ndarray, k: int):
+    """The mean face of each cluster of labels 0..k-1, and the clusters' sizes."""
+    centroids = np.zeros((k, X.shape[1]))
+    np.add.at(centroids, labels, X)
+    sizes = np.bincount(labels, minlength=k)
+    return centroids / sizes[:, None], sizes
 
 
 def _nearest_centroids(centroids: np.ndarray, block: int = 2048, seed: int = 0, rows=None):
