@@ -42,18 +42,9 @@ K = 16  # a face and its 15 neighbours, as clustering.KNN_NEIGHBOURS + 1
 SAMPLE = 2000
 
 
-def recall(approx_i: np.ndarray, exact_d: np.ndarray, exact_i: np.ndarray, sample: np.ndarray, threshold: float) -> float:
-    wanted = found = 0
-    for r, face in enumerate(sample):
-        close = exact_i[r][(exact_d[r] < threshold) & (exact_i[r] != face)]
-        wanted += len(close)
-        found += len(np.intersect1d(close, approx_i[r]))
-    return found / max(wanted, 1)
-
-
 def main():
     import faiss
-    from million_faces_benchmark import gallery
+    from million_faces_benchmark import close_neighbour_recall, gallery
 
     from faceexplore import clustering
     from faceexplore.clustering import FaceClusterer
@@ -87,7 +78,7 @@ def main():
         index.search(Xf[queries], K)
         search_s = (time.monotonic() - t) * n / len(queries)
         _, approx_i = index.search(Xf[sample], K)
-        found = recall(approx_i, exact_d, exact_i, sample, threshold)
+        found = close_neighbour_recall(approx_i, exact_d, exact_i, sample, threshold)
         row = {"setting": name, "build_s": build_s, "graph_search_s": search_s, "close_neighbour_recall": found}
         result["settings"].append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
