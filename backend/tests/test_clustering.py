@@ -14,6 +14,15 @@ from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.synthetic import synthetic_people
 
 
+@pytest.fixture(scope="module")
+def people_in_photos():
+    """About 6,000 synthetic faces of 1,300 people dealt into photos: (embeddings, person, photo)."""
+    from faceexplore.synthetic import synthetic_photos
+
+    X, truth = synthetic_people(n_people=1300, seed=11)
+    return X, truth, synthetic_photos(truth, seed=11)
+
+
 def test_recovers_people_without_a_given_threshold():
     X, truth = synthetic_people(seed=1)
     clusterer = FaceClusterer().fit(X)
@@ -138,7 +147,7 @@ def test_knn_path_matches_dense_path():
     assert pairwise_scores(by_component.labels_, dense.labels_)["f"] == pytest.approx(1.0)
 
 
-def test_approximate_neighbours_give_the_exact_clusters():
+def test_approximate_neighbours_give_the_exact_clusters(people_in_photos):
     """Above ``exact_knn_limit`` faces the k-NN graph comes from faiss's inverted-file index,
     which compares each face with a few k-means cells only. Lowered limits put 6,000 faces on
     that path (each component still clustered with its full distance matrix): the clusters are
@@ -147,10 +156,8 @@ def test_approximate_neighbours_give_the_exact_clusters():
     from sklearn.metrics import adjusted_rand_score
 
     from faceexplore.clustering import nearest_neighbours
-    from faceexplore.synthetic import synthetic_photos
 
-    X, truth = synthetic_people(n_people=1300, seed=11)
-    photos = synthetic_photos(truth, seed=11)
+    X, truth, photos = people_in_photos
     dense = FaceClusterer().fit(X, photos)
     exact = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=len(X)).fit(X, photos)
     approximate = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=0).fit(X, photos)
@@ -168,17 +175,15 @@ def test_approximate_neighbours_give_the_exact_clusters():
     assert approx_i.shape == (len(X), k) and (approx_i[:, 0] >= 0).all()
 
 
-def test_rejoining_joins_split_people_and_no_one_else():
+def test_rejoining_joins_split_people_and_no_one_else(people_in_photos):
     """An approximate graph that lost links splits people; ``rejoin_split_clusters`` joins the
     pieces whose average linkage is under the threshold, never two people, never two faces of
     one photo."""
     from sklearn.metrics import adjusted_rand_score
 
     from faceexplore.clustering import rejoin_split_clusters
-    from faceexplore.synthetic import synthetic_photos
 
-    X, truth = synthetic_people(n_people=1300, seed=11)
-    photos = synthetic_photos(truth, seed=11)
+    X, truth, photos = people_in_photos
     threshold = FaceClusterer().fit_threshold(X, photos).choice_.threshold
     halves = np.random.default_rng(0).random(len(X)) < 0.5
     split = truth * 2 + halves  # every person of several faces in two pieces
@@ -215,17 +220,15 @@ def test_nearest_clusters_of_some_clusters_exact_and_approximate(monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_graph_that_misses_most_neighbours_still_gives_the_exact_clusters(monkeypatch):
+def test_a_graph_that_misses_most_neighbours_still_gives_the_exact_clusters(people_in_photos, monkeypatch):
     """One k-means cell searched per face (IVF_PROBES 1) loses many close pairs and splits people
     (hundreds more clusters than people without rejoining); rejoined, the clusters are the exact
     neighbours'."""
     from sklearn.metrics import adjusted_rand_score
 
     from faceexplore import clustering
-    from faceexplore.synthetic import synthetic_photos
 
-    X, truth = synthetic_people(n_people=1300, seed=11)
-    photos = synthetic_photos(truth, seed=11)
+    X, truth, photos = people_in_photos
     exact = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=len(X)).fit(X, photos)
     monkeypatch.setattr(clustering, "IVF_PROBES", 1)
     graph_only = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=0)
