@@ -4,26 +4,25 @@ and the candidate band by a fake pipeline."""
 
 from __future__ import annotations
 
+import base64
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from faceexplore import cache
 from faceexplore.people import PeopleEditor
 from faceexplore.search import GallerySearcher
 from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.web import tokens
 from tests.api_fixtures import DIM, STRANGER, FakePipeline, build_gallery, drawn_photo, make_app, people_centres, sample_photo
 from tests.test_api_contract import CheckedClient, assert_error, search
 
 OPEN = {"people_page": "public", "gallery_access": "public"}
 NEAR = 1  # the person the in-between samples come close to
 SPLIT = 3  # the person given a split-off face for "also you"
-
-
-class MinuteOldSigner(TimestampSigner):
-    def get_timestamp(self) -> int:
-        return int(time.time()) - 60
 
 
 def _turned(v: np.ndarray, towards: np.ndarray, distance: float) -> np.ndarray:
@@ -99,14 +98,37 @@ def test_forged_malformed_and_expired_tokens_are_refused(gallery, pipeline):
     assert_error(api.post("/api/search/confirm", json={"token": token[:-2] + "xx"}), 400, "invalid_token")
     assert_error(api.post("/api/search/confirm", json={"token": "not a token"}), 400, "invalid_token")
     assert_error(api.post("/api/search/confirm", json={}), 400, "invalid_token")
-    # signed with another key, or as a download token: refused too
-    other = URLSafeTimedSerializer("another key", salt="faceexplore candidate").dumps({"p": NEAR, "ph": [1], "c": 0.5, "n": []})
+    # sealed with another key, as a download token, for another index file, or too long ago: refused too
+    key = app.config["SECRET_KEY"]
+    with FaceIndex(gallery.settings.index_path, readonly=True) as index:
+        index_id = cache.generation(index)
+    data = {"s": "x", "p": NEAR, "ph": [1], "c": 0.5, "n": []}
+    other = tokens.seal(tokens.CANDIDATE, data, "another key", index_id)
     assert_error(api.post("/api/search/confirm", json={"token": other}), 400, "invalid_token")
-    download = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="faceexplore download").dumps({"p": NEAR, "ph": [1]})
+    download = tokens.seal(tokens.DOWNLOAD, data, key, index_id)
     assert_error(api.post("/api/search/confirm", json={"token": download}), 400, "invalid_token")
-    old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="faceexplore candidate", signer=MinuteOldSigner)
-    expired = old.dumps({"s": "x", "p": NEAR, "ph": [1], "c": 0.5, "n": []})
+    assert api.post("/api/search/confirm", json={"token": tokens.seal(tokens.CANDIDATE, data, key, index_id)}).status_code == 200
+    elsewhere = tokens.seal(tokens.CANDIDATE, data, key, "0123456789abcdef")
+    assert_error(api.post("/api/search/confirm", json={"token": elsewhere}), 410, "expired_token")
+    expired = tokens.seal(tokens.CANDIDATE, data, key, index_id, now=time.time() - 60)
     assert_error(api.post("/api/search/confirm", json={"token": expired}), 410, "expired_token")
+
+
+def test_a_candidate_token_dies_with_its_index_and_reads_as_nothing(tmp_path, pipeline):
+    own = build_gallery(tmp_path, **OPEN)
+    api, _ = _client(own, pipeline)
+    token = search(api, (sample_photo([STRANGER]), "me.png")).get_json()["candidates"][0]["token"]
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert "." not in token and b'"ph"' not in raw and b'"c"' not in raw  # no ids or confidences to read
+    assert api.post("/api/search/confirm", json={"token": token}).status_code == 200
+    # the index deleted and built again while the site runs: its person and photo ids start at 1 again
+    index_path = Path(own.settings.index_path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    os.replace(build_gallery(tmp_path / "rebuilt", **OPEN).settings.index_path, index_path)
+    assert_error(api.post("/api/search/confirm", json={"token": token}), 410, "expired_token")
+    fresh = search(api, (sample_photo([STRANGER]), "me.png")).get_json()["candidates"][0]["token"]
+    assert api.post("/api/search/confirm", json={"token": fresh}).status_code == 200
 
 
 def test_candidates_off_offers_none(gallery, pipeline):

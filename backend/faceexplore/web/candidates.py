@@ -3,34 +3,30 @@
 When a search finds no one, the people whose score lies inside the calibrated "maybe" band
 (setting ``candidate_rate``) are offered by their clearest face; when it finds someone, the
 people of the band who are likely the same person split off are offered as "also you". Each
-offer carries a token, signed with the app's secret key, short-lived (``candidate_token_lifetime``)
-and bound to its search: a random search id, the person and the photos confirming may return. A
-visitor sees no names, counts or ids, and can confirm only what a search of theirs offered.
+offer carries an opaque token (tokens.py: encrypted with a key from the app's secret key, bound to
+the index file), short-lived (``candidate_token_lifetime``) and bound to its search: a random
+search id, the person and the photos confirming may return. A visitor sees no names, counts or
+ids, and can confirm only what a search of theirs offered, against the index it was offered from.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from flask import current_app
 from flask_openapi3 import APIBlueprint
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..search_service import CandidatePerson, SearchInputError, SearchOutcome
 from .errors import ApiError, error_responses
 from .models import Candidate, ConfirmRequest, SearchResponse
 from .serialize import face_crop_url, json_response
 from .state import state
+from .tokens import CANDIDATE, ExpiredToken, InvalidToken, open_for_app, seal_for_app
 
 bp = APIBlueprint("candidates", __name__)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="faceexplore candidate")
-
-
 def _token(search_id: str, person: CandidatePerson, near: list[int]) -> str:
-    return _serializer().dumps({"s": search_id, "p": person.person_id, "ph": person.photo_ids, "c": person.confidence, "n": near})
+    return seal_for_app(CANDIDATE, {"s": search_id, "p": person.person_id, "ph": person.photo_ids, "c": person.confidence, "n": near})
 
 
 def offered(outcome: SearchOutcome) -> dict[str, list[Candidate]]:
@@ -51,10 +47,10 @@ def offered(outcome: SearchOutcome) -> dict[str, list[Candidate]]:
 def _read(token: str) -> dict:
     lifetime = state().settings.candidate_token_lifetime
     try:
-        data = _serializer().loads(token, max_age=lifetime)
-    except SignatureExpired:
+        data = open_for_app(CANDIDATE, token, max_age=lifetime)
+    except ExpiredToken:  # too old, or offered from an index file since replaced
         raise ApiError(410, "expired_token", "This choice has expired. Search again with your photo.") from None
-    except BadSignature:
+    except InvalidToken:
         raise ApiError(400, "invalid_token", "This choice cannot be read. Search again with your photo.") from None
     if not isinstance(data, dict) or not isinstance(data.get("p"), int) or not isinstance(data.get("ph"), list):
         raise ApiError(400, "invalid_token", "This choice cannot be read. Search again with your photo.")

@@ -12,9 +12,8 @@ import logging
 import os
 import zipfile
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_openapi3 import APIBlueprint
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import ValidationError
 
 from ..gallery import filesystem_path
@@ -33,6 +32,7 @@ from .models import (
 )
 from .serialize import json_response
 from .state import state
+from .tokens import DOWNLOAD_LINK, ExpiredToken, InvalidToken, open_for_app, seal_for_app
 
 bp = APIBlueprint("download", __name__)
 log = logging.getLogger(__name__)
@@ -173,10 +173,6 @@ def _zip_response(entries, name: str):
 
 
 # -- links: a download the browser saves to disk itself, with its own progress -------------------
-def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="faceexplore-download-link")
-
-
 def part_name(part: int, parts: int) -> str:
     return ZIP_NAME if parts == 1 else ZIP_NAME.replace(".zip", f"-part-{part}-of-{parts}.zip")
 
@@ -187,7 +183,8 @@ def part_name(part: int, parts: int) -> str:
     summary=f"Links that download the chosen photos as zips of at most {LINK_PART} photos each",
     description=(
         f"Each link is a GET the browser saves to disk itself (with its own progress), valid for {LINK_MAX_AGE_S // 60} "
-        "minutes. The photo ids are signed into the link; nothing is kept on the server."
+        "minutes, and only while the gallery's index is the one it was made from. The photo ids are encrypted into the "
+        "link; nothing is kept on the server."
     ),
     responses={
         200: DownloadLinks,
@@ -211,7 +208,7 @@ def download_links(body: DownloadLinksRequest):
     links = []
     for k, chunk in enumerate(chunks, 1):
         gaps = [chunk[0]] + [b - a for a, b in zip(chunk, chunk[1:])]
-        token = _signer().dumps({"part": k, "parts": len(chunks), "gaps": gaps})
+        token = seal_for_app(DOWNLOAD_LINK, {"part": k, "parts": len(chunks), "gaps": gaps})
         links.append(DownloadLink(url=f"/api/download?token={token}", filename=part_name(k, len(chunks)), photos=len(chunk)))
     return json_response(DownloadLinks(links=links, expires_in=LINK_MAX_AGE_S))
 
@@ -224,11 +221,11 @@ def download_links(body: DownloadLinksRequest):
 )
 def download_by_link(query: DownloadLinkQuery):
     try:
-        payload = _signer().loads(query.token, max_age=LINK_MAX_AGE_S)
+        payload = open_for_app(DOWNLOAD_LINK, query.token, max_age=LINK_MAX_AGE_S)
         part, parts, gaps = int(payload["part"]), int(payload["parts"]), [int(g) for g in payload["gaps"]]
-    except SignatureExpired:
+    except ExpiredToken:  # over an hour old, or made for an index file since replaced (its ids name other photos)
         raise bad_request("expired_link", "This download link has expired. Start the download again from the page.") from None
-    except (BadSignature, KeyError, TypeError, ValueError):
+    except (InvalidToken, KeyError, TypeError, ValueError):
         raise bad_request("bad_link", "This download link is not valid. Start the download again from the page.") from None
     entries, missing = _gallery_entries(list(itertools.accumulate(gaps)))
     if missing:  # removed from the gallery since the link was made

@@ -26,14 +26,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import os
 import time
 from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from flask import current_app, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from . import tokens
 from .errors import ApiError
 
 NGINX_LINKS_CONF = "nginx-links.conf"
@@ -117,28 +118,27 @@ def require_signed_link() -> None:
 
 
 # -- downloads ---------------------------------------------------------------------------------
-# A search's answer carries a download token: the ids of the photos it found, signed with the
-# app's secret key and valid as long as its links. A visitor of a private gallery downloads
-# photos only with it, and only the photos it lists.
-def _download_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="faceexplore download")
-
-
+# A search's answer carries a download token: the ids of the photos it found, sealed (tokens.py:
+# opaque, bound to the index file) and valid as long as its links. A visitor of a private gallery
+# downloads photos only with it, and only the photos it lists.
 def download_token(photo_ids) -> str | None:
     ids = sorted({int(i) for i in photo_ids})
-    return _download_serializer().dumps(ids) if ids else None
+    if not ids:
+        return None
+    return tokens.seal_for_app(tokens.DOWNLOAD, [ids[0]] + [b - a for a, b in zip(ids, ids[1:])])  # gaps: shorter
 
 
 def download_token_ids(token: str | None) -> set[int] | None:
-    """The photo ids a token allows, or None for a token that is missing, forged or too old."""
-    if not token:
-        return None
+    """The photo ids a token allows, or None for a token that is missing, forged, too old or made
+    for another index file (whose photo ids name other photos)."""
     lifetime = current_app.extensions["faceexplore"].settings.link_lifetime
     try:
-        ids = _download_serializer().loads(token, max_age=lifetime)
-    except BadSignature:
+        gaps = tokens.open_for_app(tokens.DOWNLOAD, token, max_age=lifetime)
+    except (tokens.InvalidToken, tokens.ExpiredToken):
         return None
-    return {int(i) for i in ids} if isinstance(ids, list) else None
+    if not isinstance(gaps, list) or not all(isinstance(g, int) for g in gaps):
+        return None
+    return set(itertools.accumulate(gaps))
 
 
 def require_downloadable(photo_ids, token: str | None) -> None:

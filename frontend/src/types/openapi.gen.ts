@@ -246,7 +246,7 @@ export interface paths {
         put?: never;
         /**
          * Links that download the chosen photos as zips of at most 500 photos each
-         * @description Each link is a GET the browser saves to disk itself (with its own progress), valid for 60 minutes. The photo ids are signed into the link; nothing is kept on the server.
+         * @description Each link is a GET the browser saves to disk itself (with its own progress), valid for 60 minutes, and only while the gallery's index is the one it was made from. The photo ids are encrypted into the link; nothing is kept on the server.
          */
         post: operations["downloadLinks"];
         delete?: never;
