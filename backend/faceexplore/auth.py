@@ -12,10 +12,16 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import sitestore
+
+log = logging.getLogger(__name__)
 
 PASSWORD_FILE = "organiser_password.json"
 MAX_PASSWORD_LENGTH = 1024  # scrypt reads the whole password: a megabyte "password" would be a cheap attack
@@ -91,7 +97,9 @@ def hash_password(password: str) -> StoredPassword:
 
 
 def set_password(data_dir, password: str) -> None:
-    """Store a new hash of ``password`` (replacing the old one atomically, mode 600)."""
+    """Store a new hash of ``password`` (replacing the old one atomically, mode 600), and end
+    every session (the sessions' fingerprint of the old hash ends them too, should the site's
+    store be out of reach)."""
     stored = hash_password(password)
     path = password_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +112,10 @@ def set_password(data_dir, password: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    try:
+        sitestore.end_all_sessions(data_dir)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("cannot delete the stored sessions (%s); the new password ends them anyway", exc)
 
 
 def load_password(data_dir) -> StoredPassword | None:

@@ -6,7 +6,9 @@ gallery (tests/api_fixtures.py) with the defaults: people_page = "organiser", ga
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import os
 import subprocess
 import sys
@@ -17,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from faceexplore import auth
+from faceexplore.sitestore import SiteStore
 from faceexplore.web import links
-from faceexplore.web.session import FailedLogins
 from tests.api_fixtures import ORGANISER_PASSWORD, build_gallery, log_in, make_app, private_site_fixtures, sample_photo
 from tests.test_api_contract import CheckedClient, assert_error, search
 
@@ -120,16 +122,65 @@ def test_a_forged_or_foreign_cookie_is_no_login(app, gallery, tmp_path):
     assert client.get("/api/people").status_code == 401
 
 
+def test_logging_out_ends_the_session_on_the_server(tmp_path, spec):
+    own = build_gallery(tmp_path)
+    app = make_app(own)
+    api = CheckedClient(app.test_client(), spec)
+    token = log_in(api.client, own.settings)
+    other = CheckedClient(app.test_client(), spec)
+    other_token = log_in(other.client, own.settings)
+    person = some_person(api)["id"]
+    old_cookie = api.client.get_cookie("faceexplore_session").value
+    assert api.delete("/api/session", headers={"X-CSRF-Token": token}).get_json()["organiser"] is False
+    # the old cookie and its CSRF token, replayed (as a copy an attacker kept would be): no session
+    api.client.set_cookie("faceexplore_session", old_cookie)
+    assert api.get("/api/session").get_json()["organiser"] is False
+    assert_error(api.patch(f"/api/people/{person}", json={"name": "Mallory"}, headers={"X-CSRF-Token": token}), 401, "login_required")
+    assert_error(api.get("/api/people"), 401, "login_required")
+    # another browser's session goes on
+    r = other.patch(f"/api/people/{person}", json={"name": "Ann"}, headers={"X-CSRF-Token": other_token})
+    assert r.status_code == 200 and r.get_json()["name"] == "Ann"
+
+
+def _cookie_data(app, client) -> dict:
+    return app.session_interface.get_signing_serializer(app).loads(client.get_cookie("faceexplore_session").value)
+
+
+def _cookie_of(app, data: dict) -> str:
+    return app.session_interface.get_signing_serializer(app).dumps(data)
+
+
 def test_a_new_password_ends_every_session(tmp_path, spec):
     own = build_gallery(tmp_path)
-    api = CheckedClient(make_app(own).test_client(), spec)
+    app = make_app(own)
+    api = CheckedClient(app.test_client(), spec)
     log_in(api.client, own.settings)
     assert api.get("/api/people").status_code == 200
+    data = _cookie_data(app, api.client)
     auth.set_password(own.settings.data_dir, "a new password")
     assert api.get("/api/session").get_json()["organiser"] is False
     assert_error(api.get("/api/people"), 401, "login_required")
+    # the stored sessions are gone too: the old session id does not count even with the new password's fingerprint
+    assert not SiteStore(own.settings.data_dir).session_alive(data["sid"])
+    data["password"] = auth.fingerprint(auth.load_password(own.settings.data_dir))
+    api.client.set_cookie("faceexplore_session", _cookie_of(app, data))
+    assert_error(api.get("/api/people"), 401, "login_required")
     log_in(api.client, own.settings, "a new password")
     assert api.get("/api/people").status_code == 200
+
+
+def test_the_cli_ends_every_session(tmp_path, spec):
+    own = build_gallery(tmp_path)
+    app = make_app(own)
+    api = CheckedClient(app.test_client(), spec)
+    log_in(api.client, own.settings)
+    sid = _cookie_data(app, api.client)["sid"]
+    env = {**os.environ, "PYTHONPATH": str(BACKEND)}
+    cmd = [sys.executable, "-m", "faceexplore", "--data", str(own.settings.data_dir), "set-password"]
+    r = subprocess.run(cmd, input="a new password\n", capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert not SiteStore(own.settings.data_dir).session_alive(sid)
+    assert_error(api.get("/api/people"), 401, "login_required")
 
 
 def test_failed_logins_are_slowed_per_client_and_overall(tmp_path, spec):
@@ -148,16 +199,70 @@ def test_failed_logins_are_slowed_per_client_and_overall(tmp_path, spec):
     assert r.status_code == 200
 
 
-def test_the_failure_counter_forgets_after_its_window():
-    limits = FailedLogins(per_client=3, overall=5, window=60)
+@pytest.fixture()
+def cheap_scrypt(monkeypatch):
+    """Passwords hashed with a small scrypt cost: these tests make dozens of login attempts."""
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**10)
+
+
+def _login(app, password, address):
+    return app.test_client().post("/api/session", json={"password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_the_login_limit_is_shared_by_the_workers(tmp_path, cheap_scrypt):
+    own = build_gallery(tmp_path)
+    auth.set_password(own.settings.data_dir, ORGANISER_PASSWORD)
+    workers = [make_app(own), make_app(own)]  # two gunicorn workers: two apps over one data folder
+    for k in range(5):
+        assert_error(_login(workers[k % 2], "guess", "10.0.0.1"), 401, "wrong_password")
+    for app in workers:
+        r = _login(app, ORGANISER_PASSWORD, "10.0.0.1")
+        assert_error(r, 429, "rate_limited")
+        assert 0 < int(r.headers["Retry-After"]) <= 60
+    # a session made by one worker is known to the other
+    client = workers[0].test_client()
+    log_in(client, own.settings)
+    other = workers[1].test_client()
+    other.set_cookie("faceexplore_session", client.get_cookie("faceexplore_session").value)
+    assert other.get("/api/people").status_code == 200
+
+
+def test_a_flood_from_many_addresses_slows_them_but_not_the_organiser(tmp_path, cheap_scrypt):
+    own = build_gallery(tmp_path)
+    auth.set_password(own.settings.data_dir, ORGANISER_PASSWORD)
+    workers = [make_app(own), make_app(own)]
+    addresses = [f"127.0.0.{host}" for host in range(2, 8) for _ in range(5)] + [f"127.0.0.{host}" for host in range(8, 13)]
+    for k, address in enumerate(addresses):  # 35 failures: 5 each from 6 addresses, then 1 each from 5 more
+        assert_error(_login(workers[k % 2], "guess", address), 401, "wrong_password")
+    # an address that has failed is held to one attempt a minute while the flood lasts (else 5)
+    r = _login(workers[1], ORGANISER_PASSWORD, "127.0.0.8")
+    assert_error(r, 429, "rate_limited")
+    assert 0 < int(r.headers["Retry-After"]) <= 60
+    # an address with no failures gets its password checked: the organiser logs in
+    assert _login(workers[0], ORGANISER_PASSWORD, "127.0.0.99").status_code == 200
+    assert_error(_login(workers[1], "guess", "127.0.0.100"), 401, "wrong_password")
+
+
+def test_the_attempt_counter_forgets_after_its_window(tmp_path):
+    store = SiteStore(tmp_path)
+
+    def attempt(client, now):
+        wait, counted = store.begin_login(client, per_client=3, overall=5, window=60, now=now)
+        return wait if counted is None else 0
+
     for t in range(3):
-        limits.failed("a", now=100 + t)
-    assert limits.wait("a", now=103) == pytest.approx(57)
-    assert limits.wait("b", now=103) == 0
-    limits.failed("b", now=104)
-    limits.failed("c", now=105)
-    assert limits.wait("d", now=106) == pytest.approx(54)  # five failures overall: everyone waits
-    assert limits.wait("a", now=161) == 0 and limits.wait("d", now=166) == 0
+        assert attempt("a", now=100 + t) == 0
+    assert attempt("a", now=103) == pytest.approx(57)
+    assert attempt("b", now=103) == 0
+    assert attempt("c", now=104) == 0  # five failures overall now
+    assert attempt("b", now=105) == pytest.approx(58)  # b has failed: one attempt a minute
+    assert attempt("d", now=106) == 0  # d has not: let through
+    assert attempt("a", now=161) == 0 and attempt("b", now=164) == 0
+    # a right password is no failure
+    wait, counted = store.begin_login("e", per_client=1, overall=5, window=60, now=200)
+    store.login_succeeded(counted)
+    assert attempt("e", now=201) == 0
+    assert (tmp_path / "site.sqlite3").stat().st_mode & 0o777 == 0o600
 
 
 # -- who sees what ----------------------------------------------------------------------------
@@ -271,6 +376,56 @@ def test_a_visitor_downloads_only_what_their_search_found(visitor, organiser, ga
     assert_error(visitor.post("/api/download", json={"photo_ids": [other], "token": token[:-4] + "abcd"}), 403, "not_in_results")
     # the organiser downloads anything
     assert organiser.post("/api/download", json={"photo_ids": [other]}).status_code == 200
+
+
+def _rebuild_index(gallery, tmp_path) -> None:
+    """The index deleted and built again while the site runs: a new index file whose photo ids
+    start at 1 again (the same ids, maybe for other photos)."""
+    index_path = Path(gallery.settings.index_path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    rebuilt = build_gallery(tmp_path / "rebuilt")
+    assert rebuilt.photo_ids == gallery.photo_ids  # ids reused
+    os.replace(rebuilt.settings.index_path, index_path)
+
+
+def test_download_tokens_and_links_die_with_their_index(tmp_path, spec):
+    own = build_gallery(tmp_path)
+    auth.set_password(own.settings.data_dir, ORGANISER_PASSWORD)
+    api = CheckedClient(make_app(own).test_client(), spec)
+    body = search(api, (sample_photo([2]), "me.png")).get_json()
+    found, token = [p["id"] for p in body["photos"]], body["download_token"]
+    [link] = api.post("/api/download/links", json={"photo_ids": found, "token": token}).get_json()["links"]
+    assert api.post("/api/download", json={"photo_ids": found, "token": token}).status_code == 200
+    assert api.get(link["url"]).status_code == 200
+
+    _rebuild_index(own, tmp_path)
+    assert api.get("/api/status").get_json()["photos"] == len(own.photo_ids)  # the new index is served
+    assert_error(api.post("/api/download", json={"photo_ids": found, "token": token}), 403, "not_in_results")
+    assert_error(api.post("/api/download/links", json={"photo_ids": found, "token": token}), 403, "not_in_results")
+    assert_error(api.get(link["url"]), 400, "expired_link")
+    # a new search hands out tokens that work
+    body = search(api, (sample_photo([2]), "me.png")).get_json()
+    assert api.post("/api/download", json={"photo_ids": found, "token": body["download_token"]}).status_code == 200
+
+
+def _readable(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+def test_tokens_are_opaque(visitor, gallery):
+    body = search(visitor, (sample_photo([0, 2]), "us.png")).get_json()
+    found = sorted(p["id"] for p in body["photos"])
+    assert len(found) >= 3
+    [link] = visitor.post("/api/download/links", json={"photo_ids": found, "token": body["download_token"]}).get_json()["links"]
+    link_token = link["url"].split("token=", 1)[1]
+    again = search(visitor, (sample_photo([0, 2]), "us.png")).get_json()["download_token"]
+    assert again != body["download_token"]  # the same photos, another token: nothing to compare
+    for token in (body["download_token"], link_token):
+        assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        raw = _readable(token)
+        for readable in (b'{"p', b'"ph"', b'"gaps"', json.dumps(found, separators=(",", ":"))[1:-1].encode()):
+            assert readable not in raw, (readable, raw)
 
 
 def test_an_open_gallery_hands_out_plain_addresses(tmp_path, spec):

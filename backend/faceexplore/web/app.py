@@ -15,6 +15,7 @@ from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..settings import Settings, load_settings
+from ..sitestore import SiteStore
 from . import candidates, document, download, files, frontend, links, people, photos, search, session, status, upload
 from .errors import raise_request_error, register_error_handlers
 from .hosts import enforce_allowed_hosts
@@ -132,7 +133,6 @@ def new_app() -> FaceExploreApp:
     app.json.sort_keys = False
     register_error_handlers(app)
     session.configure(app)
-    app.extensions["faceexplore_failed_logins"] = session.FailedLogins()
     for module in (session, search, candidates, people, photos, download, status, upload, document):
         app.register_api(module.bp)
     for module in (files, frontend):
@@ -184,6 +184,7 @@ def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -
         log.warning("cannot write %s into %s (%s): nginx will not start with it missing", links.NGINX_LINKS_CONF, settings.data_dir, exc)
     state = WebState(settings, pipeline=pipeline, service=searcher)
     app.extensions["faceexplore"] = state
+    app.extensions["faceexplore_site"] = SiteStore(settings.data_dir)  # sessions and login attempts, shared by the workers
     enforce_allowed_hosts(app, settings.allowed_hosts)
     if settings.rate_limits == "app":
         enforce_rate_limits(app)

@@ -4,14 +4,23 @@ The session is Flask's signed cookie (the app's secret key), HttpOnly and SameSi
 when the request came over https (``request.is_secure``; behind proxies set ``proxy_hops`` so
 that their X-Forwarded-Proto counts) or when ``cookie_secure`` is set. It holds:
 
+- ``sid``: a random session id, which must be one of the live sessions of the site's store
+  (``DATA/site.sqlite3``, faceexplore.sitestore, shared by every worker): logging out deletes it,
+  so the cookie and its CSRF token are worth nothing afterwards, even replayed; a session lasts a
+  week from the login;
 - ``password``: the fingerprint of the password hash it was opened with (auth.fingerprint): a
-  new password (``faceexplore set-password``) ends every earlier session;
+  new password (``faceexplore set-password``, which also deletes every stored session) ends
+  every earlier session;
 - ``csrf``: a random token the page reads from GET /api/session and sends back in the
   ``X-CSRF-Token`` header of every state-changing organiser request.
 
-Failed logins are counted per client address and over all clients, in each worker: past the
-limits a login is refused with 429 at once (never by holding the worker), until the oldest
-failure in the window is old enough. nginx also limits /api/session per client.
+Login attempts are counted in the same store, so the limits hold across workers: 5 failed logins
+a minute per client address; past it, 429 with Retry-After (never by holding the worker) until
+the oldest failure in the window is a minute old. Once 30 logins have failed in the last minute
+from all addresses together, an address that has failed in that minute gets one attempt a
+minute, while an address with no failures is always let through to have its password checked:
+an attack from many addresses is slowed without locking the organiser out. nginx also limits
+/api/session per client.
 """
 
 from __future__ import annotations
@@ -19,9 +28,6 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-import threading
-import time
-from collections import deque
 from datetime import timedelta
 
 from flask import current_app, g, request, session
@@ -29,6 +35,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_openapi3 import APIBlueprint
 
 from .. import auth
+from ..sitestore import SiteStore
 from .errors import ApiError, error_responses
 from .models import LoginRequest, SessionState
 from .serialize import json_response
@@ -39,7 +46,7 @@ bp = APIBlueprint("session", __name__)
 SESSION_LIFETIME = timedelta(days=7)
 FAILURE_WINDOW_S = 60.0
 FAILURES_PER_CLIENT = 5  # in FAILURE_WINDOW_S, per address
-FAILURES_OVERALL = 30  # in FAILURE_WINDOW_S, all addresses together (one worker)
+FAILURES_OVERALL = 30  # in FAILURE_WINDOW_S, all addresses together: then one attempt per window for an address that failed
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -61,49 +68,8 @@ def configure(app) -> None:
     )
 
 
-class FailedLogins:
-    """Failed logins in the last ``window`` seconds, per client and overall."""
-
-    def __init__(self, per_client: int = FAILURES_PER_CLIENT, overall: int = FAILURES_OVERALL, window: float = FAILURE_WINDOW_S):
-        self.per_client, self.overall, self.window = per_client, overall, window
-        self._clients: dict[str, deque[float]] = {}
-        self._all: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def _trim(self, now: float) -> None:
-        cutoff = now - self.window
-        while self._all and self._all[0] <= cutoff:
-            self._all.popleft()
-        for client in [c for c, times in self._clients.items() if not times or times[-1] <= cutoff]:
-            del self._clients[client]
-        for times in self._clients.values():
-            while times and times[0] <= cutoff:
-                times.popleft()
-
-    def wait(self, client: str, now: float | None = None) -> float:
-        """Seconds until ``client`` may try again (0: now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._trim(now)
-            waits = [0.0]
-            times = self._clients.get(client)
-            if times and len(times) >= self.per_client:
-                waits.append(times[-self.per_client] + self.window - now)
-            if len(self._all) >= self.overall:
-                waits.append(self._all[-self.overall] + self.window - now)
-            return max(waits)
-
-    def failed(self, client: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._clients.setdefault(client, deque(maxlen=self.per_client)).append(now)
-            self._all.append(now)
-            while len(self._all) > self.overall:
-                self._all.popleft()
-
-
-def failed_logins() -> FailedLogins:
-    return current_app.extensions["faceexplore_failed_logins"]
+def site_store() -> SiteStore:
+    return current_app.extensions["faceexplore_site"]
 
 
 def _stored_password():
@@ -113,8 +79,13 @@ def _stored_password():
 def is_organiser() -> bool:
     """Whether this request comes from a logged-in organiser (with the current password)."""
     if "faceexplore_organiser" not in g:
-        stored = _stored_password() if session.get("password") else None
-        g.faceexplore_organiser = stored is not None and hmac.compare_digest(str(session.get("password")), auth.fingerprint(stored))
+        sid = session.get("sid")
+        stored = _stored_password() if session.get("password") and isinstance(sid, str) else None
+        g.faceexplore_organiser = (
+            stored is not None
+            and hmac.compare_digest(str(session.get("password")), auth.fingerprint(stored))
+            and site_store().session_alive(sid)
+        )
     return g.faceexplore_organiser
 
 
@@ -155,6 +126,13 @@ SESSION_ERRORS = {
 }
 
 
+def _end_stored_session() -> None:
+    """Delete this cookie's session from the store: the cookie, replayed, logs in no more."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        site_store().end_session(sid)
+
+
 @bp.get(
     "/api/session", operation_id="getSession", summary="Whether this browser is logged in as the organiser", responses={200: SessionState}
 )
@@ -174,17 +152,20 @@ def login(body: LoginRequest):
         raise ApiError(
             403, "no_password", "No organiser password has been set. On the server, run `faceexplore --data DATA set-password` first."
         )
-    client = request.remote_addr or "unknown"
-    limiter = failed_logins()
-    wait = limiter.wait(client)
-    if wait > 0:
-        seconds = math.ceil(wait)
+    store = site_store()
+    wait, attempt = store.begin_login(request.remote_addr or "unknown", FAILURES_PER_CLIENT, FAILURES_OVERALL, FAILURE_WINDOW_S)
+    if attempt is None:
+        seconds = max(1, math.ceil(wait))
         raise ApiError(429, "rate_limited", f"Too many failed logins. Wait {seconds} seconds and try again.", {"Retry-After": str(seconds)})
     if not auth.verify(stored, body.password):
-        limiter.failed(client)
-        raise ApiError(401, "wrong_password", "That is not the organiser password.")
+        raise ApiError(401, "wrong_password", "That is not the organiser password.")  # the attempt stays counted
+    store.login_succeeded(attempt)
+    _end_stored_session()
     session.clear()
     session.permanent = True
+    sid = secrets.token_urlsafe(32)
+    store.add_session(sid, SESSION_LIFETIME.total_seconds())
+    session["sid"] = sid
     session["password"] = auth.fingerprint(stored)
     session["csrf"] = secrets.token_urlsafe(32)
     g.faceexplore_organiser = True
@@ -200,6 +181,7 @@ def login(body: LoginRequest):
 def logout():
     if is_organiser():
         require_csrf()
+    _end_stored_session()
     session.clear()
     g.faceexplore_organiser = False
     return json_response(_state_json(False, _stored_password() is not None))
