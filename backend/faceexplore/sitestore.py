@@ -58,9 +58,9 @@ class SiteStore:
         self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
-        if not self._ready:
+        if not self._ready or not self.path.exists():  # deleted while the site runs: made again
             with self._lock:
-                if not self._ready:
+                if not self._ready or not self.path.exists():
                     self._create()
                     self._ready = True
         # isolation_level=None: transactions are begun explicitly (BEGIN IMMEDIATE where a check

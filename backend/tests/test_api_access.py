@@ -263,6 +263,8 @@ def test_the_attempt_counter_forgets_after_its_window(tmp_path):
     store.login_succeeded(counted)
     assert attempt("e", now=201) == 0
     assert (tmp_path / "site.sqlite3").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "site.sqlite3").unlink()  # deleted while the site runs: made again, empty
+    assert attempt("a", now=300) == 0 and not store.session_alive("x", now=300)
 
 
 # -- who sees what ----------------------------------------------------------------------------
