@@ -12,6 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from faceexplore.live.assignment import assign_new_faces
 from faceexplore.search import GallerySearcher
 from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 from tests.api_fixtures import (
@@ -163,6 +164,13 @@ def test_a_new_person_started_by_the_live_assignment_next_to_a_hidden_one_stays_
     assert started not in [p["id"] for p in listed["people"]] and listed["total"] == 4
     assert visitor.get("/api/status").get_json()["people"] == 4
     assert_error(visitor.get(f"/api/photos/{new_id}"), 404, "not_found")
+    assert search(visitor, (sample_photo([HIDDEN]), "me.png")).get_json()["photos"] == []
+    # the live assignment itself, with one more photo of them: nothing of it reaches a visitor either
+    other_id, _ = add_photo(gallery, "late/once-more.jpg", face_embedding(gallery.centres, HIDDEN, b"one more"))
+    with FaceIndex(gallery.settings.index_path) as index:
+        assert assign_new_faces(index).assigned == 2  # with the fixture's late photo (LATE)
+    assert_error(visitor.get(f"/api/photos/{other_id}"), 404, "not_found")
+    assert visitor.get("/api/people?per_page=100").get_json()["total"] == visitor.get("/api/status").get_json()["people"] == 4
     assert search(visitor, (sample_photo([HIDDEN]), "me.png")).get_json()["photos"] == []
 
 
