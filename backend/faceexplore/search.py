@@ -225,7 +225,6 @@ class GalleryState:
     inverse: np.ndarray
     sizes: np.ndarray
     version: tuple
-    withheld_photos: frozenset = frozenset()  # photos never handed to a visitor (withheld.py)
     offerable: np.ndarray | None = None  # per cluster: none of its photos is withheld
 
 
@@ -277,9 +276,7 @@ class GallerySearcher:
             # a person with a face in a withheld photo is never offered as a candidate: what they
             # look like there would lead a visitor back to the photo's hidden person
             offerable = ~np.isin(uniq, np.fromiter(lost, np.int64, len(lost)))
-            self.state = GalleryState(
-                face_ids, photo_ids, X, labels, clustering, null, uniq, inverse, sizes, version, kept_back.photos, offerable
-            )
+            self.state = GalleryState(face_ids, photo_ids, X, labels, clustering, null, uniq, inverse, sizes, version, offerable)
             return self.state
 
     def search(

@@ -138,6 +138,14 @@ def test_photo_details_of_a_hidden_person_404_for_a_visitor_and_person_pages_lea
     assert "album 2/trip.jpg" in paths(organiser.get(f"/api/people/{near}?per_page=100").get_json())
     listed = visitor.get("/api/people?per_page=100").get_json()["people"]
     assert hidden not in [p["id"] for p in listed]
+    # no cover cropped from a photo with the hidden person: exactly the others keep theirs
+    withheld_faces = {
+        f["id"] for path in gallery.photos_of(HIDDEN) for f in organiser.get(f"/api/photos/{gallery.photo_ids[path]}").get_json()["faces"]
+    }
+    covers = {p["id"]: p["cover_url"] for p in organiser.get("/api/people?per_page=100").get_json()["people"]}
+    for p in listed:
+        in_withheld = int(covers[p["id"]].split("?")[0].rsplit("/", 1)[1].split(".")[0]) in withheld_faces
+        assert p["cover_url"] == (None if in_withheld else covers[p["id"]])
 
 
 def test_status_counts_for_a_visitor_what_they_are_shown(site):

@@ -63,20 +63,22 @@ def people(query: PeopleQuery):
     require_people_access()
     index = state().index()
     offset = (query.page - 1) * query.per_page
-    found, withheld = None, None
+    total, people = 0, []
     if index is not None:
         with index.snapshot():
             withheld = state().withheld(index)
             found = index.people_page(query.per_page, offset, include_hidden=is_organiser(), query=query.q, exclude=withheld.people)
-    total, people = (found.total, found.items) if found is not None else (0, [])
-    return json_response(PeoplePage(people=[_shown(p, withheld) for p in people], **paging(query.page, query.per_page, total)))
+            total, people = found.total, [_shown(p, withheld, index) for p in found.items]
+    return json_response(PeoplePage(people=people, **paging(query.page, query.per_page, total)))
 
 
-def _shown(person, withheld) -> Person:
-    """A person as this request may see them: no cover of a withheld face (withheld.py)."""
+def _shown(person, withheld, index) -> Person:
+    """A person as this request may see them: no cover cropped from a withheld photo (withheld.py)."""
     model = person_model(person)
-    if withheld is not None and person.cover_face_id in withheld.faces:
-        model = model.model_copy(update={"cover_url": None})
+    if withheld and person.cover_face_id is not None:
+        cover = index.face_info(person.cover_face_id)
+        if cover is None or cover.photo_id in withheld.photos:
+            model = model.model_copy(update={"cover_url": None})
     return model
 
 
@@ -98,7 +100,7 @@ def person(path: PersonPath, query: PageQuery):
         if found is None or found.id in withheld.people:
             raise not_found(f"There is no person {person_id}; the gallery may have been clustered again since.")
         photos = index.person_photos(person_id, query.per_page, (query.page - 1) * query.per_page, exclude=withheld.photos)
-    shown = _shown(found, withheld)
+        shown = _shown(found, withheld, index)
     if withheld:  # the photos a visitor is shown: their count too
         shown = shown.model_copy(update={"photo_count": photos.total})
     return json_response(
