@@ -772,10 +772,10 @@ class FaceIndex:
             "AND f.id NOT IN (SELECT face_id FROM rejected_faces) ORDER BY f.id"
         )
 
-    def face_blocks(self, size: int):
-        """Every face as (ids, photo ids, embeddings float32), ``size`` faces at a time, in face
-        id order: the whole index without holding it all in memory."""
-        cursor = self.db.execute("SELECT id, photo_id, embedding FROM faces ORDER BY id")
+    def face_blocks(self, size: int, after: int = -1):
+        """The faces of id over ``after`` as (ids, photo ids, embeddings float32), ``size`` faces
+        at a time, in face id order: the whole index without holding it all in memory."""
+        cursor = self.db.execute("SELECT id, photo_id, embedding FROM faces WHERE id > ? ORDER BY id", (int(after),))
         while rows := cursor.fetchmany(size):
             X = np.frombuffer(b"".join(r[2] for r in rows), np.float32).reshape(len(rows), -1)
             yield np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.int64), X

@@ -19,7 +19,8 @@ everything; callers decide who asks.
 
 The result is computed from the index and cached per index and version (the tuple the searcher
 reloads on), so a web view reads it cheaply from its read-only connection. Hidden faces are few:
-every face is scored against them only, a block of faces at a time.
+every face is scored against them only, a block of faces at a time, and a new version of the
+index has only its new faces scored while the hidden faces and the threshold stay the same.
 """
 
 from __future__ import annotations
@@ -98,28 +99,58 @@ def for_index(index, rate: float, blocks=None) -> Withheld:
     return withheld
 
 
+@dataclass(frozen=True)
+class _Scored:
+    """The faces found near the hidden people so far, for one set of hidden faces and one
+    threshold: faces get new ids when (re)indexed and an id's embedding never changes, so a new
+    version of the index needs only its new faces scored (the live watcher adds a few at a time)."""
+
+    key: tuple
+    upto: int  # every face of id up to this was scored
+    near: frozenset[int]  # their face ids under the threshold (the hidden faces among them)
+
+
+_scored: dict[str, _Scored] = {}
+
+
 def compute(index, rate: float, blocks=None) -> Withheld:
     hidden = index.hidden_face_vectors()
     if not len(hidden):
         return NOTHING
     threshold = accept_threshold(index, index.active_clustering(), rate)
     withheld = set(hidden.ids.tolist())
-    photos = set(hidden.photo_ids.tolist())
     if threshold is not None:
-        skip = withheld | index.rejected_faces() | index.placed_faces()
-        _, inverse = np.unique(hidden.person_ids, return_inverse=True)
-        sizes = np.bincount(inverse).astype(np.float64)
-        H = hidden.X.astype(np.float64)
-        for ids, photo_ids, X in blocks if blocks is not None else index.face_blocks(BLOCK):
-            keep = ~np.isin(ids, np.fromiter(skip, np.int64, len(skip)))
-            if not keep.any():
-                continue
-            D = np.sqrt(np.maximum(2 - 2 * X[keep].astype(np.float64) @ H.T, 0))
-            near = cluster_scores(D, inverse, sizes).min(1) < threshold
-            withheld.update(ids[keep][near].tolist())
-            photos.update(photo_ids[keep][near].tolist())
+        key = (index.meta("index_id"), hidden.ids.tobytes(), hidden.person_ids.tobytes(), threshold)
+        with _cache_lock:
+            scored = _scored.get(str(index.path))
+        if scored is None or scored.key != key:
+            scored = _Scored(key, -1, frozenset())
+        scored = _score_new_faces(index, hidden, threshold, scored, blocks)
+        with _cache_lock:
+            if _scored.get(str(index.path)) is None or _scored[str(index.path)].key != key or _scored[str(index.path)].upto < scored.upto:
+                _scored[str(index.path)] = scored
+        # an explicit placement in a visible person releases a face; rejected faces are no one's
+        withheld |= scored.near - index.placed_faces() - index.rejected_faces()
+    faces = index.face_infos(sorted(withheld))  # those still in the index, with their photos
+    withheld = {f.id for f in faces}
     people = index.people_all_of_whose_faces_are_among(withheld) | index.hidden_people()
-    return Withheld(frozenset(withheld), frozenset(photos), frozenset(people), threshold)
+    return Withheld(frozenset(withheld), frozenset(f.photo_id for f in faces), frozenset(people), threshold)
+
+
+def _score_new_faces(index, hidden, threshold: float, scored: _Scored, blocks) -> _Scored:
+    _, inverse = np.unique(hidden.person_ids, return_inverse=True)
+    sizes = np.bincount(inverse).astype(np.float64)
+    H = hidden.X.astype(np.float64)
+    near, upto = set(scored.near), scored.upto
+    for ids, _, X in blocks if blocks is not None else index.face_blocks(BLOCK, after=scored.upto):
+        new = ids > scored.upto
+        if not new.any():
+            continue
+        D = np.sqrt(np.maximum(2 - 2 * X[new].astype(np.float64) @ H.T, 0))
+        under = cluster_scores(D, inverse, sizes).min(1) < threshold
+        near.update(ids[new][under].tolist())
+        upto = max(upto, int(ids[new].max()))
+    return _Scored(scored.key, upto, frozenset(near))
 
 
 def array_blocks(face_ids: np.ndarray, photo_ids: np.ndarray, X: np.ndarray, size: int = BLOCK):

@@ -12,7 +12,9 @@ import zipfile
 import numpy as np
 import pytest
 
+from faceexplore import withheld
 from faceexplore.live.assignment import assign_new_faces
+from faceexplore.people import PeopleEditor
 from faceexplore.search import GallerySearcher
 from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 from tests.api_fixtures import (
@@ -216,3 +218,20 @@ def test_a_candidate_whose_photos_show_a_hidden_person_is_never_offered(tmp_path
     after = confirmed_paths()
     assert all(not answer & gallery.photos_of(HIDDEN) for answer in after)
     assert all(answer != gallery.photos_of(NEAR) - gallery.photos_of(HIDDEN) for answer in after)  # NEAR not offered at all
+
+
+def test_a_new_version_scores_its_new_faces_and_agrees_with_a_full_computation(tmp_path):
+    gallery = build_gallery(tmp_path)
+    with FaceIndex(gallery.settings.index_path) as index:
+        [face] = index.faces_of_photo(gallery.photo_ids["album 2/studio.jpg"])  # HIDDEN alone
+        PeopleEditor(index).set_hidden(index.active_memberships()[int(face["id"])], True)
+    with FaceIndex(gallery.settings.index_path, readonly=True) as index:
+        first = withheld.for_index(index, 0.01)
+        assert first.photos == {gallery.photo_ids[p] for p in gallery.photos_of(HIDDEN)}
+        _, near = add_photo(gallery, NEW, face_embedding(gallery.centres, HIDDEN, b"later"))
+        _, far = add_photo(gallery, "late/someone-else.jpg", face_embedding(gallery.centres, 0, b"later"))
+        upto = withheld._scored[str(index.path)].upto
+        second = withheld.for_index(index, 0.01)
+        assert near in second.faces and far not in second.faces and withheld._scored[str(index.path)].upto > upto
+        withheld._scored.clear()
+        assert withheld.compute(index, 0.01) == second
