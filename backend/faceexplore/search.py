@@ -391,8 +391,8 @@ class GallerySearcher:
 
     def person_candidate(self, cluster_id: int, conf: float, whole: bool = False) -> Candidate | None:
         """A person by id as the search now sees them (the faces of withheld photos are not in the
-        search at all); None when hidden or gone since. ``whole``: None too when any of their photos is withheld (a person
-        offered anew, as a candidate is)."""
+        search at all); None when hidden or gone since. ``whole``: None too when any of their
+        photos is withheld (a person offered anew, as a candidate is)."""
         st = self.refresh()
         where = np.flatnonzero(st.uniq == cluster_id)
         if not len(where) or (whole and not st.offerable[where[0]]):

@@ -751,7 +751,7 @@ class FaceIndex:
         return {int(i): np.frombuffer(c, np.float32) for i, c in rows}
 
     def search_excluded_faces(self) -> set[int]:
-        """Faces a visitor's search must not see: rejected ones and those of hidden people."""
+        """Rejected faces and those of hidden people (the search leaves out more: withheld.py)."""
         if not self.has_people_tables():
             return set()
         rows = self.db.execute(
