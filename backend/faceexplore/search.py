@@ -225,6 +225,7 @@ class GalleryState:
     inverse: np.ndarray
     sizes: np.ndarray
     version: tuple
+    offerable: np.ndarray | None = None  # per cluster: none of its photos is withheld
 
 
 class GallerySearcher:
@@ -244,29 +245,25 @@ class GallerySearcher:
     photo_ids = property(lambda self: self.state.photo_ids)
     face_ids = property(lambda self: self.state.face_ids)
 
-    def _current_version(self):
-        # memberships_version: the live assignment's new memberships (faceexplore/live/assignment.py)
-        return (
-            self.index.meta("active_clustering"),
-            self.index.meta("last_indexed"),
-            self.index.people_version(),
-            self.index.memberships_version(),
-        )
-
     def refresh(self) -> GalleryState:
+        from . import withheld
+
         with self._lock:
             with self.index.snapshot():
-                version = self._current_version()
+                version = withheld.index_version(self.index)
                 if self.state is not None and version == self.state.version:
                     return self.state
                 face_ids, photo_ids, X, _ = self.index.embeddings()
                 clustering = self.index.active_clustering()
                 members = self.index.active_memberships() if clustering else {}
-                excluded = self.index.search_excluded_faces()
-            if excluded:
-                # hidden people and rejected faces: searched as if they were not in the gallery
-                kept = ~np.isin(face_ids, np.fromiter(excluded, np.int64, len(excluded)))
-                face_ids, photo_ids, X = face_ids[kept], photo_ids[kept], X[kept]
+                excluded = self.index.rejected_faces()
+                kept_back = withheld.for_index(self.index, self.false_alarm_rate, withheld.array_blocks(face_ids, photo_ids, X))
+            # rejected faces, and every face of a withheld photo (withheld.py: hidden people, the
+            # faces taken for them, the others in their photos): searched as if not in the gallery
+            in_withheld_photo = np.isin(photo_ids, np.fromiter(kept_back.photos, np.int64, len(kept_back.photos)))
+            lost = {members[int(f)] for f in face_ids[in_withheld_photo] if int(f) in members}
+            kept = ~(in_withheld_photo | np.isin(face_ids, np.fromiter(excluded, np.int64, len(excluded))))
+            face_ids, photo_ids, X = face_ids[kept], photo_ids[kept], X[kept]
             labels = np.array([members.get(int(f), -1) for f in face_ids], np.int64)
             # faces indexed after the last clustering: each its own cluster until re-clustered
             unclustered = labels < 0
@@ -276,7 +273,10 @@ class GallerySearcher:
             null = NullModel.from_dict(null) if null else fit_null(X, labels)
             uniq, inverse = np.unique(labels, return_inverse=True)
             sizes = np.bincount(inverse, minlength=len(uniq)).astype(np.float64)
-            self.state = GalleryState(face_ids, photo_ids, X, labels, clustering, null, uniq, inverse, sizes, version)
+            # a person with a face in a withheld photo is never offered as a candidate: what they
+            # look like there would lead a visitor back to the photo's hidden person
+            offerable = ~np.isin(uniq, np.fromiter(lost, np.int64, len(lost)))
+            self.state = GalleryState(face_ids, photo_ids, X, labels, clustering, null, uniq, inverse, sizes, version, offerable)
             return self.state
 
     def search(
@@ -344,7 +344,7 @@ class GallerySearcher:
             if found:
                 also = self._also_you(st, scores, band, threshold, accepted, limit, conf)
             else:
-                offered = [self._candidate(st, c, scores[c], conf) for c in _in_band(scores, band, limit)]
+                offered = [self._candidate(st, c, scores[c], conf) for c in _in_band(scores, band, limit, st.offerable)]
         verdict = "below" if found else "not below"
         each = f" (each of {k} samples searched at {rate / k:.2%}, so that together they keep {rate:.0%})" if k > 1 else ""
         rule = (
@@ -375,7 +375,7 @@ class GallerySearcher:
         faces' mean distance to the found people's faces is under the accept threshold, i.e. as a
         sample they would themselves have found them (a stranger's face gets that close with at most
         the false-alarm rate's chance)."""
-        inside = [c for c in _in_band(scores, band, len(scores)) if c not in set(accepted.tolist())]
+        inside = [c for c in _in_band(scores, band, len(scores), st.offerable) if c not in set(accepted.tolist())]
         if not inside:
             return []
         found_faces = st.X[np.isin(st.inverse, accepted)]
@@ -389,11 +389,13 @@ class GallerySearcher:
                 break
         return [self._candidate(st, c, scores[c], conf) for c in near]
 
-    def person_candidate(self, cluster_id: int, conf: float) -> Candidate | None:
-        """A person by id as the search now sees them; None when hidden or gone since."""
+    def person_candidate(self, cluster_id: int, conf: float, whole: bool = False) -> Candidate | None:
+        """A person by id as the search now sees them (the faces of withheld photos are not in the
+        search at all); None when hidden or gone since. ``whole``: None too when any of their
+        photos is withheld (a person offered anew, as a candidate is)."""
         st = self.refresh()
         where = np.flatnonzero(st.uniq == cluster_id)
-        if not len(where):
+        if not len(where) or (whole and not st.offerable[where[0]]):
             return None
         return self._candidate(st, int(where[0]), 0.0, lambda _s: conf)
 
@@ -417,7 +419,7 @@ class GallerySearcher:
         return out
 
 
-def _in_band(scores: np.ndarray, band: float, limit: int) -> list[int]:
-    """The clusters scoring under ``band``, best first, at most ``limit``."""
-    inside = np.flatnonzero(scores < band)
+def _in_band(scores: np.ndarray, band: float, limit: int, offerable: np.ndarray) -> list[int]:
+    """The offerable clusters scoring under ``band``, best first, at most ``limit``."""
+    inside = np.flatnonzero((scores < band) & offerable)
     return inside[np.argsort(scores[inside])][:limit].tolist()

@@ -220,7 +220,7 @@ class SearchService:
         """What a found search answers for ``person_id``, a candidate the visitor recognised: that
         person's photos among ``photo_ids`` (those the search offered), and which of ``near`` (the
         search's other people in the band) are likely the same person. Not found when the person
-        has been hidden or re-clustered away since."""
+        has been hidden or re-clustered away since; photos withheld since (withheld.py) are left out."""
         wanted = {int(p) for p in photo_ids}
         person = self.searcher.person_candidate(person_id, confidence)
         matches = []
@@ -230,7 +230,8 @@ class SearchService:
                 if photo_id in wanted and photo_id not in best:
                     best[photo_id] = face_id
             matches = [Match(face_id, photo_id, person_id, 0.0, confidence) for photo_id, face_id in sorted(best.items())]
-        others = [self.searcher.person_candidate(other, confidence) for other in self.searcher.near_people(person_id, near)]
+        # offered anew: none with a withheld photo (withheld.py), as for a search's candidates
+        others = [self.searcher.person_candidate(other, confidence, whole=True) for other in self.searcher.near_people(person_id, near)]
         also = []
         with self.index.snapshot():
             photos = self._photos(matches)

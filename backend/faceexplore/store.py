@@ -751,7 +751,7 @@ class FaceIndex:
         return {int(i): np.frombuffer(c, np.float32) for i, c in rows}
 
     def search_excluded_faces(self) -> set[int]:
-        """Faces a visitor's search must not see: rejected ones and those of hidden people."""
+        """Rejected faces and those of hidden people (the search leaves out more: withheld.py)."""
         if not self.has_people_tables():
             return set()
         rows = self.db.execute(
@@ -759,6 +759,63 @@ class FaceIndex:
             f"JOIN people p ON p.id = m.cluster_id AND p.hidden WHERE m.clustering_id = {_ACTIVE}"
         )
         return {int(f) for (f,) in rows}
+
+    # -- what withheld.py reads: hidden people, their faces, the organiser's placements --------
+    def hidden_face_vectors(self) -> FaceVectors:
+        """The faces of hidden people in the active clustering (rejected ones left out), with
+        their person ids."""
+        if not self.has_people_tables():
+            return self._face_vectors("SELECT id, photo_id, NULL, embedding FROM faces WHERE 0")
+        return self._face_vectors(
+            "SELECT f.id, f.photo_id, m.cluster_id, f.embedding FROM memberships m JOIN faces f ON f.id = m.face_id "
+            f"JOIN people p ON p.id = m.cluster_id AND p.hidden WHERE m.clustering_id = {_ACTIVE} "
+            "AND f.id NOT IN (SELECT face_id FROM rejected_faces) ORDER BY f.id"
+        )
+
+    def face_blocks(self, size: int, after: int = -1):
+        """The faces of id over ``after`` as (ids, photo ids, embeddings float32), ``size`` faces
+        at a time, in face id order: the whole index without holding it all in memory."""
+        cursor = self.db.execute("SELECT id, photo_id, embedding FROM faces WHERE id > ? ORDER BY id", (int(after),))
+        while rows := cursor.fetchmany(size):
+            X = np.frombuffer(b"".join(r[2] for r in rows), np.float32).reshape(len(rows), -1)
+            yield np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.int64), X
+
+    def placed_faces(self) -> set[int]:
+        """Faces the organiser explicitly placed in a person who is not hidden (a move or merge
+        pinned them there, and they are there in the active clustering)."""
+        if not self.has_people_tables():
+            return set()
+        rows = self.db.execute(
+            "SELECT pin.face_id FROM face_pins pin JOIN memberships m ON m.face_id = pin.face_id "
+            f"AND m.clustering_id = {_ACTIVE} AND m.cluster_id = pin.person_id "
+            "JOIN people p ON p.id = pin.person_id AND NOT p.hidden"
+        )
+        return {int(f) for (f,) in rows}
+
+    def rejected_faces(self) -> set[int]:
+        if not self.has_people_tables():
+            return set()
+        return {int(f) for (f,) in self.db.execute("SELECT face_id FROM rejected_faces")}
+
+    def hidden_people(self) -> set[int]:
+        if not self.has_people_tables():
+            return set()
+        return {int(p) for (p,) in self.db.execute("SELECT id FROM people WHERE hidden")}
+
+    def people_all_of_whose_faces_are_among(self, face_ids) -> set[int]:
+        """The people of the active clustering every face of whom is in ``face_ids``."""
+        ids = json.dumps(sorted(int(f) for f in face_ids))
+        rows = self.db.execute(
+            "SELECT m.cluster_id FROM memberships m "
+            f"WHERE m.clustering_id = {_ACTIVE} AND m.cluster_id IN (SELECT m2.cluster_id FROM memberships m2 "
+            f"WHERE m2.clustering_id = {_ACTIVE} AND m2.face_id IN (SELECT value FROM json_each(?))) "
+            "GROUP BY m.cluster_id HAVING SUM(m.face_id NOT IN (SELECT value FROM json_each(?))) = 0",
+            (ids, ids),
+        )
+        return {int(p) for (p,) in rows}
+
+    def active_people_count(self) -> int:
+        return int(self.db.execute(f"SELECT COUNT(*) FROM clusters WHERE clustering_id = {_ACTIVE}").fetchone()[0])
 
     def _person_columns(self) -> tuple[str, str]:
         """The name and hidden columns of a clusters row ``c`` and the join that gives them."""
@@ -837,13 +894,17 @@ class FaceIndex:
         rows = self.db.execute(f"SELECT face_id, cluster_id FROM memberships WHERE clustering_id = {_ACTIVE}")
         return {int(f): int(c) for f, c in rows}
 
-    def people_page(self, limit: int, offset: int, include_hidden: bool = False, query: str | None = None) -> Page:
+    def people_page(self, limit: int, offset: int, include_hidden: bool = False, query: str | None = None, exclude=()) -> Page:
         """The people of the active clustering, most faces first: ``items`` are PersonInfo (with
         name and hidden flag). Hidden people only with ``include_hidden`` (the organiser's
-        view); ``query``: only people whose name holds it, whatever the case."""
+        view); ``query``: only people whose name holds it, whatever the case; ``exclude``:
+        person ids left out."""
         columns, join = self._person_columns()
         where = f"WHERE c.clustering_id = {_ACTIVE}"
         args: list = []
+        if exclude:
+            where += " AND c.cluster_id NOT IN (SELECT value FROM json_each(?))"
+            args.append(json.dumps(sorted(int(p) for p in exclude)))
         if not include_hidden and join:
             where += " AND NOT COALESCE(p.hidden, 0)"
         if query is not None and query.strip():
@@ -873,19 +934,24 @@ class FaceIndex:
             return None
         return _person_info(row)
 
-    def person_photos(self, person_id: int, limit: int, offset: int) -> Page:
-        """The photos a person is in, by path: ``items`` are PersonPhoto (box: their face)."""
+    def person_photos(self, person_id: int, limit: int, offset: int, exclude=()) -> Page:
+        """The photos a person is in, by path: ``items`` are PersonPhoto (box: their face);
+        ``exclude``: photo ids left out."""
         if not _valid_id(person_id):
             return Page(0, [])
         where = (
             "FROM photos p JOIN faces f ON f.photo_id = p.id "
             f"JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE} WHERE m.cluster_id = ?"
         )
+        args: tuple = (int(person_id),)
+        if exclude:
+            where += " AND p.id NOT IN (SELECT value FROM json_each(?))"
+            args += (json.dumps(sorted(int(p) for p in exclude)),)
         with self._consistent():
-            total = self.db.execute(f"SELECT COUNT(DISTINCT p.id) {where}", (int(person_id),)).fetchone()[0]
+            total = self.db.execute(f"SELECT COUNT(DISTINCT p.id) {where}", args).fetchone()[0]
             rows = self.db.execute(
                 f"SELECT p.id, p.path, p.width, p.height, f.x1, f.y1, f.x2, f.y2 {where} GROUP BY p.id ORDER BY p.path LIMIT ? OFFSET ?",
-                (int(person_id), int(limit), int(offset)),
+                (*args, int(limit), int(offset)),
             ).fetchall()
         return Page(int(total), [PersonPhoto(_photo_info(r), _box(r)) for r in rows])
 

@@ -14,6 +14,10 @@ full `cluster` in the background does that (faceexplore/live/drift.py says when 
 Each call is one transaction that reads the clustering and writes its new memberships, so a
 clustering swapped in meanwhile is never written into; the faces it does not hold (indexed
 while it was computed) are simply taken by the next call.
+
+A face near a hidden person may join someone else or start a person here; faceexplore/withheld.py
+takes it for the hidden person all the same, so visitors are never shown it, its photo, or a
+person made only of such faces.
 """
 
 from __future__ import annotations

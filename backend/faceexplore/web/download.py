@@ -146,12 +146,19 @@ def download():
 
 
 def _gallery_entries(ids):
-    """(archive name, file) for each id in the gallery, and the ids that are not."""
+    """(archive name, file) for each id in the gallery, and the ids that are not. To a visitor, a
+    photo withheld because of a hidden person (faceexplore/withheld.py) is not in the gallery:
+    POST /api/download and /api/download/links refuse it as an unknown photo, and a link (or a
+    search's download token) handed out before the person was hidden leaves it out."""
     index = state().index()
-    photos = index.photo_infos(ids) if index is not None else {}
+    photos, withheld = {}, frozenset()
+    if index is not None:
+        with index.snapshot():
+            photos = index.photo_infos(ids)
+            withheld = state().withheld(index).photos
     entries, missing = [], []
     for pid in ids:
-        photo = photos.get(pid)
+        photo = photos.get(pid) if pid not in withheld else None
         path = gallery_file(filesystem_path(photo.path)) if photo is not None else None
         if path is None:
             missing.append(pid)

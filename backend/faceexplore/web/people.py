@@ -2,7 +2,8 @@
 
 Reads: GET /api/people (``q``: name filter), /api/people/<id>, /api/people/<id>/faces. With
 ``people_page = "organiser"`` (the default) only the logged-in organiser reads them; with
-``"public"`` anyone does, but hidden people are never shown to a visitor (404, as for no one).
+``"public"`` anyone does, but hidden people are never shown to a visitor (404, as for no one),
+nor any photo or face withheld because of them (faceexplore/withheld.py).
 
 Corrections (organiser, with the X-CSRF-Token header): PATCH /api/people/<id> (name, hidden),
 POST /api/people/<id>/merge, /api/faces/move, /api/faces/reject, /api/undo; GET /api/corrections.
@@ -62,9 +63,23 @@ def people(query: PeopleQuery):
     require_people_access()
     index = state().index()
     offset = (query.page - 1) * query.per_page
-    found = index.people_page(query.per_page, offset, include_hidden=is_organiser(), query=query.q) if index is not None else None
-    total, people = (found.total, found.items) if found is not None else (0, [])
-    return json_response(PeoplePage(people=[person_model(p) for p in people], **paging(query.page, query.per_page, total)))
+    total, people = 0, []
+    if index is not None:
+        with index.snapshot():
+            withheld = state().withheld(index)
+            found = index.people_page(query.per_page, offset, include_hidden=is_organiser(), query=query.q, exclude=withheld.people)
+            total, people = found.total, [_shown(p, withheld, index) for p in found.items]
+    return json_response(PeoplePage(people=people, **paging(query.page, query.per_page, total)))
+
+
+def _shown(person, withheld, index) -> Person:
+    """A person as this request may see them: no cover cropped from a withheld photo (withheld.py)."""
+    model = person_model(person)
+    if withheld and person.cover_face_id is not None:
+        cover = index.face_info(person.cover_face_id)
+        if cover is None or cover.photo_id in withheld.photos:
+            model = model.model_copy(update={"cover_url": None})
+    return model
 
 
 @bp.get(
@@ -80,13 +95,17 @@ def person(path: PersonPath, query: PageQuery):
     if index is None:
         raise not_found(f"There is no person {person_id}.")
     with index.snapshot():
+        withheld = state().withheld(index)
         found = index.person(person_id, include_hidden=is_organiser())
-        if found is None:
+        if found is None or found.id in withheld.people:
             raise not_found(f"There is no person {person_id}; the gallery may have been clustered again since.")
-        photos = index.person_photos(person_id, query.per_page, (query.page - 1) * query.per_page)
+        photos = index.person_photos(person_id, query.per_page, (query.page - 1) * query.per_page, exclude=withheld.photos)
+        shown = _shown(found, withheld, index)
+    if withheld:  # the photos a visitor is shown: their count too
+        shown = shown.model_copy(update={"photo_count": photos.total})
     return json_response(
         PersonPage(
-            person=person_model(found),
+            person=shown,
             photos=[photo_model(p.photo, box=p.box) for p in photos.items],
             **paging(query.page, query.per_page, photos.total),
         )

@@ -22,7 +22,7 @@ bp = APIBlueprint("photos", __name__)
         **error_responses(
             {
                 401: "login_required: the people pages are the organiser's (setting people_page)",
-                404: "not_found: no such photo (or not any more)",
+                404: "not_found: no such photo (or not any more; to a visitor, also a photo with a hidden person)",
             }
         ),
     },
@@ -36,7 +36,8 @@ def photo(path: PhotoPath):
     organiser = is_organiser()  # a visitor is never told who a hidden person is
     with index.snapshot():
         info = index.photo_info(photo_id)
-        if info is None:
+        # a photo with a hidden person (or a face taken for one) is, to a visitor, not in the gallery
+        if info is None or photo_id in state().withheld(index).photos:
             raise not_found(f"There is no photo {photo_id}; it may have been removed from the gallery.")
         faces = index.faces_with_people(photo_id)
     return json_response(

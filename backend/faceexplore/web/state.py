@@ -16,10 +16,11 @@ from pathlib import Path
 
 from flask import current_app, g
 
-from .. import cache
+from .. import cache, withheld
 from ..search_service import SearchService
 from ..settings import Settings
 from ..store import FaceIndex, ModelMismatch
+from ..withheld import Withheld
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,12 @@ class WebState:
             index = self.index()
             g.faceexplore_cache_generation = cache.generation(index) if index is not None else cache.NO_INDEX_ID
         return g.faceexplore_cache_generation
+
+    def withheld(self, index: FaceIndex) -> Withheld:
+        """What this request must not be shown (withheld.py): nothing for the organiser."""
+        from .session import is_organiser
+
+        return withheld.NOTHING if is_organiser() else withheld.for_index(index, self.settings.false_alarm_rate)
 
     def require_index(self) -> FaceIndex:
         index = self.index()

@@ -106,6 +106,13 @@ def _status() -> Status:
     with index.snapshot():
         counts = index.counts()
         clustering = index.active_clustering()
+        if not is_organiser() and counts["people"] is not None:
+            # a visitor counts what they could be shown: hidden people and what is withheld
+            # because of them (withheld.py) are not in the gallery for them
+            withheld = st.withheld(index)
+            counts["people"] = index.people_page(1, 0, exclude=withheld.people).total
+            counts["photos"] -= len(withheld.photos)
+            counts["faces"] -= len(withheld.faces)
     null = ((clustering or {}).get("details") or {}).get("search_null")
     search_threshold = NullModel.from_dict(null).distance_at(rate) if null else None
     return Status(

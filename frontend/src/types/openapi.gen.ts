@@ -1782,7 +1782,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description not_found: no such photo (or not any more) */
+            /** @description not_found: no such photo (or not any more; to a visitor, also a photo with a hidden person) */
             404: {
                 headers: {
                     [name: string]: unknown;
