@@ -106,6 +106,13 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
+    @app.errorhandler(RecursionError)
+    def _nested_too_deeply(exc: RecursionError):
+        # Only a visitor's input nested thousands deep gets here: the JSON parsers (a body, or a
+        # form field flask-openapi3 reads as JSON) and pydantic recurse once per level.
+        log.warning("refused a request nested too deeply to read: %s %s", request.method, request.path)
+        return error_response(400, "bad_request", "The request is nested too deeply to be read.")
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         if _disk_full(exc):
