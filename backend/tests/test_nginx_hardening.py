@@ -36,6 +36,9 @@ class _AppLikeStub(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _answer(self):
+        if self.path.startswith("/api/crash"):  # a worker that dies mid-request: no answer at all
+            self.close_connection = True
+            return
         n = int(self.headers.get("Content-Length") or 0)
         received = len(self.rfile.read(n)) if n else 0
         body = json.dumps({"method": self.command, "path": self.path, "received": received}).encode()
@@ -48,7 +51,7 @@ class _AppLikeStub(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = do_HEAD = do_DELETE = _answer
+    do_GET = do_POST = do_HEAD = do_DELETE = do_PUT = _answer
 
     def log_message(self, *args):
         pass
@@ -439,3 +442,58 @@ def test_private_links_through_nginx(private_stub_site):
 
 def test_an_open_gallery_needs_no_links(stub_site):
     assert raw_request(stub_site.port, b"/gallery/group/p1.jpg")[0] == 200
+
+
+def assert_json_error(status: int, head: str, body: bytes, expected_status: int, code: str, what) -> None:
+    assert status == expected_status, (what, status, body[:200])
+    assert header_values(head, "content-type") == ["application/json"], (what, head)
+    error = json.loads(body)["error"]
+    assert error["code"] == code and error["message"], (what, body)
+    assert_security_headers(head, what)
+
+
+def test_refused_links_are_json_whatever_the_path_ends_with(private_stub_site):
+    port = private_stub_site.port
+    for method, target in (
+        (b"GET", b"/gallery/group/p1.jpg"),
+        (b"GET", b"/cache/thumbnails/400/1.jpg"),
+        (b"GET", b"/gallery/group/p1.png"),
+        (b"PUT", b"/gallery/x.jpg"),  # any method but GET: refused the same way
+    ):
+        status, head, body = raw_request(port, target, method=method, headers=b"Content-Length: 0\r\n")
+        assert_json_error(status, head, body, 403, "link_refused", (method, target))
+
+
+def test_a_backend_that_cannot_answer_gives_json(stub_site):
+    # the worker handling the request dies: nginx's own 502, in the API's shape
+    status, head, body = raw_request(stub_site.port, b"/api/crash")
+    assert_json_error(status, head, body, 502, "unavailable", "/api/crash")
+
+
+def test_a_backend_that_is_down_gives_json(tmp_path):
+    site = start_stub_site(tmp_path)
+    stub = next(site)
+    try:
+        # the stub stops answering: connection refused
+        conf = stub.conf.read_text()
+        upstream = re.search(r"server (127\.0\.0\.1:\d+);", conf).group(1)
+        conf = conf.replace(f"server {upstream};", f"server 127.0.0.1:{free_port()};")
+        stub.conf.write_text(conf)
+        # nginx re-reads the configuration (SIGHUP) and waits for it
+        pid = int((stub.state / "nginx.pid").read_text())
+        import os
+        import signal
+
+        os.kill(pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while True:
+            status, head, body = raw_request(stub.port, b"/api/status")
+            if status == 502 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert_json_error(status, head, body, 502, "unavailable", "/api/status")
+        for method, target in ((b"POST", b"/api/gallery/photos"), (b"POST", b"/api/search"), (b"GET", b"/cache/faces/160/9.jpg")):
+            status, head, body = raw_request(stub.port, target, method=method, headers=b"Content-Length: 0\r\n")
+            assert_json_error(status, head, body, 502, "unavailable", target)
+    finally:
+        site.close()
