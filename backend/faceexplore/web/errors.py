@@ -14,6 +14,9 @@ from .models import REQUEST_MODELS, Error, ErrorDetail
 
 log = logging.getLogger(__name__)
 
+# request.environ key: the form field a route takes its files in, for the too_many_parts message
+UPLOAD_FIELD = "faceexplore.upload_field"
+
 # Codes for the errors Flask/Werkzeug raise themselves (routing, limits).
 _HTTP_CODES = {
     400: ("bad_request", "The request could not be understood."),
@@ -90,11 +93,13 @@ def register_error_handlers(app: Flask) -> None:
             if limit and length is not None and length <= limit:
                 # under the size limit, so Werkzeug's form parser refused it: too many parts
                 # (Request.max_form_parts) or a text field over max_form_memory_size
+                field = request.environ.get(UPLOAD_FIELD)
+                send = f"Send the photos in the field '{field}'" if field else "Send only the form's own fields"
                 response = error_response(
                     413,
                     "too_many_parts",
                     f"The form has too many parts (at most {request.max_form_parts}) or a text field that is too long. "
-                    "Send the photos in the field 'images' and only the form's own fields.",
+                    f"{send} and nothing else.",
                 )
             else:
                 text = f"The upload is larger than the {limit // (1024 * 1024)} MB limit." if limit else _HTTP_CODES[413][1]
