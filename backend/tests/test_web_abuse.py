@@ -5,12 +5,14 @@ test_nginx_hardening.py; gunicorn's own errors test_web_server.py."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +113,138 @@ def test_gunicorns_own_errors_are_json_with_the_security_headers(gunicorn_port, 
     for name, value in SECURITY_HEADERS.items():
         assert headers[name.lower()] == value, name
     assert b"script" not in body and b"extra" not in body  # nothing of the request is echoed
+
+
+# -- searches in flight per client, across worker processes ------------------------------------
+_HOLD_SLOTS = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from faceexplore.web.ratelimit import InFlightSlots
+slots = InFlightSlots(sys.argv[2])
+held = [slots.take("127.0.0.1") for _ in range(2)]
+print("held" if all(held) else "not held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_client_has_at_most_two_searches_in_flight_across_processes(gallery):
+    """Another process (a second gunicorn worker) runs two searches for 127.0.0.1: a third is
+    refused 429 until that process dies (killed: the kernel frees its slots)."""
+    from faceexplore.web.ratelimit import INFLIGHT_DIR, SEARCHES_IN_FLIGHT
+    from tests.api_fixtures import sample_photo
+    from tests.test_web_hardening import BACKEND
+
+    assert SEARCHES_IN_FLIGHT == 2
+    client = make_app(gallery, rate_limits="app", **OPEN).test_client()
+    folder = Path(gallery.settings.data_dir) / INFLIGHT_DIR
+
+    def search(**kw):
+        data = {"images": [(io.BytesIO(sample_photo([0])), "me.png")]}
+        return client.post("/api/search", data=data, content_type="multipart/form-data", **kw)
+
+    assert search().status_code == 200
+    assert list(folder.iterdir()) == []  # a finished search gives its slot back
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_SLOTS, str(BACKEND), str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        r = search()
+        error = assert_error(r, 429, "rate_limited")
+        assert "still running" in error["message"] and int(r.headers["Retry-After"]) > 0
+        assert search(environ_base={"REMOTE_ADDR": "192.0.2.8"}).status_code == 200  # another client is not held up
+        assert client.get("/api/status").status_code == 200
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert search().status_code == 200  # the dead process's slots are free again
+    # behind nginx (rate_limits off) nginx counts them instead
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_SLOTS, str(BACKEND), str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        unlimited = make_app(gallery, rate_limits="off", **OPEN).test_client()
+        data = {"images": [(io.BytesIO(sample_photo([0])), "me.png")]}
+        assert unlimited.post("/api/search", data=data, content_type="multipart/form-data").status_code == 200
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
+def test_two_threads_of_one_worker_count_as_two_searches(tmp_path):
+    from faceexplore.web.ratelimit import InFlightSlots
+
+    slots = InFlightSlots(tmp_path / "inflight", slots=2)
+    first, second = slots.take("a"), slots.take("a")
+    assert first and second and slots.take("a") is None
+    assert slots.take("b") is not None
+    InFlightSlots.give_back(first)
+    third = slots.take("a")
+    assert third is not None and slots.take("a") is None
+
+
+# -- pixels decoded per search -------------------------------------------------------------------
+class _SizedPipeline:
+    """The fake pipeline, with the real one's detect_size (what a JPEG is decoded reduced to)."""
+
+    def __init__(self, inner, detect_size: int = 1600):
+        self.inner, self.detect_size, self.model_name = inner, detect_size, inner.model_name
+
+    @property
+    def calls(self):
+        return self.inner.calls
+
+    def analyse(self, source, **kw):
+        return self.inner.analyse(source, **kw)
+
+
+def _blank(size, fmt: str, **save) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (255, 255, 255)).save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def sized(gallery):
+    from tests.api_fixtures import FakePipeline
+
+    pipeline = _SizedPipeline(FakePipeline(gallery.centres))
+    return make_app(gallery, pipeline=pipeline, rate_limits="off", **OPEN).test_client(), pipeline
+
+
+def _search(client, *files):
+    data = {"images": [(io.BytesIO(content), name) for content, name in files]}
+    return client.post("/api/search", data=data, content_type="multipart/form-data")
+
+
+def test_four_blank_7000_pixel_pngs_are_refused_before_any_is_decoded(sized):
+    client, pipeline = sized
+    blank = _blank((7000, 7000), "PNG")
+    error = assert_error(_search(client, *[(blank, f"blank{i}.png") for i in range(4)]), 422, "too_large_image")
+    assert "blank0.png" in error["message"] and "smaller copy" in error["message"]
+    assert pipeline.calls == 0
+
+
+def test_a_png_over_the_limit_is_refused_where_a_larger_jpeg_is_decoded_reduced(sized):
+    from tests.test_api_contract import _claimed_png
+
+    client, pipeline = sized
+    assert_error(_search(client, (_claimed_png(4200, 4000), "screenshot.png")), 422, "too_large_image")  # 16.8 MP, decoded whole
+    assert pipeline.calls == 0
+    # a 48-megapixel phone JPEG: decoded at a quarter of its size (3 MP): analysed (no face in it)
+    assert_error(_search(client, (_blank((8000, 6000), "JPEG", quality=50), "phone.jpg")), 422, "no_face")
+    assert pipeline.calls == 1
+    # but not one claiming far more than any phone
+    assert_error(_search(client, (_blank((12000, 9000), "JPEG", quality=50), "huge.jpg")), 422, "too_large_image")
+    assert pipeline.calls == 1
+
+
+def test_a_12_megapixel_heic_is_analysed_and_the_samples_of_a_search_are_bounded_together(sized):
+    from tests.test_api_contract import _claimed_png
+
+    client, pipeline = sized
+    heic = _blank((4032, 3024), "HEIF", quality=10)
+    assert_error(_search(client, (heic, "IMG_0001.HEIC")), 422, "no_face")
+    assert pipeline.calls == 1
+    # four of 12 megapixels decoded whole: more than one search decodes
+    error = assert_error(_search(client, *[(_claimed_png(4032, 3024), f"{i}.png") for i in range(4)]), 422, "too_large_image")
+    assert "together" in error["message"] and pipeline.calls == 1
