@@ -20,7 +20,7 @@ from .store import FaceIndex, ModelMismatch
 # search's samples, second decodes for small faces included: this many times that. A JPEG is
 # decoded already reduced (a 48-megapixel phone photo costs about 3 at detect_size 1600), so its
 # header may claim up to JPEG_CLAIMED_FACTOR times the limit; other formats are decoded whole.
-SAMPLE_MEGAPIXELS_PER_SEARCH = 3
+SAMPLE_MEGAPIXELS_PER_SEARCH = 4  # 64 at the default: five 12-megapixel HEICs, ten phone JPEGs
 JPEG_CLAIMED_FACTOR = 4
 
 

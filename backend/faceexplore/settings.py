@@ -132,7 +132,7 @@ class Settings(BaseSettings):
         le=200,
         allow_inf_nan=False,
         description="search: most pixels decoded for one sample photo, in megapixels (a JPEG is decoded reduced: a 48-megapixel "
-        "phone photo costs about 3; PNG, WebP, HEIC whole); one search at most 3 times that. Refused unread above",
+        "phone photo costs about 3; PNG, WebP, HEIC whole); one search at most 4 times that. Refused unread above",
     )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default=[],

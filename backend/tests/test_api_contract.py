@@ -433,7 +433,7 @@ BAD_SEARCHES = {
     "truncated_ppm": (lambda: upload((b"P6\n8 8\n255\n\0\0\0\0\0\0\0\0", "cut.ppm")), 422, "not_an_image", "cut.ppm"),
     "pixel_bomb": (lambda: upload((_claimed_png(14000, 14000), "huge.png")), 422, "too_large_image", "huge.png"),
     "pixels_together": (
-        lambda: upload(*[(_claimed_png(4000, 3500), f"{i}.png") for i in range(4)]),  # 14 MP each, 56 together
+        lambda: upload(*[(_claimed_png(4000, 3500), f"{i}.png") for i in range(5)]),  # 14 MP each, 70 together
         422,
         "too_large_image",
         "together",
