@@ -39,7 +39,7 @@ RATE_LIMITS = {
     "SESSION": (10, 5),
     "FILES": (1200, 400),
 }
-UPLOADS_IN_FLIGHT = 8
+UPLOADS_IN_FLIGHT = 2  # searches per client at once (the app alone: ratelimit.SEARCHES_IN_FLIGHT)
 GALLERY_UPLOADS_IN_FLIGHT = 2  # the organiser's uploads of gallery photos (POST /api/gallery/photos)
 LINKS_CONF_NAME = "nginx-links.conf"  # faceexplore.web.links.NGINX_LINKS_CONF
 

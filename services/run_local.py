@@ -9,7 +9,9 @@ temporary files beside it), starts gunicorn (`faceexplore --data DATA serve GALL
 (or with --no-nginx): gunicorn alone on HOST:PORT, the app serving the frontend itself.
 
 Ctrl-C (SIGINT) or SIGTERM stops both, nginx first, each with a bounded wait. If either one dies,
-the other is stopped too and the exit status is non-zero. The process ids go to
+the other is stopped too and the exit status is non-zero. Each runs in a process group of its
+own, and stopping one ends the whole group: gunicorn's workers too, even when its master was
+killed; "stopped" is printed only once nothing of either is left. The process ids go to
 DATA/nginx/run_local.json while running. `make run` uses this.
 """
 
@@ -87,21 +89,66 @@ def start(cmd: list[str], **kw) -> subprocess.Popen:
     return subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None, **kw)
 
 
-def stop(proc: subprocess.Popen | None, name: str, sig: int, timeout: float) -> None:
-    if proc is None or proc.poll() is not None:
-        return
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the process group ``pgid`` still runs (zombies, dead but not yet
+    reaped, do not count)."""
     try:
-        proc.send_signal(sig)
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        log(f"{name} did not stop in {timeout:.0f} s; killing it")
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if not os.path.isdir("/proc"):
+        return True
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path("/proc", entry, "stat").read_text().rsplit(") ", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":  # state, ppid, pgrp
+                return True
+    return False
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            proc.kill()
-        proc.wait(10)
+            return f"was killed by signal {-returncode} ({signal.Signals(-returncode).name})"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+def stop(proc: subprocess.Popen | None, name: str, sig: int, timeout: float) -> bool:
+    """Stop ``proc`` and every process of its group (its own: start() gives it a session), its
+    workers included even when the master is gone: ``sig`` to the master (graceful), or to the
+    group when the master has died; after ``timeout`` seconds SIGKILL to the group. True when
+    nothing of it is left."""
+    if proc is None:
+        return True
+    pgid = proc.pid  # start_new_session: the group is named after the master, and outlives it
+    try:
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        elif group_alive(pgid):
+            log(f"{name}'s master is gone but its workers are not: stopping them")
+            os.killpg(pgid, sig)
     except ProcessLookupError:
         pass
+    deadline = time.monotonic() + timeout
+    while (proc.poll() is None or group_alive(pgid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if proc.poll() is None or group_alive(pgid):
+        log(f"{name} did not stop in {timeout:.0f} s; killing it")
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 10
+        while (proc.poll() is None or group_alive(pgid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    return proc.poll() is not None and not group_alive(pgid)
 
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float) -> bool:
@@ -242,7 +289,7 @@ def main(argv=None) -> int:
         while True:
             for proc, name in ((backend, "gunicorn"), (front, "nginx")):
                 if proc is not None and proc.poll() is not None:
-                    log(f"{name} exited (status {proc.returncode}); stopping")
+                    log(f"{name}'s master process (pid {proc.pid}) {describe_exit(proc.returncode)}; stopping everything")
                     return 1
             time.sleep(0.5)
     except _Stop:
@@ -251,10 +298,19 @@ def main(argv=None) -> int:
     finally:
         for sig in STOP_SIGNALS:  # a second Ctrl-C must not interrupt the shutdown
             signal.signal(sig, signal.SIG_IGN)
-        stop(front, "nginx", signal.SIGQUIT, 15)  # graceful: finish the requests in flight
-        stop(backend, "gunicorn", signal.SIGTERM, 40)  # graceful; gunicorn's own timeout is 30 s
+        # Graceful, in order: nginx first, so that it stops taking requests while gunicorn
+        # finishes the ones in flight (gunicorn's own graceful timeout is 30 s). When gunicorn's
+        # master died, its orphaned workers are stopped first, nginx still passing on their last
+        # answers (and JSON 502s for what they can no longer take).
+        steps = [(front, "nginx", signal.SIGQUIT, 15), (backend, "gunicorn", signal.SIGTERM, 40)]
+        if backend is not None and backend.poll() is not None:
+            steps.reverse()
+        left = [f"{name} (process group {proc.pid})" for proc, name, sig, timeout in steps if not stop(proc, name, sig, timeout)]
         state_file.unlink(missing_ok=True)
-        log("stopped")
+        if left:
+            log(f"error: could not stop {' and '.join(left)}")
+        else:
+            log("stopped")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,12 @@ MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
+# Formats whose decoder can itself decode at a half, a quarter or an eighth of the size (JPEG's
+# DCT scaling, Pillow's draft): load_photo(max_side=...) never makes their full-size pixels.
+# Every other format (PNG, WebP, HEIC, TIFF, BMP...) is decoded whole, whatever is wanted of it.
+REDUCED_DECODE_FORMATS = {"JPEG", "MPO"}
+
+
 class ImageError(ValueError):
     """A photo that cannot be used; the message says why, for a person."""
 
@@ -42,13 +48,14 @@ class DecodedPhoto:
     """A photo ready for detection.
 
     ``pixels`` is RGB uint8 at ``scale`` times the original (EXIF-rotated) size, whose width and
-    height are ``width`` and ``height``.
+    height are ``width`` and ``height``; ``format`` Pillow's name for the file's format.
     """
 
     pixels: np.ndarray
     width: int
     height: int
     scale: float
+    format: str = ""
 
     @property
     def shape(self):
@@ -59,7 +66,7 @@ class DecodedPhoto:
         if max(self.pixels.shape[:2]) <= max_side:
             return self
         pixels = np.asarray(_shrink(Image.fromarray(self.pixels), max_side))
-        return DecodedPhoto(pixels=pixels, width=self.width, height=self.height, scale=pixels.shape[1] / self.width)
+        return DecodedPhoto(pixels=pixels, width=self.width, height=self.height, scale=pixels.shape[1] / self.width, format=self.format)
 
 
 def _shrink(img: Image.Image, max_side: int) -> Image.Image:
@@ -127,6 +134,41 @@ def image_header(source) -> tuple[str, int, int]:
         img.close()
 
 
+def check_decodes(source) -> None:
+    """Decode the whole of ``source`` (a path, bytes or a binary file, left open), as cheaply as
+    the format allows (a JPEG at an eighth of its size: its decoder still reads every block), and
+    raise ImageError when it is truncated or corrupt. Its header alone (image_header) says nothing
+    of the data after it."""
+    if hasattr(source, "read"):
+        source = _KeepOpen(source)
+    load_photo(source, max_side=1, decoder_reduction_only=True)
+
+
+def decoded_pixels(image_format: str, width: int, height: int, max_side: int | None = None) -> int:
+    """The pixels ``load_photo(max_side=max_side)`` decodes for an image of this format and size
+    (the memory and most of the time it costs): a JPEG reduced by its decoder by the largest of 8,
+    4 or 2 that keeps it at least ``max_side`` (Pillow's draft), any other format whole."""
+    longest = max(width, height)
+    if not (max_side and image_format in REDUCED_DECODE_FORMATS and longest > max_side):
+        return width * height
+    ratio = max_side / longest
+    scale = min(width // max(1, int(width * ratio)), height // max(1, int(height * ratio)))
+    reduction = next(r for r in (8, 4, 2, 1) if scale >= r)
+    return -(-width // reduction) * -(-height // reduction)
+
+
+def reduced_side(image_format: str, width: int, height: int, side: int, max_pixels: int) -> int | None:
+    """The longest side to ask load_photo for, at most ``side``, that decodes at most
+    ``max_pixels`` (a JPEG's decoder reduces by 1, 2, 4 or 8 only); None when even the smallest
+    decode is over it."""
+    longest = max(width, height)
+    for reduction in (1, 2, 4, 8):
+        wanted = min(side, longest // reduction)
+        if wanted >= 1 and decoded_pixels(image_format, width, height, wanted) <= max_pixels:
+            return wanted
+    return None
+
+
 def _oriented_size(img: Image.Image) -> tuple[int, int]:
     w, h = img.size
     try:
@@ -162,18 +204,20 @@ def load_photo(source, max_side: int | None = None, decoder_reduction_only: bool
     their work (``DecodedPhoto.downscaled`` gives the ``max_side`` image from it).
     """
     img = original = _open(source)
+    image_format = str(original.format)
     try:
         width, height = _oriented_size(img)
         if width * height > MAX_PIXELS:
             raise ImageError(f"the image is too large to decode safely ({width}x{height} pixels)")
-        if max_side and max(width, height) > max_side and img.format == "JPEG":
+        if max_side and max(width, height) > max_side and img.format in REDUCED_DECODE_FORMATS:
             ratio = max_side / max(width, height)
             img.draft("RGB", (max(1, int(img.size[0] * ratio)), max(1, int(img.size[1] * ratio))))
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
-            img = ImageOps.exif_transpose(img)
-        img = _to_8_bit(img).convert("RGB")
+            ImageOps.exif_transpose(img, in_place=True)  # a copy otherwise, rotated or not
+        if img.mode != "RGB":  # (convert copies even then)
+            img = _to_8_bit(img).convert("RGB")
         if max_side and not decoder_reduction_only:
             img = _shrink(img, max_side)
         pixels = np.asarray(img)
@@ -189,4 +233,4 @@ def load_photo(source, max_side: int | None = None, decoder_reduction_only: bool
         raise ImageError(f"the image is corrupt or truncated ({exc})") from None
     finally:
         original.close()
-    return DecodedPhoto(pixels=pixels, width=width, height=height, scale=pixels.shape[1] / width)
+    return DecodedPhoto(pixels=pixels, width=width, height=height, scale=pixels.shape[1] / width, format=image_format)

@@ -17,7 +17,7 @@ import numpy as np
 from .detection import DetectedFace, FaceDetector
 from .embedders import create_embedder
 from .embedders.base import FaceEmbedder, normalise
-from .images import load_photo
+from .images import load_photo, reduced_side
 from .settings import Settings
 
 
@@ -48,12 +48,17 @@ class FacePipeline:
     def model_name(self) -> str:
         return self.embedder.name
 
-    def analyse(self, source, timings: StageTimes | None = None, mirror_average: bool = False) -> AnalysedPhoto:
+    def analyse(
+        self, source, timings: StageTimes | None = None, mirror_average: bool = False, max_decode_pixels: int | None = None
+    ) -> AnalysedPhoto:
         """``source`` is a path or the bytes of an image. Raises ``ImageError`` for a bad file.
         ``timings``, when given, adds up the time of each stage (benchmarks' profiles).
         ``mirror_average``: each face's embedding is the mean of the face's and its mirror
         image's (twice the embedding time). Used for search samples: it raises one-sample F1
-        on an event gallery (benchmarks/search_diagnostics.py measures it; docs/quality.md)."""
+        on an event gallery (benchmarks/search_diagnostics.py measures it; docs/quality.md).
+        ``max_decode_pixels``: the most pixels the second decode for small faces may make (a search
+        bounds what one visitor's samples cost); the first decode is the caller's to check
+        (images.decoded_pixels)."""
         clock = _StageClock(timings)
         # One decode serves both stages: a JPEG comes from the decoder already reduced (between
         # detect_size and twice it); the detector sees it downscaled to detect_size, and the
@@ -70,6 +75,9 @@ class FacePipeline:
             # pixels the embedder needs (never more than the original).
             needed = min(1.0, self.embedder.face_pixels / max(smallest, 1.0))
             side = math.ceil(max(photo.width, photo.height) * needed)
+            if max_decode_pixels is not None:
+                side = reduced_side(photo.format, photo.width, photo.height, side, max_decode_pixels) or 0
+                needed = side / max(photo.width, photo.height)
             if needed > scale * 1.1:
                 full = load_photo(source, max_side=side)
                 pixels, scale = full.pixels, full.scale

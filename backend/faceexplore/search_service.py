@@ -9,15 +9,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .images import ImageError, image_pixels
+from .images import REDUCED_DECODE_FORMATS, ImageError, decoded_pixels, image_header
 from .pipeline import FacePipeline
 from .search import Candidate, GallerySearcher, Match
 from .settings import Settings
 from .store import FaceIndex, ModelMismatch
 
-# The samples of one search together: this many times max_sample_megapixels (so at most a few
-# full-size samples; a phone photo is far under the per-sample limit).
-SAMPLE_MEGAPIXELS_PER_SEARCH = 4
+# What one search may cost a worker, in pixels decoded (the memory and most of the CPU time of
+# analysing its samples; images.decoded_pixels). Each sample: max_sample_megapixels; all of one
+# search's samples, second decodes for small faces included: this many times that. A JPEG is
+# decoded already reduced (a 48-megapixel phone photo costs about 3 at detect_size 1600), so its
+# header may claim up to JPEG_CLAIMED_FACTOR times the limit; other formats are decoded whole.
+SAMPLE_MEGAPIXELS_PER_SEARCH = 4  # 64 at the default: five 12-megapixel HEICs, ten phone JPEGs
+JPEG_CLAIMED_FACTOR = 4
 
 
 class SearchInputError(ValueError):
@@ -122,11 +126,14 @@ class SearchService:
     def analyse_samples(self, samples) -> tuple[list[SampleReport], list[np.ndarray]]:
         """``samples``: (filename, bytes, face choice or None). Returns the per-sample reports
         and the chosen embeddings."""
-        self.check_sample_sizes(samples)
+        spare = self.check_sample_sizes(samples)
+        # what is left of the search's budget after the first decodes, shared by the samples
+        # for second decodes (small faces); never more than one sample's limit each
+        redecode = int(min(self.settings.max_sample_megapixels * 1e6, spare / len(samples))) if samples else 0
         reports, chosen = [], []
         for i, (filename, data, choice) in enumerate(samples):
             try:
-                result = self.pipeline.analyse(data, mirror_average=True)
+                result = self.pipeline.analyse(data, mirror_average=True, max_decode_pixels=redecode)
             except ImageError as exc:
                 raise SearchInputError("not_an_image", f"{filename} cannot be used: {exc}.") from None
             faces = [SampleFace(k, [round(float(v), 1) for v in f.box], round(float(f.probability), 4)) for k, f in enumerate(result.faces)]
@@ -146,30 +153,39 @@ class SearchService:
             reports.append(SampleReport(i, filename, int(result.width), int(result.height), faces, used, error))
         return reports, chosen
 
-    def check_sample_sizes(self, samples) -> None:
-        """Refuse, before decoding any, a sample over ``max_sample_megapixels`` (a small file can
-        claim a huge picture: decoding it would take a worker's memory and seconds of CPU) or
-        samples over ``SAMPLE_MEGAPIXELS_PER_SEARCH`` times that together."""
+    def check_sample_sizes(self, samples) -> float:
+        """Refuse, before decoding any, a sample whose decode would make over
+        ``max_sample_megapixels`` (a small file can claim a huge picture: decoding it would take a
+        worker's memory and seconds of CPU; a JPEG is decoded reduced, any other format whole),
+        a JPEG claiming over JPEG_CLAIMED_FACTOR times that, or samples over
+        SAMPLE_MEGAPIXELS_PER_SEARCH times that together. Returns the pixels left of the search's
+        budget."""
         limit = self.settings.max_sample_megapixels
+        detect_size = getattr(self.pipeline, "detect_size", None)
         total = 0
         for filename, data, _ in samples:
             try:
-                pixels = image_pixels(data)
+                image_format, width, height = image_header(data)
             except ImageError as exc:
                 raise SearchInputError("not_an_image", f"{filename} cannot be used: {exc}.") from None
-            if pixels > limit * 1e6:
+            pixels = decoded_pixels(image_format, width, height, detect_size)
+            reduced = pixels < width * height
+            if pixels > limit * 1e6 or (reduced and width * height > JPEG_CLAIMED_FACTOR * limit * 1e6):
+                most = JPEG_CLAIMED_FACTOR * limit if image_format in REDUCED_DECODE_FORMATS else limit
                 raise SearchInputError(
                     "too_large_image",
-                    f"{filename} is {pixels / 1e6:.0f} megapixels; samples of at most {limit:g} megapixels are accepted. "
-                    "Use a smaller copy of the photo.",
+                    f"{filename} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels); a {image_format} sample may have "
+                    f"at most {most:g} megapixels. Use a smaller copy of the photo.",
                 )
             total += pixels
-        if total > SAMPLE_MEGAPIXELS_PER_SEARCH * limit * 1e6:
+        budget = SAMPLE_MEGAPIXELS_PER_SEARCH * limit * 1e6
+        if total > budget:
             raise SearchInputError(
                 "too_large_image",
-                f"The samples are {total / 1e6:.0f} megapixels together; at most {SAMPLE_MEGAPIXELS_PER_SEARCH * limit:g} "
-                "are accepted in one search. Use fewer or smaller photos.",
+                f"The samples are too large to analyse together ({total / 1e6:.0f} megapixels to decode; at most "
+                f"{budget / 1e6:g} in one search). Use fewer photos or smaller copies of them (JPEGs cost the least).",
             )
+        return budget - total
 
     def search(self, samples, false_alarm_rate: float | None = None) -> SearchOutcome:
         if not samples:

@@ -127,7 +127,12 @@ class Settings(BaseSettings):
     )
     max_upload_mb: PositiveInt = Field(30, description="largest upload of sample photos, in MB")
     max_sample_megapixels: float = Field(
-        50, gt=0, le=200, allow_inf_nan=False, description="search: largest sample photo, in megapixels (refused unread above)"
+        16,
+        gt=0,
+        le=200,
+        allow_inf_nan=False,
+        description="search: most pixels decoded for one sample photo, in megapixels (a JPEG is decoded reduced: a 48-megapixel "
+        "phone photo costs about 3; PNG, WebP, HEIC whole); one search at most 4 times that. Refused unread above",
     )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default=[],

@@ -104,7 +104,7 @@ class FakePipeline:
         self.model_name = model_name
         self.calls = 0
 
-    def analyse(self, source, timings=None, mirror_average: bool = False) -> FakeAnalysis:
+    def analyse(self, source, timings=None, mirror_average: bool = False, max_decode_pixels=None) -> FakeAnalysis:
         from faceexplore.images import load_photo
 
         self.calls += 1

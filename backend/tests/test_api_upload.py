@@ -8,6 +8,7 @@ import io
 import os
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,32 @@ def test_a_file_that_is_not_a_photo_is_refused_and_the_others_kept(organiser, ga
     assert files_in(today_folder(gallery)) == ["good.jpg"]
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_a_photo_cut_short_is_refused_and_nothing_kept(organiser, gallery, fmt):
+    import numpy as np
+
+    noise = np.random.default_rng(1).integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, fmt)
+    whole = buf.getvalue()
+    body = send(organiser, (whole[: len(whole) // 3], "cut.jpg"), (whole, "whole.jpg")).get_json()
+    cut, kept = body["photos"]
+    assert cut["path"] is None and cut["error"]["code"] == "not_an_image"
+    assert "cut.jpg" in cut["error"]["message"]
+    if fmt != "WEBP":  # (a WebP cut short has no readable header: refused as not a photo)
+        assert "cut short" in cut["error"]["message"]
+    assert kept["error"] is None and (body["saved"], body["refused"]) == (1, 1)
+    folder = today_folder(gallery)
+    assert [name for name in files_in(folder) if not name.startswith("whole")] == []  # no part file left either
+
+
+def test_a_form_of_too_many_parts_names_the_photos_field(organiser):
+    data = {"photos": [(io.BytesIO(photo()), "a.jpg")], **{f"extra{i}": "x" for i in range(1100)}}
+    r = organiser.post(URL, data=data, content_type="multipart/form-data", headers={"X-CSRF-Token": organiser.csrf})
+    message = assert_error(r, 413, "too_many_parts")
+    assert "'photos'" in message and "'images'" not in message
+
+
 def test_a_photo_with_too_many_pixels_is_refused_unread(organiser, gallery):
     from tests.web_conftest import decompression_bomb_png
 
@@ -138,17 +165,21 @@ def test_a_taken_name_gets_a_suffix_and_nothing_is_overwritten(organiser, galler
         ("..", "photo.jpg"),
         ("", "photo.jpg"),
         ("a\x00b\x07c?.jpg", "a_b_c.jpg"),
+        ("a\x85b\x9bc.jpg", "a_b_c.jpg"),  # C1 controls
         ("  spaced   out  .JPG", "spaced out.jpg"),
         ("été à Paris.jpeg", "été à Paris.jpeg"),
         ("no suffix", "no suffix.jpg"),
         ("wrong.png", "wrong.jpg"),  # a JPEG named .png gets its format's suffix
         ("script.html", "script.jpg"),
+        ("photo\u202egpj.exe", "photogpj.jpg"),  # a right-to-left override: would read "photoexe.jpg"
+        ("\u2066a\u2069\u200eb\u200f\u202ac\u202c\u2028d\u00ad.jpg", "abcd.jpg"),  # isolates, marks, embeddings, separators
     ],
 )
 def test_file_names_are_made_safe(organiser, gallery, sent, saved):
     body = send(organiser, (photo(), sent)).get_json()
     assert body["saved"] == 1, body
     assert body["photos"][0]["path"] == f"{body['folder']}/{saved}"
+    assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl") for c in body["photos"][0]["filename"])  # nor in the answer
     folder = today_folder(gallery)
     assert files_in(folder) == [saved]
     assert not (Path(gallery.settings.gallery_dir).parent / "escape.jpg").exists()

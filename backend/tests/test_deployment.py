@@ -270,6 +270,85 @@ def test_runner_refuses_a_missing_gallery(tmp_path):
     assert r.returncode == 2 and "does not exist" in r.stderr
 
 
+# A stand-in for `python -m faceexplore ... serve`: real gunicorn (2 workers, the app's worker
+# class) over the synthetic gallery, with /api/slow?SECONDS answering after that long.
+_FAKE_CLI = """
+import os, sys
+args = sys.argv[1:]
+option = lambda name: args[args.index(name) + 1]
+data = option("--data")
+env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.environ["FAKE_BACKEND"], os.environ["FAKE_EXTRA"]]),
+       "FACEEXPLORE_SYNTHETIC_BASE": os.path.dirname(data)}
+os.chdir(os.environ["FAKE_BACKEND"])
+os.execve(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", option("--host") + ":" + option("--port"),
+          "--workers", "2", "--worker-class", "faceexplore.web.worker.JsonErrorWorker", "slow_site:app()"], env)
+"""
+_SLOW_SITE = """
+import time
+from tests.api_fixtures import served_app
+
+def app():
+    inner = served_app()
+    def wsgi(environ, start_response):
+        if environ["PATH_INFO"] == "/api/slow":
+            time.sleep(float(environ["QUERY_STRING"]))
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+            return [b"{}"]
+        return inner(environ, start_response)
+    return wsgi
+"""
+
+
+def test_runner_ends_gunicorns_orphaned_workers_when_its_master_dies(tmp_path):
+    """kill -9 of gunicorn's master: the runner says so, lets the orphaned workers finish the
+    request in flight (it gets its answer), ends them, and says "stopped" only once none is left."""
+    from run_local import group_alive
+    from tests.api_fixtures import build_gallery
+
+    build_gallery(tmp_path / "site")
+    fake, extra = tmp_path / "fake", tmp_path / "extra"
+    (fake / "faceexplore").mkdir(parents=True)
+    (fake / "faceexplore" / "__init__.py").write_text("")
+    (fake / "faceexplore" / "__main__.py").write_text(_FAKE_CLI)
+    extra.mkdir()
+    (extra / "slow_site.py").write_text(_SLOW_SITE)
+    port, backend_port = free_port(), free_port()
+    cmd = [sys.executable, str(SERVICES / "run_local.py"), "--gallery", str(tmp_path / "site" / "gallery")]
+    cmd += ["--data", str(tmp_path / "site" / "data"), "--host", "127.0.0.1", "--port", str(port), "--backend-port", str(backend_port)]
+    cmd += ["--frontend", str(tmp_path / "dist")] + ([] if NGINX else ["--no-nginx"])
+    env = {**os.environ, "FAKE_BACKEND": str(Path(__file__).resolve().parents[1]), "FAKE_EXTRA": str(extra)}
+    log = tmp_path / "run_local.log"
+    with open(log, "wb") as fh:  # run from fake/: `python -m faceexplore` is the stand-in
+        runner = subprocess.Popen(cmd, cwd=fake, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    state = tmp_path / "site" / "data" / "nginx" / "run_local.json"
+    master = None
+    try:
+        deadline = time.monotonic() + 60
+        while not state.exists():
+            assert runner.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        master = json.loads(state.read_text())["gunicorn"]
+        slow_port = backend_port if NGINX else port
+        answer = {}
+        request = threading.Thread(target=lambda: answer.update(status=raw_request(slow_port, b"/api/slow?4", timeout=60)[0]))
+        request.start()
+        time.sleep(1)  # the request is in a worker
+        os.kill(master, signal.SIGKILL)
+        assert runner.wait(60) == 1
+        assert not group_alive(master), "run_local.py exited while gunicorn's workers still ran"
+        request.join(30)
+        assert answer.get("status") == 200, "the request in flight got no answer"
+        text = log.read_text()
+        assert "gunicorn's master process" in text and "was killed by signal 9 (SIGKILL)" in text, text
+        assert text.rstrip().endswith("[run] stopped"), text
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait(10)
+        if master and group_alive(master):
+            os.killpg(master, signal.SIGKILL)
+
+
 def _compose_cli():
     docker = shutil.which("docker")
     if docker and subprocess.run([docker, "compose", "version"], capture_output=True, timeout=60).returncode == 0:

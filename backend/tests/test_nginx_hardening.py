@@ -36,6 +36,9 @@ class _AppLikeStub(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _answer(self):
+        if self.path.startswith("/api/crash"):  # a worker that dies mid-request: no answer at all
+            self.close_connection = True
+            return
         n = int(self.headers.get("Content-Length") or 0)
         received = len(self.rfile.read(n)) if n else 0
         body = json.dumps({"method": self.command, "path": self.path, "received": received}).encode()
@@ -48,7 +51,7 @@ class _AppLikeStub(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = do_HEAD = do_DELETE = _answer
+    do_GET = do_POST = do_HEAD = do_DELETE = do_PUT = _answer
 
     def log_message(self, *args):
         pass
@@ -161,13 +164,13 @@ def test_rate_limits_render_as_documented(tmp_path):
     assert "zone=faceexplore_download:10m rate=12r/m;" in text and "zone=faceexplore_download burst=10 nodelay;" in text
     assert "zone=faceexplore_session:10m rate=10r/m;" in text and "zone=faceexplore_session burst=5 nodelay;" in text
     assert "zone=faceexplore_files:10m rate=1200r/m;" in text and "zone=faceexplore_files burst=400 nodelay;" in text
-    assert "limit_conn faceexplore_uploads 8;" in text
+    assert "limit_conn faceexplore_uploads 2;" in text
     documented = ("searches   30/minute, burst 20", "downloads  12/minute, burst 10", "logins     10/minute, burst 5")
     documented += ("20/second, burst 400",)
     for line in documented:
         assert line in text, f"the template's comment no longer states {line!r}"
     scaled = _render(tmp_path, rate_limit_scale=100)
-    assert "rate=3000r/m;" in scaled and "zone=faceexplore_search burst=2000 nodelay;" in scaled and "faceexplore_uploads 800;" in scaled
+    assert "rate=3000r/m;" in scaled and "zone=faceexplore_search burst=2000 nodelay;" in scaled and "faceexplore_uploads 200;" in scaled
     with pytest.raises(rnc.RenderError):
         _render(tmp_path, rate_limit_scale=0)
 
@@ -326,12 +329,13 @@ def test_trusted_proxies_render(tmp_path):
 
 
 def test_uploads_in_flight_are_limited(stub_site):
-    """More than 8 searches uploading at once from one client: the rest are refused, 429."""
+    """Two searches uploading at once from one client: a third is refused, 429; once they are
+    done, searches go through again."""
     import socket
 
     socks = []
     try:
-        for _ in range(12):  # each announces a large body, sends a little of it and stalls
+        for _ in range(2):  # each announces a large body, sends a little of it and stalls
             s = socket.create_connection(("127.0.0.1", stub_site.port), timeout=10)
             s.sendall(
                 b"POST /api/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
@@ -344,6 +348,8 @@ def test_uploads_in_flight_are_limited(stub_site):
     finally:
         for s in socks:
             s.close()
+    time.sleep(0.5)
+    assert post(stub_site.port, b"/api/search", b"x")[0] == 200
 
 
 # ----------------------------------------------------------------------------------------------
@@ -439,3 +445,58 @@ def test_private_links_through_nginx(private_stub_site):
 
 def test_an_open_gallery_needs_no_links(stub_site):
     assert raw_request(stub_site.port, b"/gallery/group/p1.jpg")[0] == 200
+
+
+def assert_json_error(status: int, head: str, body: bytes, expected_status: int, code: str, what) -> None:
+    assert status == expected_status, (what, status, body[:200])
+    assert header_values(head, "content-type") == ["application/json"], (what, head)
+    error = json.loads(body)["error"]
+    assert error["code"] == code and error["message"], (what, body)
+    assert_security_headers(head, what)
+
+
+def test_refused_links_are_json_whatever_the_path_ends_with(private_stub_site):
+    port = private_stub_site.port
+    for method, target in (
+        (b"GET", b"/gallery/group/p1.jpg"),
+        (b"GET", b"/cache/thumbnails/400/1.jpg"),
+        (b"GET", b"/gallery/group/p1.png"),
+        (b"PUT", b"/gallery/x.jpg"),  # any method but GET: refused the same way
+    ):
+        status, head, body = raw_request(port, target, method=method, headers=b"Content-Length: 0\r\n")
+        assert_json_error(status, head, body, 403, "link_refused", (method, target))
+
+
+def test_a_backend_that_cannot_answer_gives_json(stub_site):
+    # the worker handling the request dies: nginx's own 502, in the API's shape
+    status, head, body = raw_request(stub_site.port, b"/api/crash")
+    assert_json_error(status, head, body, 502, "unavailable", "/api/crash")
+
+
+def test_a_backend_that_is_down_gives_json(tmp_path):
+    site = start_stub_site(tmp_path)
+    stub = next(site)
+    try:
+        # the stub stops answering: connection refused
+        conf = stub.conf.read_text()
+        upstream = re.search(r"server (127\.0\.0\.1:\d+);", conf).group(1)
+        conf = conf.replace(f"server {upstream};", f"server 127.0.0.1:{free_port()};")
+        stub.conf.write_text(conf)
+        # nginx re-reads the configuration (SIGHUP) and waits for it
+        pid = int((stub.state / "nginx.pid").read_text())
+        import os
+        import signal
+
+        os.kill(pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while True:
+            status, head, body = raw_request(stub.port, b"/api/status")
+            if status == 502 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert_json_error(status, head, body, 502, "unavailable", "/api/status")
+        for method, target in ((b"POST", b"/api/gallery/photos"), (b"POST", b"/api/search"), (b"GET", b"/cache/faces/160/9.jpg")):
+            status, head, body = raw_request(stub.port, target, method=method, headers=b"Content-Length: 0\r\n")
+            assert_json_error(status, head, body, 502, "unavailable", target)
+    finally:
+        site.close()

@@ -103,6 +103,18 @@ def test_a_face_too_small_for_the_embedder_is_decoded_again_larger():
     assert result.embeddings[0][0] > 0.99  # still the red square
 
 
+def test_the_second_decode_stays_within_max_decode_pixels():
+    # the photo is 2 megapixels: decoding it at 1120 px means decoding it whole (JPEG reduces by
+    # 2, 4 or 8 only). Allowed 1 megapixel, it is decoded at half size instead (0.5 megapixel);
+    # allowed less than the first decode gave, it is not decoded again
+    for allowed, expected_width in ((1_000_000, 1000), (100_000, 500), (None, 1120)):
+        pipeline, _, embedder = pipeline_with(face_pixels=112)
+        result = pipeline.analyse(drawn_photo(), max_decode_pixels=allowed)
+        ((width, _, _),) = embedder.calls
+        assert width == expected_width, allowed
+        assert result.embeddings[0][0] > 0.99
+
+
 def test_mirror_average_embeds_the_mirrored_face_too():
     pipeline, _, embedder = pipeline_with(face_pixels=40)
     result = pipeline.analyse(drawn_photo(), mirror_average=True)

@@ -14,6 +14,9 @@ from .models import REQUEST_MODELS, Error, ErrorDetail
 
 log = logging.getLogger(__name__)
 
+# request.environ key: the form field a route takes its files in, for the too_many_parts message
+UPLOAD_FIELD = "faceexplore.upload_field"
+
 # Codes for the errors Flask/Werkzeug raise themselves (routing, limits).
 _HTTP_CODES = {
     400: ("bad_request", "The request could not be understood."),
@@ -90,11 +93,13 @@ def register_error_handlers(app: Flask) -> None:
             if limit and length is not None and length <= limit:
                 # under the size limit, so Werkzeug's form parser refused it: too many parts
                 # (Request.max_form_parts) or a text field over max_form_memory_size
+                field = request.environ.get(UPLOAD_FIELD)
+                send = f"Send the photos in the field '{field}'" if field else "Send only the form's own fields"
                 response = error_response(
                     413,
                     "too_many_parts",
                     f"The form has too many parts (at most {request.max_form_parts}) or a text field that is too long. "
-                    "Send the photos in the field 'images' and only the form's own fields.",
+                    f"{send} and nothing else.",
                 )
             else:
                 text = f"The upload is larger than the {limit // (1024 * 1024)} MB limit." if limit else _HTTP_CODES[413][1]
@@ -105,6 +110,13 @@ def register_error_handlers(app: Flask) -> None:
         if status == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(RecursionError)
+    def _nested_too_deeply(exc: RecursionError):
+        # Only a visitor's input nested thousands deep gets here: the JSON parsers (a body, or a
+        # form field flask-openapi3 reads as JSON) and pydantic recurse once per level.
+        log.warning("refused a request nested too deeply to read: %s %s", request.method, request.path)
+        return error_response(400, "bad_request", "The request is nested too deeply to be read.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

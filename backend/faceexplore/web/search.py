@@ -8,18 +8,17 @@ into memory and analysed there: they are never written to disk or logged
 
 from __future__ import annotations
 
-import os
-
 from flask import request
 from flask_openapi3 import APIBlueprint
 
 from ..search_service import SearchInputError, SearchOutcome
 from . import candidates, links
-from .errors import ApiError, bad_request, error_responses
+from .errors import UPLOAD_FIELD, ApiError, bad_request, error_responses
 from .models import ErrorDetail, Rule, Sample, SampleFace, SearchForm, SearchResponse
 from .serialize import json_response, photo_model
 from .session import is_organiser
 from .state import state
+from .upload import display_name
 
 bp = APIBlueprint("search", __name__)
 
@@ -34,8 +33,7 @@ ERRORS = {
 
 
 def _display_name(filename: str | None, i: int) -> str:
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()
-    return name[:200] or f"photo {i + 1}"
+    return display_name(filename) or f"photo {i + 1}"
 
 
 def _samples(form: SearchForm) -> list[tuple[str, bytes]]:
@@ -56,6 +54,7 @@ def _false_alarm_rate(asked: float | None, server: float) -> float:
 
 @bp.before_request
 def _multipart_only():
+    request.environ[UPLOAD_FIELD] = "images"
     if request.mimetype and request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type", "Send the sample photos as multipart/form-data (form field 'images').")
 

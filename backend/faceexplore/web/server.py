@@ -4,6 +4,7 @@ Each worker process calls the app factory once at start-up (``preload_app`` is o
 loads the face models itself, after the fork (a forked copy of a process already running
 PyTorch threads can deadlock), and never again per request. Workers are gthread workers: a
 search holds one worker's models while its other threads keep serving photos, zips and status.
+gunicorn's own answers to requests it cannot parse are the API's JSON errors (worker.py).
 
 Also runnable directly (the tests and the benchmark do):
 
@@ -45,7 +46,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
     return {
         "bind": f"{bind_host}:{int(port)}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": "faceexplore.web.worker.JsonErrorWorker",  # gthread, with JSON errors
         "threads": THREADS_PER_WORKER,
         "timeout": TIMEOUT_S,
         "graceful_timeout": GRACEFUL_TIMEOUT_S,

@@ -9,12 +9,13 @@ the live gallery: the watcher indexes them as they land).
 - Each file is checked on its own and the answer lists every one: saved (its path) or refused
   (why). Only what the indexer reads is kept: the header must open with Pillow as one of the
   photo formats of ``images.PHOTO_EXTENSIONS``, within ``images.MAX_PIXELS`` (the indexer's own
-  limit for gallery photos). Nothing is lost silently, and one bad file does not refuse the rest.
-- File names are cleaned (folder parts, control and shell-special characters and leading dots
-  go; a missing or wrong suffix gets the format's) and never overwrite a photo: a taken name gets
-  ``-2``, ``-3``... Each file is written under a hidden temporary name in the same folder (the
-  gallery scan skips dot-files), flushed to disk, then linked to its name in one step, so the
-  watcher never sees half a photo.
+  limit for gallery photos), and the whole photo must decode: a truncated or corrupt file is
+  refused and nothing of it kept. Nothing is lost silently, and one bad file does not refuse the rest.
+- File names are cleaned (folder parts, control, invisible and text-direction characters such
+  as U+202E, shell-special characters and leading dots go; a missing or wrong suffix gets the
+  format's) and never overwrite a photo: a taken name gets ``-2``, ``-3``... Each file is
+  written under a hidden temporary name in the same folder (the gallery scan skips dot-files),
+  flushed to disk, then linked to its name in one step, so the watcher never sees half a photo.
 - Size: one request up to ``max_gallery_upload_mb`` (nginx's limit on this route matches the
   default). Only this route spools its files to a temporary file while the form is read
   (app.InMemoryRequest); every other upload stays in memory.
@@ -39,8 +40,8 @@ from flask_openapi3 import APIBlueprint
 from werkzeug.datastructures import FileStorage
 
 from ..gallery import resolve_in
-from ..images import PHOTO_EXTENSIONS, ImageError, TooLargeImage, image_header
-from .errors import ApiError, error_responses
+from ..images import PHOTO_EXTENSIONS, ImageError, TooLargeImage, check_decodes, image_header
+from .errors import UPLOAD_FIELD, ApiError, error_responses
 from .models import ErrorDetail, UploadedPhoto, UploadForm, UploadResult
 from .serialize import json_response
 from .session import require_organiser_change
@@ -65,6 +66,11 @@ FORMAT_SUFFIXES = {
 }
 assert {s for suffixes in FORMAT_SUFFIXES.values() for s in suffixes} == PHOTO_EXTENSIONS
 _UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+# Unicode categories never kept in a name: controls (Cc), invisible formatting such as the
+# text-direction overrides U+202A-U+202E and U+2066-U+2069 or the marks U+200E/F (Cf, which make
+# "photo\u202egpj.exe" read as "photoexe.jpg"), line and paragraph separators, surrogates.
+# Controls (Cc) become "_" like the shell-special characters; the others go.
+_INVISIBLE = {"Cf", "Zl", "Zp", "Cs"}
 
 ERRORS = {
     400: "no_file, too_many_files",
@@ -123,6 +129,7 @@ def _organiser_only_and_writable():
     settings = state().settings
     if settings.uploads == "off":
         raise ApiError(403, "uploads_off", "Adding photos from the page is turned off on this server (setting uploads).")
+    request.environ[UPLOAD_FIELD] = "photos"
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type", "Send the photos as multipart/form-data (form field 'photos').")
     _target_folder(settings)
@@ -146,8 +153,10 @@ def upload_photos(form: UploadForm):
 
 
 def display_name(filename: str | None) -> str:
-    """The name the file was sent with, without folders, for the answer."""
-    return os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
+    """The name the file was sent with, without folders and invisible characters, for the answer."""
+    categories = ((c, unicodedata.category(c)) for c in filename or "")
+    name = "".join("_" if category == "Cc" else c for c, category in categories if category not in _INVISIBLE)
+    return os.path.basename(name.replace("\\", "/")).strip()[:200]
 
 
 def safe_stem_and_suffix(filename: str | None) -> tuple[str, str]:
@@ -176,6 +185,11 @@ def save_photo(upload: FileStorage, folder: Path, relative: str) -> UploadedPhot
         return _refused(sent, "not_an_image", f"{sent} is not a photo the gallery can use: {exc}.")
     if kind not in FORMAT_SUFFIXES:
         return _refused(sent, "not_an_image", f"{sent} is a {kind} image; the gallery takes JPEG, PNG, WebP, BMP, TIFF and HEIC photos.")
+    try:
+        stream.seek(0)
+        check_decodes(stream)
+    except ImageError as exc:
+        return _refused(sent, "not_an_image", f"{sent} is damaged or cut short, so it was not saved ({exc}). Send the whole file again.")
     stem, suffix = safe_stem_and_suffix(upload.filename)
     if suffix not in FORMAT_SUFFIXES[kind]:
         suffix = FORMAT_SUFFIXES[kind][0]
