@@ -9,6 +9,7 @@ refuse requests without them."""
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
 from faceexplore import auth
@@ -50,6 +52,7 @@ CONFIG = SchemathesisConfig.from_dict(
 # sends its checks' own requests (without the organiser's credentials, with other methods) to the
 # schema's app, and asks for the organiser's credentials while collecting.
 _FOLDER = Path(tempfile.mkdtemp(prefix="faceexplore-schemathesis-"))
+atexit.register(shutil.rmtree, _FOLDER, True)  # also when the module is collected but not run
 _GALLERY = build_gallery(_FOLDER)
 auth.set_password(_GALLERY.settings.data_dir, ORGANISER_PASSWORD)
 APP = make_app(_GALLERY)
@@ -60,8 +63,7 @@ visitor_schema.app = organiser_schema.app = APP
 
 @pytest.fixture(scope="module")
 def app():
-    yield APP
-    shutil.rmtree(_FOLDER, ignore_errors=True)
+    return APP
 
 
 @organiser_schema.auth(refresh_interval=None)
@@ -101,3 +103,11 @@ def test_a_visitor_gets_what_the_document_says(case, app):
 @EXAMPLES
 def test_the_organiser_gets_what_the_document_says(case, app):
     case.call_and_validate(app=app)
+
+
+def test_every_check_schemathesis_has_is_on():
+    load_all_checks()
+    names = [check.__name__ for check in CHECKS.get_all()]
+    checks = CONFIG.projects.get_default().checks
+    assert {"positive_data_acceptance", "negative_data_rejection", "ignored_auth", "allow_header_conformance"} <= set(names)
+    assert [name for name in names if not checks.get_by_name(name=name).enabled] == []
