@@ -2,7 +2,7 @@
 pipeline: generated requests for every operation of /api/openapi.json, valid and invalid ones, a
 bounded number each, with every check schemathesis has (its CLI's `--checks all`), once as a
 visitor and once as the logged-in organiser (the session cookie and X-CSRF-Token, the document's
-security schemes). No answer may be a server error, every answer must match the document
+security schemes), and as a visitor of an app that limits rates itself (429s). No answer may be a server error, every answer must match the document
 (status, content type, headers, body, Allow), requests the document allows must be accepted and
 those it does not must be refused, and operations that declare the organiser's credentials must
 refuse requests without them."""
@@ -59,6 +59,9 @@ APP = make_app(_GALLERY)
 visitor_schema = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
 organiser_schema = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
 visitor_schema.app = organiser_schema.app = APP
+# the default setting, rate_limits = "app" (the others have nginx's "off"): 429s where documented
+limited_schema = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
+limited_schema.app = make_app(_GALLERY, rate_limits="app")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +106,12 @@ def test_a_visitor_gets_what_the_document_says(case, app):
 @EXAMPLES
 def test_the_organiser_gets_what_the_document_says(case, app):
     case.call_and_validate(app=app)
+
+
+@limited_schema.parametrize()
+@EXAMPLES
+def test_a_visitor_of_an_app_that_limits_rates_gets_what_the_document_says(case):
+    case.call_and_validate(app=limited_schema.app)
 
 
 def test_every_check_schemathesis_has_is_on():
