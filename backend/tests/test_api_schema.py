@@ -2,10 +2,10 @@
 pipeline: generated requests for every operation of /api/openapi.json, valid and invalid ones, a
 bounded number each, with every check schemathesis has (its CLI's `--checks all`), once as a
 visitor and once as the logged-in organiser (the session cookie and X-CSRF-Token, the document's
-security schemes), and as a visitor of an app that limits rates itself (429s). No answer may be a server error, every answer must match the document
-(status, content type, headers, body, Allow), requests the document allows must be accepted and
-those it does not must be refused, and operations that declare the organiser's credentials must
-refuse requests without them."""
+security schemes), and as a visitor of an app that limits rates itself (429s). No answer may be a
+server error, every answer must match the document (status, content type, headers, body, Allow),
+requests the document allows must be accepted and those it does not must be refused, and
+operations that declare the organiser's credentials must refuse requests without them."""
 
 from __future__ import annotations
 
