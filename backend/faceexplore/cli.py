@@ -393,7 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="measure quality on labelled data")
     p.add_argument("kind", choices=["people", "event"])
     p.add_argument("folder", help="people folder (one sub-folder per person) or event gallery (with truth.json)")
-    p.add_argument("--scratch", help="data folder for the scratch index (default: a temporary folder); reused if it exists")
+    p.add_argument(
+        "--scratch", help="data folder for the scratch index, kept, reused if it exists (default: a temporary folder, removed at the end)"
+    )
     p.add_argument("--limit", type=int, help="people: use only the first N people")
     p.add_argument(
         "--samples",

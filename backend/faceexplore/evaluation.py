@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +34,23 @@ def bcubed_scores(labels, truth) -> dict:
     return {"precision": p, "recall": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
 
 
+@contextmanager
+def scratch_folder(scratch=None):
+    """The data folder of the scratch index: ``scratch`` when given (kept, and reused next
+    time), else a temporary folder removed on leaving, also after an error or Ctrl-C (it holds
+    every face's embedding)."""
+    if scratch:
+        yield Path(scratch)
+        return
+    path = Path(tempfile.mkdtemp(prefix="faceexplore-eval-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _prepare(folder, settings, scratch):
-    scratch = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="faceexplore-eval-"))
-    settings = settings.replace(data_dir=scratch, gallery_dir=Path(folder))
-    return settings
+    return settings.replace(data_dir=Path(scratch), gallery_dir=Path(folder))
 
 
 def _index_and_cluster(settings):
@@ -51,10 +66,13 @@ def _index_and_cluster(settings):
 def evaluate_people(folder, settings, scratch=None, limit_people=None) -> dict:
     """One folder per person. Each photo's labelled face is the one nearest the photo's centre
     (LFW centres its subject); other faces are clustered but not scored."""
-    folder = Path(folder)
+    with scratch_folder(scratch) as data:
+        return _evaluate_people(Path(folder), settings, data, limit_people)
+
+
+def _evaluate_people(folder: Path, settings, scratch: Path, limit_people) -> dict:
     if limit_people:
         # a reproducible subset, linked into the scratch folder
-        scratch = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="faceexplore-eval-"))
         subset = scratch / "people"
         subset.mkdir(parents=True, exist_ok=True)
         for d in sorted(p for p in folder.iterdir() if p.is_dir())[:limit_people]:
@@ -104,9 +122,13 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=(), c
     each of ``candidate_rates``): a visitor who, when nothing is found, picks the candidate that is
     really them (a cluster most of whose photos show them) or "None of these", and who adds the
     "also you" people that are really them."""
+    with scratch_folder(scratch) as data:
+        return _evaluate_event(Path(folder), settings, data, samples, rates, candidate_rates)
+
+
+def _evaluate_event(folder: Path, settings, scratch: Path, samples, rates, candidate_rates) -> dict:
     from .search_service import SearchInputError, SearchService
 
-    folder = Path(folder)
     truth = json.loads((folder / "truth.json").read_text())
     extra_dir = folder / "queries" / "extra"
     if samples > 1 and not extra_dir.is_dir():

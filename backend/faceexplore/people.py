@@ -127,7 +127,7 @@ class PeopleEditor:
             if len(name) > MAX_NAME_LENGTH:
                 raise CorrectionError(400, "name_too_long", f"A name has at most {MAX_NAME_LENGTH} characters.")
             if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
-                raise CorrectionError(400, "bad_name", "A name cannot hold control characters or line breaks.")
+                raise CorrectionError(422, "bad_name", "A name cannot hold control characters or line breaks.")
         with self.index.transaction() as db:
             before = self._get(db, person_id)
             if before.name == name:
@@ -158,7 +158,7 @@ class PeopleEditor:
         into = _person_id(into)
         others = _ids(others, "people to merge")
         if into in others:
-            raise CorrectionError(400, "merge_into_itself", f"Person {into} cannot be merged into itself.")
+            raise CorrectionError(422, "merge_into_itself", f"Person {into} cannot be merged into itself.")
         with self.index.transaction() as db:
             clustering = self._clustering(db)
             target = self._get(db, into)

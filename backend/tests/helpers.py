@@ -161,6 +161,9 @@ def central_face(analysed):
 def cli_env(**extra) -> dict:
     """The environment for a `faceexplore` subprocess: the caller's, less FACEEXPLORE_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACEEXPLORE_") or k == "FACEEXPLORE_TEST_DATA"}
+    # this checkout's package, not whichever one the virtual environment's editable install names
+    backend = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([backend, *filter(None, [env.get("PYTHONPATH")])])
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

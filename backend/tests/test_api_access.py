@@ -292,6 +292,27 @@ def test_a_visitor_is_asked_to_log_in_for_the_people_pages_and_every_change(visi
         assert_error(getattr(visitor, method)(_fill(url, gallery, person_id), **kwargs), 401, "login_required")
 
 
+def _operation(spec, method, url):
+    template = url.replace("{person}", "{person_id}").replace("{photo}", "{photo_id}")
+    return spec["paths"][template][method]
+
+
+def test_the_document_declares_the_organisers_credentials_where_they_are_needed(spec):
+    schemes = spec["components"]["securitySchemes"]
+    assert (schemes["organiserSession"]["in"], schemes["organiserSession"]["name"]) == ("cookie", "faceexplore_session")
+    assert (schemes["csrfToken"]["in"], schemes["csrfToken"]["name"]) == ("header", "X-CSRF-Token")
+    for method, url, _ in ORGANISER_CHANGES:
+        assert _operation(spec, method, url)["security"] == [{"organiserSession": [], "csrfToken": []}], url
+    for url in ORGANISER_READS:
+        security = _operation(spec, "get", url)["security"]
+        # the people pages are anyone's with people_page = "public": the credentials are optional there
+        assert security in ([{"organiserSession": []}], [{"organiserSession": []}, {}]), url
+    assert _operation(spec, "get", "/api/people/{person}/faces")["security"] == [{"organiserSession": []}]
+    # what a visitor may do carries no requirement
+    for method, url in (("post", "/api/search"), ("get", "/api/status"), ("post", "/api/download"), ("post", "/api/session")):
+        assert "security" not in _operation(spec, method, url), url
+
+
 def test_every_change_needs_the_csrf_token(organiser, gallery):
     person_id = some_person(organiser)["id"]
     for method, url, body in ORGANISER_CHANGES:
@@ -541,9 +562,12 @@ def test_bad_corrections_answer_a_clear_4xx_and_change_nothing(own_site):
     cases = [
         ("patch", "/api/people/999999", {"name": "X"}, 404, "not_found"),
         ("patch", f"/api/people/{a}", {"name": "x" * 101}, 400, None),
-        ("patch", f"/api/people/{a}", {"name": "two\nlines"}, 400, None),
+        ("patch", f"/api/people/{a}", {"name": "two\nlines"}, 422, "bad_name"),
         ("patch", f"/api/people/{a}", {"hidden": "maybe"}, 400, None),
-        ("post", f"/api/people/{a}/merge", {"people": [a]}, 400, "merge_into_itself"),
+        ("patch", f"/api/people/{a}", {"hidden": None}, 400, None),  # the document: a boolean, not null
+        ("patch", f"/api/people/{a}", {}, 400, None),  # the document: minProperties 1
+        ("patch", f"/api/people/{a}", {"nick": "Ann"}, 400, None),  # the document: additionalProperties false
+        ("post", f"/api/people/{a}/merge", {"people": [a]}, 422, "merge_into_itself"),
         ("post", f"/api/people/{a}/merge", {"people": []}, 400, None),
         ("post", f"/api/people/{a}/merge", {"people": [999999]}, 404, "not_found"),
         ("post", "/api/people/999999/merge", {"people": [a]}, 404, "not_found"),
@@ -556,6 +580,8 @@ def test_bad_corrections_answer_a_clear_4xx_and_change_nothing(own_site):
         ("post", "/api/faces/move", {"faces": "1", "to": None}, 400, None),
         ("post", "/api/faces/reject", {"faces": []}, 400, None),
         ("post", "/api/faces/reject", {"faces": [face_a, 999999]}, 404, "not_found"),
+        ("post", "/api/faces/reject", {"faces": ["1"]}, 400, None),  # text is not an integer
+        ("post", "/api/faces/reject", {"faces": [999999.0]}, 404, "not_found"),  # but 999999.0 is one
     ]
     for method, url, body, status, code in cases:
         r = getattr(organiser, method)(url, json=body, **csrf(organiser))

@@ -149,3 +149,40 @@ def test_a_full_disk_is_said_plainly(tmp_path, monkeypatch, capsys):
     monkeypatch.undo()
     with store.FaceIndex(data / "index.sqlite3", readonly=True) as index:
         assert index.counts()["faces"] == 400 and index.active_clustering() is None  # intact, nothing half-written
+
+
+def test_evaluate_removes_its_temporary_scratch_index_and_keeps_a_given_one(tmp_path):
+    people = tmp_path / "people"
+    (people / "grace").mkdir(parents=True)
+    helpers.face_image().save(people / "grace" / "hopper.jpg", quality=90)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    proc = helpers.run_cli("evaluate", "people", people, "--json", cwd=tmp_path, TMPDIR=temp)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["photos_with_face"] == 1
+    # the scratch index holds every face's embedding: gone when the command ends
+    assert [p.name for p in temp.glob("faceexplore-eval-*")] == []
+    scratch = tmp_path / "scratch"
+    kept = helpers.run_cli("evaluate", "people", people, "--json", "--scratch", scratch, cwd=tmp_path, TMPDIR=temp)
+    assert kept.returncode == 0, kept.stderr
+    assert (scratch / "index.sqlite3").is_file()
+
+
+@pytest.mark.parametrize(("failure", "exit_code"), [(KeyboardInterrupt, 130), (ValueError, 2)])
+def test_evaluate_interrupted_or_failing_removes_its_temporary_scratch_index(tmp_path, monkeypatch, failure, exit_code):
+    import tempfile
+
+    from faceexplore import cli, evaluation
+
+    def index_then_fail(settings):
+        (settings.data_dir / "index.sqlite3").write_bytes(b"every face's embedding")
+        raise failure("stopped")
+
+    monkeypatch.setattr(evaluation, "_index_and_cluster", index_then_fail)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    people = tmp_path / "people"
+    (people / "grace").mkdir(parents=True)
+    for scratch in ([], ["--scratch", str(tmp_path / "scratch")]):
+        assert cli.main(["evaluate", "people", str(people), "--limit", "1", *scratch]) == exit_code
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["people", "scratch"]  # only the one asked for is kept
+    assert (tmp_path / "scratch" / "index.sqlite3").is_file()

@@ -72,13 +72,14 @@ def test_rename_strips_clears_and_searches(editor, index, gallery):
 
 
 @pytest.mark.parametrize(
-    "name, code", [("x" * 101, "name_too_long"), ("two\nlines", "bad_name"), (42, "bad_name"), ("bell\x07", "bad_name")]
+    "name, status, code",
+    [("x" * 101, 400, "name_too_long"), ("two\nlines", 422, "bad_name"), (42, 400, "bad_name"), ("bell\x07", 422, "bad_name")],
 )
-def test_bad_names_change_nothing(editor, index, gallery, name, code):
+def test_bad_names_change_nothing(editor, index, gallery, name, status, code):
     before = state(index)
     with pytest.raises(CorrectionError) as err:
         editor.rename(person_of(index, gallery, 0), name)
-    assert (err.value.status, err.value.code) == (400, code)
+    assert (err.value.status, err.value.code) == (status, code)
     assert state(index) == before and editor.log() == []
 
 
@@ -125,8 +126,8 @@ def test_merge_bad_input_changes_nothing(editor, index, gallery):
     before = state(index)
     for into, others, status, code in [
         (a, [], 400, "empty_list"),
-        (a, [a], 400, "merge_into_itself"),
-        (a, [b, a], 400, "merge_into_itself"),
+        (a, [a], 422, "merge_into_itself"),
+        (a, [b, a], 422, "merge_into_itself"),
         (a, [999_999], 404, "not_found"),
         (999_999, [b], 404, "not_found"),
         (a, "1", 400, "bad_request"),

@@ -226,7 +226,7 @@ BAD_SEARCHES = {
     "face_choice_not_a_number": (lambda root: upload(portrait(root, "amy1"), faces="first"), 400, "bad_face_choice", None),
     "face_choice_out_of_range": (lambda root: upload(portrait(root, "amy1"), faces="7"), 400, "bad_face_choice", "amy1.png"),
     "face_choice_negative": (lambda root: upload(portrait(root, "amy1"), faces="-1"), 400, "bad_face_choice", None),
-    "face_choices_count": (lambda root: upload(portrait(root, "amy1"), faces=["0", "0"]), 400, "bad_face_choice", None),
+    "face_choices_count": (lambda root: upload(portrait(root, "amy1"), faces=["0", "0"]), 422, "bad_face_choice", None),
     "false_alarm_rate": (lambda root: upload(portrait(root, "amy1"), false_alarm_rate="2"), 400, "bad_false_alarm_rate", None),
 }
 

@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..settings import Settings, load_settings
 from ..sitestore import SiteStore
 from . import candidates, document, download, files, frontend, links, people, photos, search, session, status, upload
-from .errors import raise_request_error, register_error_handlers
+from .errors import error_responses, raise_request_error, register_error_handlers
 from .hosts import enforce_allowed_hosts
 from .models import DownloadRequest, Error
 from .ratelimit import enforce_rate_limits
@@ -98,16 +98,45 @@ class FaceExploreApp(OpenAPI):
         spec = self.spec_json
         if spec["components"].get("securitySchemes") is None:  # null is not valid OpenAPI
             spec["components"].pop("securitySchemes", None)
-        for operations in spec["paths"].values():
+        for path, operations in spec["paths"].items():
             for operation in operations.values():
-                responses = operation.get("responses", {})
+                responses = operation.setdefault("responses", {})
                 # flask-openapi3 lists its validation error (an array) under every operation
                 # without a 400; ours is one Error, and only where there is input to refuse
                 added = responses.get("400", {}).get("content", {}).get("application/json", {}).get("schema", {})
                 if added.get("type") == "array":
                     del responses["400"]
+                _document_app_wide_errors(path, operation)
         # the download body is parsed by its view (JSON or a form), so it is described here
         spec["components"]["schemas"]["DownloadRequest"] = DownloadRequest.model_json_schema()
+
+
+# What the app's own hooks answer for any route (hosts.py, ratelimit.py, Flask's body limit),
+# added to each operation the hook can answer for: (status, "code: when").
+_ANY_ROUTE = (400, "bad_host: the Host header is not one of the allowed_hosts setting")
+_RATE_LIMITED = (
+    429,
+    'rate_limited: too many requests from this address, where the app limits rates (setting rate_limits = "app"); '
+    "Retry-After: seconds to wait",
+)
+_TOO_LARGE = (413, "too_large: the body is over the upload size limit (setting max_upload_mb)")
+
+
+def _document_app_wide_errors(path: str, operation: dict) -> None:
+    from .ratelimit import limit_kind
+
+    wanted = [_ANY_ROUTE]
+    if limit_kind(path.replace("{", "").replace("}", "")) is not None:
+        wanted.append(_RATE_LIMITED)
+    if "requestBody" in operation:
+        wanted.append(_TOO_LARGE)
+    responses = operation["responses"]
+    for http_status, text in wanted:
+        known = responses.get(str(http_status))
+        if known is None:
+            responses[str(http_status)] = error_responses({http_status: text})[http_status]
+        elif text.split(":")[0] not in known["description"]:
+            known["description"] += f"; {text}"
 
 
 API_INFO = Info(
@@ -128,8 +157,10 @@ def new_app() -> FaceExploreApp:
         validation_error_status=400,
         validation_error_model=Error,
         validation_error_callback=raise_request_error,
+        security_schemes=session.SECURITY_SCHEMES,
     )
     app.request_class = InMemoryRequest
+    app.url_map.converters["frontend_path"] = frontend.FrontendPath  # before the blueprints' rules use it
     app.json.sort_keys = False
     register_error_handlers(app)
     session.configure(app)

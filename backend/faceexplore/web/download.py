@@ -108,7 +108,11 @@ def parse_download_request() -> DownloadRequest:
     if request.is_json:
         raw = request.get_json(silent=True)
     elif request.mimetype in FORM_TYPES or not request.mimetype:
-        raw = {"photo_ids": request.form.getlist("photo_ids"), "token": request.form.get("token") or None}
+        # the ids the schema allows, and the token, each a part: more is refused by the model (400)
+        request.max_form_parts = MAX_DOWNLOAD + 2
+        # a form's fields are text: digits are the whole numbers the schema's JSON form holds
+        ids = [int(v) if (v := raw_id.strip()).isascii() and v.isdigit() else raw_id for raw_id in request.form.getlist("photo_ids")]
+        raw = {"photo_ids": ids, "token": request.form.get("token") or None}
     else:
         raise ApiError(415, "unsupported_media_type", "Send the photo ids as JSON or as a form.")
     try:
@@ -127,7 +131,7 @@ def parse_download_request() -> DownloadRequest:
             {
                 400: "no_photos, bad_photo_ids, unknown_photo, too_many_photos",
                 403: "not_in_results: a visitor of a private gallery sent a photo their search did not return (or no token)",
-                413: "too_large: the request is over the size limit; too_many_parts: a form of over 1000 parts",
+                413: f"too_large: the request is over the size limit; too_many_parts: a form of over {MAX_DOWNLOAD + 2} parts",
                 415: "unsupported_media_type: the body is neither JSON nor a form",
                 429: RATE_LIMITED,
             }

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request, send_file
-from werkzeug.exceptions import MethodNotAllowed
+from flask import Blueprint, current_app, jsonify, send_file
+from werkzeug.routing import PathConverter
 
 from ..gallery import resolve_in
 from .errors import not_found
@@ -18,6 +18,14 @@ from .errors import not_found
 bp = Blueprint("frontend", __name__)
 
 SERVER_PREFIXES = ("api", "gallery", "cache")
+
+
+class FrontendPath(PathConverter):
+    """A path that is not an address of the server's own routes: the catch-all then never matches
+    /api/search, so routing answers GET there 405, and OPTIONS lists only the methods the API has
+    (Allow). (/gallery//x still matches, and is refused below rather than redirected.)"""
+
+    regex = rf"(?!(?:{'|'.join(SERVER_PREFIXES)})(?:/[^/]|/?$))[^/].*?"
 
 
 def frontend_dir(settings) -> Path | None:
@@ -49,19 +57,10 @@ def home():
     return _index_html(root)
 
 
-def _refuse_get_of_post_only_routes():
-    """GET /api/search matches this catch-all route, but the address exists for POST: 405."""
-    others = set(request.url_rule.map.bind_to_environ(request.environ).allowed_methods()) - {"GET", "HEAD", "OPTIONS"}
-    if others:
-        raise MethodNotAllowed(valid_methods=sorted(others))
-
-
-@bp.get("/<path:path>")
+@bp.get("/<frontend_path:path>")
 def frontend_file(path: str):
     first = path.split("/", 1)[0]
     root = _built()
-    if first == "api":
-        _refuse_get_of_post_only_routes()
     if root is None or first in SERVER_PREFIXES or any(p.startswith(".") for p in path.split("/")):
         raise not_found()  # (dot-files and `..` included)
     file = resolve_in(root, path)

@@ -322,19 +322,23 @@ UploadedFile = Annotated[FileStorage, PlainValidator(_uploaded_file), WithJsonSc
 
 
 def _face_choice(value):
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise ValueError("not a face number")
     if isinstance(value, str):
-        value = value.strip()
-        if not value.lstrip("-").isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise ValueError("not a face number")
         return int(value)
     return value
 
 
-FaceChoice = Annotated[Annotated[int, Field(ge=0)] | None, BeforeValidator(_face_choice)]
+# a form field is text: a face's number, or empty for the largest face
+FaceChoice = Annotated[
+    Annotated[int, Field(ge=0)] | None,
+    BeforeValidator(_face_choice),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "maxLength": 0}]}),
+]
 
 
 class UploadForm(RequestModel):
@@ -356,8 +360,11 @@ class SearchForm(RequestModel):
         default=[],
         description="none, or one per image in order: the number of the face to use, or '' for the largest",
     )
-    false_alarm_rate: Annotated[float, Field(gt=0, lt=1)] | None = Field(
-        default=None, description="how often a stranger may be reported found (default and most: the server's setting)"
+    # a form has no null: the field is left out for the server's setting
+    false_alarm_rate: Annotated[float, Field(gt=0, lt=1)] = Field(
+        default=None,
+        description="how often a stranger may be reported found (default and most: the server's setting)",
+        json_schema_extra=lambda schema: schema.pop("default", None),
     )
 
     invalid: ClassVar = {
@@ -368,17 +375,20 @@ class SearchForm(RequestModel):
     }
 
 
-def _photo_id(value: Any):
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+def _whole_number(value: Any):
+    """JSON Schema's integer: a whole number, 17.0 included (the same number in JSON); not true,
+    "17" or 17.5. (Pydantic alone would take "17" and refuse 17.0.) Form fields arrive as text:
+    download.py turns their digits into numbers first."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError("not a whole number")
-    if isinstance(value, str):
-        if not value.strip().isdigit():
+    if isinstance(value, float):
+        if not value.is_integer():
             raise ValueError("not a whole number")
-        return int(value.strip())
+        return int(value)
     return value
 
 
-PhotoId = Annotated[int, Field(ge=0), BeforeValidator(_photo_id)]
+Id = Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]  # a photo's, person's or face's id
 
 
 class ConfirmRequest(RequestModel):
@@ -393,7 +403,7 @@ class ConfirmRequest(RequestModel):
 class DownloadRequest(RequestModel):
     """The photos to download: JSON, or a form with the field repeated."""
 
-    photo_ids: list[PhotoId] = Field(min_length=1, max_length=MAX_DOWNLOAD, description="photo ids; a repeated id is sent once")
+    photo_ids: list[Id] = Field(min_length=1, max_length=MAX_DOWNLOAD, description="photo ids; a repeated id is sent once")
     token: Annotated[str, Field(max_length=100_000)] | None = Field(
         default=None, description="a search's download_token: needed by visitors of a private gallery"
     )
@@ -402,6 +412,7 @@ class DownloadRequest(RequestModel):
         "photo_ids:too_short": ("no_photos", "Choose at least one photo to download."),
         "photo_ids:too_long": ("too_many_photos", f"Download at most {MAX_DOWNLOAD} photos at once."),
         "photo_ids": ("bad_photo_ids", 'Photo ids must be whole numbers: send {"photo_ids": [1, 2, ...]}.'),
+        "token": ("bad_request", "token must be a search's download_token, as it came (or null)."),
     }
     fallback: ClassVar = ("bad_photo_ids", 'Send {"photo_ids": [1, 2, ...]}, the ids of the photos to download.')
 
@@ -409,7 +420,7 @@ class DownloadRequest(RequestModel):
 class DownloadLinksRequest(DownloadRequest):
     """The photos to download, as JSON: any number up to MAX_LINKED, split into zips of LINK_PART."""
 
-    photo_ids: list[PhotoId] = Field(min_length=1, max_length=MAX_LINKED, description="photo ids; a repeated id is sent once")
+    photo_ids: list[Id] = Field(min_length=1, max_length=MAX_LINKED, description="photo ids; a repeated id is sent once")
 
     invalid: ClassVar = {
         **DownloadRequest.invalid,
@@ -429,19 +440,14 @@ class LoginRequest(RequestModel):
     invalid: ClassVar = {"password": ("bad_request", 'Send {"password": "..."}.')}
 
 
-def _no_null(value):
-    if value is None:
-        raise ValueError("may not be null")
-    return value
-
-
 class PersonChange(RequestModel):
     """Only the fields sent change."""
 
     name: Annotated[str, Field(max_length=100)] | None = Field(default=None, description="null or '': no name")
-    hidden: Annotated[bool | None, BeforeValidator(_no_null)] = None
+    # true or false when sent (not null); None only when left out
+    hidden: bool = Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
     invalid: ClassVar = {
         "name": ("bad_request", "name must be text of at most 100 characters, or null."),
         "hidden": ("bad_request", "hidden must be true or false."),
@@ -449,7 +455,7 @@ class PersonChange(RequestModel):
     fallback: ClassVar = ("bad_request", 'Send {"name": "...", "hidden": true|false}, either or both.')
 
 
-Ids = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=10_000)]
+Ids = Annotated[list[Id], Field(min_length=1, max_length=10_000)]
 
 
 class MergeRequest(RequestModel):
@@ -460,7 +466,7 @@ class MergeRequest(RequestModel):
 
 class MoveRequest(RequestModel):
     faces: Ids
-    to: Annotated[int, Field(ge=0)] | None = Field(description="the person to move them to; null: a new person")
+    to: Id | None = Field(description="the person to move them to; null: a new person")
 
     invalid: ClassVar = {
         "faces": ("bad_request", 'Send {"faces": [id, ...], "to": person id or null}.'),

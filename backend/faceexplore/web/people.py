@@ -36,7 +36,15 @@ from .models import (
     Undone,
 )
 from .serialize import box_list, face_crop_url, json_response, paging, person_model, photo_model
-from .session import is_organiser, require_organiser, require_organiser_change, require_people_access
+from .session import (
+    ORGANISER_CHANGE,
+    ORGANISER_ONLY,
+    PEOPLE_PAGES,
+    is_organiser,
+    require_organiser,
+    require_organiser_change,
+    require_people_access,
+)
 from .state import state
 
 bp = APIBlueprint("people", __name__)
@@ -58,6 +66,7 @@ CHANGE = {
     operation_id="listPeople",
     summary="The people of the gallery (clusters of faces), most faces first",
     responses={200: PeoplePage, **error_responses({**LOGIN, 400: "bad_page"})},
+    security=PEOPLE_PAGES,
 )
 def people(query: PeopleQuery):
     require_people_access()
@@ -87,6 +96,7 @@ def _shown(person, withheld, index) -> Person:
     operation_id="getPerson",
     summary="One person and the photos they are in (box: their face)",
     responses={200: PersonPage, **error_responses({**LOGIN, 400: "bad_page", 404: "not_found: no such person (or not any more)"})},
+    security=PEOPLE_PAGES,
 )
 def person(path: PersonPath, query: PageQuery):
     require_people_access()
@@ -117,6 +127,7 @@ def person(path: PersonPath, query: PageQuery):
     operation_id="getPersonFaces",
     summary="A person's faces, to move or reject (organiser)",
     responses={200: PersonFaces, **error_responses({**ORGANISER, 400: "bad_page", 404: "not_found: no such person"})},
+    security=ORGANISER_ONLY,
 )
 def person_faces(path: PersonPath, query: PageQuery):
     require_organiser()
@@ -140,7 +151,11 @@ def person_faces(path: PersonPath, query: PageQuery):
     "/api/people/<person_id>",
     operation_id="updatePerson",
     summary="Name or hide a person (organiser)",
-    responses={200: Person, **error_responses({**CHANGE, 400: "bad_request, bad_name, name_too_long", 404: "not_found"})},
+    responses={
+        200: Person,
+        **error_responses({**CHANGE, 400: "bad_request", 404: "not_found", 422: "bad_name: control characters or line breaks in the name"}),
+    },
+    security=ORGANISER_CHANGE,
 )
 def update_person(path: PersonPath, body: PersonChange):
     require_organiser_change()
@@ -164,12 +179,14 @@ def update_person(path: PersonPath, body: PersonChange):
         **error_responses(
             {
                 **CHANGE,
-                400: "bad_request, merge_into_itself",
+                400: "bad_request",
                 404: "not_found",
+                422: "merge_into_itself: the people include this one",
                 409: "same_photo (two faces of one photo would become one person), not_clustered",
             }
         ),
     },
+    security=ORGANISER_CHANGE,
 )
 def merge(path: PersonPath, body: MergeRequest):
     require_organiser_change()
@@ -192,6 +209,7 @@ def merge(path: PersonPath, body: MergeRequest):
             }
         ),
     },
+    security=ORGANISER_CHANGE,
 )
 def move_faces(body: MoveRequest):
     require_organiser_change()
@@ -204,6 +222,7 @@ def move_faces(body: MoveRequest):
     operation_id="rejectFaces",
     summary="Mark faces as not a face: out of every person and of search (organiser)",
     responses={200: Rejected, **error_responses({**CHANGE, 400: "bad_request", 404: "not_found", 409: "not_clustered"})},
+    security=ORGANISER_CHANGE,
 )
 def reject_faces(body: RejectRequest):
     require_organiser_change()
@@ -224,6 +243,7 @@ def correction_model(c) -> Correction:
     operation_id="undo",
     summary="Undo the latest correction not undone yet (organiser)",
     responses={200: Undone, **error_responses({**CHANGE, 409: "nothing_to_undo"})},
+    security=ORGANISER_CHANGE,
 )
 def undo():
     require_organiser_change()
@@ -236,6 +256,7 @@ def undo():
     operation_id="listCorrections",
     summary="The organiser's corrections, newest first (organiser)",
     responses={200: Corrections, **error_responses({**ORGANISER, 503: "not_indexed"})},
+    security=ORGANISER_ONLY,
 )
 def corrections():
     require_organiser()

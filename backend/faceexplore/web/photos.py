@@ -7,7 +7,7 @@ from flask_openapi3 import APIBlueprint
 from .errors import error_responses, not_found
 from .models import PhotoDetail, PhotoFace, PhotoPath
 from .serialize import box_list, face_crop_url, json_response, photo_model
-from .session import is_organiser, require_people_access
+from .session import PEOPLE_PAGES, is_organiser, require_people_access
 from .state import state
 
 bp = APIBlueprint("photos", __name__)
@@ -26,6 +26,7 @@ bp = APIBlueprint("photos", __name__)
             }
         ),
     },
+    security=PEOPLE_PAGES,
 )
 def photo(path: PhotoPath):
     require_people_access()

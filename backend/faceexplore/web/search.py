@@ -27,7 +27,8 @@ ERRORS = {
     413: "too_large: the upload is over the size limit; too_many_parts: a form of over 1000 parts",
     415: "unsupported_media_type: the body is not multipart/form-data",
     429: "rate_limited: too many searches from this address (Retry-After: seconds to wait)",
-    422: "not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face)",
+    422: "not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face), "
+    "bad_face_choice (not one face choice per photo)",
     503: "not_indexed (the gallery has no index yet), model_mismatch (the index holds another model's faces)",
 }
 
@@ -71,7 +72,8 @@ def search(form: SearchForm):
     if not samples:
         raise bad_request("no_file", "Add at least one photo of the person (form field 'images').")
     if form.faces and len(form.faces) != len(samples):
-        raise bad_request("bad_face_choice", f"Give one face choice per photo ({len(samples)}), or none at all; got {len(form.faces)}.")
+        # well-formed, but not one per photo (which no schema of a form can say): 422
+        raise ApiError(422, "bad_face_choice", f"Give one face choice per photo ({len(samples)}), or none at all; got {len(form.faces)}.")
     choices = form.faces or [None] * len(samples)
     st = state()
     try:

@@ -49,6 +49,27 @@ FAILURES_PER_CLIENT = 5  # in FAILURE_WINDOW_S, per address
 FAILURES_OVERALL = 30  # in FAILURE_WINDOW_S, all addresses together: then one attempt per window for an address that failed
 CSRF_HEADER = "X-CSRF-Token"
 
+# The organiser's credentials, as the API document declares them (OpenAPI security): the session
+# cookie, and for changes also the CSRF token in its header.
+SECURITY_SCHEMES = {
+    "organiserSession": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "faceexplore_session",
+        "description": "set by POST /api/session (log in); HttpOnly, the browser sends it",
+    },
+    "csrfToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": CSRF_HEADER,
+        "description": "the csrf_token of GET /api/session, sent back with every change the organiser makes",
+    },
+}
+ORGANISER_ONLY = [{"organiserSession": []}]
+ORGANISER_CHANGE = [{"organiserSession": [], "csrfToken": []}]
+# the people pages: the organiser's with people_page = "organiser" (the default), anyone's with "public"
+PEOPLE_PAGES = [{"organiserSession": []}, {}]
+
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed cookie, Secure whenever the request itself came over https."""
@@ -61,7 +82,7 @@ def configure(app) -> None:
     """The cookie's settings (create_app sets SESSION_COOKIE_SECURE from ``cookie_secure``)."""
     app.session_interface = SessionInterface()
     app.config.update(
-        SESSION_COOKIE_NAME="faceexplore_session",
+        SESSION_COOKIE_NAME=SECURITY_SCHEMES["organiserSession"]["name"],
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
@@ -177,6 +198,7 @@ def login(body: LoginRequest):
     operation_id="logout",
     summary="Log out",
     responses={200: SessionState, **error_responses({403: "csrf_failed: the organiser's X-CSRF-Token is missing or wrong"})},
+    security=[*ORGANISER_CHANGE, {}],  # a visitor's logout needs nothing
 )
 def logout():
     if is_organiser():

@@ -44,7 +44,7 @@ from ..images import PHOTO_EXTENSIONS, ImageError, TooLargeImage, check_decodes,
 from .errors import UPLOAD_FIELD, ApiError, error_responses
 from .models import ErrorDetail, UploadedPhoto, UploadForm, UploadResult
 from .serialize import json_response
-from .session import require_organiser_change
+from .session import ORGANISER_CHANGE, require_organiser_change
 from .state import state
 
 bp = APIBlueprint("upload", __name__)
@@ -144,6 +144,7 @@ def _organiser_only_and_writable():
     description="Each file is checked and saved on its own; the answer lists every one, saved or refused. "
     "A running watcher (`faceexplore watch`) indexes them within seconds.",
     responses={200: UploadResult, **error_responses(ERRORS)},
+    security=ORGANISER_CHANGE,
 )
 def upload_photos(form: UploadForm):
     folder, relative = _target_folder(state().settings)

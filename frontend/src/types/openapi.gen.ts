@@ -509,13 +509,12 @@ export interface components {
              * @description none, or one per image in order: the number of the face to use, or '' for the largest
              * @default []
              */
-            faces: (number | null)[];
+            faces: (number | string)[];
             /**
              * False Alarm Rate
              * @description how often a stranger may be reported found (default and most: the server's setting)
-             * @default null
              */
-            false_alarm_rate: number | null;
+            false_alarm_rate?: number;
         };
         /**
          * ConfirmRequest
@@ -625,11 +624,8 @@ export interface components {
              * @default null
              */
             name: string | null;
-            /**
-             * Hidden
-             * @default null
-             */
-            hidden: boolean | null;
+            /** Hidden */
+            hidden?: boolean;
         };
         /** MergeRequest */
         MergeRequest: {
@@ -980,6 +976,24 @@ export interface operations {
                     "application/json": components["schemas"]["SessionState"];
                 };
             };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: too many requests from this address, where the app limits rates (setting rate_limits = "app"); Retry-After: seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     login: {
@@ -1004,7 +1018,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionState"];
                 };
             };
-            /** @description bad_request: no password in the body */
+            /** @description bad_request: no password in the body; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1024,6 +1038,15 @@ export interface operations {
             };
             /** @description no_password: none has been set (faceexplore --data DATA set-password) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1060,8 +1083,26 @@ export interface operations {
                     "application/json": components["schemas"]["SessionState"];
                 };
             };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description csrf_failed: the organiser's X-CSRF-Token is missing or wrong */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: too many requests from this address, where the app limits rates (setting rate_limits = "app"); Retry-After: seconds to wait */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1093,7 +1134,7 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResponse"];
                 };
             };
-            /** @description no_file, too_many_files, bad_face_choice, bad_false_alarm_rate */
+            /** @description no_file, too_many_files, bad_face_choice, bad_false_alarm_rate; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1120,7 +1161,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face) */
+            /** @description not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face), bad_face_choice (not one face choice per photo) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1171,7 +1212,7 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResponse"];
                 };
             };
-            /** @description invalid_token (missing, malformed or forged) */
+            /** @description invalid_token (missing, malformed or forged); bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1182,6 +1223,24 @@ export interface operations {
             };
             /** @description expired_token: the search is too old; search again */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: too many requests from this address, where the app limits rates (setting rate_limits = "app"); Retry-After: seconds to wait */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1223,7 +1282,7 @@ export interface operations {
                     "application/json": components["schemas"]["PeoplePage"];
                 };
             };
-            /** @description bad_page */
+            /** @description bad_page; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1267,7 +1326,7 @@ export interface operations {
                     "application/json": components["schemas"]["PersonPage"];
                 };
             };
-            /** @description bad_page */
+            /** @description bad_page; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1321,7 +1380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Person"];
                 };
             };
-            /** @description bad_request, bad_name, name_too_long */
+            /** @description bad_request; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1350,6 +1409,24 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description bad_name: control characters or line breaks in the name */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1392,7 +1469,7 @@ export interface operations {
                     "application/json": components["schemas"]["PersonFaces"];
                 };
             };
-            /** @description bad_page */
+            /** @description bad_page; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1446,7 +1523,7 @@ export interface operations {
                     "application/json": components["schemas"]["Person"];
                 };
             };
-            /** @description bad_request, merge_into_itself */
+            /** @description bad_request; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1491,6 +1568,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description merge_into_itself: the people include this one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
             503: {
                 headers: {
@@ -1524,7 +1619,7 @@ export interface operations {
                     "application/json": components["schemas"]["Person"];
                 };
             };
-            /** @description bad_request */
+            /** @description bad_request; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1569,6 +1664,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
             503: {
                 headers: {
@@ -1602,7 +1706,7 @@ export interface operations {
                     "application/json": components["schemas"]["Rejected"];
                 };
             };
-            /** @description bad_request */
+            /** @description bad_request; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1647,6 +1751,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
             503: {
                 headers: {
@@ -1674,6 +1787,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Undone"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description login_required: for the organiser only */
@@ -1732,6 +1854,15 @@ export interface operations {
                     "application/json": components["schemas"]["Corrections"];
                 };
             };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description login_required: for the organiser only */
             401: {
                 headers: {
@@ -1771,6 +1902,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PhotoDetail"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description login_required: the people pages are the organiser's (setting people_page) */
@@ -1816,7 +1956,7 @@ export interface operations {
                     "application/zip": string;
                 };
             };
-            /** @description bad_link, expired_link */
+            /** @description bad_link, expired_link; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1862,7 +2002,7 @@ export interface operations {
                     "application/zip": string;
                 };
             };
-            /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos */
+            /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1880,7 +2020,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description too_large: the request is over the size limit; too_many_parts: a form of over 1000 parts */
+            /** @description too_large: the request is over the size limit; too_many_parts: a form of over 1002 parts */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1931,7 +2071,7 @@ export interface operations {
                     "application/json": components["schemas"]["DownloadLinks"];
                 };
             };
-            /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos */
+            /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1987,6 +2127,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     status: {
@@ -2005,6 +2154,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2031,7 +2189,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadResult"];
                 };
             };
-            /** @description no_file, too_many_files */
+            /** @description no_file, too_many_files; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2103,6 +2261,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
