@@ -86,88 +86,188 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    data_dir: Path = Field(Path(DEFAULT_DATA), description="the index, caches and the generated secret key file")
-    gallery_dir: Path = Field(Path(DEFAULT_GALLERY), description="the photos")
-    model: Literal["dlib", "facenet", "onnx"] = Field("dlib", description="face embedding model")
-    device: Device = Field("cpu", description="where the networks run")
+    # Each description is the setting's meaning in docs/configuration.md (Markdown; links are
+    # relative to docs/), which faceexplore.settings_doc generates from these fields: the code is
+    # the one source. json_schema_extra carries what the page shows beyond the field itself: the
+    # command-line "flag", the "shown_default" in words where the value would read badly, and an "env_format" note.
+    data_dir: Path = Field(
+        Path(DEFAULT_DATA),
+        description="index and caches (and the generated secret key file)",
+        json_schema_extra={"flag": "`--data`"},
+    )
+    gallery_dir: Path = Field(
+        Path(DEFAULT_GALLERY),
+        description="the photos",
+        json_schema_extra={"flag": "`index GALLERY`, `watch GALLERY`, `serve GALLERY`"},
+    )
+    model: Literal["dlib", "facenet", "onnx"] = Field(
+        "dlib", description="face embedding model: `dlib`, `facenet` or `onnx`", json_schema_extra={"flag": "`index --model`"}
+    )
+    device: Device = Field(
+        "cpu",
+        description="`cpu` or `cuda` (or `cuda:N`, the GPU's number): where MTCNN and the embedding network run",
+        json_schema_extra={"flag": "`index --device`"},
+    )
     index_workers: NonNegativeInt = Field(
-        0, description="indexing processes (Ray actors); 0: one per CPU core (of the cluster), on CUDA at most indexer.CUDA_WORKERS a GPU"
+        0,
+        description='indexing processes (Ray actors with `engine = "ray"`); 0 = one per CPU core (of the cluster; '
+        "with `cuda`: up to 8 per GPU)",
+        json_schema_extra={"flag": "`index --workers`"},
     )
-    engine: Literal["local", "ray"] = Field("local", description="where `faceexplore index` analyses photos: here or on a Ray cluster")
+    engine: Literal["local", "ray"] = Field(
+        "local",
+        description="where `index` analyses photos: `local` (processes on this machine) or `ray` (a Ray cluster; "
+        "[docs/scaling.md](scaling.md))",
+        json_schema_extra={"flag": "`index --engine`"},
+    )
     ray_address: RayAddress = Field(
-        "", description="engine ray: the cluster (HEAD:6379, ray://HEAD:10001, auto); empty: RAY_ADDRESS, else Ray on this machine"
+        "",
+        description='with `engine = "ray"`: the cluster\'s head, `HOST:6379` (or `auto`, `ray://HOST:10001`); '
+        "empty: `RAY_ADDRESS`, else a Ray instance started on this machine",
+        json_schema_extra={"flag": "`index --ray-address`"},
     )
-    web_workers: NonNegativeInt = Field(0, description="gunicorn workers of `faceexplore serve`; 0: sized to the machine")
-    detect_size: PositiveInt = Field(1600, description="longest side, in pixels, of the photo the detector sees")
+    web_workers: NonNegativeInt = Field(
+        0,
+        description="gunicorn workers; 0 = two per CPU core, at most 4 (each holds its own copy of the models)",
+        json_schema_extra={"flag": "`serve --workers`"},
+    )
+    detect_size: PositiveInt = Field(1600, description="longest side the face detector sees, in pixels")
     min_face_size: PositiveInt = Field(20, description="smallest face found, in pixels at detection size")
     detector_runtime: Literal["openvino", "torch"] = Field(
-        "openvino", description="what runs MTCNN's networks on the CPU (on a GPU: PyTorch); both find the same faces"
+        "openvino",
+        description="what runs the face detector's networks on the CPU: `openvino` (faster) or `torch`; both find the "
+        "same faces (on a GPU they run in PyTorch)",
     )
-    facenet_weights: Path | None = Field(None, description="a 20180402-114759-vggface2.pt state dict; none: torch hub's cache")
-    offline: bool = Field(False, description="never download model weights (facenet): a missing file is an error")
-    onnx_model: Path | None = Field(None, description="an .onnx face-embedding model (model = onnx)")
-    onnx_input_size: PositiveInt = Field(112, description="the ONNX model's input side")
-    onnx_mean: float = Field(127.5, allow_inf_nan=False, description="subtracted from pixel values for the ONNX model")
-    onnx_std: float = Field(127.5, gt=0, allow_inf_nan=False, description="pixel values are divided by it for the ONNX model")
-    false_alarm_rate: float = Field(0.01, gt=0, lt=1, description="search: accepted chance of saying 'found' for a stranger")
-    candidates: int = Field(3, ge=0, le=10, description="search: people offered as 'is one of these you?' when none is found; 0: off")
+    facenet_weights: Path | None = Field(
+        None,
+        description="path to the facenet (VGGFace2) state dict, `20180402-114759-vggface2.pt`; empty: torch hub's cache",
+    )
+    offline: bool = Field(False, description="never download model weights (facenet's come from torch hub otherwise)")
+    onnx_model: Path | None = Field(None, description='path to an `.onnx` face model (`model = "onnx"`)')
+    onnx_input_size: PositiveInt = Field(112, description="that model's input: its side, in pixels")
+    onnx_mean: float = Field(127.5, allow_inf_nan=False, description="that model's input: subtracted from pixel values")
+    onnx_std: float = Field(127.5, gt=0, allow_inf_nan=False, description="that model's input: pixel values are divided by it")
+    false_alarm_rate: float = Field(
+        0.01,
+        gt=0,
+        lt=1,
+        description='accepted chance that a search says "found" for a stranger',
+        json_schema_extra={"flag": "`search --false-alarm-rate`"},
+    )
+    candidates: int = Field(
+        3, ge=0, le=10, description='people offered as "Is one of these you?" when a search finds no one (0 to 10; 0 turns it off)'
+    )
     # The "maybe" band: people whose score an absent visitor reaches with at most this chance, by
     # the gallery's null distribution (the accept threshold's). Chosen from the trade-off curve in
     # docs/quality.md ("Is one of these you?").
-    candidate_rate: float = Field(0.2, gt=0, lt=1, description="search: chance a stranger is offered candidates")
-    candidate_token_lifetime: int = Field(15 * 60, ge=30, le=24 * 3600, description="seconds a candidate's token can be confirmed")
+    candidate_rate: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description='the "maybe" band: people whose score a stranger reaches with at most this chance are offered '
+        '(see [docs/quality.md, "Is one of these you?"](quality.md#is-one-of-these-you))',
+    )
+    candidate_token_lifetime: int = Field(
+        15 * 60, ge=30, le=24 * 3600, description="seconds an offered candidate can be confirmed (30 to a day)"
+    )
     # `faceexplore watch`: a photo is indexed once its size and modification time have stayed the
     # same this long (a copy in progress grows; see faceexplore/live/watcher.py for the choice),
     # and the whole gallery is walked again this often, for shares whose changes send no events.
     watch_settle_seconds: float = Field(
-        1.0, ge=0.1, le=60, allow_inf_nan=False, description="watch: seconds a new photo must stay unchanged before it is indexed"
+        1.0,
+        ge=0.1,
+        le=60,
+        allow_inf_nan=False,
+        description="`watch`: seconds a new or changed photo's size and modification time must stay the same before it is read (0.1 to 60)",
     )
     watch_rescan_seconds: float = Field(
-        60.0, ge=5, le=86400, allow_inf_nan=False, description="watch: seconds between full walks of the gallery (missed events)"
+        60.0,
+        ge=5,
+        le=86400,
+        allow_inf_nan=False,
+        description="`watch`: seconds between full walks of the gallery, for changes no folder event announced (5 to a day)",
     )
-    max_upload_mb: PositiveInt = Field(30, description="largest upload of sample photos, in MB")
+    max_upload_mb: PositiveInt = Field(30, description="largest search upload, in MB (nginx's limit is 30M as well)")
     max_sample_megapixels: float = Field(
         16,
         gt=0,
         le=200,
         allow_inf_nan=False,
-        description="search: most pixels decoded for one sample photo, in megapixels (a JPEG is decoded reduced: a 48-megapixel "
-        "phone photo costs about 3; PNG, WebP, HEIC whole); one search at most 4 times that. Refused unread above",
+        description="most pixels a search decodes for one sample photo, in megapixels. A JPEG is decoded already reduced "
+        "(a 48-megapixel phone photo costs about 3; its header may claim up to 4 times the limit); PNG, WebP, HEIC and the "
+        "rest are decoded whole (a 12-megapixel HEIC fits). The samples of one search may cost 4 times the limit together. "
+        'Over it a sample is refused unread (422 `too_large_image`: "use a smaller copy")',
     )
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default=[],
-        description="Host names the web app answers to ('*': any); none: localhost and the address it serves on",
+        description='the names the site may be reached by, e.g. `["photos.example.org"]`; `.example.org` also allows '
+        "its subdomains, `*` any name. Other `Host` headers get 400 `bad_host`",
+        json_schema_extra={"shown_default": "localhost and the address served on", "env_format": "comma-separated"},
     )
     rate_limits: Literal["app", "off"] = Field(
-        "app", description="per-client rate limits in the app itself; off where nginx in front limits them"
+        "app",
+        description="`app`: the app limits each client itself (when it runs without nginx); `off`: nginx in front does "
+        "it (`make run` and Docker Compose set this)",
     )
-    frontend_dir: Path | None = Field(REPO_FRONTEND_DIST, description="the built frontend the app serves; '' for none")
+    frontend_dir: Path | None = Field(
+        REPO_FRONTEND_DIST,
+        description="built page that gunicorn serves when it runs without nginx; empty for none",
+        json_schema_extra={"shown_default": "the repository's `frontend/dist`"},
+    )
     people_page: Literal["organiser", "public"] = Field(
-        "organiser", description="who may list the people and open their pages: the logged-in organiser, or anyone"
+        "organiser",
+        description="who may see the People pages and photo details: `organiser` (logged in) or `public` (hidden people "
+        "are never shown to visitors)",
     )
     gallery_access: Literal["private", "public"] = Field(
-        "private", description="private: photo, thumbnail and face-crop addresses work only as signed, expiring links"
+        "private",
+        description="`private`: photos, thumbnails and face crops open only through the signed, expiring links the "
+        "site hands out; `public`: plain addresses",
     )
     # A day: a result page left open in a tab keeps working through the day, while a copied link
     # stops working by the next one. Links are renewed with every answer of the API.
-    link_lifetime: int = Field(24 * 3600, ge=60, le=30 * 24 * 3600, description="seconds a signed photo link stays valid")
-    proxy_hops: int = Field(
-        0, ge=0, le=5, description="proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx in front: 1)"
+    link_lifetime: int = Field(
+        24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="seconds a signed link stays valid (60 to 30 days); a day keeps a result page usable for the day "
+        "while a copied link stops working by the next",
     )
-    cookie_secure: bool = Field(False, description="send the organiser's session cookie over https only (set when served over https)")
+    proxy_hops: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="proxies in front of gunicorn whose `X-Forwarded-For`/`-Proto` are trusted (`make run` and Docker "
+        "set 1 for their nginx)",
+    )
+    cookie_secure: bool = Field(
+        False,
+        description="send the organiser's cookie over https only; set it when the site is served over https by a proxy in front of nginx",
+    )
     # Organiser uploads (POST /api/gallery/photos): on for the logged-in organiser, since an event's
     # photos arrive while it runs; "off" keeps the app from ever writing to the gallery (then the
     # gallery can be mounted read-only). Visitors can never upload.
-    uploads: Literal["organiser", "off"] = Field("organiser", description="who may add photos to the gallery from the page")
+    uploads: Literal["organiser", "off"] = Field(
+        "organiser",
+        description="`organiser`: the logged-in organiser may add photos from the page "
+        '(["Adding photos during the event"](organiser.md#adding-photos-during-the-event)); `off`: the app never '
+        "writes to the gallery (visitors can never upload)",
+    )
     upload_folder: str = Field(
         "uploads/%Y-%m-%d",
-        description="the gallery sub-folder uploads go to (strftime codes allowed: %Y-%m-%d is the day's date)",
+        description="the gallery sub-folder uploads are saved in; strftime codes give the day's date. Must be relative, "
+        "without `..` or hidden (dot) folders",
     )
-    max_gallery_upload_mb: PositiveInt = Field(500, description="largest organiser upload (one request, several photos), in MB")
+    max_gallery_upload_mb: PositiveInt = Field(
+        500,
+        description="largest organiser upload (one request), in MB; nginx's limit for that route is `--max-gallery-upload` (500M)",
+    )
     secret_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices(f"{ENV_PREFIX}SECRET_KEY", "SECRET_KEY"),
-        description="Flask's secret key; none: generated once into <data dir>/hidden_settings.py",
+        description="key that signs or encrypts what the app hands out (the cookie, links, tokens); when unset, one is "
+        "generated into `DATA/hidden_settings.py` (mode 600) on first start",
+        json_schema_extra={"shown_default": "generated"},
     )
 
     @classmethod
