@@ -243,7 +243,7 @@ def latency(n_faces: int, new_faces: int, repeats: int, scratch: Path) -> dict:
     """Seconds of one ``assign_new_faces`` call placing ``new_faces`` faces (one photo each) in a
     clustered gallery of ``n_faces`` synthetic faces (faceexplore.synthetic), and of one
     ``drift`` (with and without the threshold refit)."""
-    from faceexplore.synthetic import synthetic_people, synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
 
     X, truth = synthetic_people(n_people=max(2, round(n_faces / 4.5)), seed=1)
     photos = synthetic_photos(truth, seed=1)

@@ -68,7 +68,7 @@ def guard_memory(limit_gib: float):
 
 
 def gallery(n_faces: int, seed: int):
-    from faceexplore.synthetic import synthetic_people, synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
 
     X, truth = synthetic_people(n_people=max(2, round(n_faces / MEAN_FACES_PER_PERSON)), seed=seed)
     return X, truth, synthetic_photos(truth, seed=seed)
@@ -99,9 +99,9 @@ def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
     from faceexplore import clustering, search
     from faceexplore.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
+    from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.search import GallerySearcher
     from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-    from faceexplore.synthetic import synthetic_people
 
     watch = Stopwatch()
     watch.wrap(FaceClusterer, "fit", "linkage (FaceClusterer.fit)")
@@ -176,8 +176,8 @@ def compare_one(n_faces: int, seed: int, held_out: int = 200) -> dict:
 
     from faceexplore.clustering import DENSE_LIMIT, FaceClusterer, nearest_neighbours
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
+    from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.search import cluster_scores, search_threshold_from_gallery
-    from faceexplore.synthetic import synthetic_people
 
     X_all, truth_all, photos_all = gallery(n_faces + held_out, seed)
     rng = np.random.default_rng(seed)
@@ -263,9 +263,9 @@ def parts_one(n_faces: int, seed: int) -> dict:
     """In memory, the true people as the clustering: the per-cluster quality (nearest clusters
     included) and one search's distances and cluster scores, without the linkage before them."""
     from faceexplore.clustering import cluster_quality
+    from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.impostors import choose_threshold, pair_distances
     from faceexplore.search import cluster_scores
-    from faceexplore.synthetic import synthetic_people
 
     X, truth, photos = gallery(n_faces, seed)
     random_d, cannot_link_d = pair_distances(X, photos, np.random.default_rng(0))

@@ -36,8 +36,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "backend"))
 
+from faceexplore.faces.priors import PRIORS_PATH  # noqa: E402
 from faceexplore.impostors import FIT_QUANTILES, fit_impostors  # noqa: E402
-from faceexplore.priors import PRIORS_PATH  # noqa: E402
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 QUANTILES = (0.001, 0.01, 0.05, 0.16, 0.5, 0.84, 0.95, 0.99)
@@ -90,7 +90,7 @@ def main():
 
     import torch
 
-    from faceexplore.pipeline import FacePipeline
+    from faceexplore.faces.pipeline import FacePipeline
     from faceexplore.settings import Settings
 
     torch.set_num_threads(2)

@@ -42,8 +42,8 @@ def mtcnn(files):
     import facenet_pytorch.models.utils.detect_face as facenet_detect
     from facenet_pytorch import MTCNN as FacenetMTCNN
 
-    from faceexplore.images import load_photo
-    from faceexplore.mtcnn import MTCNN
+    from faceexplore.faces.images import load_photo
+    from faceexplore.faces.mtcnn import MTCNN
 
     images = [load_photo(f, max_side=1600).pixels for f in files]
     pyramid = [0.0]
@@ -97,7 +97,7 @@ def dlib_network(files):
     import dlib
     import face_recognition_models as models
 
-    from faceexplore.embedders.dlib_resnet_torch import load_dlib_resnet
+    from faceexplore.faces.embedders.dlib_resnet_torch import load_dlib_resnet
 
     predictor = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
     dlib_net = dlib.face_recognition_model_v1(models.face_recognition_model_location())

@@ -38,7 +38,7 @@ def main(argv=None) -> int:
 
     from PIL import Image
 
-    from faceexplore.pipeline import FacePipeline
+    from faceexplore.faces.pipeline import FacePipeline
     from faceexplore.search_service import SearchInputError, SearchService
     from faceexplore.settings import load_settings
 

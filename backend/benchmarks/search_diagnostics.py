@@ -40,8 +40,8 @@ import numpy as np
 
 
 def main():
-    from faceexplore.embedders.base import normalise
     from faceexplore.evaluation import _set_scores
+    from faceexplore.faces.embedders.base import normalise
     from faceexplore.search import cluster_scores
     from faceexplore.search_service import SearchService
     from faceexplore.settings import load_settings

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 
-from .embedders import EMBEDDERS, ModelWeightsMissing
+from faceexplore.faces.embedders import EMBEDDERS, ModelWeightsMissing
+
 from .locking import IndexBusy
 from .settings import load_settings
 from .store import FaceIndex, ModelMismatch, PeopleChanged

@@ -458,7 +458,8 @@ def _corrected_faces(index):
 
 
 def _cluster_index(index, threshold, started, use_prior=True) -> dict:
-    from .priors import prior_for
+    from faceexplore.faces.priors import prior_for
+
     from .search import search_threshold_from_gallery
 
     face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, rejected = _corrected_faces(index)

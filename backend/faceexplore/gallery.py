@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes
 
-from .images import PHOTO_EXTENSIONS
+from faceexplore.faces.images import PHOTO_EXTENSIONS
 
 ESCAPE = "\ufffd"  # the Unicode replacement character: what a reader expects where a byte was lost
 _STORED_ESCAPES = re.compile(ESCAPE + "(?:" + ESCAPE + "|([89A-F][0-9A-F]))")

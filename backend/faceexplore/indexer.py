@@ -17,10 +17,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from faceexplore.faces.images import ImageError
+
 from .cache import sweep as sweep_cache
 from .engines import create_engine
 from .gallery import GalleryFile, filesystem_path, scan_gallery
-from .images import ImageError
 from .locking import writer_lock
 from .settings import Settings
 from .store import FaceIndex, FaceRecord, PhotoRecord
@@ -67,7 +68,7 @@ def _init_worker(settings: Settings, threads: int):
 
     global _pipeline
     torch.set_num_threads(threads)
-    from .pipeline import FacePipeline
+    from faceexplore.faces.pipeline import FacePipeline
 
     _pipeline = FacePipeline.from_settings(settings)
 
@@ -98,7 +99,7 @@ def analyse_file(pipeline, gallery: str, item: GalleryFile):
 
 def _model_of(settings: Settings):
     """The embedder's name and dimension, without keeping a model in the parent process."""
-    from .embedders import create_embedder
+    from faceexplore.faces.embedders import create_embedder
 
     embedder = create_embedder(settings.model, **settings.embedder_options())
     return embedder.name, embedder.dim

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .images import REDUCED_DECODE_FORMATS, ImageError, decoded_pixels, image_header
-from .pipeline import FacePipeline
+from faceexplore.faces.images import REDUCED_DECODE_FORMATS, ImageError, decoded_pixels, image_header
+from faceexplore.faces.pipeline import FacePipeline
+
 from .search import Candidate, GallerySearcher, Match
 from .settings import Settings
 from .store import FaceIndex, ModelMismatch

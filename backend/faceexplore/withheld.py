@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .priors import prior_for
+from faceexplore.faces.priors import prior_for
+
 from .search import NullModel, cluster_scores
 
 BLOCK = 4096  # faces scored at once against the hidden people's faces

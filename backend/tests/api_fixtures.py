@@ -105,7 +105,7 @@ class FakePipeline:
         self.calls = 0
 
     def analyse(self, source, timings=None, mirror_average: bool = False, max_decode_pixels=None) -> FakeAnalysis:
-        from faceexplore.images import load_photo
+        from faceexplore.faces.images import load_photo
 
         self.calls += 1
         data = source if isinstance(source, bytes) else Path(source).read_bytes()

@@ -67,7 +67,7 @@ def pipeline():
     """One FacePipeline (MTCNN + dlib) for the whole session: loading models costs seconds."""
     import torch
 
-    from faceexplore.pipeline import FacePipeline
+    from faceexplore.faces.pipeline import FacePipeline
     from faceexplore.settings import Settings
 
     torch.set_num_threads(1)  # the indexer's workers run one thread each too

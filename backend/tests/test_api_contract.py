@@ -735,7 +735,7 @@ def test_a_gallery_of_two_faces_is_searched_with_the_models_prior(tmp_path, spec
     """Where the embedding model has a measured prior (priors.py), a tiny gallery is searched
     against it: its people are found, a stranger is not."""
     from faceexplore import search as search_module
-    from faceexplore.priors import ModelPrior
+    from faceexplore.faces.priors import ModelPrior
 
     # the fake embedder's strangers: people far apart (its people are in one cone, the stranger opposite)
     monkeypatch.setattr(search_module, "prior_for", lambda model: ModelPrior(model, 0.9, 0.1, 0.01))

@@ -8,7 +8,7 @@ import helpers
 import numpy as np
 import pytest
 
-from faceexplore.embedders.facenet import WEIGHTS_FILE
+from faceexplore.faces.embedders.facenet import WEIGHTS_FILE
 
 
 @pytest.fixture

@@ -7,17 +7,17 @@ import pytest
 from faceexplore import impostors
 from faceexplore.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
+from faceexplore.faces.synthetic import synthetic_people
 from faceexplore.impostors import choose_threshold, fit_impostors, pair_distances
 from faceexplore.report import cluster_report, explain_threshold, format_report
 from faceexplore.search import GallerySearcher
 from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.synthetic import synthetic_people
 
 
 @pytest.fixture(scope="module")
 def people_in_photos():
     """About 6,000 synthetic faces of 1,300 people dealt into photos: (embeddings, person, photo)."""
-    from faceexplore.synthetic import synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_photos
 
     X, truth = synthetic_people(n_people=1300, seed=11)
     return X, truth, synthetic_photos(truth, seed=11)
@@ -84,7 +84,7 @@ def test_threshold_stays_out_of_the_bulk_when_same_person_pairs_are_rare():
     """4,400 people of 1 to 8 faces: about one random pair in 1,000 is one person, less than the
     model's misfit in the bulk of the distribution. The threshold must still end between the
     two populations, not run into the different-people bulk."""
-    from faceexplore.synthetic import synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_photos
 
     X, truth = synthetic_people(n_people=4400, seed=2)
     photos = synthetic_photos(truth, seed=2)
@@ -106,8 +106,8 @@ def test_threshold_keeps_same_person_pairs_in_a_gallery_of_300k_faces(monkeypatc
     threshold read from them cut more than a tenth of the same-person pairs.
     The sample grows with the faces, the search window shrinks with them: the threshold must
     still let nearly all same-person pairs through, and almost no different-people pair."""
+    from faceexplore.faces.synthetic import synthetic_photos
     from faceexplore.impostors import same_group_pairs
-    from faceexplore.synthetic import synthetic_photos
 
     X, truth = synthetic_people(n_people=66_667, seed=3)
     photos = synthetic_photos(truth, seed=3)

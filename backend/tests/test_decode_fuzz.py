@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from faceexplore.images import MAX_PIXELS, ImageError, load_photo
+from faceexplore.faces.images import MAX_PIXELS, ImageError, load_photo
 
 DECODE_SECONDS = 10
 DETECT_SIZE = 1600  # Settings.detect_size's default: the pipeline decodes at this size

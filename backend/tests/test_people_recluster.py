@@ -171,7 +171,7 @@ def test_the_linkage_honours_pins_and_cannot_links_on_both_paths(dense_limit):
     """The full distance matrix, and the k-NN graph path (components clustered apart) where
     the constraints are enforced after the linkage."""
     from faceexplore.clustering import FaceClusterer
-    from faceexplore.synthetic import synthetic_people
+    from faceexplore.faces.synthetic import synthetic_people
 
     X, truth = synthetic_people(n_people=60, per_person=(4, 6), seed=9)
     first, second, third = (np.flatnonzero(truth == k) for k in range(3))

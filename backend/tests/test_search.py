@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faceexplore.faces.synthetic import synthetic_people
 from faceexplore.search import GallerySearcher, fit_null
 from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.synthetic import synthetic_people
 
 
 def build_index(path, X, groups):

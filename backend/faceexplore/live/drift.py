@@ -28,9 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faceexplore.faces.priors import prior_for
+
 from ..clustering import TOO_FEW_FACES, FaceClusterer
 from ..impostors import MIN_PAIRS
-from ..priors import prior_for
 from ..store import FaceIndex
 
 LIVE_SHARE_LIMIT = 0.10

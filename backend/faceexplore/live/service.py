@@ -166,7 +166,7 @@ class LiveIndexer:
             self._catch_up()
         if self.pipeline is None:
             self._write(message="loading the face models")
-            from ..pipeline import FacePipeline
+            from faceexplore.faces.pipeline import FacePipeline
 
             self.pipeline = FacePipeline.from_settings(settings)
         self.index = FaceIndex(settings.index_path)

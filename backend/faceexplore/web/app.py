@@ -193,7 +193,7 @@ def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -
     if searcher is not None and pipeline is None:
         pipeline = getattr(searcher, "pipeline", None)
     if pipeline is None:
-        from ..pipeline import FacePipeline
+        from faceexplore.faces.pipeline import FacePipeline
 
         pipeline = FacePipeline.from_settings(settings)
 

@@ -39,8 +39,9 @@ from flask import request
 from flask_openapi3 import APIBlueprint
 from werkzeug.datastructures import FileStorage
 
+from faceexplore.faces.images import PHOTO_EXTENSIONS, ImageError, TooLargeImage, check_decodes, image_header
+
 from ..gallery import resolve_in
-from ..images import PHOTO_EXTENSIONS, ImageError, TooLargeImage, check_decodes, image_header
 from .errors import UPLOAD_FIELD, ApiError, error_responses
 from .models import ErrorDetail, UploadedPhoto, UploadForm, UploadResult
 from .serialize import json_response

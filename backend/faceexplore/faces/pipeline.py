@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faceexplore.settings import Settings
+
 from .detection import DetectedFace, FaceDetector
 from .embedders import create_embedder
 from .embedders.base import FaceEmbedder, normalise
 from .images import load_photo, reduced_side
-from .settings import Settings
 
 
 @dataclass
