@@ -40,8 +40,8 @@ def run_one(n_faces: int, seed: int) -> dict:
     from faceexplore.clustering import DENSE_LIMIT, cluster_index
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
+    from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
     from faceexplore.search import GallerySearcher
-    from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 
     t0 = time.monotonic()
     X, truth = synthetic_people(n_people=max(2, round(n_faces / MEAN_FACES_PER_PERSON)), seed=seed)

@@ -100,8 +100,8 @@ def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
     from faceexplore.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people
+    from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
     from faceexplore.search import GallerySearcher
-    from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 
     watch = Stopwatch()
     watch.wrap(FaceClusterer, "fit", "linkage (FaceClusterer.fit)")

@@ -59,8 +59,8 @@ def percentile(values, q: float) -> float:
 
 def ensure_index(settings, reindex: bool) -> dict:
     from faceexplore.clustering import cluster_index
-    from faceexplore.indexer import index_gallery
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.indexer import index_gallery
+    from faceexplore.index.store.face_index import FaceIndex
 
     info = {}
     if reindex or not Path(settings.index_path).is_file():

@@ -33,8 +33,8 @@ sys.path.insert(0, str(REPO / "backend"))
 
 from faceexplore import evaluation  # noqa: E402
 from faceexplore.clustering import cluster_index  # noqa: E402
+from faceexplore.index.store.face_index import FaceIndex  # noqa: E402
 from faceexplore.settings import Settings  # noqa: E402
-from faceexplore.store import FaceIndex  # noqa: E402
 
 PHOTOS_PER_PERSON = 6
 MIN_CAST = 6

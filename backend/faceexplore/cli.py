@@ -12,10 +12,10 @@ import sys
 import time
 
 from faceexplore.faces.embedders import EMBEDDERS, ModelWeightsMissing
+from faceexplore.index.locking import IndexBusy
+from faceexplore.index.store.face_index import FaceIndex, ModelMismatch, PeopleChanged
 
-from .locking import IndexBusy
 from .settings import load_settings
-from .store import FaceIndex, ModelMismatch, PeopleChanged
 
 # The settings command-line options set: the argparse destination and the option, by setting.
 OPTIONS = {
@@ -40,7 +40,7 @@ def _settings(args):
 
 
 def cmd_index(args) -> int:
-    from .indexer import index_gallery
+    from faceexplore.index.indexer import index_gallery
 
     settings = _settings(args)
     engine = f", on Ray at {settings.ray_address or 'RAY_ADDRESS or this machine'}" if settings.engine == "ray" else ""

@@ -26,6 +26,9 @@ import numpy as np
 from scipy.cluster.hierarchy import DisjointSet, fcluster, linkage
 from scipy.spatial.distance import cdist, pdist
 
+from faceexplore.index.locking import writer_lock
+from faceexplore.index.store.face_index import PeopleChanged
+
 from .constraints import ClusterConstraints, assign_person_ids
 from .impostors import (
     MIN_PAIRS,
@@ -36,8 +39,6 @@ from .impostors import (
     same_group_pairs,
     same_person_probability,
 )
-from .locking import writer_lock
-from .store import PeopleChanged
 
 DENSE_LIMIT = 30_000
 KNN_NEIGHBOURS = 15

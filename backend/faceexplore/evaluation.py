@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from faceexplore.index.indexer import index_gallery
+from faceexplore.index.store.face_index import FaceIndex
+
 from .clustering import cluster_index
-from .indexer import index_gallery
-from .store import FaceIndex
 
 
 def pairwise_scores(labels, truth) -> dict:

@@ -11,10 +11,10 @@ import numpy as np
 
 from faceexplore.faces.images import REDUCED_DECODE_FORMATS, ImageError, decoded_pixels, image_header
 from faceexplore.faces.pipeline import FacePipeline
+from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
 
 from .search import Candidate, GallerySearcher, Match
 from .settings import Settings
-from .store import FaceIndex, ModelMismatch
 
 # What one search may cost a worker, in pixels decoded (the memory and most of the CPU time of
 # analysing its samples; images.decoded_pixels). Each sample: max_sample_megapixels; all of one

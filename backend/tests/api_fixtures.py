@@ -135,7 +135,7 @@ class SyntheticGallery:
 
 
 def _records(gallery: Path, paths_people, centres):
-    from faceexplore.store import FaceRecord, PhotoRecord
+    from faceexplore.index.store.face_index import FaceRecord, PhotoRecord
 
     items = []
     for path, people in paths_people:
@@ -156,8 +156,8 @@ def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> Syn
     """The gallery under ``base``: indexed, clustered (unless ``clustered`` is False), then one
     more photo indexed after the clustering."""
     from faceexplore.clustering import cluster_index
+    from faceexplore.index.store.face_index import FaceIndex, PhotoRecord
     from faceexplore.settings import Settings
-    from faceexplore.store import FaceIndex, PhotoRecord
 
     # no rate limits unless a test asks: the tests send many requests from one address
     settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **{"rate_limits": "off", **settings_changes})
@@ -210,8 +210,8 @@ def add_latin1_photo(gallery: SyntheticGallery) -> int:
     """Adds the photo named LATIN1_NAME on disk to the gallery and its index; returns its id."""
     import os
 
-    from faceexplore.gallery import stored_path
-    from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
+    from faceexplore.index.gallery import stored_path
+    from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 
     name = os.fsdecode(LATIN1_NAME)
     file = Path(gallery.settings.gallery_dir) / name

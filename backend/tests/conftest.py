@@ -83,7 +83,7 @@ def face_photo() -> Path:
 def reuse_pipeline(monkeypatch, pipeline):
     """Make in-process ``index_gallery`` (index_workers=1) use the session's pipeline instead of
     loading the models again for every run (the subprocess tests cover the real start-up)."""
-    from faceexplore import indexer
+    from faceexplore.index import indexer
 
     def init(settings, threads):
         assert settings.model == "dlib"

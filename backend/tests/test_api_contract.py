@@ -115,7 +115,7 @@ def assert_conforms(spec, method: str, url: str, response) -> None:
 
 def cache_id(gallery) -> str:
     """The index's id, which names its cache folder (faceexplore.cache)."""
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.store.face_index import FaceIndex
 
     with FaceIndex(gallery.settings.index_path, readonly=True) as index:
         return index.meta("index_id")
@@ -627,7 +627,7 @@ def test_an_unknown_address_is_404(client):
 
 
 def test_an_unexpected_error_is_500_without_details(client, monkeypatch, caplog):
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.store.face_index import FaceIndex
 
     def broken(self, *args, **kwargs):
         raise RuntimeError("disk trouble in /srv/private/index.sqlite3")
@@ -689,8 +689,8 @@ def test_without_a_built_frontend_the_root_is_a_note(client):
 
 # -- the core: typed search results, one model-mismatch error ---------------------------------
 def test_the_search_service_returns_a_typed_outcome(gallery):
+    from faceexplore.index.store.face_index import ModelMismatch
     from faceexplore.search_service import SearchInputError, SearchOutcome, SearchService
-    from faceexplore.store import ModelMismatch
 
     service = SearchService(gallery.settings, pipeline=FakePipeline(gallery.centres))
     outcome = service.search([("a.png", sample_photo([1]), None)])
@@ -709,8 +709,8 @@ def test_the_search_service_returns_a_typed_outcome(gallery):
 def _two_face_gallery(tmp_path, spec) -> CheckedClient:
     """A client of an open site whose gallery is one photo of people 0 and 1, clustered."""
     from faceexplore.clustering import cluster_index
+    from faceexplore.index.store.face_index import FaceIndex
     from faceexplore.settings import Settings
-    from faceexplore.store import FaceIndex
     from tests.api_fixtures import _records, people_centres
 
     settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", rate_limits="off", **OPEN)

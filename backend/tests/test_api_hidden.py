@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from faceexplore import withheld
+from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live.assignment import assign_new_faces
 from faceexplore.people import PeopleEditor
 from faceexplore.search import GallerySearcher
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 from tests.api_fixtures import (
     DIM,
     FACE_BOXES,

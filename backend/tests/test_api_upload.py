@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from faceexplore import gallery as gallery_module
+from faceexplore.index import gallery as gallery_module
 from faceexplore.live.status import STALE_AFTER_S, LiveStatus, status_path, write_status
 from faceexplore.settings import Settings, SettingsError, load_settings
 from faceexplore.web import upload as upload_module

@@ -9,9 +9,9 @@ from faceexplore.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_con
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
 from faceexplore.faces.synthetic import synthetic_people
 from faceexplore.impostors import choose_threshold, fit_impostors, pair_distances
+from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.report import cluster_report, explain_threshold, format_report
 from faceexplore.search import GallerySearcher
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,14 @@ import numpy as np
 import pillow_heif
 import pytest
 
-from faceexplore import indexer
 from faceexplore.cli import EXIT_BUSY
 from faceexplore.clustering import cluster_index
-from faceexplore.gallery import filesystem_path, scan_gallery
-from faceexplore.indexer import RemovalRefused, index_gallery
-from faceexplore.locking import IndexBusy
+from faceexplore.index import indexer
+from faceexplore.index.gallery import filesystem_path, scan_gallery
+from faceexplore.index.indexer import RemovalRefused, index_gallery
+from faceexplore.index.locking import IndexBusy
+from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
 from faceexplore.settings import Settings
-from faceexplore.store import FaceIndex, ModelMismatch
 
 
 def _settings(tmp_path, gallery, **kw):

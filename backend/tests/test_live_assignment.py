@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from faceexplore.clustering import cluster_index
+from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live import drift as drift_rule
 from faceexplore.live.assignment import assign_new_faces
 from faceexplore.live.drift import drift
 from faceexplore.people import PeopleEditor
 from faceexplore.search import GallerySearcher
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 
 DIM = 128
 SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.synthetic

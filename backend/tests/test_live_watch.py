@@ -22,14 +22,14 @@ import pytest
 from api_fixtures import DIM, MODEL, FakePipeline, people_centres
 from PIL import Image
 
-from faceexplore.cache import face_path, generation, thumbnail_path
 from faceexplore.cli import EXIT_BUSY, main
+from faceexplore.index.cache import face_path, generation, thumbnail_path
+from faceexplore.index.locking import IndexBusy
+from faceexplore.index.store.face_index import FaceIndex
 from faceexplore.live.service import LiveIndexer
 from faceexplore.live.status import read_status
 from faceexplore.live.watcher import GalleryWatcher
-from faceexplore.locking import IndexBusy
 from faceexplore.settings import Settings
-from faceexplore.store import FaceIndex
 
 WAIT_S = 45  # the longest any condition is waited for (a loaded machine); never reached when all is well
 

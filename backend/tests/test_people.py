@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from faceexplore.index.store.face_index import FaceIndex
 from faceexplore.people import CorrectionError, PeopleEditor
-from faceexplore.store import FaceIndex
 from tests.api_fixtures import GALLERY, LATE, build_gallery
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from faceexplore.clustering import cluster_index
 from faceexplore.constraints import ClusterConstraints, assign_person_ids
+from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.people import PeopleEditor
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 
 DIM = 128
 SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.synthetic

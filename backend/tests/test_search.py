@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from faceexplore.faces.synthetic import synthetic_people
+from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.search import GallerySearcher, fit_null
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
 
 
 def build_index(path, X, groups):
@@ -135,7 +135,7 @@ def _bbt():
 @pytest.fixture(scope="module")
 def bbt_service(tmp_path_factory):
     from faceexplore.clustering import cluster_index
-    from faceexplore.indexer import index_gallery
+    from faceexplore.index.indexer import index_gallery
     from faceexplore.search_service import SearchService
     from faceexplore.settings import Settings
 

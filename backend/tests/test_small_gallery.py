@@ -10,11 +10,11 @@ from faceexplore.evaluation import pairwise_scores
 from faceexplore.faces.priors import PRIOR_FACES, ModelPrior, prior_for
 from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
 from faceexplore.impostors import distinct_faces
-from faceexplore.indexer import index_gallery
+from faceexplore.index.indexer import index_gallery
+from faceexplore.index.store.face_index import FaceIndex
 from faceexplore.report import explain_threshold
 from faceexplore.search import NullModel, cluster_scores, fit_null
 from faceexplore.settings import Settings
-from faceexplore.store import FaceIndex
 
 # The synthetic people's different-people distances, as a prior (synthetic.py's defaults are
 # shaped like the dlib model's); copies sit a hair apart, far below any two faces of one person.

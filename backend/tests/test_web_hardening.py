@@ -161,8 +161,8 @@ def _mode(path) -> int:
 
 
 def test_the_index_lock_secret_and_logs_are_private(tmp_path):
-    from faceexplore.locking import lock_path, writer_lock
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.locking import lock_path, writer_lock
+    from faceexplore.index.store.face_index import FaceIndex
     from faceexplore.web.app import SECRET_FILE
 
     sys.path.insert(0, str(BACKEND.parent / "services"))
@@ -222,7 +222,7 @@ def _fetch_cached(client, photo_id: int) -> tuple[str, str, bytes]:
 
 
 def test_a_removed_photos_cached_pictures_are_deleted_by_the_next_index_run(tmp_path, monkeypatch):
-    from faceexplore import indexer
+    from faceexplore.index import indexer
     from tests.api_fixtures import DIM, MODEL
 
     gallery = build_gallery(tmp_path, **OPEN)
@@ -246,8 +246,8 @@ def test_a_rebuilt_index_never_shows_the_old_ones_pictures(tmp_path):
     """A new index file numbers photos from 1 again: its pictures live under its own id, so the
     old URLs are refused (by the app, and gone from disk after the sweep) and the running app
     reads the new file."""
-    from faceexplore import cache
-    from faceexplore.store import FaceIndex
+    from faceexplore.index import cache
+    from faceexplore.index.store.face_index import FaceIndex
 
     gallery = build_gallery(tmp_path, **OPEN)
     app = make_app(gallery)

@@ -201,7 +201,7 @@ def test_searches_keep_working_while_an_index_run_adds_photos(served, pipeline):
     """20 searches from 4 client threads while `index_gallery` adds 2 photos to the same index
     (and replaces a changed one, so ids the searcher holds vanish mid-way): every answer is a
     well-formed 200, and afterwards the new photos are searchable."""
-    from faceexplore.indexer import index_gallery
+    from faceexplore.index.indexer import index_gallery
 
     settings, bbt, _, base, _ = served
     new = Path(settings.gallery_dir) / "new"

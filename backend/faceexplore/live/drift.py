@@ -29,10 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceexplore.faces.priors import prior_for
+from faceexplore.index.store.face_index import FaceIndex
 
 from ..clustering import TOO_FEW_FACES, FaceClusterer
 from ..impostors import MIN_PAIRS
-from ..store import FaceIndex
 
 LIVE_SHARE_LIMIT = 0.10
 

@@ -31,12 +31,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..cache import generation
-from ..gallery import filesystem_path, scan_gallery
-from ..indexer import RemovalRefused, _index_gallery, analyse_file
-from ..locking import writer_lock
+from faceexplore.index.cache import generation
+from faceexplore.index.gallery import filesystem_path, scan_gallery
+from faceexplore.index.indexer import RemovalRefused, _index_gallery, analyse_file
+from faceexplore.index.locking import writer_lock
+from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+
 from ..settings import Settings
-from ..store import FaceIndex, ModelMismatch
 from .status import HEARTBEAT_S, LiveStatus, write_status
 from .watcher import GalleryChanges, GalleryWatcher
 

@@ -38,9 +38,8 @@ from watchdog.events import EVENT_TYPE_CLOSED_NO_WRITE, EVENT_TYPE_OPENED, FileS
 from watchdog.observers import Observer
 
 from faceexplore.faces.images import PHOTO_EXTENSIONS
-
-from ..gallery import GalleryFile, filesystem_path, scan_gallery, stored_path
-from ..indexer import MAX_REMOVED_SHARE
+from faceexplore.index.gallery import GalleryFile, filesystem_path, scan_gallery, stored_path
+from faceexplore.index.indexer import MAX_REMOVED_SHARE
 
 log = logging.getLogger(__name__)
 

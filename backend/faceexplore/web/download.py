@@ -16,7 +16,8 @@ from flask import Response, request
 from flask_openapi3 import APIBlueprint
 from pydantic import ValidationError
 
-from ..gallery import filesystem_path
+from faceexplore.index.gallery import filesystem_path
+
 from .errors import ApiError, bad_request, error_responses, request_error
 from .files import gallery_file
 from .links import require_downloadable

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, request, send_file
 
 from faceexplore.faces.images import PHOTO_EXTENSIONS, ImageError
+from faceexplore.index.gallery import filesystem_path, name_from_url_path, resolve_in, stored_path
 
-from ..gallery import filesystem_path, name_from_url_path, resolve_in, stored_path
 from .errors import not_found
 from .links import require_signed_link
 from .state import state

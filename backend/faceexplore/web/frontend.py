@@ -12,7 +12,8 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, send_file
 from werkzeug.routing import PathConverter
 
-from ..gallery import resolve_in
+from faceexplore.index.gallery import resolve_in
+
 from .errors import not_found
 
 bp = Blueprint("frontend", __name__)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import jsonify
 from pydantic import BaseModel
 
-from ..gallery import filesystem_path
+from faceexplore.index.gallery import filesystem_path
+from faceexplore.index.store.face_index import PersonInfo, PhotoInfo
+
 from ..search_service import PhotoMatch
-from ..store import PersonInfo, PhotoInfo
 from . import links
 from .models import Paginated, Person, Photo
 from .state import state

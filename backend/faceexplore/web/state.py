@@ -16,10 +16,12 @@ from pathlib import Path
 
 from flask import current_app, g
 
-from .. import cache, withheld
+from faceexplore import withheld
+from faceexplore.index import cache
+from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+
 from ..search_service import SearchService
 from ..settings import Settings
-from ..store import FaceIndex, ModelMismatch
 from ..withheld import Withheld
 from .errors import ApiError
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from PIL import Image
 
 from faceexplore.faces.images import load_photo
-
-from ..cache import face_path, thumbnail_path
+from faceexplore.index.cache import face_path, thumbnail_path
 
 THUMBNAIL_SIZES = (32, 400, 1200)
 FACE_SIZES = (160,)

@@ -40,8 +40,8 @@ from flask_openapi3 import APIBlueprint
 from werkzeug.datastructures import FileStorage
 
 from faceexplore.faces.images import PHOTO_EXTENSIONS, ImageError, TooLargeImage, check_decodes, image_header
+from faceexplore.index.gallery import resolve_in
 
-from ..gallery import resolve_in
 from .errors import UPLOAD_FIELD, ApiError, error_responses
 from .models import ErrorDetail, UploadedPhoto, UploadForm, UploadResult
 from .serialize import json_response

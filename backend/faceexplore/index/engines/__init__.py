@@ -21,9 +21,10 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from faceexplore.settings import Settings
+
     from ..gallery import GalleryFile
-    from ..settings import Settings
-    from ..store import FaceRecord, PhotoRecord
+    from ..store.face_index import FaceRecord, PhotoRecord
 
 ENGINES = ("local", "ray")
 

@@ -18,13 +18,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from faceexplore.faces.images import ImageError
+from faceexplore.settings import Settings
 
 from .cache import sweep as sweep_cache
 from .engines import create_engine
 from .gallery import GalleryFile, filesystem_path, scan_gallery
 from .locking import writer_lock
-from .settings import Settings
-from .store import FaceIndex, FaceRecord, PhotoRecord
+from .store.face_index import FaceIndex, FaceRecord, PhotoRecord
 
 COMMIT_EVERY_PHOTOS = 32
 COMMIT_EVERY_SECONDS = 2.0
