@@ -96,11 +96,12 @@ class Stopwatch:
 
 
 def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
-    from faceexplore import clustering, search
-    from faceexplore.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
+    from faceexplore import search
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+    from faceexplore.people import clustering
+    from faceexplore.people.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
     from faceexplore.search import GallerySearcher
 
     watch = Stopwatch()
@@ -174,9 +175,9 @@ def compare_one(n_faces: int, seed: int, held_out: int = 200) -> dict:
     from scipy.sparse import csgraph  # noqa: F401  (imported before timing)
     from sklearn.metrics import adjusted_rand_score
 
-    from faceexplore.clustering import DENSE_LIMIT, FaceClusterer, nearest_neighbours
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people
+    from faceexplore.people.clustering import DENSE_LIMIT, FaceClusterer, nearest_neighbours
     from faceexplore.search import cluster_scores, search_threshold_from_gallery
 
     X_all, truth_all, photos_all = gallery(n_faces + held_out, seed)
@@ -262,9 +263,9 @@ def close_neighbour_recall(approx_i, exact_d, exact_i, sample, threshold: float)
 def parts_one(n_faces: int, seed: int) -> dict:
     """In memory, the true people as the clustering: the per-cluster quality (nearest clusters
     included) and one search's distances and cluster scores, without the linkage before them."""
-    from faceexplore.clustering import cluster_quality
     from faceexplore.faces.synthetic import synthetic_people
-    from faceexplore.impostors import choose_threshold, pair_distances
+    from faceexplore.people.clustering import cluster_quality
+    from faceexplore.people.impostors import choose_threshold, pair_distances
     from faceexplore.search import cluster_scores
 
     X, truth, photos = gallery(n_faces, seed)

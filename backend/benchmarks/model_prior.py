@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "backend"))
 
 from faceexplore.faces.priors import PRIORS_PATH  # noqa: E402
-from faceexplore.impostors import FIT_QUANTILES, fit_impostors  # noqa: E402
+from faceexplore.people.impostors import FIT_QUANTILES, fit_impostors  # noqa: E402
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 QUANTILES = (0.001, 0.01, 0.05, 0.16, 0.5, 0.84, 0.95, 0.99)

@@ -82,7 +82,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_cluster(args) -> int:
-    from .clustering import cluster_index
+    from faceexplore.people.clustering import cluster_index
 
     settings = _settings(args)
     with FaceIndex(settings.index_path) as index:
@@ -96,7 +96,7 @@ def cmd_cluster(args) -> int:
             f"{kept['cannot_links']} pairs kept apart, {kept['rejected_faces']} faces left out as not faces"
         )
     if args.explain:
-        from .report import explain_threshold
+        from faceexplore.people.report import explain_threshold
 
         print(explain_threshold(details))
     elif choice:
@@ -107,7 +107,7 @@ def cmd_cluster(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import cluster_report, format_report, save_plots
+    from faceexplore.people.report import cluster_report, format_report, save_plots
 
     settings = _settings(args)
     with FaceIndex(settings.index_path, readonly=True) as index:
@@ -128,7 +128,7 @@ def cmd_people(args) -> int:
     """The organiser's corrections: each prints the person (or count) it leaves."""
     from dataclasses import asdict
 
-    from .people import CorrectionError, PeopleEditor
+    from faceexplore.people.corrections import CorrectionError, PeopleEditor
 
     settings = _settings(args)
     with FaceIndex(settings.index_path, readonly=args.action in ("list", "show", "log")) as index:

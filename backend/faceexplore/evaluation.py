@@ -14,8 +14,7 @@ import numpy as np
 
 from faceexplore.index.indexer import index_gallery
 from faceexplore.index.store.face_index import FaceIndex
-
-from .clustering import cluster_index
+from faceexplore.people.clustering import cluster_index
 
 
 def pairwise_scores(labels, truth) -> dict:

@@ -155,8 +155,8 @@ def _records(gallery: Path, paths_people, centres):
 def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> SyntheticGallery:
     """The gallery under ``base``: indexed, clustered (unless ``clustered`` is False), then one
     more photo indexed after the clustering."""
-    from faceexplore.clustering import cluster_index
     from faceexplore.index.store.face_index import FaceIndex, PhotoRecord
+    from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
 
     # no rate limits unless a test asks: the tests send many requests from one address

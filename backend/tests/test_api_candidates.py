@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from faceexplore.people.corrections import PeopleEditor
 
 from faceexplore.index import cache
 from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.people import PeopleEditor
 from faceexplore.search import GallerySearcher
 from faceexplore.web import tokens
 from tests.api_fixtures import DIM, STRANGER, FakePipeline, build_gallery, drawn_photo, make_app, people_centres, sample_photo

@@ -708,8 +708,8 @@ def test_the_search_service_returns_a_typed_outcome(gallery):
 
 def _two_face_gallery(tmp_path, spec) -> CheckedClient:
     """A client of an open site whose gallery is one photo of people 0 and 1, clustered."""
-    from faceexplore.clustering import cluster_index
     from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
     from tests.api_fixtures import _records, people_centres
 

@@ -3,14 +3,14 @@
 import helpers
 import numpy as np
 import pytest
+from faceexplore.people.report import cluster_report, explain_threshold, format_report
 
-from faceexplore import impostors
-from faceexplore.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
 from faceexplore.faces.synthetic import synthetic_people
-from faceexplore.impostors import choose_threshold, fit_impostors, pair_distances
 from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.report import cluster_report, explain_threshold, format_report
+from faceexplore.people import impostors
+from faceexplore.people.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
+from faceexplore.people.impostors import choose_threshold, fit_impostors, pair_distances
 from faceexplore.search import GallerySearcher
 
 
@@ -107,7 +107,7 @@ def test_threshold_keeps_same_person_pairs_in_a_gallery_of_300k_faces(monkeypatc
     The sample grows with the faces, the search window shrinks with them: the threshold must
     still let nearly all same-person pairs through, and almost no different-people pair."""
     from faceexplore.faces.synthetic import synthetic_photos
-    from faceexplore.impostors import same_group_pairs
+    from faceexplore.people.impostors import same_group_pairs
 
     X, truth = synthetic_people(n_people=66_667, seed=3)
     photos = synthetic_photos(truth, seed=3)
@@ -155,7 +155,7 @@ def test_approximate_neighbours_give_the_exact_clusters(people_in_photos):
     close neighbours."""
     from sklearn.metrics import adjusted_rand_score
 
-    from faceexplore.clustering import nearest_neighbours
+    from faceexplore.people.clustering import nearest_neighbours
 
     X, truth, photos = people_in_photos
     dense = FaceClusterer().fit(X, photos)
@@ -181,7 +181,7 @@ def test_rejoining_joins_split_people_and_no_one_else(people_in_photos):
     one photo."""
     from sklearn.metrics import adjusted_rand_score
 
-    from faceexplore.clustering import rejoin_split_clusters
+    from faceexplore.people.clustering import rejoin_split_clusters
 
     X, truth, photos = people_in_photos
     threshold = FaceClusterer().fit_threshold(X, photos).choice_.threshold
@@ -203,7 +203,7 @@ def test_rejoining_joins_split_people_and_no_one_else(people_in_photos):
 def test_nearest_clusters_of_some_clusters_exact_and_approximate(monkeypatch):
     """The nearest other cluster of the clusters asked about (``rows``), from all pairs of
     centroids and, above ``EXACT_KNN_LIMIT`` clusters, from faiss's index: the same answers."""
-    from faceexplore import clustering
+    from faceexplore.people import clustering
 
     X, truth = synthetic_people(n_people=2000, seed=12)
     centroids = np.zeros((truth.max() + 1, X.shape[1]))
@@ -226,7 +226,7 @@ def test_a_graph_that_misses_most_neighbours_still_gives_the_exact_clusters(peop
     neighbours'."""
     from sklearn.metrics import adjusted_rand_score
 
-    from faceexplore import clustering
+    from faceexplore.people import clustering
 
     X, truth, photos = people_in_photos
     exact = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=len(X)).fit(X, photos)

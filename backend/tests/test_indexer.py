@@ -14,12 +14,12 @@ import pillow_heif
 import pytest
 
 from faceexplore.cli import EXIT_BUSY
-from faceexplore.clustering import cluster_index
 from faceexplore.index import indexer
 from faceexplore.index.gallery import filesystem_path, scan_gallery
 from faceexplore.index.indexer import RemovalRefused, index_gallery
 from faceexplore.index.locking import IndexBusy
 from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+from faceexplore.people.clustering import cluster_index
 from faceexplore.settings import Settings
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from faceexplore.people.corrections import PeopleEditor
 
-from faceexplore.clustering import cluster_index
 from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live import drift as drift_rule
 from faceexplore.live.assignment import assign_new_faces
 from faceexplore.live.drift import drift
-from faceexplore.people import PeopleEditor
+from faceexplore.people.clustering import cluster_index
 from faceexplore.search import GallerySearcher
 
 DIM = 128
@@ -144,7 +144,7 @@ def test_search_sees_a_new_face_at_once_and_a_hidden_person_stays_hidden(index, 
 
 
 def test_a_face_indexed_during_a_reclustering_is_assigned_after_the_swap(index, people, monkeypatch):
-    import faceexplore.clustering as clustering
+    import faceexplore.people.clustering as clustering
 
     rng = np.random.default_rng(6)
     late: list[int] = []

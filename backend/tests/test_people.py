@@ -4,9 +4,9 @@ tests/api_fixtures.py: every correction, every bad input, and undo of each kind.
 from __future__ import annotations
 
 import pytest
+from faceexplore.people.corrections import CorrectionError, PeopleEditor
 
 from faceexplore.index.store.face_index import FaceIndex
-from faceexplore.people import CorrectionError, PeopleEditor
 from tests.api_fixtures import GALLERY, LATE, build_gallery
 
 

@@ -26,7 +26,7 @@ def build_index(path, X, groups):
 
 @pytest.fixture()
 def synthetic_gallery(tmp_path):
-    from faceexplore.clustering import cluster_index
+    from faceexplore.people.clustering import cluster_index
 
     X, truth = synthetic_people(n_people=120, per_person=(2, 6), seed=7)
     index = build_index(tmp_path / "index.sqlite3", X, np.arange(len(X)))
@@ -134,8 +134,8 @@ def _bbt():
 
 @pytest.fixture(scope="module")
 def bbt_service(tmp_path_factory):
-    from faceexplore.clustering import cluster_index
     from faceexplore.index.indexer import index_gallery
+    from faceexplore.people.clustering import cluster_index
     from faceexplore.search_service import SearchService
     from faceexplore.settings import Settings
 

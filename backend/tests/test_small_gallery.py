@@ -3,16 +3,16 @@
 
 import numpy as np
 import pytest
+from faceexplore.people.report import explain_threshold
 from PIL import Image
 
-from faceexplore.clustering import FaceClusterer, cluster_index
 from faceexplore.evaluation import pairwise_scores
 from faceexplore.faces.priors import PRIOR_FACES, ModelPrior, prior_for
 from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
-from faceexplore.impostors import distinct_faces
 from faceexplore.index.indexer import index_gallery
 from faceexplore.index.store.face_index import FaceIndex
-from faceexplore.report import explain_threshold
+from faceexplore.people.clustering import FaceClusterer, cluster_index
+from faceexplore.people.impostors import distinct_faces
 from faceexplore.search import NullModel, cluster_scores, fit_null
 from faceexplore.settings import Settings
 

@@ -56,9 +56,9 @@ def reusing_pipeline(pipeline):
 
 def build_bbt_index(tmp_path_factory, name: str, pipeline=None):
     """The 5 BBT group photos copied into a fresh gallery, indexed and clustered (one worker)."""
-    from faceexplore.clustering import cluster_index
     from faceexplore.index.indexer import index_gallery
     from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
 
     bbt = bbt_root()

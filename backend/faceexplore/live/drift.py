@@ -30,9 +30,8 @@ import numpy as np
 
 from faceexplore.faces.priors import prior_for
 from faceexplore.index.store.face_index import FaceIndex
-
-from ..clustering import TOO_FEW_FACES, FaceClusterer
-from ..impostors import MIN_PAIRS
+from faceexplore.people.clustering import TOO_FEW_FACES, FaceClusterer
+from faceexplore.people.impostors import MIN_PAIRS
 
 LIVE_SHARE_LIMIT = 0.10
 

@@ -58,7 +58,7 @@ ERROR_PAUSE_S = 5.0  # after an unexpected error (disk full...), before trying a
 
 def recluster(index_path: str) -> None:
     """A full clustering of the index (runs in a child process; the parent holds the lock)."""
-    from ..clustering import cluster_index
+    from faceexplore.people.clustering import cluster_index
 
     with FaceIndex(index_path) as index:
         active = index.active_clustering()

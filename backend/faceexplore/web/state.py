@@ -92,7 +92,7 @@ class WebState:
     def editor(self) -> Iterator:
         """A PeopleEditor over this thread's writable connection. Its errors become ApiErrors;
         a writer holding the index for longer than WRITE_WAIT_S is answered 503 busy."""
-        from ..people import CorrectionError, PeopleEditor
+        from faceexplore.people.corrections import CorrectionError, PeopleEditor
 
         self.require_index()
         index = getattr(self._local, "writer", None)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from faceexplore.search import NullModel
+
 from .impostors import MIN_PAIRS
-from .search import NullModel
 
 
 def explain_threshold(details: dict) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .store import _ACTIVE, FaceIndex, _valid_id
+from ..index.store.face_index import _ACTIVE, FaceIndex, _valid_id
 
 MAX_NAME_LENGTH = 100
 LOG_LENGTH = 500  # the newest corrections `log` returns
