@@ -41,7 +41,7 @@ def run_one(n_faces: int, seed: int) -> dict:
     from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
     from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
     from faceexplore.people.clustering import DENSE_LIMIT, cluster_index
-    from faceexplore.search import GallerySearcher
+    from faceexplore.search.searcher import GallerySearcher
 
     t0 = time.monotonic()
     X, truth = synthetic_people(n_people=max(2, round(n_faces / MEAN_FACES_PER_PERSON)), seed=seed)

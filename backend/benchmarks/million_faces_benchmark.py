@@ -96,13 +96,13 @@ class Stopwatch:
 
 
 def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
-    from faceexplore import search
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
     from faceexplore.people import clustering
     from faceexplore.people.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
-    from faceexplore.search import GallerySearcher
+    from faceexplore.search import searcher as search
+    from faceexplore.search.searcher import GallerySearcher
 
     watch = Stopwatch()
     watch.wrap(FaceClusterer, "fit", "linkage (FaceClusterer.fit)")
@@ -178,7 +178,7 @@ def compare_one(n_faces: int, seed: int, held_out: int = 200) -> dict:
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.people.clustering import DENSE_LIMIT, FaceClusterer, nearest_neighbours
-    from faceexplore.search import cluster_scores, search_threshold_from_gallery
+    from faceexplore.search.searcher import cluster_scores, search_threshold_from_gallery
 
     X_all, truth_all, photos_all = gallery(n_faces + held_out, seed)
     rng = np.random.default_rng(seed)
@@ -266,7 +266,7 @@ def parts_one(n_faces: int, seed: int) -> dict:
     from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.people.clustering import cluster_quality
     from faceexplore.people.impostors import choose_threshold, pair_distances
-    from faceexplore.search import cluster_scores
+    from faceexplore.search.searcher import cluster_scores
 
     X, truth, photos = gallery(n_faces, seed)
     random_d, cannot_link_d = pair_distances(X, photos, np.random.default_rng(0))

@@ -42,8 +42,8 @@ import numpy as np
 def main():
     from faceexplore.evaluation import _set_scores
     from faceexplore.faces.embedders.base import normalise
-    from faceexplore.search import cluster_scores
-    from faceexplore.search_service import SearchService
+    from faceexplore.search.searcher import cluster_scores
+    from faceexplore.search.service import SearchService
     from faceexplore.settings import load_settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

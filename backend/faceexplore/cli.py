@@ -186,7 +186,7 @@ def _person_target(value: str) -> str:
 
 
 def cmd_search(args) -> int:
-    from .search_service import SearchService
+    from faceexplore.search.service import SearchService
 
     settings = _settings(args)
     service = SearchService(settings)

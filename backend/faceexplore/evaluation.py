@@ -127,7 +127,7 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=(), c
 
 
 def _evaluate_event(folder: Path, settings, scratch: Path, samples, rates, candidate_rates) -> dict:
-    from .search_service import SearchInputError, SearchService
+    from faceexplore.search.service import SearchInputError, SearchService
 
     truth = json.loads((folder / "truth.json").read_text())
     extra_dir = folder / "queries" / "extra"

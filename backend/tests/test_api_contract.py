@@ -690,7 +690,7 @@ def test_without_a_built_frontend_the_root_is_a_note(client):
 # -- the core: typed search results, one model-mismatch error ---------------------------------
 def test_the_search_service_returns_a_typed_outcome(gallery):
     from faceexplore.index.store.face_index import ModelMismatch
-    from faceexplore.search_service import SearchInputError, SearchOutcome, SearchService
+    from faceexplore.search.service import SearchInputError, SearchOutcome, SearchService
 
     service = SearchService(gallery.settings, pipeline=FakePipeline(gallery.centres))
     outcome = service.search([("a.png", sample_photo([1]), None)])
@@ -734,8 +734,8 @@ def test_a_gallery_of_two_faces_says_it_cannot_be_searched_yet(tmp_path, spec):
 def test_a_gallery_of_two_faces_is_searched_with_the_models_prior(tmp_path, spec, monkeypatch):
     """Where the embedding model has a measured prior (priors.py), a tiny gallery is searched
     against it: its people are found, a stranger is not."""
-    from faceexplore import search as search_module
     from faceexplore.faces.priors import ModelPrior
+    from faceexplore.search import searcher as search_module
 
     # the fake embedder's strangers: people far apart (its people are in one cone, the stranger opposite)
     monkeypatch.setattr(search_module, "prior_for", lambda model: ModelPrior(model, 0.9, 0.1, 0.01))

@@ -11,12 +11,12 @@ import zipfile
 
 import numpy as np
 import pytest
-from faceexplore.people.corrections import PeopleEditor
 
-from faceexplore import withheld
 from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live.assignment import assign_new_faces
-from faceexplore.search import GallerySearcher
+from faceexplore.people.corrections import PeopleEditor
+from faceexplore.search import withheld
+from faceexplore.search.searcher import GallerySearcher
 from tests.api_fixtures import (
     DIM,
     FACE_BOXES,

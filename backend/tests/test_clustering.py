@@ -3,7 +3,6 @@
 import helpers
 import numpy as np
 import pytest
-from faceexplore.people.report import cluster_report, explain_threshold, format_report
 
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
 from faceexplore.faces.synthetic import synthetic_people
@@ -11,7 +10,8 @@ from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecor
 from faceexplore.people import impostors
 from faceexplore.people.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
 from faceexplore.people.impostors import choose_threshold, fit_impostors, pair_distances
-from faceexplore.search import GallerySearcher
+from faceexplore.people.report import cluster_report, explain_threshold, format_report
+from faceexplore.search.searcher import GallerySearcher
 
 
 @pytest.fixture(scope="module")

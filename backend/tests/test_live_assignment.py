@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from faceexplore.people.corrections import PeopleEditor
 
 from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live import drift as drift_rule
 from faceexplore.live.assignment import assign_new_faces
 from faceexplore.live.drift import drift
 from faceexplore.people.clustering import cluster_index
-from faceexplore.search import GallerySearcher
+from faceexplore.people.corrections import PeopleEditor
+from faceexplore.search.searcher import GallerySearcher
 
 DIM = 128
 SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.synthetic

@@ -141,7 +141,7 @@ def indexed(settings) -> dict[str, tuple[int, int, int]]:
 # -- real models: copy in, search, delete -----------------------------------------------------
 @pytest.mark.shared_data("bbt")
 def test_photos_copied_in_are_found_and_a_deleted_one_leaves_results_and_cache(tmp_path, bbt_dir, pipeline):
-    from faceexplore.search_service import SearchService
+    from faceexplore.search.service import SearchService
 
     settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", watch_settle_seconds=0.5)
     gallery = Path(settings.gallery_dir)

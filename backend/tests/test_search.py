@@ -10,7 +10,7 @@ import pytest
 
 from faceexplore.faces.synthetic import synthetic_people
 from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.search import GallerySearcher, fit_null
+from faceexplore.search.searcher import GallerySearcher, fit_null
 
 
 def build_index(path, X, groups):
@@ -136,7 +136,7 @@ def _bbt():
 def bbt_service(tmp_path_factory):
     from faceexplore.index.indexer import index_gallery
     from faceexplore.people.clustering import cluster_index
-    from faceexplore.search_service import SearchService
+    from faceexplore.search.service import SearchService
     from faceexplore.settings import Settings
 
     bbt = _bbt()

@@ -3,7 +3,6 @@
 
 import numpy as np
 import pytest
-from faceexplore.people.report import explain_threshold
 from PIL import Image
 
 from faceexplore.evaluation import pairwise_scores
@@ -13,7 +12,8 @@ from faceexplore.index.indexer import index_gallery
 from faceexplore.index.store.face_index import FaceIndex
 from faceexplore.people.clustering import FaceClusterer, cluster_index
 from faceexplore.people.impostors import distinct_faces
-from faceexplore.search import NullModel, cluster_scores, fit_null
+from faceexplore.people.report import explain_threshold
+from faceexplore.search.searcher import NullModel, cluster_scores, fit_null
 from faceexplore.settings import Settings
 
 # The synthetic people's different-people distances, as a prior (synthetic.py's defaults are
@@ -139,7 +139,7 @@ def audit_gallery(bbt_dir, tmp_path):
 
 @pytest.mark.shared_data("bbt")
 def test_the_audit_case_with_real_photos(audit_gallery, bbt_dir, tmp_path, reuse_pipeline):
-    from faceexplore.search_service import SearchService
+    from faceexplore.search.service import SearchService
 
     settings = Settings(data_dir=tmp_path / "data", gallery_dir=audit_gallery, index_workers=1)
     index_gallery(settings, progress=False)

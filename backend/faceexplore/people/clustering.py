@@ -460,7 +460,7 @@ def _corrected_faces(index):
 
 def _cluster_index(index, threshold, started, use_prior=True) -> dict:
     from faceexplore.faces.priors import prior_for
-    from faceexplore.search import search_threshold_from_gallery
+    from faceexplore.search.searcher import search_threshold_from_gallery
 
     face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, rejected = _corrected_faces(index)
     prior = prior_for(index.meta("model")) if use_prior else None

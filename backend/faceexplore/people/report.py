@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceexplore.search import NullModel
+from faceexplore.search.searcher import NullModel
 
 from .impostors import MIN_PAIRS
 

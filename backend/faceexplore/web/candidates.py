@@ -15,7 +15,8 @@ import secrets
 
 from flask_openapi3 import APIBlueprint
 
-from ..search_service import CandidatePerson, SearchInputError, SearchOutcome
+from faceexplore.search.service import CandidatePerson, SearchInputError, SearchOutcome
+
 from .errors import ApiError, error_responses
 from .models import Candidate, ConfirmRequest, SearchResponse
 from .serialize import face_crop_url, json_response

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from flask import current_app, g
 
-from faceexplore import withheld
 from faceexplore.index import cache
 from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+from faceexplore.search import withheld
+from faceexplore.search.service import SearchService
+from faceexplore.search.withheld import Withheld
 
-from ..search_service import SearchService
 from ..settings import Settings
-from ..withheld import Withheld
 from .errors import ApiError
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,9 @@ import time
 
 from flask_openapi3 import APIBlueprint
 
+from faceexplore.search.searcher import NullModel
+
 from ..live.status import read_status, status_path
-from ..search import NullModel
 from .models import Health, LiveState, Status
 from .serialize import json_response
 from .session import is_organiser

@@ -12,9 +12,9 @@ import numpy as np
 from faceexplore.faces.images import REDUCED_DECODE_FORMATS, ImageError, decoded_pixels, image_header
 from faceexplore.faces.pipeline import FacePipeline
 from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+from faceexplore.settings import Settings
 
-from .search import Candidate, GallerySearcher, Match
-from .settings import Settings
+from .searcher import Candidate, GallerySearcher, Match
 
 # What one search may cost a worker, in pixels decoded (the memory and most of the CPU time of
 # analysing its samples; images.decoded_pixels). Each sample: max_sample_megapixels; all of one

@@ -32,7 +32,7 @@ import numpy as np
 
 from faceexplore.faces.priors import prior_for
 
-from .search import NullModel, cluster_scores
+from .searcher import NullModel, cluster_scores
 
 BLOCK = 4096  # faces scored at once against the hidden people's faces
 
