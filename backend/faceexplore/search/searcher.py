@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from faceexplore.priors import prior_for
+from ..faces.priors import prior_for
 
 NULL_SAMPLE = 4000  # pseudo-queries used to estimate the null distribution
 NULL_MIN_TAIL = 10  # pseudo-queries that must score below a quantile for it to be read off the data
@@ -64,7 +64,7 @@ class NullModel:
         return cls(d["loc"], d["scale"], d["samples"], d.get("tail") or [], d.get("prior_mean"), d.get("prior_std"), d.get("clusters") or 0)
 
     def _prior(self):
-        from faceexplore.priors import ModelPrior
+        from ..faces.priors import ModelPrior
 
         if self.prior_mean is None or self.prior_std is None:
             return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import request
 from flask_openapi3 import APIBlueprint
 
-from ..search_service import SearchInputError, SearchOutcome
+from ..search.service import SearchInputError, SearchOutcome
 from . import candidates, links
 from .errors import UPLOAD_FIELD, ApiError, bad_request, error_responses
 from .models import ErrorDetail, Rule, Sample, SampleFace, SearchForm, SearchResponse
