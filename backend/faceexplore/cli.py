@@ -304,7 +304,7 @@ def read_new_password(stdin=None) -> str:
 
 
 def cmd_set_password(args) -> int:
-    from . import auth
+    from faceexplore.web.session import auth
 
     settings = _settings(args)
     try:

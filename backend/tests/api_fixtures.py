@@ -193,7 +193,7 @@ ORGANISER_PASSWORD = "correct horse battery staple"
 def log_in(client, settings, password: str = ORGANISER_PASSWORD) -> str:
     """Log ``client`` in as the organiser (setting the password first if none is set); the CSRF
     token for its changes."""
-    from faceexplore import auth
+    from faceexplore.web.session import auth
 
     if auth.load_password(settings.data_dir) is None:
         auth.set_password(settings.data_dir, password)
@@ -249,7 +249,7 @@ def private_site_fixtures(scope: str):
     ``gallery, app, spec, visitor, organiser = private_site_fixtures("module")``."""
     import pytest
 
-    from faceexplore import auth
+    from faceexplore.web.session import auth
     from tests.test_api_contract import CheckedClient
 
     @pytest.fixture(scope=scope)

@@ -541,7 +541,7 @@ def test_a_download_body_of_another_type_is_415(api):
 
 
 def test_download_links_are_plain_gets_of_zips_in_parts(api, gallery, monkeypatch):
-    from faceexplore.web import download
+    from faceexplore.web.gallery import download
 
     readable = [pid for path, pid in gallery.photo_ids.items() if path != UNREADABLE]
     body = api.post("/api/download/links", json={"photo_ids": readable + readable[:2]}).get_json()
@@ -564,7 +564,7 @@ def test_download_links_are_plain_gets_of_zips_in_parts(api, gallery, monkeypatc
 
 
 def test_bad_download_links(api, gallery, monkeypatch):
-    from faceexplore.web import download
+    from faceexplore.web.gallery import download
 
     assert_error(api.post("/api/download/links", json={"photo_ids": [1, 999999]}), 400, "unknown_photo")
     assert_error(api.post("/api/download/links", json={"photo_ids": []}), 400, "no_photos")
@@ -582,7 +582,7 @@ def test_bad_download_links(api, gallery, monkeypatch):
 def test_the_download_request_model_parses_ids():
     from pydantic import ValidationError
 
-    from faceexplore.web.models import DownloadRequest
+    from faceexplore.web.core.models import DownloadRequest
 
     # JSON Schema's integers: 4.0 is 4; text is not a number (a form's digits are made numbers
     # by download.parse_download_request, test_download_zips_exactly_the_photos_asked_for)
@@ -669,7 +669,7 @@ def test_gallery_files_thumbnails_and_face_crops(client, gallery):
 def test_a_full_disk_while_caching_is_503_disk_full(tmp_path, monkeypatch):
     import errno
 
-    from faceexplore.web import thumbnails
+    from faceexplore.web.gallery import thumbnails
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -120,7 +120,7 @@ def served(tmp_path_factory):
 def test_a_latin1_name_is_served_by_gunicorn_and_nginx(served):
     """In a private gallery (the default) through its signed link, which nginx checks itself."""
     from faceexplore.web.app import secret_key
-    from faceexplore.web.links import link_secret, sign
+    from faceexplore.web.gallery.links import link_secret, sign
 
     gallery, app_port, site_port = served
     on_disk = Path(gallery.settings.gallery_dir, os.fsdecode(LATIN1_NAME)).read_bytes()
@@ -203,7 +203,7 @@ def test_a_forged_host_is_refused(latin1_gallery):
 
 
 def test_default_allowed_hosts_follow_the_bind_address():
-    from faceexplore.web.hosts import default_allowed_hosts, host_allowed
+    from faceexplore.web.core.hosts import default_allowed_hosts, host_allowed
 
     assert host_allowed("photos.lan:8000", default_allowed_hosts("photos.lan"))
     assert not host_allowed("photos.lan", default_allowed_hosts("127.0.0.1"))
@@ -292,7 +292,7 @@ def test_the_app_reads_an_index_file_deleted_and_made_again(tmp_path):
 
 # -- rate limits when the app runs alone ------------------------------------------------------
 def test_the_app_alone_limits_each_client_like_nginx(latin1_gallery):
-    from faceexplore.web.ratelimit import LIMITS
+    from faceexplore.web.core.ratelimit import LIMITS
 
     client = make_app(latin1_gallery, rate_limits="app", **OPEN).test_client()
     body = {"photo_ids": [latin1_gallery.photo_ids["album/beach.jpg"]]}
@@ -315,7 +315,7 @@ def test_the_app_alone_limits_each_client_like_nginx(latin1_gallery):
 
 
 def test_a_bucket_refills_at_the_rate():
-    from faceexplore.web.ratelimit import Limit, RateLimiter
+    from faceexplore.web.core.ratelimit import Limit, RateLimiter
 
     now = [0.0]
     limiter = RateLimiter({"search": Limit(per_minute=30, burst=2)}, clock=lambda: now[0])

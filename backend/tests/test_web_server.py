@@ -80,7 +80,7 @@ def test_health_and_status(served):
 def organiser_session(settings, base) -> requests.Session:
     """A browser logged in as the organiser. Its cookie and CSRF token work in every worker (one
     secret key and one password file for all): the next requests land on either worker."""
-    from faceexplore import auth
+    from faceexplore.web.session import auth
 
     if auth.load_password(settings.data_dir) is None:
         auth.set_password(settings.data_dir, "organiser password")
@@ -179,7 +179,7 @@ def signed(settings, target: bytes) -> bytes:
     from urllib.parse import unquote
 
     from faceexplore.web.app import secret_key
-    from faceexplore.web.links import expiry, link_secret, link_token
+    from faceexplore.web.gallery.links import expiry, link_secret, link_token
 
     expires = expiry(3600)
     token = link_token(unquote(target.decode()), expires, link_secret(secret_key(settings)))

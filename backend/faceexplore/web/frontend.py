@@ -14,7 +14,7 @@ from werkzeug.routing import PathConverter
 
 from faceexplore.index.gallery import resolve_in
 
-from .errors import not_found
+from .core.errors import not_found
 
 bp = Blueprint("frontend", __name__)
 

@@ -11,10 +11,10 @@ from flask_openapi3 import APIBlueprint
 from faceexplore.search.searcher import NullModel
 
 from ..live.status import read_status, status_path
-from .models import Health, LiveState, Status
-from .serialize import json_response
-from .session import is_organiser
-from .state import state
+from .core.models import Health, LiveState, Status
+from .core.serialize import json_response
+from .core.state import state
+from .session.routes import is_organiser
 
 bp = APIBlueprint("status", __name__)
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import re
 from gunicorn.workers.gthread import ThreadWorker
 
 from .app import SECURITY_HEADERS
-from .errors import _HTTP_CODES
+from .core.errors import _HTTP_CODES
 
 # gunicorn's statuses for a request it refuses itself (gunicorn/workers/base.py handle_error)
 GUNICORN_ERRORS = {

@@ -34,8 +34,8 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from flask import current_app, request
 
-from . import tokens
-from .errors import ApiError
+from ..core import tokens
+from ..core.errors import ApiError
 
 NGINX_LINKS_CONF = "nginx-links.conf"
 
@@ -143,7 +143,7 @@ def download_token_ids(token: str | None) -> set[int] | None:
 
 def require_downloadable(photo_ids, token: str | None) -> None:
     """A visitor of a private gallery may download only the photos their search returned."""
-    from .session import is_organiser
+    from ..session.routes import is_organiser
 
     if not _private() or is_organiser():
         return

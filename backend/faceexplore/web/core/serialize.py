@@ -10,7 +10,7 @@ from faceexplore.index.gallery import filesystem_path
 from faceexplore.index.store.face_index import PersonInfo, PhotoInfo
 from faceexplore.search.service import PhotoMatch
 
-from . import links
+from ..gallery import links
 from .models import Paginated, Person, Photo
 from .state import state
 

@@ -17,9 +17,9 @@ from flask import Blueprint, request, send_file
 from faceexplore.faces.images import PHOTO_EXTENSIONS, ImageError
 from faceexplore.index.gallery import filesystem_path, name_from_url_path, resolve_in, stored_path
 
-from .errors import not_found
+from ..core.errors import not_found
+from ..core.state import state
 from .links import require_signed_link
-from .state import state
 from .thumbnails import FACE_SIZES, THUMBNAIL_SIZES, ensure_face_crop, ensure_thumbnail
 
 bp = Blueprint("files", __name__)

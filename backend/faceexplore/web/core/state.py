@@ -21,8 +21,8 @@ from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
 from faceexplore.search import withheld
 from faceexplore.search.service import SearchService
 from faceexplore.search.withheld import Withheld
+from faceexplore.settings import Settings
 
-from ..settings import Settings
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class WebState:
 
     def withheld(self, index: FaceIndex) -> Withheld:
         """What this request must not be shown (withheld.py): nothing for the organiser."""
-        from .session import is_organiser
+        from ..session.routes import is_organiser
 
         return withheld.NOTHING if is_organiser() else withheld.for_index(index, self.settings.false_alarm_rate)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_openapi3 import APIBlueprint
 
-from .errors import error_responses, not_found
-from .models import PhotoDetail, PhotoFace, PhotoPath
-from .serialize import box_list, face_crop_url, json_response, photo_model
-from .session import PEOPLE_PAGES, is_organiser, require_people_access
-from .state import state
+from ..core.errors import error_responses, not_found
+from ..core.models import PhotoDetail, PhotoFace, PhotoPath
+from ..core.serialize import box_list, face_crop_url, json_response, photo_model
+from ..core.state import state
+from ..session.routes import PEOPLE_PAGES, is_organiser, require_people_access
 
 bp = APIBlueprint("photos", __name__)
 

@@ -34,12 +34,12 @@ from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_openapi3 import APIBlueprint
 
-from .. import auth
-from ..sitestore import SiteStore
-from .errors import ApiError, error_responses
-from .models import LoginRequest, SessionState
-from .serialize import json_response
-from .state import state
+from ..core.errors import ApiError, error_responses
+from ..core.models import LoginRequest, SessionState
+from ..core.serialize import json_response
+from ..core.state import state
+from . import auth
+from .sitestore import SiteStore
 
 bp = APIBlueprint("session", __name__)
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 from flask import request
 from flask_openapi3 import APIBlueprint
 
-from ..search.service import SearchInputError, SearchOutcome
-from . import candidates, links
-from .errors import UPLOAD_FIELD, ApiError, bad_request, error_responses
-from .models import ErrorDetail, Rule, Sample, SampleFace, SearchForm, SearchResponse
-from .serialize import json_response, photo_model
-from .session import is_organiser
-from .state import state
-from .upload import display_name
+from faceexplore.search.service import SearchInputError, SearchOutcome
+
+from ..core.errors import UPLOAD_FIELD, ApiError, bad_request, error_responses
+from ..core.models import ErrorDetail, Rule, Sample, SampleFace, SearchForm, SearchResponse
+from ..core.serialize import json_response, photo_model
+from ..core.state import state
+from ..gallery import links
+from ..gallery.upload import display_name
+from ..session.routes import is_organiser
+from . import candidates
 
 bp = APIBlueprint("search", __name__)
 

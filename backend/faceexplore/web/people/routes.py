@@ -16,8 +16,8 @@ import time
 
 from flask_openapi3 import APIBlueprint
 
-from .errors import bad_request, error_responses, not_found
-from .models import (
+from ..core.errors import bad_request, error_responses, not_found
+from ..core.models import (
     Correction,
     Corrections,
     Face,
@@ -35,8 +35,9 @@ from .models import (
     RejectRequest,
     Undone,
 )
-from .serialize import box_list, face_crop_url, json_response, paging, person_model, photo_model
-from .session import (
+from ..core.serialize import box_list, face_crop_url, json_response, paging, person_model, photo_model
+from ..core.state import state
+from ..session.routes import (
     ORGANISER_CHANGE,
     ORGANISER_ONLY,
     PEOPLE_PAGES,
@@ -45,7 +46,6 @@ from .session import (
     require_organiser_change,
     require_people_access,
 )
-from .state import state
 
 bp = APIBlueprint("people", __name__)
 # The person routes take <person_id>, not <int:person_id>: a path that is not an id is then a 404

@@ -18,10 +18,8 @@ from pydantic import ValidationError
 
 from faceexplore.index.gallery import filesystem_path
 
-from .errors import ApiError, bad_request, error_responses, request_error
-from .files import gallery_file
-from .links import require_downloadable
-from .models import (
+from ..core.errors import ApiError, bad_request, error_responses, request_error
+from ..core.models import (
     LINK_MAX_AGE_S,
     LINK_PART,
     MAX_DOWNLOAD,
@@ -31,9 +29,11 @@ from .models import (
     DownloadLinksRequest,
     DownloadRequest,
 )
-from .serialize import json_response
-from .state import state
-from .tokens import DOWNLOAD_LINK, ExpiredToken, InvalidToken, open_for_app, seal_for_app
+from ..core.serialize import json_response
+from ..core.state import state
+from ..core.tokens import DOWNLOAD_LINK, ExpiredToken, InvalidToken, open_for_app, seal_for_app
+from .files import gallery_file
+from .links import require_downloadable
 
 bp = APIBlueprint("download", __name__)
 log = logging.getLogger(__name__)

@@ -42,11 +42,11 @@ from werkzeug.datastructures import FileStorage
 from faceexplore.faces.images import PHOTO_EXTENSIONS, ImageError, TooLargeImage, check_decodes, image_header
 from faceexplore.index.gallery import resolve_in
 
-from .errors import UPLOAD_FIELD, ApiError, error_responses
-from .models import ErrorDetail, UploadedPhoto, UploadForm, UploadResult
-from .serialize import json_response
-from .session import ORGANISER_CHANGE, require_organiser_change
-from .state import state
+from ..core.errors import UPLOAD_FIELD, ApiError, error_responses
+from ..core.models import ErrorDetail, UploadedPhoto, UploadForm, UploadResult
+from ..core.serialize import json_response
+from ..core.state import state
+from ..session.routes import ORGANISER_CHANGE, require_organiser_change
 
 bp = APIBlueprint("upload", __name__)
 log = logging.getLogger(__name__)

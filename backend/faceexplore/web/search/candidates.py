@@ -17,11 +17,11 @@ from flask_openapi3 import APIBlueprint
 
 from faceexplore.search.service import CandidatePerson, SearchInputError, SearchOutcome
 
-from .errors import ApiError, error_responses
-from .models import Candidate, ConfirmRequest, SearchResponse
-from .serialize import face_crop_url, json_response
-from .state import state
-from .tokens import CANDIDATE, ExpiredToken, InvalidToken, open_for_app, seal_for_app
+from ..core.errors import ApiError, error_responses
+from ..core.models import Candidate, ConfirmRequest, SearchResponse
+from ..core.serialize import face_crop_url, json_response
+from ..core.state import state
+from ..core.tokens import CANDIDATE, ExpiredToken, InvalidToken, open_for_app, seal_for_app
 
 bp = APIBlueprint("candidates", __name__)
 
@@ -75,7 +75,7 @@ def _read(token: str) -> dict:
     },
 )
 def confirm(body: ConfirmRequest):
-    from .search import search_response, visible_person_id
+    from .routes import search_response, visible_person_id
 
     data = _read(body.token)
     confidence = data.get("c") if isinstance(data.get("c"), (int, float)) else 0.0
