@@ -83,13 +83,13 @@ def face_photo() -> Path:
 def reuse_pipeline(monkeypatch, pipeline):
     """Make in-process ``index_gallery`` (index_workers=1) use the session's pipeline instead of
     loading the models again for every run (the subprocess tests cover the real start-up)."""
-    from faceexplore.index import indexer
+    from faceexplore.index import worker
 
     def init(settings, threads):
         assert settings.model == "dlib"
-        indexer._pipeline = pipeline
+        worker.pipeline = pipeline
 
-    monkeypatch.setattr(indexer, "_init_worker", init)
+    monkeypatch.setattr(worker, "init_worker", init)
     return pipeline
 
 

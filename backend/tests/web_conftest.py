@@ -40,18 +40,18 @@ def reusing_pipeline(pipeline):
     """In-process ``index_gallery`` (index_workers=1) with an already loaded pipeline (the session's,
     one torch thread) instead of loading the models again with a thread per core: on a busy
     machine torch's threads contend badly (a group photo takes 10x longer)."""
-    from faceexplore.index import indexer
+    from faceexplore.index import worker
 
-    original = indexer._init_worker
+    original = worker.init_worker
 
     def init(settings, threads):
-        indexer._pipeline = pipeline
+        worker.pipeline = pipeline
 
-    indexer._init_worker = init
+    worker.init_worker = init
     try:
         yield
     finally:
-        indexer._init_worker = original
+        worker.init_worker = original
 
 
 def build_bbt_index(tmp_path_factory, name: str, pipeline=None):

@@ -9,29 +9,22 @@ stopped with nothing lost or duplicated.
 
 from __future__ import annotations
 
-import os
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from faceexplore.faces.images import ImageError
 from faceexplore.settings import Settings
 
 from .cache import sweep as sweep_cache
 from .engines import create_engine
-from .gallery import GalleryFile, filesystem_path, scan_gallery
+from .gallery import scan_gallery
 from .locking import writer_lock
-from .store.face_index import FaceIndex, FaceRecord, PhotoRecord
+from .store.face_index import FaceIndex
 
 COMMIT_EVERY_PHOTOS = 32
 COMMIT_EVERY_SECONDS = 2.0
-# The networks run on the GPU, but decoding, alignment and MTCNN's per-candidate work stay on the
-# CPU, so one worker cannot keep the GPU busy; several share it (measured on an H100 with
-# `index --device cuda --workers N`: docs/speed.md, "GPU"). Each holds a CUDA context of its own.
-CUDA_WORKERS = 8
 # A run that would drop more than this share of the indexed photos stops and asks first
 # (--allow-removals): a gallery on an unmounted share or a mistyped path looks empty, and
 # re-indexing a whole gallery costs hours.
@@ -60,43 +53,6 @@ class IndexSummary:
         return self.processed / self.seconds if self.seconds else 0.0
 
 
-_pipeline = None  # one per worker process (or Ray actor)
-
-
-def _init_worker(settings: Settings, threads: int):
-    import torch
-
-    global _pipeline
-    torch.set_num_threads(threads)
-    from faceexplore.faces.pipeline import FacePipeline
-
-    _pipeline = FacePipeline.from_settings(settings)
-
-
-def _analyse_file(job: tuple[str, GalleryFile]):
-    """Runs in a worker (either engine): one photo to (PhotoRecord, [FaceRecord]). Never raises."""
-    gallery, item = job
-    return analyse_file(_pipeline, gallery, item)
-
-
-def analyse_file(pipeline, gallery: str, item: GalleryFile):
-    """One photo of the gallery to (PhotoRecord, [FaceRecord]) with ``pipeline`` (the workers'
-    and the live watcher's). Never raises: a photo that cannot be read is an error record."""
-    record = PhotoRecord(item.path, item.size, item.mtime_ns)
-    try:
-        result = pipeline.analyse(os.path.join(gallery, filesystem_path(item.path)))
-    except ImageError as exc:
-        record.status, record.error = "error", str(exc)
-        return record, []
-    except Exception as exc:  # one photo must never end the run
-        record.status, record.error = "error", f"internal error: {exc!r}"
-        traceback.print_exc()
-        return record, []
-    record.width, record.height = result.width, result.height
-    faces = [FaceRecord(f.box, f.landmarks, f.probability, f.flags, e) for f, e in zip(result.faces, result.embeddings)]
-    return record, faces
-
-
 def _model_of(settings: Settings):
     """The embedder's name and dimension, without keeping a model in the parent process."""
     from faceexplore.faces.embedders import create_embedder
@@ -111,10 +67,12 @@ def index_gallery(settings: Settings, progress: bool = True, allow_removals: boo
     indexed photos unless ``allow_removals``; with ``retry_errors``, photos that failed are
     read again even if their file did not change (a decoder installed since, permissions fixed)."""
     with writer_lock(settings.index_path, "faceexplore index"):
-        return _index_gallery(settings, progress, allow_removals, retry_errors)
+        return index_gallery_holding_lock(settings, progress, allow_removals, retry_errors)
 
 
-def _index_gallery(settings: Settings, progress: bool, allow_removals: bool, retry_errors: bool) -> IndexSummary:
+def index_gallery_holding_lock(settings: Settings, progress: bool, allow_removals: bool, retry_errors: bool) -> IndexSummary:
+    """``index_gallery`` for a caller that already holds the index's writer lock (the live
+    watcher)."""
     started = time.monotonic()
     gallery = str(Path(settings.gallery_dir))
     summary = IndexSummary()

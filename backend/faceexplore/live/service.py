@@ -33,9 +33,10 @@ from pathlib import Path
 
 from faceexplore.index.cache import generation
 from faceexplore.index.gallery import filesystem_path, scan_gallery
-from faceexplore.index.indexer import RemovalRefused, _index_gallery, analyse_file
+from faceexplore.index.indexer import RemovalRefused, index_gallery_holding_lock
 from faceexplore.index.locking import writer_lock
 from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+from faceexplore.index.worker import analyse_file
 
 from ..settings import Settings
 from .status import HEARTBEAT_S, LiveStatus, write_status
@@ -214,7 +215,7 @@ class LiveIndexer:
         self._write(waiting=backlog, indexing=backlog, message=f"indexing {backlog} photos that changed while no watcher ran")
         self.in_catch_up = True
         try:
-            summary = _index_gallery(self.settings, False, self.allow_removals, False)
+            summary = index_gallery_holding_lock(self.settings, False, self.allow_removals, False)
         except RemovalRefused as exc:
             self._write(message=str(exc))  # the loop indexes the rest and keeps the photos
             return

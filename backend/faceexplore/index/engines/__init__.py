@@ -2,7 +2,7 @@
 
 Each engine turns gallery files into ``(PhotoRecord, [FaceRecord])`` pairs, in any order, one
 pair per file (a photo that cannot be read is an error record, never an exception: both engines
-call ``indexer.analyse_photo``). The indexer's one SQLite writer consumes them, so progress,
+call ``worker.analyse_job``). The indexer's one SQLite writer consumes them, so progress,
 the small commits and resuming a killed run are the same whatever the engine.
 
 - ``local`` (the default): a pool of processes on this machine (``engines/local.py``).

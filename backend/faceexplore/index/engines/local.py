@@ -1,12 +1,12 @@
 """The local engine: a pool of worker processes on this machine, each with its own detector and
-embedder (``indexer._init_worker``), one thread each so that every core is busy."""
+embedder (``worker.init_worker``), one thread each so that every core is busy."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
 
-from .. import indexer
+from .. import worker
 
 
 class LocalEngine:
@@ -16,7 +16,7 @@ class LocalEngine:
         self.settings = settings
         cpus = os.cpu_count() or 1
         if settings.device.startswith("cuda"):
-            self.workers = settings.index_workers or min(cpus, indexer.CUDA_WORKERS)
+            self.workers = settings.index_workers or min(cpus, worker.CUDA_WORKERS)
         else:
             self.workers = settings.index_workers or cpus
         self.threads = max(1, cpus // self.workers)
@@ -24,11 +24,11 @@ class LocalEngine:
 
     def __enter__(self):
         if self.workers == 1:
-            indexer._init_worker(self.settings, self.threads)  # in this process
+            worker.init_worker(self.settings, self.threads)  # in this process
         else:
             # spawn: a forked copy of a process that already runs torch threads can deadlock
             context = mp.get_context("spawn")
-            self.pool = context.Pool(self.workers, initializer=indexer._init_worker, initargs=(self.settings, self.threads))
+            self.pool = context.Pool(self.workers, initializer=worker.init_worker, initargs=(self.settings, self.threads))
         return self
 
     def __exit__(self, *exc):
@@ -40,5 +40,5 @@ class LocalEngine:
     def analyse(self, gallery, files):
         jobs = ((gallery, f) for f in files)
         if self.pool is None:
-            return map(indexer._analyse_file, jobs)
-        return self.pool.imap_unordered(indexer._analyse_file, jobs, chunksize=1)
+            return map(worker.analyse_job, jobs)
+        return self.pool.imap_unordered(worker.analyse_job, jobs, chunksize=1)

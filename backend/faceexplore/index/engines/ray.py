@@ -1,7 +1,7 @@
 """The Ray engine: the photos are analysed by a pool of actors on a Ray cluster, fed by Ray Data.
 
-Each actor loads the detector and the embedder once (``indexer._init_worker``, one torch thread,
-as a local worker does) and analyses a few photos per call with ``indexer._analyse_file``, so a
+Each actor loads the detector and the embedder once (``worker.init_worker``, one torch thread,
+as a local worker does) and analyses a few photos per call with ``worker.analyse_job``, so a
 photo gives the same record and faces on either engine. Only the analysis is distributed: the
 results stream back to this process, where the indexer's one SQLite writer commits them.
 
@@ -18,7 +18,7 @@ import pickle
 import socket
 from pathlib import Path
 
-from .. import indexer
+from .. import worker
 from ..gallery import GalleryFile
 from . import EngineUnavailable
 
@@ -63,14 +63,14 @@ class AnalyseBatch:
         if settings.device.startswith("cuda"):
             # Ray gives the actor its GPU share through CUDA_VISIBLE_DEVICES: it is cuda:0 here.
             settings = settings.replace(device="cuda")
-        indexer._init_worker(settings, 1)
+        worker.init_worker(settings, 1)
         self.gallery = gallery
 
     def __call__(self, batch):
         import numpy as np
 
         results = [
-            pickle.dumps(indexer._analyse_file((self.gallery, GalleryFile(str(path), int(size), int(mtime_ns)))))
+            pickle.dumps(worker.analyse_job((self.gallery, GalleryFile(str(path), int(size), int(mtime_ns)))))
             for path, size, mtime_ns in zip(batch["path"], batch["size"], batch["mtime_ns"])
         ]
         return {"result": np.array(results, dtype=object)}
@@ -120,9 +120,9 @@ class RayEngine:
             gpus = resources.get("GPU", 0)
             if not gpus:
                 raise ValueError(f"device = {self.settings.device}, but the Ray cluster has no GPU")
-            # several actors share a GPU, as local workers do (indexer.CUDA_WORKERS)
-            count = self.settings.index_workers or max(1, min(int(cpus), int(gpus * indexer.CUDA_WORKERS)))
-            return count, min(1.0, cpus / count), min(1 / indexer.CUDA_WORKERS, gpus / count)
+            # several actors share a GPU, as local workers do (worker.CUDA_WORKERS)
+            count = self.settings.index_workers or max(1, min(int(cpus), int(gpus * worker.CUDA_WORKERS)))
+            return count, min(1.0, cpus / count), min(1 / worker.CUDA_WORKERS, gpus / count)
         count = self.settings.index_workers or max(1, int(cpus))
         return count, min(1.0, cpus / count), 0
 
