@@ -99,15 +99,14 @@ def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
-    from faceexplore.people import clustering
+    from faceexplore.people import clustering, null_model
     from faceexplore.people.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
-    from faceexplore.search import searcher as search
     from faceexplore.search.searcher import GallerySearcher
 
     watch = Stopwatch()
     watch.wrap(FaceClusterer, "fit", "linkage (FaceClusterer.fit)")
     watch.wrap(clustering, "nearest_neighbours", "  of which k-NN graph")
-    watch.wrap(search, "search_threshold_from_gallery", "search null (fit_null)")
+    watch.wrap(null_model, "search_threshold_from_gallery", "search null (fit_null)")
     watch.wrap(clustering, "cluster_quality", "per-cluster quality")
     watch.wrap(clustering, "assign_person_ids", "people ids")
     watch.wrap(FaceIndex, "save_clustering", "save")
@@ -178,7 +177,7 @@ def compare_one(n_faces: int, seed: int, held_out: int = 200) -> dict:
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.people.clustering import DENSE_LIMIT, FaceClusterer, nearest_neighbours
-    from faceexplore.search.searcher import cluster_scores, search_threshold_from_gallery
+    from faceexplore.people.null_model import cluster_scores, search_threshold_from_gallery
 
     X_all, truth_all, photos_all = gallery(n_faces + held_out, seed)
     rng = np.random.default_rng(seed)
@@ -266,7 +265,7 @@ def parts_one(n_faces: int, seed: int) -> dict:
     from faceexplore.faces.synthetic import synthetic_people
     from faceexplore.people.clustering import cluster_quality
     from faceexplore.people.impostors import choose_threshold, pair_distances
-    from faceexplore.search.searcher import cluster_scores
+    from faceexplore.people.null_model import cluster_scores
 
     X, truth, photos = gallery(n_faces, seed)
     random_d, cannot_link_d = pair_distances(X, photos, np.random.default_rng(0))

@@ -42,7 +42,7 @@ import numpy as np
 def main():
     from faceexplore.evaluation import _set_scores
     from faceexplore.faces.embedders.base import normalise
-    from faceexplore.search.searcher import cluster_scores
+    from faceexplore.people.null_model import cluster_scores
     from faceexplore.search.service import SearchService
     from faceexplore.settings import load_settings
 

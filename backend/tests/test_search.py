@@ -10,7 +10,8 @@ import pytest
 
 from faceexplore.faces.synthetic import synthetic_people
 from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.search.searcher import GallerySearcher, fit_null
+from faceexplore.people.null_model import fit_null
+from faceexplore.search.searcher import GallerySearcher
 
 
 def build_index(path, X, groups):

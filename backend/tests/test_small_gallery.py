@@ -12,8 +12,8 @@ from faceexplore.index.indexer import index_gallery
 from faceexplore.index.store.face_index import FaceIndex
 from faceexplore.people.clustering import FaceClusterer, cluster_index
 from faceexplore.people.impostors import distinct_faces
+from faceexplore.people.null_model import NullModel, cluster_scores, fit_null
 from faceexplore.people.report import explain_threshold
-from faceexplore.search.searcher import NullModel, cluster_scores, fit_null
 from faceexplore.settings import Settings
 
 # The synthetic people's different-people distances, as a prior (synthetic.py's defaults are

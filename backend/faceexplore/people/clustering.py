@@ -29,6 +29,7 @@ from scipy.spatial.distance import cdist, pdist
 from faceexplore.index.locking import writer_lock
 from faceexplore.index.store.face_index import PeopleChanged
 
+from . import null_model
 from .constraints import ClusterConstraints, assign_person_ids
 from .impostors import (
     MIN_PAIRS,
@@ -459,8 +460,7 @@ def _corrected_faces(index):
 
 
 def _cluster_index(index, threshold, started, use_prior=True) -> dict:
-    from faceexplore.faces.priors import prior_for
-    from faceexplore.search.searcher import search_threshold_from_gallery
+    from ..faces.priors import prior_for
 
     face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, rejected = _corrected_faces(index)
     prior = prior_for(index.meta("model")) if use_prior else None
@@ -470,7 +470,7 @@ def _cluster_index(index, threshold, started, use_prior=True) -> dict:
     model = clusterer.choice_.model if clusterer.choice_ else None
     # a tiny gallery gives no evidence of what an absent person scores either
     null = (
-        search_threshold_from_gallery(Xd, labels, clusterer.choice_, prior=prior, queries=np.flatnonzero(clusterer.distinct_))
+        null_model.search_threshold_from_gallery(Xd, labels, clusterer.choice_, prior=prior, queries=np.flatnonzero(clusterer.distinct_))
         if clusterer.choice_
         else None
     )

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceexplore.search.searcher import NullModel
-
 from .impostors import MIN_PAIRS
+from .null_model import NullModel
 
 
 def explain_threshold(details: dict) -> str:

@@ -4,7 +4,7 @@ One rule, used by the search, the photo and person pages, downloads and the stat
 
 - the faces of hidden people are withheld;
 - so is every other face whose search score against a hidden person (its mean distance to that
-  person's faces, as ``search.cluster_scores`` computes it) is under the search's accept
+  person's faces, as ``null_model.cluster_scores`` computes it) is under the search's accept
   threshold at the configured false-alarm rate: a sample of it would "find" the hidden person,
   so it is taken for them. That covers a hidden person's photos indexed after the last
   clustering (each its own cluster until `cluster` runs again) and faces the live assignment
@@ -32,7 +32,7 @@ import numpy as np
 
 from faceexplore.faces.priors import prior_for
 
-from .searcher import NullModel, cluster_scores
+from ..people.null_model import NullModel, cluster_scores
 
 BLOCK = 4096  # faces scored at once against the hidden people's faces
 

@@ -8,9 +8,8 @@ import time
 
 from flask_openapi3 import APIBlueprint
 
-from faceexplore.search.searcher import NullModel
-
 from ..live.status import read_status, status_path
+from ..people.null_model import NullModel
 from .core.models import Health, LiveState, Status
 from .core.serialize import json_response
 from .core.state import state
