@@ -109,7 +109,7 @@ def _status() -> Status:
         if not is_organiser() and counts["people"] is not None:
             # a visitor counts what they could be shown: hidden people and what is withheld
             # because of them (withheld.py) are not in the gallery for them
-            withheld = st.withheld(index)
+            withheld = st.withheld(index, is_organiser())
             counts["people"] = index.people_page(1, 0, exclude=withheld.people).total
             counts["photos"] -= len(withheld.photos)
             counts["faces"] -= len(withheld.faces)

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 UPLOAD_FIELD = "faceexplore.upload_field"
 
 # Codes for the errors Flask/Werkzeug raise themselves (routing, limits).
-_HTTP_CODES = {
+HTTP_CODES = {
     400: ("bad_request", "The request could not be understood."),
     404: ("not_found", "There is nothing at this address."),
     405: ("method_not_allowed", "This address does not accept that method."),
@@ -102,10 +102,10 @@ def register_error_handlers(app: Flask) -> None:
                     f"{send} and nothing else.",
                 )
             else:
-                text = f"The upload is larger than the {limit // (1024 * 1024)} MB limit." if limit else _HTTP_CODES[413][1]
+                text = f"The upload is larger than the {limit // (1024 * 1024)} MB limit." if limit else HTTP_CODES[413][1]
                 response = error_response(413, "too_large", text + " Try smaller copies of the photos.")
         else:
-            code, message = _HTTP_CODES.get(status, (_snake(exc.name), f"{exc.name}."))
+            code, message = HTTP_CODES.get(status, (_snake(exc.name), f"{exc.name}."))
             response = error_response(status, code, message)
         if status == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -126,7 +126,7 @@ def register_error_handlers(app: Flask) -> None:
                 503, "disk_full", "The server's disk is full, so it cannot store what this request needs. Try again later."
             )
         log.exception("unhandled error")
-        return error_response(500, *_HTTP_CODES[500])
+        return error_response(500, *HTTP_CODES[500])
 
 
 def _disk_full(exc: BaseException) -> bool:

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from .state import state
+
 VERSION = b"\x01"
 NONCE_BYTES = 12
 MAX_TOKEN_CHARS = 100_000  # the longest a request model lets through
@@ -91,13 +93,9 @@ def open_token(purpose: str, token: str | None, secret_key: str, index_id: str, 
 # -- in the app --------------------------------------------------------------------------------
 def seal_for_app(purpose: str, data) -> str:
     """``data`` sealed with this app's key for the index it serves now."""
-    from .state import state
-
     return seal(purpose, data, current_app.config["SECRET_KEY"], state().cache_generation())
 
 
 def open_for_app(purpose: str, token: str | None, max_age: float):
     """What ``seal_for_app`` sealed, if it was for the index served now and is not too old."""
-    from .state import state
-
     return open_token(purpose, token, current_app.config["SECRET_KEY"], state().cache_generation(), max_age)

@@ -32,6 +32,7 @@ from ..core.models import (
 from ..core.serialize import json_response
 from ..core.state import state
 from ..core.tokens import DOWNLOAD_LINK, ExpiredToken, InvalidToken, open_for_app, seal_for_app
+from ..session.routes import is_organiser
 from .files import gallery_file
 from .links import require_downloadable
 
@@ -160,7 +161,7 @@ def _gallery_entries(ids):
     if index is not None:
         with index.snapshot():
             photos = index.photo_infos(ids)
-            withheld = state().withheld(index).photos
+            withheld = state().withheld(index, is_organiser()).photos
     entries, missing = [], []
     for pid in ids:
         photo = photos.get(pid) if pid not in withheld else None

@@ -36,6 +36,7 @@ from flask import current_app, request
 
 from ..core import tokens
 from ..core.errors import ApiError
+from ..session.routes import is_organiser
 
 NGINX_LINKS_CONF = "nginx-links.conf"
 
@@ -143,8 +144,6 @@ def download_token_ids(token: str | None) -> set[int] | None:
 
 def require_downloadable(photo_ids, token: str | None) -> None:
     """A visitor of a private gallery may download only the photos their search returned."""
-    from ..session.routes import is_organiser
-
     if not _private() or is_organiser():
         return
     allowed = download_token_ids(token)

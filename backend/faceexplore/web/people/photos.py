@@ -6,8 +6,9 @@ from flask_openapi3 import APIBlueprint
 
 from ..core.errors import error_responses, not_found
 from ..core.models import PhotoDetail, PhotoFace, PhotoPath
-from ..core.serialize import box_list, face_crop_url, json_response, photo_model
+from ..core.serialize import box_list, json_response
 from ..core.state import state
+from ..gallery.urls import face_crop_url, photo_model
 from ..session.routes import PEOPLE_PAGES, is_organiser, require_people_access
 
 bp = APIBlueprint("photos", __name__)
@@ -38,7 +39,7 @@ def photo(path: PhotoPath):
     with index.snapshot():
         info = index.photo_info(photo_id)
         # a photo with a hidden person (or a face taken for one) is, to a visitor, not in the gallery
-        if info is None or photo_id in state().withheld(index).photos:
+        if info is None or photo_id in state().withheld(index, is_organiser()).photos:
             raise not_found(f"There is no photo {photo_id}; it may have been removed from the gallery.")
         faces = index.faces_with_people(photo_id)
     return json_response(

@@ -35,8 +35,9 @@ from ..core.models import (
     RejectRequest,
     Undone,
 )
-from ..core.serialize import box_list, face_crop_url, json_response, paging, person_model, photo_model
+from ..core.serialize import box_list, json_response, paging
 from ..core.state import state
+from ..gallery.urls import face_crop_url, person_model, photo_model
 from ..session.routes import (
     ORGANISER_CHANGE,
     ORGANISER_ONLY,
@@ -75,7 +76,7 @@ def people(query: PeopleQuery):
     total, people = 0, []
     if index is not None:
         with index.snapshot():
-            withheld = state().withheld(index)
+            withheld = state().withheld(index, is_organiser())
             found = index.people_page(query.per_page, offset, include_hidden=is_organiser(), query=query.q, exclude=withheld.people)
             total, people = found.total, [_shown(p, withheld, index) for p in found.items]
     return json_response(PeoplePage(people=people, **paging(query.page, query.per_page, total)))
@@ -105,7 +106,7 @@ def person(path: PersonPath, query: PageQuery):
     if index is None:
         raise not_found(f"There is no person {person_id}.")
     with index.snapshot():
-        withheld = state().withheld(index)
+        withheld = state().withheld(index, is_organiser())
         found = index.person(person_id, include_hidden=is_organiser())
         if found is None or found.id in withheld.people:
             raise not_found(f"There is no person {person_id}; the gallery may have been clustered again since.")

@@ -11,38 +11,18 @@ ids, and can confirm only what a search of theirs offered, against the index it 
 
 from __future__ import annotations
 
-import secrets
-
 from flask_openapi3 import APIBlueprint
 
-from faceexplore.search.service import CandidatePerson, SearchInputError, SearchOutcome
+from faceexplore.search.service import SearchInputError
 
 from ..core.errors import ApiError, error_responses
-from ..core.models import Candidate, ConfirmRequest, SearchResponse
-from ..core.serialize import face_crop_url, json_response
+from ..core.models import ConfirmRequest, SearchResponse
+from ..core.serialize import json_response
 from ..core.state import state
-from ..core.tokens import CANDIDATE, ExpiredToken, InvalidToken, open_for_app, seal_for_app
+from ..core.tokens import CANDIDATE, ExpiredToken, InvalidToken, open_for_app
+from .results import search_response, visible_person_id
 
 bp = APIBlueprint("candidates", __name__)
-
-
-def _token(search_id: str, person: CandidatePerson, near: list[int]) -> str:
-    return seal_for_app(CANDIDATE, {"s": search_id, "p": person.person_id, "ph": person.photo_ids, "c": person.confidence, "n": near})
-
-
-def offered(outcome: SearchOutcome) -> dict[str, list[Candidate]]:
-    """The ``candidates`` and ``also_you`` of a search's answer, each with its token."""
-    search_id = secrets.token_urlsafe(12)
-    ids = [c.person_id for c in outcome.candidates]
-
-    def model(person: CandidatePerson, near: list[int]) -> Candidate:
-        return Candidate(token=_token(search_id, person, near), face_url=face_crop_url(person.face_id))
-
-    return {
-        # a confirmed candidate's "also you" are found among the other candidates
-        "candidates": [model(c, [i for i in ids if i != c.person_id]) for c in outcome.candidates],
-        "also_you": [model(c, []) for c in outcome.also_you],
-    }
 
 
 def _read(token: str) -> dict:
@@ -75,8 +55,6 @@ def _read(token: str) -> dict:
     },
 )
 def confirm(body: ConfirmRequest):
-    from .routes import search_response, visible_person_id
-
     data = _read(body.token)
     confidence = data.get("c") if isinstance(data.get("c"), (int, float)) else 0.0
     near = [int(i) for i in data.get("n") or [] if isinstance(i, int)]

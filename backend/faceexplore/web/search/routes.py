@@ -11,16 +11,14 @@ from __future__ import annotations
 from flask import request
 from flask_openapi3 import APIBlueprint
 
-from faceexplore.search.service import SearchInputError, SearchOutcome
+from faceexplore.search.service import SearchInputError
 
 from ..core.errors import UPLOAD_FIELD, ApiError, bad_request, error_responses
-from ..core.models import ErrorDetail, Rule, Sample, SampleFace, SearchForm, SearchResponse
-from ..core.serialize import json_response, photo_model
+from ..core.models import SearchForm, SearchResponse
+from ..core.serialize import json_response
 from ..core.state import state
-from ..gallery import links
 from ..gallery.upload import display_name
-from ..session.routes import is_organiser
-from . import candidates
+from .results import search_response, visible_person_id
 
 bp = APIBlueprint("search", __name__)
 
@@ -87,41 +85,3 @@ def search(form: SearchForm):
     except SearchInputError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
     return json_response(search_response(outcome, visible_person_id(outcome.person_id)))
-
-
-def visible_person_id(person_id: int | None) -> int | None:
-    """The found person's id when this browser may open their page, else None."""
-    st = state()
-    if person_id is not None and st.settings.people_page == "organiser" and not is_organiser():
-        person_id = None  # the visitor cannot open the person's page
-    if person_id is not None:
-        index = st.index()
-        if index is None or index.person(person_id) is None:
-            person_id = None  # a face indexed after the last clustering: no person page for it yet
-    return person_id
-
-
-def search_response(outcome: SearchOutcome, person_id: int | None) -> SearchResponse:
-    rule = outcome.rule
-    return SearchResponse(
-        **candidates.offered(outcome),
-        found=outcome.found,
-        confidence=outcome.confidence,
-        rule=Rule.model_validate(rule, from_attributes=True),
-        message=outcome.message,
-        person_id=person_id,
-        samples=[
-            Sample(
-                index=s.index,
-                filename=s.filename,
-                width=s.width,
-                height=s.height,
-                faces=[SampleFace(index=f.index, box=f.box, probability=f.probability) for f in s.faces],
-                used_face=s.used_face,
-                error=None if s.error is None else ErrorDetail(code=s.error.code, message=s.error.message),
-            )
-            for s in outcome.samples
-        ],
-        photos=[photo_model(p, confidence=p.confidence, box=p.box) for p in outcome.photos],
-        download_token=links.download_token(p.id for p in outcome.photos),
-    )
