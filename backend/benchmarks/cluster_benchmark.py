@@ -39,7 +39,7 @@ MEAN_FACES_PER_PERSON = 4.5  # per_person=(1, 8)
 def run_one(n_faces: int, seed: int) -> dict:
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
-    from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+    from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
     from faceexplore.people.clustering import DENSE_LIMIT, cluster_index
     from faceexplore.search.searcher import GallerySearcher
 

@@ -40,12 +40,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from faceexplore.evaluation import bcubed_scores  # noqa: E402
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
+from faceexplore.people.clustering import cluster_index  # noqa: E402
 from faceexplore.people.corrections import CorrectionError, PeopleEditor  # noqa: E402
 from faceexplore.people.report import cluster_report  # noqa: E402
-
-from faceexplore.evaluation import bcubed_scores  # noqa: E402
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
-from faceexplore.people.clustering import cluster_index  # noqa: E402
 
 
 def master_photos(master: FaceIndex) -> list[tuple[PhotoRecord, list[FaceRecord]]]:

@@ -51,7 +51,7 @@ from scipy.optimize import linear_sum_assignment
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceexplore.evaluation import bcubed_scores, pairwise_scores  # noqa: E402
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
 from faceexplore.live.assignment import assign_new_faces  # noqa: E402
 from faceexplore.live.drift import drift  # noqa: E402
 from faceexplore.people.clustering import cluster_index  # noqa: E402

@@ -98,7 +98,7 @@ class Stopwatch:
 def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
     from faceexplore.faces.synthetic import synthetic_people
-    from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+    from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
     from faceexplore.people import clustering, null_model
     from faceexplore.people.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
     from faceexplore.search.searcher import GallerySearcher

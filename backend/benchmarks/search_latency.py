@@ -59,7 +59,7 @@ def percentile(values, q: float) -> float:
 
 def ensure_index(settings, reindex: bool) -> dict:
     from faceexplore.index.indexer import index_gallery
-    from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.index.store import FaceIndex
     from faceexplore.people.clustering import cluster_index
 
     info = {}

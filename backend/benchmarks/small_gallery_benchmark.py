@@ -32,7 +32,7 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO / "backend"))
 
 from faceexplore import evaluation  # noqa: E402
-from faceexplore.index.store.face_index import FaceIndex  # noqa: E402
+from faceexplore.index.store import FaceIndex  # noqa: E402
 from faceexplore.people.clustering import cluster_index  # noqa: E402
 from faceexplore.settings import Settings  # noqa: E402
 

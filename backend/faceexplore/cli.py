@@ -13,7 +13,7 @@ import time
 
 from faceexplore.faces.embedders import EMBEDDERS, ModelWeightsMissing
 from faceexplore.index.locking import IndexBusy
-from faceexplore.index.store.face_index import FaceIndex, ModelMismatch, PeopleChanged
+from faceexplore.index.store import FaceIndex, ModelMismatch, PeopleChanged
 
 from .settings import load_settings
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from faceexplore.index.indexer import index_gallery
-from faceexplore.index.store.face_index import FaceIndex
+from faceexplore.index.store import FaceIndex
 from faceexplore.people.clustering import cluster_index
 
 

@@ -135,7 +135,7 @@ class SyntheticGallery:
 
 
 def _records(gallery: Path, paths_people, centres):
-    from faceexplore.index.store.face_index import FaceRecord, PhotoRecord
+    from faceexplore.index.store import FaceRecord, PhotoRecord
 
     items = []
     for path, people in paths_people:
@@ -155,7 +155,7 @@ def _records(gallery: Path, paths_people, centres):
 def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> SyntheticGallery:
     """The gallery under ``base``: indexed, clustered (unless ``clustered`` is False), then one
     more photo indexed after the clustering."""
-    from faceexplore.index.store.face_index import FaceIndex, PhotoRecord
+    from faceexplore.index.store import FaceIndex, PhotoRecord
     from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
 
@@ -211,7 +211,7 @@ def add_latin1_photo(gallery: SyntheticGallery) -> int:
     import os
 
     from faceexplore.index.gallery import stored_path
-    from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+    from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 
     name = os.fsdecode(LATIN1_NAME)
     file = Path(gallery.settings.gallery_dir) / name

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from faceexplore.index import cache
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.people.corrections import PeopleEditor
 from faceexplore.search.searcher import GallerySearcher
 from faceexplore.web.core import tokens

@@ -115,7 +115,7 @@ def assert_conforms(spec, method: str, url: str, response) -> None:
 
 def cache_id(gallery) -> str:
     """The index's id, which names its cache folder (faceexplore.cache)."""
-    from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.index.store import FaceIndex
 
     with FaceIndex(gallery.settings.index_path, readonly=True) as index:
         return index.meta("index_id")
@@ -627,7 +627,7 @@ def test_an_unknown_address_is_404(client):
 
 
 def test_an_unexpected_error_is_500_without_details(client, monkeypatch, caplog):
-    from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.index.store import FaceIndex
 
     def broken(self, *args, **kwargs):
         raise RuntimeError("disk trouble in /srv/private/index.sqlite3")
@@ -689,7 +689,7 @@ def test_without_a_built_frontend_the_root_is_a_note(client):
 
 # -- the core: typed search results, one model-mismatch error ---------------------------------
 def test_the_search_service_returns_a_typed_outcome(gallery):
-    from faceexplore.index.store.face_index import ModelMismatch
+    from faceexplore.index.store import ModelMismatch
     from faceexplore.search.service import SearchInputError, SearchOutcome, SearchService
 
     service = SearchService(gallery.settings, pipeline=FakePipeline(gallery.centres))
@@ -708,7 +708,7 @@ def test_the_search_service_returns_a_typed_outcome(gallery):
 
 def _two_face_gallery(tmp_path, spec) -> CheckedClient:
     """A client of an open site whose gallery is one photo of people 0 and 1, clustered."""
-    from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.index.store import FaceIndex
     from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
     from tests.api_fixtures import _records, people_centres

@@ -12,7 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live.assignment import assign_new_faces
 from faceexplore.people.corrections import PeopleEditor
 from faceexplore.search import withheld

@@ -127,7 +127,7 @@ def test_index_keeps_a_non_utf8_name_and_asks_before_dropping_the_gallery(tmp_pa
 
 def test_a_full_disk_is_said_plainly(tmp_path, monkeypatch, capsys):
     from faceexplore import cli
-    from faceexplore.index.store import face_index as store
+    from faceexplore.index import store
 
     data = tmp_path / "data"
     with store.FaceIndex(data / "index.sqlite3") as index:

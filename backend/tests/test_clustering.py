@@ -6,7 +6,7 @@ import pytest
 
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
 from faceexplore.faces.synthetic import synthetic_people
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.people import impostors
 from faceexplore.people.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
 from faceexplore.people.impostors import choose_threshold, fit_impostors, pair_distances

@@ -24,7 +24,7 @@ import helpers
 import numpy as np
 import pytest
 
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 
 FAST = {"FACEEXPLORE_DETECT_SIZE": "480", "FACEEXPLORE_INDEX_WORKERS": "1", "OMP_NUM_THREADS": "1"}
 

@@ -18,7 +18,7 @@ from faceexplore.index import worker
 from faceexplore.index.gallery import filesystem_path, scan_gallery
 from faceexplore.index.indexer import RemovalRefused, index_gallery
 from faceexplore.index.locking import IndexBusy
-from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+from faceexplore.index.store import FaceIndex, ModelMismatch
 from faceexplore.people.clustering import cluster_index
 from faceexplore.settings import Settings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live import drift as drift_rule
 from faceexplore.live.assignment import assign_new_faces
 from faceexplore.live.drift import drift

@@ -25,7 +25,7 @@ from PIL import Image
 from faceexplore.cli import EXIT_BUSY, main
 from faceexplore.index.cache import face_path, generation, thumbnail_path
 from faceexplore.index.locking import IndexBusy
-from faceexplore.index.store.face_index import FaceIndex
+from faceexplore.index.store import FaceIndex
 from faceexplore.live.service import LiveIndexer
 from faceexplore.live.status import read_status
 from faceexplore.live.watcher import GalleryWatcher

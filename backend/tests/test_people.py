@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from faceexplore.index.store.face_index import FaceIndex
+from faceexplore.index.store import FaceIndex
 from faceexplore.people.corrections import CorrectionError, PeopleEditor
 from tests.api_fixtures import GALLERY, LATE, build_gallery
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from faceexplore.people.corrections import PeopleEditor
 
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.people.clustering import cluster_index
 from faceexplore.people.constraints import ClusterConstraints, assign_person_ids
+from faceexplore.people.corrections import PeopleEditor
 
 DIM = 128
 SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.synthetic

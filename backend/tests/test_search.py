@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from faceexplore.faces.synthetic import synthetic_people
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.people.null_model import fit_null
 from faceexplore.search.searcher import GallerySearcher
 

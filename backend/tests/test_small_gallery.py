@@ -9,7 +9,7 @@ from faceexplore.evaluation import pairwise_scores
 from faceexplore.faces.priors import PRIOR_FACES, ModelPrior, prior_for
 from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
 from faceexplore.index.indexer import index_gallery
-from faceexplore.index.store.face_index import FaceIndex
+from faceexplore.index.store import FaceIndex
 from faceexplore.people.clustering import FaceClusterer, cluster_index
 from faceexplore.people.impostors import distinct_faces
 from faceexplore.people.null_model import NullModel, cluster_scores, fit_null

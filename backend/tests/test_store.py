@@ -11,7 +11,7 @@ import helpers
 import numpy as np
 import pytest
 
-from faceexplore.index.store.face_index import FaceIndex, FaceRecord, ModelMismatch, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, ModelMismatch, PhotoRecord
 
 
 def _face(x, seed=0, dim=8):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from faceexplore.index.store.face_index import MAX_ID, FaceIndex, PersonInfo, PhotoInfo
+from faceexplore.index.store import MAX_ID, FaceIndex, PersonInfo, PhotoInfo
 from tests.api_fixtures import FACE_BOXES, GALLERY, LATE, STRANGER, UNREADABLE, build_gallery
 
 

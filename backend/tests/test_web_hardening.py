@@ -162,7 +162,7 @@ def _mode(path) -> int:
 
 def test_the_index_lock_secret_and_logs_are_private(tmp_path):
     from faceexplore.index.locking import lock_path, writer_lock
-    from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.index.store import FaceIndex
     from faceexplore.web.app import SECRET_FILE
 
     sys.path.insert(0, str(BACKEND.parent / "services"))
@@ -247,7 +247,7 @@ def test_a_rebuilt_index_never_shows_the_old_ones_pictures(tmp_path):
     old URLs are refused (by the app, and gone from disk after the sweep) and the running app
     reads the new file."""
     from faceexplore.index import cache
-    from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.index.store import FaceIndex
 
     gallery = build_gallery(tmp_path, **OPEN)
     app = make_app(gallery)

@@ -57,7 +57,7 @@ def reusing_pipeline(pipeline):
 def build_bbt_index(tmp_path_factory, name: str, pipeline=None):
     """The 5 BBT group photos copied into a fresh gallery, indexed and clustered (one worker)."""
     from faceexplore.index.indexer import index_gallery
-    from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.index.store import FaceIndex
     from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
 
@@ -121,7 +121,7 @@ def clone_index(settings, tmp_path_factory, name: str):
 
 
 def index_counts(settings) -> dict:
-    from faceexplore.index.store.face_index import FaceIndex
+    from faceexplore.index.store import FaceIndex
 
     with FaceIndex(settings.index_path, readonly=True) as index:
         counts = index.counts()

@@ -21,7 +21,7 @@ from .cache import sweep as sweep_cache
 from .engines import create_engine
 from .gallery import scan_gallery
 from .locking import writer_lock
-from .store.face_index import FaceIndex
+from .store import FaceIndex
 
 COMMIT_EVERY_PHOTOS = 32
 COMMIT_EVERY_SECONDS = 2.0

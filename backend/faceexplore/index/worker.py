@@ -10,7 +10,7 @@ import traceback
 from ..faces.images import ImageError
 from ..settings import Settings
 from .gallery import GalleryFile, filesystem_path
-from .store.face_index import FaceRecord, PhotoRecord
+from .store import FaceRecord, PhotoRecord
 
 # The networks run on the GPU, but decoding, alignment and MTCNN's per-candidate work stay on the
 # CPU, so one worker cannot keep the GPU busy; several share it (measured on an H100 with

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from faceexplore.index.store.face_index import FaceIndex, FaceVectors
+from faceexplore.index.store import FaceIndex, FaceVectors
 
 # The cost of "no person": every candidate person scores below the threshold, so this is
 # above any of them, and a face joins a person whenever the assignment can give it one.

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceexplore.faces.priors import prior_for
-from faceexplore.index.store.face_index import FaceIndex
+from faceexplore.index.store import FaceIndex
 from faceexplore.people.clustering import TOO_FEW_FACES, FaceClusterer
 from faceexplore.people.impostors import MIN_PAIRS
 

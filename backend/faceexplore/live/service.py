@@ -35,7 +35,7 @@ from faceexplore.index.cache import generation
 from faceexplore.index.gallery import filesystem_path, scan_gallery
 from faceexplore.index.indexer import RemovalRefused, index_gallery_holding_lock
 from faceexplore.index.locking import writer_lock
-from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+from faceexplore.index.store import FaceIndex, ModelMismatch
 from faceexplore.index.worker import analyse_file
 
 from ..settings import Settings

@@ -27,7 +27,7 @@ from scipy.cluster.hierarchy import DisjointSet, fcluster, linkage
 from scipy.spatial.distance import cdist, pdist
 
 from faceexplore.index.locking import writer_lock
-from faceexplore.index.store.face_index import PeopleChanged
+from faceexplore.index.store import PeopleChanged
 
 from . import null_model
 from .constraints import ClusterConstraints, assign_person_ids

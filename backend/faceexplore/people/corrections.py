@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..index.store.face_index import _ACTIVE, FaceIndex, _valid_id
+from ..index.store import ACTIVE_CLUSTERING, FaceIndex, valid_id
 
 MAX_NAME_LENGTH = 100
 LOG_LENGTH = 500  # the newest corrections `log` returns
@@ -291,10 +291,10 @@ class PeopleEditor:
 
     def _get(self, db, person_id: int) -> PersonSummary:
         row = None
-        if _valid_id(person_id):
+        if valid_id(person_id):
             row = db.execute(
                 "SELECT c.*, p.name AS name, p.hidden AS hidden FROM clusters c JOIN people p ON p.id = c.cluster_id "
-                f"WHERE c.clustering_id = {_ACTIVE} AND c.cluster_id = ?",
+                f"WHERE c.clustering_id = {ACTIVE_CLUSTERING} AND c.cluster_id = ?",
                 (person_id,),
             ).fetchone()
         if row is None:
@@ -311,7 +311,7 @@ class PeopleEditor:
 
     def _check_faces(self, db, face_ids: list[int]):
         known = set()
-        valid = [f for f in face_ids if _valid_id(f)]
+        valid = [f for f in face_ids if valid_id(f)]
         for i in range(0, len(valid), 500):
             chunk = valid[i : i + 500]
             known.update(int(r[0]) for r in db.execute(f"SELECT id FROM faces WHERE id IN ({','.join('?' * len(chunk))})", chunk))

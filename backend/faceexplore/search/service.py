@@ -11,7 +11,7 @@ import numpy as np
 
 from faceexplore.faces.images import REDUCED_DECODE_FORMATS, ImageError, decoded_pixels, image_header
 from faceexplore.faces.pipeline import FacePipeline
-from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+from faceexplore.index.store import FaceIndex, ModelMismatch
 from faceexplore.settings import Settings
 
 from .searcher import Candidate, GallerySearcher, Match

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from faceexplore.settings import Settings
 
     from ..gallery import GalleryFile
-    from ..store.face_index import FaceRecord, PhotoRecord
+    from ..store import FaceRecord, PhotoRecord
 
 ENGINES = ("local", "ray")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import current_app, g
 
 from faceexplore.index import cache
-from faceexplore.index.store.face_index import FaceIndex, ModelMismatch
+from faceexplore.index.store import FaceIndex, ModelMismatch
 from faceexplore.search import withheld
 from faceexplore.search.service import SearchService
 from faceexplore.search.withheld import Withheld

@@ -5,7 +5,7 @@ private."""
 from __future__ import annotations
 
 from faceexplore.index.gallery import filesystem_path
-from faceexplore.index.store.face_index import PersonInfo, PhotoInfo
+from faceexplore.index.store import PersonInfo, PhotoInfo
 from faceexplore.search.service import PhotoMatch
 
 from ..core.models import Person, Photo
