@@ -290,9 +290,7 @@ class LiveIndexer:
 
     def _ids_of(self, paths) -> tuple[list[int], list[int]]:
         """The ids of the photos at ``paths`` and of their faces (their cache files' names)."""
-        photo_ids = [int(r[0]) for p in paths for r in self.index.db.execute("SELECT id FROM photos WHERE path = ?", (p,))]
-        face_ids = [int(r[0]) for pid in photo_ids for r in self.index.db.execute("SELECT id FROM faces WHERE photo_id = ?", (pid,))]
-        return photo_ids, face_ids
+        return self.index.ids_of_paths(paths)
 
     def _forget_cached(self, photo_ids, face_ids):
         """Delete the thumbnails and face crops of photos and faces that left the index (what
@@ -310,7 +308,7 @@ class LiveIndexer:
     def _after_changes(self):
         """Join new faces to people; start a full re-clustering when the people have drifted."""
         if self.index.meta("active_clustering") is None:
-            if self._clustering is None and self.index.db.execute("SELECT 1 FROM faces LIMIT 1").fetchone():
+            if self._clustering is None and self.index.has_faces():
                 self._start_clustering("no clustering yet")
             return
         if not self._unassigned:

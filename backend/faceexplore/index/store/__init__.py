@@ -1,8 +1,10 @@
-"""The index's SQLite store: the one FaceIndex the rest uses over photos and faces (photos),
-clusterings and memberships (clusterings), people and corrections (people) and the page
-queries (pages), each module with the SQL of its tables; the tables and their migrations are
-schema.py's, the records and typed results records.py's."""
+"""The index's SQLite store: the one FaceIndex the rest uses, over photos and faces (photos),
+clusterings and memberships (clusterings), people (people) and the page queries (pages); the
+organiser's corrections through the small CorrectionsStore it is opened on (corrections). Each
+module holds the SQL of its tables; the tables and their migrations are schema.py's, the
+records and typed results records.py's."""
 
+from .corrections import Correction, CorrectionsStore, LoggedCorrection
 from .face_index import FaceIndex
 from .records import (
     ACTIVE_CLUSTERING,
@@ -29,11 +31,14 @@ __all__ = [
     "MAX_ID",
     "ClusterInfo",
     "ClusteredFace",
+    "Correction",
+    "CorrectionsStore",
     "FaceIndex",
     "FaceInfo",
     "FaceRecord",
     "FaceVectors",
     "LiveAssignmentCounts",
+    "LoggedCorrection",
     "ModelMismatch",
     "Page",
     "PeopleChanged",

@@ -38,6 +38,15 @@ class PhotosAndFaces:
     def face_ids(self) -> set[int]:
         return {int(r[0]) for r in self.db.execute("SELECT id FROM faces")}
 
+    def has_faces(self) -> bool:
+        return self.db.execute("SELECT 1 FROM faces LIMIT 1").fetchone() is not None
+
+    def ids_of_paths(self, paths) -> tuple[list[int], list[int]]:
+        """The ids of the photos at ``paths`` and of their faces."""
+        photo_ids = [int(r[0]) for p in paths for r in self.db.execute("SELECT id FROM photos WHERE path = ?", (p,))]
+        face_ids = [int(r[0]) for pid in photo_ids for r in self.db.execute("SELECT id FROM faces WHERE photo_id = ?", (pid,))]
+        return photo_ids, face_ids
+
     def remove_photos(self, paths) -> int:
         paths = list(paths)
         with self.transaction() as db:
