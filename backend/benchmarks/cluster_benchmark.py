@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Clustering at scale: `faceexplore cluster`'s whole path on synthetic embeddings.
 
-For each size N, synthetic faces with a known person each (``faceexplore.synthetic``: people in
+For each size N, synthetic faces with a known person each (``faceexplore.faces.synthetic``: people in
 one cone, 1..8 faces a person, photos of 1..4 different people) are written into a real face
 index, then ``cluster_index`` runs exactly as `faceexplore cluster` does: the threshold derived
 from the data, average linkage (the full distance matrix up to 30k faces, the k-nearest-neighbour

@@ -241,7 +241,7 @@ def run(data: Path, event: Path, steps: int, scratch: Path) -> dict:
 
 def latency(n_faces: int, new_faces: int, repeats: int, scratch: Path) -> dict:
     """Seconds of one ``assign_new_faces`` call placing ``new_faces`` faces (one photo each) in a
-    clustered gallery of ``n_faces`` synthetic faces (faceexplore.synthetic), and of one
+    clustered gallery of ``n_faces`` synthetic faces (faceexplore.faces.synthetic), and of one
     ``drift`` (with and without the threshold refit)."""
     from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
 

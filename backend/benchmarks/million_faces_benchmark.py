@@ -3,7 +3,7 @@
 grows, and what the large path's approximate neighbours cost in quality.
 
 Cost (``--faces``): for each size, in a process of its own (so that its peak memory is its own),
-synthetic faces with a known person each (``faceexplore.synthetic``: people in one cone, 1..8
+synthetic faces with a known person each (``faceexplore.faces.synthetic``: people in one cone, 1..8
 faces a person, photos of 1..4 different people) are written into a real face index through
 ``FaceIndex.add_photos`` (fake photos, no images), then ``cluster_index`` runs exactly as
 `faceexplore cluster` does, a second time with ``--recluster`` (the ids matched to the first

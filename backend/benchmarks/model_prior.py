@@ -4,8 +4,8 @@ one photo's face distances look like, on public data (a people folder: LFW layou
 
 A gallery of a few dozen faces says little about the distance between two different people (most
 of its pairs may even be one person), so clustering and search lean on these numbers there
-(faceexplore/priors.py says how). Run once per model; the numbers ship in
-``faceexplore/model_priors.json`` with this command and the data.
+(faceexplore/faces/priors.py says how). Run once per model; the numbers ship in
+``faceexplore/faces/model_priors.json`` with this command and the data.
 
 - different people: one photo of each of ``--identities`` people drawn at random, every pair;
   a Gaussian fitted to the central quantiles (16-84 %, as ``impostors.fit_impostors`` does);

@@ -5,7 +5,7 @@ embedders/dlib_resnet_torch.py (latest results in docs/speed.md).
   1. MTCNN on the first --photos photos under GALLERY (any layout), shrunk to 1600 px as indexing
      does: facenet-pytorch's MTCNN.detect, with the share of its time spent building the image
      pyramid (its ``imresample`` calls other than RNet's and ONet's 24 and 48 px crops),
-     against faceexplore.mtcnn.MTCNN with the share of its time in PNet, and the faces each
+     against faceexplore.faces.mtcnn.MTCNN with the share of its time in PNet, and the faces each
      finds.
   2. dlib's face network on the first --faces photos of PEOPLE (LFW layout, the face in the
      middle of a 250x250 photo): dlib's compute_face_descriptor on each aligned chip against the
@@ -80,7 +80,7 @@ def mtcnn(files):
         f"({share / n * 1000:.1f} ms building the pyramid), {found_theirs} faces"
     )
     print(
-        f"  faceexplore.mtcnn.MTCNN       {seconds_ours / n * 1000:6.1f} ms a photo "
+        f"  faceexplore.faces.mtcnn.MTCNN       {seconds_ours / n * 1000:6.1f} ms a photo "
         f"({pnet[0] / n * 1000:.1f} ms in PNet, the first stage), {found_ours} faces"
     )
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """MTCNN's pyramid levels averaged from halvings of the photo (``reducing_gap``, as
-faceexplore.mtcnn makes them) against every level averaged from the photo itself (as before),
+faceexplore.faces.mtcnn makes them) against every level averaged from the photo itself (as before),
 one thread: the figures behind ``PYRAMID_REDUCING_GAP`` (latest results in docs/speed.md,
 "Faster detection").
 

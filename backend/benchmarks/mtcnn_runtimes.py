@@ -64,7 +64,7 @@ def main():
 
 
 def pyramid(pixels, min_face_size=20):
-    """MTCNN's pyramid levels (faceexplore.mtcnn.MTCNN._propose makes the same)."""
+    """MTCNN's pyramid levels (faceexplore.faces.mtcnn.MTCNN._propose makes the same)."""
     from faceexplore.faces.mtcnn import PYRAMID_FACTOR
 
     image, levels, scale = Image.fromarray(pixels), [], 12.0 / min_face_size

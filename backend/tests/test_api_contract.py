@@ -114,7 +114,7 @@ def assert_conforms(spec, method: str, url: str, response) -> None:
 
 
 def cache_id(gallery) -> str:
-    """The index's id, which names its cache folder (faceexplore.cache)."""
+    """The index's id, which names its cache folder (faceexplore.index.cache)."""
     from faceexplore.index.store import FaceIndex
 
     with FaceIndex(gallery.settings.index_path, readonly=True) as index:

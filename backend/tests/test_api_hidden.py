@@ -1,4 +1,4 @@
-"""Hidden stays hidden (faceexplore/withheld.py): once the organiser hides a person, a visitor is
+"""Hidden stays hidden (faceexplore/search/withheld.py): once the organiser hides a person, a visitor is
 answered as if they were not in the gallery: their photos (group photos included, and photos of
 them indexed since, before any re-clustering) are never found, offered, detailed, listed,
 counted or downloaded, even with a token handed out before the hiding. On the synthetic gallery

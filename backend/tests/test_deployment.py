@@ -101,7 +101,7 @@ def raw_request(port: int, target: bytes, method: bytes = b"GET", headers: bytes
 
 
 def write_links_conf(data: Path, gallery_access: str = "public", secret: str = "test-link-secret") -> None:
-    """What the app writes as it starts (faceexplore/web/links.py): nginx includes it. The stand-in
+    """What the app writes as it starts (faceexplore/web/gallery/links.py): nginx includes it. The stand-in
     backends here are no app, so the tests write it; "public": no signed links needed."""
     from faceexplore.web.gallery.links import write_nginx_links_conf
 

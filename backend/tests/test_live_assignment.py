@@ -16,12 +16,12 @@ from faceexplore.people.corrections import PeopleEditor
 from faceexplore.search.searcher import GallerySearcher
 
 DIM = 128
-SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.synthetic
+SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.faces.synthetic
 PEOPLE = 30
 
 
 def centres(n: int, seed: int = 3) -> np.ndarray:
-    """People's directions in one cone, as faceexplore.synthetic makes them."""
+    """People's directions in one cone, as faceexplore.faces.synthetic makes them."""
     rng = np.random.default_rng(seed)
     base = rng.normal(size=DIM)
     base /= np.linalg.norm(base)

@@ -1,4 +1,4 @@
-"""The organiser's corrections (faceexplore/people.py) on the synthetic gallery of
+"""The organiser's corrections (faceexplore/people/corrections.py) on the synthetic gallery of
 tests/api_fixtures.py: every correction, every bad input, and undo of each kind."""
 
 from __future__ import annotations

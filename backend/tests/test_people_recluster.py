@@ -14,7 +14,7 @@ from faceexplore.people.constraints import ClusterConstraints, assign_person_ids
 from faceexplore.people.corrections import PeopleEditor
 
 DIM = 128
-SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.synthetic
+SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.faces.synthetic
 BACKGROUND = 40  # people nobody corrects, so the gallery has a threshold to learn
 
 

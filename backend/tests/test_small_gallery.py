@@ -1,5 +1,5 @@
 """Small galleries: the model prior, copies of one photo counted once, and the search floor
-(faceexplore/priors.py); large galleries keep their own thresholds."""
+(faceexplore/faces/priors.py); large galleries keep their own thresholds."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""What `cluster` does with the organiser's corrections (faceexplore/people.py): the constraints
+"""What `cluster` does with the organiser's corrections (faceexplore/people/corrections.py): the constraints
 the linkage honours, and the person ids a new clustering's clusters take.
 
 Constraints: the faces pinned to a person come in groups (those that came into it together:

@@ -68,7 +68,7 @@ class WebState:
         return index
 
     def cache_generation(self) -> str:
-        """The index's id, which names its folder of thumbnails and face crops (faceexplore.cache);
+        """The index's id, which names its folder of thumbnails and face crops (faceexplore.index.cache);
         read once per request."""
         if "faceexplore_cache_generation" not in g:
             index = self.index()

@@ -153,7 +153,7 @@ def download():
 
 def _gallery_entries(ids):
     """(archive name, file) for each id in the gallery, and the ids that are not. To a visitor, a
-    photo withheld because of a hidden person (faceexplore/withheld.py) is not in the gallery:
+    photo withheld because of a hidden person (faceexplore/search/withheld.py) is not in the gallery:
     POST /api/download and /api/download/links refuse it as an unknown photo, and a link (or a
     search's download token) handed out before the person was hidden leaves it out."""
     index = state().index()

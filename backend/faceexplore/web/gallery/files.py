@@ -2,7 +2,7 @@
 
 In a deployment nginx serves both straight from disk and falls back to these routes on a miss,
 so the URL layout mirrors the folders: /gallery/<path in the gallery> and
-/cache/<index id>/<thumbnails|faces>/<size>/<id>.jpg under the data folder's cache (faceexplore.cache).
+/cache/<index id>/<thumbnails|faces>/<size>/<id>.jpg under the data folder's cache (faceexplore.index.cache).
 """
 
 from __future__ import annotations

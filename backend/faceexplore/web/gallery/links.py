@@ -157,7 +157,7 @@ def require_downloadable(photo_ids, token: str | None) -> None:
 def nginx_links_conf(secret: str, gallery_access: str) -> str:
     refused = '"1" 0;\n    default 1;' if gallery_access == "private" else "default 0;"
     return (
-        "# Written by FaceExplore (faceexplore/web/links.py) from its secret key and the gallery_access\n"
+        "# Written by FaceExplore (faceexplore/web/gallery/links.py) from its secret key and the gallery_access\n"
         f"# setting ({gallery_access}); included by nginx.conf. Keep it private: mode 600.\n"
         f'map $host $faceexplore_link_secret {{\n    default "{secret}";\n}}\n'
         f"map $secure_link $faceexplore_link_refused {{\n    {refused}\n}}\n"

@@ -1,5 +1,5 @@
 """Thumbnails and face crops: made once from the gallery photo, then kept in the cache folder
-(layout and removal: faceexplore.cache). Files are written to a temporary name and renamed, so a
+(layout and removal: faceexplore.index.cache). Files are written to a temporary name and renamed, so a
 reader never sees half a file, even with several workers making the same one at once.
 """
 

@@ -3,7 +3,7 @@
 Reads: GET /api/people (``q``: name filter), /api/people/<id>, /api/people/<id>/faces. With
 ``people_page = "organiser"`` (the default) only the logged-in organiser reads them; with
 ``"public"`` anyone does, but hidden people are never shown to a visitor (404, as for no one),
-nor any photo or face withheld because of them (faceexplore/withheld.py).
+nor any photo or face withheld because of them (faceexplore/search/withheld.py).
 
 Corrections (organiser, with the X-CSRF-Token header): PATCH /api/people/<id> (name, hidden),
 POST /api/people/<id>/merge, /api/faces/move, /api/faces/reject, /api/undo; GET /api/corrections.

@@ -1,7 +1,7 @@
 """POST /api/search: sample photos of a person in, that person's gallery photos out.
 
 This module only reads the request (models.SearchForm) and serialises the search's typed result
-(search_service.SearchOutcome); the search itself is ``SearchService``. The samples are read
+(search/service.py: SearchOutcome); the search itself is ``SearchService``. The samples are read
 into memory and analysed there: they are never written to disk or logged
 (``app.InMemoryRequest`` keeps Werkzeug from spooling large uploads to a temporary file).
 """
