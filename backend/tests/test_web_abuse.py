@@ -119,7 +119,7 @@ def test_gunicorns_own_errors_are_json_with_the_security_headers(gunicorn_port, 
 _HOLD_SLOTS = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from faceexplore.web.ratelimit import InFlightSlots
+from faceexplore.web.core.ratelimit import InFlightSlots
 slots = InFlightSlots(sys.argv[2])
 held = [slots.take("127.0.0.1") for _ in range(2)]
 print("held" if all(held) else "not held", flush=True)
