@@ -2,4 +2,4 @@
 `serve --watch`), new faces joined to people at once, and a background re-clustering when
 enough has changed.
 
-May import: faceexplore.settings, faces, index and people."""
+May import the layers below it: faceexplore.search, people, index, faces and settings."""
