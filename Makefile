@@ -66,10 +66,12 @@ test-frontend:
 test-backend: setup frontend lint-backend
 	cd backend && ../$(BIN)/python -m pytest -ra
 
-# ruff's linter and formatter; `make format` applies the formatter
+# ruff's linter and formatter, and the import contracts (backend/pyproject.toml); `make format`
+# applies the formatter
 lint-backend: setup
 	$(BIN)/ruff check backend services
 	$(BIN)/ruff format --check backend services
+	cd backend && ../$(BIN)/lint-imports --no-cache
 
 format: setup
 	$(BIN)/ruff format backend services

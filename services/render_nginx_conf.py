@@ -7,7 +7,7 @@
 Paths are made absolute and resolved (nginx is told not to follow symbolic links below them).
 State (pid file, logs, temporary files) goes to --state-dir, DATA/nginx by default.
 The link secret for signed photo links is not rendered in: the conf includes DATA/nginx-links.conf
-(--links-conf), which the app writes (mode 600) when it starts (faceexplore/web/links.py), so
+(--links-conf), which the app writes (mode 600) when it starts (faceexplore/web/gallery/links.py), so
 no secret is on a command line or in a built image.
 Standard library only: it also runs in the Docker build (services/frontend.Dockerfile).
 """
@@ -41,7 +41,7 @@ RATE_LIMITS = {
 }
 UPLOADS_IN_FLIGHT = 2  # searches per client at once (the app alone: ratelimit.SEARCHES_IN_FLIGHT)
 GALLERY_UPLOADS_IN_FLIGHT = 2  # the organiser's uploads of gallery photos (POST /api/gallery/photos)
-LINKS_CONF_NAME = "nginx-links.conf"  # faceexplore.web.links.NGINX_LINKS_CONF
+LINKS_CONF_NAME = "nginx-links.conf"  # faceexplore.web.gallery.links.NGINX_LINKS_CONF
 
 
 class RenderError(ValueError):

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from faceexplore.evaluation import event_photos_by_person
-from faceexplore.search_service import SearchInputError, SearchService
+from faceexplore.search.service import SearchInputError, SearchService
 from faceexplore.settings import Settings
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from faceexplore.evaluation import event_photos_by_person
-from faceexplore.search_service import SearchInputError, SearchService
+from faceexplore.search.service import SearchInputError, SearchService
 from faceexplore.settings import Settings
 
 NONE = 10**6  # the rank of a person with no cluster of their own

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Clustering at scale: `faceexplore cluster`'s whole path on synthetic embeddings.
 
-For each size N, synthetic faces with a known person each (``faceexplore.synthetic``: people in
+For each size N, synthetic faces with a known person each (``faceexplore.faces.synthetic``: people in
 one cone, 1..8 faces a person, photos of 1..4 different people) are written into a real face
 index, then ``cluster_index`` runs exactly as `faceexplore cluster` does: the threshold derived
 from the data, average linkage (the full distance matrix up to 30k faces, the k-nearest-neighbour
@@ -37,11 +37,11 @@ MEAN_FACES_PER_PERSON = 4.5  # per_person=(1, 8)
 
 
 def run_one(n_faces: int, seed: int) -> dict:
-    from faceexplore.clustering import DENSE_LIMIT, cluster_index
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
-    from faceexplore.search import GallerySearcher
-    from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-    from faceexplore.synthetic import synthetic_people, synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
+    from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
+    from faceexplore.people.clustering import DENSE_LIMIT, cluster_index
+    from faceexplore.search.searcher import GallerySearcher
 
     t0 = time.monotonic()
     X, truth = synthetic_people(n_people=max(2, round(n_faces / MEAN_FACES_PER_PERSON)), seed=seed)

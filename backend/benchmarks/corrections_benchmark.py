@@ -40,11 +40,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceexplore.clustering import cluster_index  # noqa: E402
 from faceexplore.evaluation import bcubed_scores  # noqa: E402
-from faceexplore.people import CorrectionError, PeopleEditor  # noqa: E402
-from faceexplore.report import cluster_report  # noqa: E402
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
+from faceexplore.people.clustering import cluster_index  # noqa: E402
+from faceexplore.people.corrections import CorrectionError, PeopleEditor  # noqa: E402
+from faceexplore.people.report import cluster_report  # noqa: E402
 
 
 def master_photos(master: FaceIndex) -> list[tuple[PhotoRecord, list[FaceRecord]]]:
@@ -160,7 +160,7 @@ def main(argv=None) -> int:
     started = time.monotonic()
     master_index = args.master / "index.sqlite3"
     if not master_index.exists():
-        from faceexplore.indexer import index_gallery
+        from faceexplore.index.indexer import index_gallery
         from faceexplore.settings import load_settings
 
         index_gallery(load_settings({"data_dir": args.master, "gallery_dir": args.folder}), progress=True)

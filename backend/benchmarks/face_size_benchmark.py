@@ -27,7 +27,7 @@ from PIL import Image
 
 
 def main():
-    from faceexplore.pipeline import FacePipeline
+    from faceexplore.faces.pipeline import FacePipeline
     from faceexplore.settings import Settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -394,8 +394,8 @@ def profile(out: Path, n: int):
     machine falls on them alike."""
     import torch
 
-    from faceexplore.mtcnn import RUNTIMES
-    from faceexplore.pipeline import FacePipeline, StageTimes
+    from faceexplore.faces.mtcnn import RUNTIMES
+    from faceexplore.faces.pipeline import FacePipeline, StageTimes
     from faceexplore.settings import load_settings
 
     torch.set_num_threads(1)

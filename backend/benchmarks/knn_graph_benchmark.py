@@ -46,8 +46,8 @@ def main():
     import faiss
     from million_faces_benchmark import close_neighbour_recall, gallery
 
-    from faceexplore import clustering
-    from faceexplore.clustering import FaceClusterer
+    from faceexplore.people import clustering
+    from faceexplore.people.clustering import FaceClusterer
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--faces", type=int, default=1_000_000)

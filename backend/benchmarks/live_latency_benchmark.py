@@ -43,7 +43,7 @@ import numpy as np
 BACKEND = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BACKEND))
 
-from faceexplore.images import PHOTO_EXTENSIONS  # noqa: E402
+from faceexplore.faces.images import PHOTO_EXTENSIONS  # noqa: E402
 from faceexplore.live.status import read_status  # noqa: E402
 
 POLL_S = 0.05

@@ -50,11 +50,11 @@ from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceexplore.clustering import cluster_index  # noqa: E402
 from faceexplore.evaluation import bcubed_scores, pairwise_scores  # noqa: E402
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
 from faceexplore.live.assignment import assign_new_faces  # noqa: E402
 from faceexplore.live.drift import drift  # noqa: E402
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
+from faceexplore.people.clustering import cluster_index  # noqa: E402
 
 
 def quiet(*_args, **_kwargs):
@@ -241,9 +241,9 @@ def run(data: Path, event: Path, steps: int, scratch: Path) -> dict:
 
 def latency(n_faces: int, new_faces: int, repeats: int, scratch: Path) -> dict:
     """Seconds of one ``assign_new_faces`` call placing ``new_faces`` faces (one photo each) in a
-    clustered gallery of ``n_faces`` synthetic faces (faceexplore.synthetic), and of one
+    clustered gallery of ``n_faces`` synthetic faces (faceexplore.faces.synthetic), and of one
     ``drift`` (with and without the threshold refit)."""
-    from faceexplore.synthetic import synthetic_people, synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
 
     X, truth = synthetic_people(n_people=max(2, round(n_faces / 4.5)), seed=1)
     photos = synthetic_photos(truth, seed=1)

@@ -3,7 +3,7 @@
 grows, and what the large path's approximate neighbours cost in quality.
 
 Cost (``--faces``): for each size, in a process of its own (so that its peak memory is its own),
-synthetic faces with a known person each (``faceexplore.synthetic``: people in one cone, 1..8
+synthetic faces with a known person each (``faceexplore.faces.synthetic``: people in one cone, 1..8
 faces a person, photos of 1..4 different people) are written into a real face index through
 ``FaceIndex.add_photos`` (fake photos, no images), then ``cluster_index`` runs exactly as
 `faceexplore cluster` does, a second time with ``--recluster`` (the ids matched to the first
@@ -68,7 +68,7 @@ def guard_memory(limit_gib: float):
 
 
 def gallery(n_faces: int, seed: int):
-    from faceexplore.synthetic import synthetic_people, synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
 
     X, truth = synthetic_people(n_people=max(2, round(n_faces / MEAN_FACES_PER_PERSON)), seed=seed)
     return X, truth, synthetic_photos(truth, seed=seed)
@@ -96,17 +96,17 @@ class Stopwatch:
 
 
 def cost_one(n_faces: int, seed: int, recluster: bool) -> dict:
-    from faceexplore import clustering, search
-    from faceexplore.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
-    from faceexplore.search import GallerySearcher
-    from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-    from faceexplore.synthetic import synthetic_people
+    from faceexplore.faces.synthetic import synthetic_people
+    from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
+    from faceexplore.people import clustering, null_model
+    from faceexplore.people.clustering import DENSE_LIMIT, EXACT_KNN_LIMIT, FaceClusterer, cluster_index
+    from faceexplore.search.searcher import GallerySearcher
 
     watch = Stopwatch()
     watch.wrap(FaceClusterer, "fit", "linkage (FaceClusterer.fit)")
     watch.wrap(clustering, "nearest_neighbours", "  of which k-NN graph")
-    watch.wrap(search, "search_threshold_from_gallery", "search null (fit_null)")
+    watch.wrap(null_model, "search_threshold_from_gallery", "search null (fit_null)")
     watch.wrap(clustering, "cluster_quality", "per-cluster quality")
     watch.wrap(clustering, "assign_person_ids", "people ids")
     watch.wrap(FaceIndex, "save_clustering", "save")
@@ -174,10 +174,10 @@ def compare_one(n_faces: int, seed: int, held_out: int = 200) -> dict:
     from scipy.sparse import csgraph  # noqa: F401  (imported before timing)
     from sklearn.metrics import adjusted_rand_score
 
-    from faceexplore.clustering import DENSE_LIMIT, FaceClusterer, nearest_neighbours
     from faceexplore.evaluation import bcubed_scores, pairwise_scores
-    from faceexplore.search import cluster_scores, search_threshold_from_gallery
-    from faceexplore.synthetic import synthetic_people
+    from faceexplore.faces.synthetic import synthetic_people
+    from faceexplore.people.clustering import DENSE_LIMIT, FaceClusterer, nearest_neighbours
+    from faceexplore.people.null_model import cluster_scores, search_threshold_from_gallery
 
     X_all, truth_all, photos_all = gallery(n_faces + held_out, seed)
     rng = np.random.default_rng(seed)
@@ -262,10 +262,10 @@ def close_neighbour_recall(approx_i, exact_d, exact_i, sample, threshold: float)
 def parts_one(n_faces: int, seed: int) -> dict:
     """In memory, the true people as the clustering: the per-cluster quality (nearest clusters
     included) and one search's distances and cluster scores, without the linkage before them."""
-    from faceexplore.clustering import cluster_quality
-    from faceexplore.impostors import choose_threshold, pair_distances
-    from faceexplore.search import cluster_scores
-    from faceexplore.synthetic import synthetic_people
+    from faceexplore.faces.synthetic import synthetic_people
+    from faceexplore.people.clustering import cluster_quality
+    from faceexplore.people.impostors import choose_threshold, pair_distances
+    from faceexplore.people.null_model import cluster_scores
 
     X, truth, photos = gallery(n_faces, seed)
     random_d, cannot_link_d = pair_distances(X, photos, np.random.default_rng(0))

@@ -4,8 +4,8 @@ one photo's face distances look like, on public data (a people folder: LFW layou
 
 A gallery of a few dozen faces says little about the distance between two different people (most
 of its pairs may even be one person), so clustering and search lean on these numbers there
-(faceexplore/priors.py says how). Run once per model; the numbers ship in
-``faceexplore/model_priors.json`` with this command and the data.
+(faceexplore/faces/priors.py says how). Run once per model; the numbers ship in
+``faceexplore/faces/model_priors.json`` with this command and the data.
 
 - different people: one photo of each of ``--identities`` people drawn at random, every pair;
   a Gaussian fitted to the central quantiles (16-84 %, as ``impostors.fit_impostors`` does);
@@ -36,8 +36,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "backend"))
 
-from faceexplore.impostors import FIT_QUANTILES, fit_impostors  # noqa: E402
-from faceexplore.priors import PRIORS_PATH  # noqa: E402
+from faceexplore.faces.priors import PRIORS_PATH  # noqa: E402
+from faceexplore.people.impostors import FIT_QUANTILES, fit_impostors  # noqa: E402
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 QUANTILES = (0.001, 0.01, 0.05, 0.16, 0.5, 0.84, 0.95, 0.99)
@@ -90,7 +90,7 @@ def main():
 
     import torch
 
-    from faceexplore.pipeline import FacePipeline
+    from faceexplore.faces.pipeline import FacePipeline
     from faceexplore.settings import Settings
 
     torch.set_num_threads(2)

@@ -5,7 +5,7 @@ embedders/dlib_resnet_torch.py (latest results in docs/speed.md).
   1. MTCNN on the first --photos photos under GALLERY (any layout), shrunk to 1600 px as indexing
      does: facenet-pytorch's MTCNN.detect, with the share of its time spent building the image
      pyramid (its ``imresample`` calls other than RNet's and ONet's 24 and 48 px crops),
-     against faceexplore.mtcnn.MTCNN with the share of its time in PNet, and the faces each
+     against faceexplore.faces.mtcnn.MTCNN with the share of its time in PNet, and the faces each
      finds.
   2. dlib's face network on the first --faces photos of PEOPLE (LFW layout, the face in the
      middle of a 250x250 photo): dlib's compute_face_descriptor on each aligned chip against the
@@ -42,8 +42,8 @@ def mtcnn(files):
     import facenet_pytorch.models.utils.detect_face as facenet_detect
     from facenet_pytorch import MTCNN as FacenetMTCNN
 
-    from faceexplore.images import load_photo
-    from faceexplore.mtcnn import MTCNN
+    from faceexplore.faces.images import load_photo
+    from faceexplore.faces.mtcnn import MTCNN
 
     images = [load_photo(f, max_side=1600).pixels for f in files]
     pyramid = [0.0]
@@ -80,7 +80,7 @@ def mtcnn(files):
         f"({share / n * 1000:.1f} ms building the pyramid), {found_theirs} faces"
     )
     print(
-        f"  faceexplore.mtcnn.MTCNN       {seconds_ours / n * 1000:6.1f} ms a photo "
+        f"  faceexplore.faces.mtcnn.MTCNN       {seconds_ours / n * 1000:6.1f} ms a photo "
         f"({pnet[0] / n * 1000:.1f} ms in PNet, the first stage), {found_ours} faces"
     )
 
@@ -97,7 +97,7 @@ def dlib_network(files):
     import dlib
     import face_recognition_models as models
 
-    from faceexplore.embedders.dlib_resnet_torch import load_dlib_resnet
+    from faceexplore.faces.embedders.dlib_resnet_torch import load_dlib_resnet
 
     predictor = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
     dlib_net = dlib.face_recognition_model_v1(models.face_recognition_model_location())

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """MTCNN's pyramid levels averaged from halvings of the photo (``reducing_gap``, as
-faceexplore.mtcnn makes them) against every level averaged from the photo itself (as before),
+faceexplore.faces.mtcnn makes them) against every level averaged from the photo itself (as before),
 one thread: the figures behind ``PYRAMID_REDUCING_GAP`` (latest results in docs/speed.md,
 "Faster detection").
 
@@ -39,8 +39,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    from faceexplore.images import load_photo
-    from faceexplore.mtcnn import MTCNN
+    from faceexplore.faces.images import load_photo
+    from faceexplore.faces.mtcnn import MTCNN
 
     truth = json.loads((Path(args.gallery) / "truth.json").read_text())["photos"]
     chosen = sorted(truth)[:: args.every]
@@ -98,7 +98,7 @@ def main():
 def _time_stages(detector) -> dict[str, float]:
     """Seconds ``detector`` spends in each stage (added up as it runs): making the pyramid's
     levels, PNet, cutting out RNet's and ONet's crops, RNet, ONet."""
-    import faceexplore.mtcnn as mtcnn
+    import faceexplore.faces.mtcnn as mtcnn
 
     spent = dict.fromkeys(["pyramid", "PNet", "crops", "RNet", "ONet"], 0.0)
 

@@ -48,8 +48,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    from faceexplore.images import load_photo
-    from faceexplore.mtcnn import MTCNN
+    from faceexplore.faces.images import load_photo
+    from faceexplore.faces.mtcnn import MTCNN
 
     def photos(folder, n):
         files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)[:n]
@@ -64,8 +64,8 @@ def main():
 
 
 def pyramid(pixels, min_face_size=20):
-    """MTCNN's pyramid levels (faceexplore.mtcnn.MTCNN._propose makes the same)."""
-    from faceexplore.mtcnn import PYRAMID_FACTOR
+    """MTCNN's pyramid levels (faceexplore.faces.mtcnn.MTCNN._propose makes the same)."""
+    from faceexplore.faces.mtcnn import PYRAMID_FACTOR
 
     image, levels, scale = Image.fromarray(pixels), [], 12.0 / min_face_size
     while min(image.size) * scale >= 12:

@@ -49,7 +49,7 @@ from index_benchmark import run_measured  # noqa: E402  (samples the whole proce
 
 def make_gallery(source: Path, photos: int, out: Path) -> Path:
     sys.path.insert(0, str(BACKEND))
-    from faceexplore.gallery import filesystem_path, scan_gallery
+    from faceexplore.index.gallery import filesystem_path, scan_gallery
 
     gallery = out / "gallery"
     if gallery.exists():

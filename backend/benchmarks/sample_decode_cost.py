@@ -38,8 +38,8 @@ def main(argv=None) -> int:
 
     from PIL import Image
 
-    from faceexplore.pipeline import FacePipeline
-    from faceexplore.search_service import SearchInputError, SearchService
+    from faceexplore.faces.pipeline import FacePipeline
+    from faceexplore.search.service import SearchInputError, SearchService
     from faceexplore.settings import load_settings
 
     buf = io.BytesIO()

@@ -40,10 +40,10 @@ import numpy as np
 
 
 def main():
-    from faceexplore.embedders.base import normalise
     from faceexplore.evaluation import _set_scores
-    from faceexplore.search import cluster_scores
-    from faceexplore.search_service import SearchService
+    from faceexplore.faces.embedders.base import normalise
+    from faceexplore.people.null_model import cluster_scores
+    from faceexplore.search.service import SearchService
     from faceexplore.settings import load_settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -58,9 +58,9 @@ def percentile(values, q: float) -> float:
 
 
 def ensure_index(settings, reindex: bool) -> dict:
-    from faceexplore.clustering import cluster_index
-    from faceexplore.indexer import index_gallery
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.indexer import index_gallery
+    from faceexplore.index.store import FaceIndex
+    from faceexplore.people.clustering import cluster_index
 
     info = {}
     if reindex or not Path(settings.index_path).is_file():

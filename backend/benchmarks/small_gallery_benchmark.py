@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Thresholds and search F1 on event galleries from a few dozen photos up, with and without the
-embedding model's prior (faceexplore/priors.py), and with a share of the photos copied.
+embedding model's prior (faceexplore/faces/priors.py), and with a share of the photos copied.
 
 For each size, make_event_gallery.py builds an event gallery (cast: one person for every 6
 photos, at least 6; 50 absent people's queries); a second gallery adds a resized (x0.5) or a
@@ -32,9 +32,9 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO / "backend"))
 
 from faceexplore import evaluation  # noqa: E402
-from faceexplore.clustering import cluster_index  # noqa: E402
+from faceexplore.index.store import FaceIndex  # noqa: E402
+from faceexplore.people.clustering import cluster_index  # noqa: E402
 from faceexplore.settings import Settings  # noqa: E402
-from faceexplore.store import FaceIndex  # noqa: E402
 
 PHOTOS_PER_PERSON = 6
 MIN_CAST = 6

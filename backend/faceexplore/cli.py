@@ -11,10 +11,11 @@ import subprocess
 import sys
 import time
 
-from .embedders import EMBEDDERS, ModelWeightsMissing
-from .locking import IndexBusy
+from faceexplore.faces.embedders import EMBEDDERS, ModelWeightsMissing
+from faceexplore.index.locking import IndexBusy
+from faceexplore.index.store import FaceIndex, ModelMismatch, PeopleChanged
+
 from .settings import load_settings
-from .store import FaceIndex, ModelMismatch, PeopleChanged
 
 # The settings command-line options set: the argparse destination and the option, by setting.
 OPTIONS = {
@@ -39,7 +40,7 @@ def _settings(args):
 
 
 def cmd_index(args) -> int:
-    from .indexer import index_gallery
+    from faceexplore.index.indexer import index_gallery
 
     settings = _settings(args)
     engine = f", on Ray at {settings.ray_address or 'RAY_ADDRESS or this machine'}" if settings.engine == "ray" else ""
@@ -81,7 +82,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_cluster(args) -> int:
-    from .clustering import cluster_index
+    from faceexplore.people.clustering import cluster_index
 
     settings = _settings(args)
     with FaceIndex(settings.index_path) as index:
@@ -95,7 +96,7 @@ def cmd_cluster(args) -> int:
             f"{kept['cannot_links']} pairs kept apart, {kept['rejected_faces']} faces left out as not faces"
         )
     if args.explain:
-        from .report import explain_threshold
+        from faceexplore.people.report import explain_threshold
 
         print(explain_threshold(details))
     elif choice:
@@ -106,7 +107,7 @@ def cmd_cluster(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import cluster_report, format_report, save_plots
+    from faceexplore.people.report import cluster_report, format_report, save_plots
 
     settings = _settings(args)
     with FaceIndex(settings.index_path, readonly=True) as index:
@@ -127,7 +128,7 @@ def cmd_people(args) -> int:
     """The organiser's corrections: each prints the person (or count) it leaves."""
     from dataclasses import asdict
 
-    from .people import CorrectionError, PeopleEditor
+    from faceexplore.people.corrections import CorrectionError, PeopleEditor
 
     settings = _settings(args)
     with FaceIndex(settings.index_path, readonly=args.action in ("list", "show", "log")) as index:
@@ -185,7 +186,7 @@ def _person_target(value: str) -> str:
 
 
 def cmd_search(args) -> int:
-    from .search_service import SearchService
+    from faceexplore.search.service import SearchService
 
     settings = _settings(args)
     service = SearchService(settings)
@@ -303,7 +304,7 @@ def read_new_password(stdin=None) -> str:
 
 
 def cmd_set_password(args) -> int:
-    from . import auth
+    from faceexplore.web.session import auth
 
     settings = _settings(args)
     try:

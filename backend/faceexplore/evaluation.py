@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .clustering import cluster_index
-from .indexer import index_gallery
-from .store import FaceIndex
+from faceexplore.index.indexer import index_gallery
+from faceexplore.index.store import FaceIndex
+from faceexplore.people.clustering import cluster_index
 
 
 def pairwise_scores(labels, truth) -> dict:
@@ -127,7 +127,7 @@ def evaluate_event(folder, settings, scratch=None, samples: int = 1, rates=(), c
 
 
 def _evaluate_event(folder: Path, settings, scratch: Path, samples, rates, candidate_rates) -> dict:
-    from .search_service import SearchInputError, SearchService
+    from faceexplore.search.service import SearchInputError, SearchService
 
     truth = json.loads((folder / "truth.json").read_text())
     extra_dir = folder / "queries" / "extra"

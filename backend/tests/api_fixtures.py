@@ -105,7 +105,7 @@ class FakePipeline:
         self.calls = 0
 
     def analyse(self, source, timings=None, mirror_average: bool = False, max_decode_pixels=None) -> FakeAnalysis:
-        from faceexplore.images import load_photo
+        from faceexplore.faces.images import load_photo
 
         self.calls += 1
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -135,7 +135,7 @@ class SyntheticGallery:
 
 
 def _records(gallery: Path, paths_people, centres):
-    from faceexplore.store import FaceRecord, PhotoRecord
+    from faceexplore.index.store import FaceRecord, PhotoRecord
 
     items = []
     for path, people in paths_people:
@@ -155,9 +155,9 @@ def _records(gallery: Path, paths_people, centres):
 def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> SyntheticGallery:
     """The gallery under ``base``: indexed, clustered (unless ``clustered`` is False), then one
     more photo indexed after the clustering."""
-    from faceexplore.clustering import cluster_index
+    from faceexplore.index.store import FaceIndex, PhotoRecord
+    from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
-    from faceexplore.store import FaceIndex, PhotoRecord
 
     # no rate limits unless a test asks: the tests send many requests from one address
     settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **{"rate_limits": "off", **settings_changes})
@@ -193,7 +193,7 @@ ORGANISER_PASSWORD = "correct horse battery staple"
 def log_in(client, settings, password: str = ORGANISER_PASSWORD) -> str:
     """Log ``client`` in as the organiser (setting the password first if none is set); the CSRF
     token for its changes."""
-    from faceexplore import auth
+    from faceexplore.web.session import auth
 
     if auth.load_password(settings.data_dir) is None:
         auth.set_password(settings.data_dir, password)
@@ -210,8 +210,8 @@ def add_latin1_photo(gallery: SyntheticGallery) -> int:
     """Adds the photo named LATIN1_NAME on disk to the gallery and its index; returns its id."""
     import os
 
-    from faceexplore.gallery import stored_path
-    from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
+    from faceexplore.index.gallery import stored_path
+    from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 
     name = os.fsdecode(LATIN1_NAME)
     file = Path(gallery.settings.gallery_dir) / name
@@ -249,7 +249,7 @@ def private_site_fixtures(scope: str):
     ``gallery, app, spec, visitor, organiser = private_site_fixtures("module")``."""
     import pytest
 
-    from faceexplore import auth
+    from faceexplore.web.session import auth
     from tests.test_api_contract import CheckedClient
 
     @pytest.fixture(scope=scope)

@@ -67,7 +67,7 @@ def pipeline():
     """One FacePipeline (MTCNN + dlib) for the whole session: loading models costs seconds."""
     import torch
 
-    from faceexplore.pipeline import FacePipeline
+    from faceexplore.faces.pipeline import FacePipeline
     from faceexplore.settings import Settings
 
     torch.set_num_threads(1)  # the indexer's workers run one thread each too
@@ -83,13 +83,13 @@ def face_photo() -> Path:
 def reuse_pipeline(monkeypatch, pipeline):
     """Make in-process ``index_gallery`` (index_workers=1) use the session's pipeline instead of
     loading the models again for every run (the subprocess tests cover the real start-up)."""
-    from faceexplore import indexer
+    from faceexplore.index import worker
 
     def init(settings, threads):
         assert settings.model == "dlib"
-        indexer._pipeline = pipeline
+        worker.pipeline = pipeline
 
-    monkeypatch.setattr(indexer, "_init_worker", init)
+    monkeypatch.setattr(worker, "init_worker", init)
     return pipeline
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceexplore import cache
-from faceexplore.people import PeopleEditor
-from faceexplore.search import GallerySearcher
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.web import tokens
+from faceexplore.index import cache
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.people.corrections import PeopleEditor
+from faceexplore.search.searcher import GallerySearcher
+from faceexplore.web.core import tokens
 from tests.api_fixtures import DIM, STRANGER, FakePipeline, build_gallery, drawn_photo, make_app, people_centres, sample_photo
 from tests.test_api_contract import CheckedClient, assert_error, search
 

@@ -114,8 +114,8 @@ def assert_conforms(spec, method: str, url: str, response) -> None:
 
 
 def cache_id(gallery) -> str:
-    """The index's id, which names its cache folder (faceexplore.cache)."""
-    from faceexplore.store import FaceIndex
+    """The index's id, which names its cache folder (faceexplore.index.cache)."""
+    from faceexplore.index.store import FaceIndex
 
     with FaceIndex(gallery.settings.index_path, readonly=True) as index:
         return index.meta("index_id")
@@ -541,7 +541,7 @@ def test_a_download_body_of_another_type_is_415(api):
 
 
 def test_download_links_are_plain_gets_of_zips_in_parts(api, gallery, monkeypatch):
-    from faceexplore.web import download
+    from faceexplore.web.gallery import download
 
     readable = [pid for path, pid in gallery.photo_ids.items() if path != UNREADABLE]
     body = api.post("/api/download/links", json={"photo_ids": readable + readable[:2]}).get_json()
@@ -564,7 +564,7 @@ def test_download_links_are_plain_gets_of_zips_in_parts(api, gallery, monkeypatc
 
 
 def test_bad_download_links(api, gallery, monkeypatch):
-    from faceexplore.web import download
+    from faceexplore.web.gallery import download
 
     assert_error(api.post("/api/download/links", json={"photo_ids": [1, 999999]}), 400, "unknown_photo")
     assert_error(api.post("/api/download/links", json={"photo_ids": []}), 400, "no_photos")
@@ -582,7 +582,7 @@ def test_bad_download_links(api, gallery, monkeypatch):
 def test_the_download_request_model_parses_ids():
     from pydantic import ValidationError
 
-    from faceexplore.web.models import DownloadRequest
+    from faceexplore.web.core.models import DownloadRequest
 
     # JSON Schema's integers: 4.0 is 4; text is not a number (a form's digits are made numbers
     # by download.parse_download_request, test_download_zips_exactly_the_photos_asked_for)
@@ -627,7 +627,7 @@ def test_an_unknown_address_is_404(client):
 
 
 def test_an_unexpected_error_is_500_without_details(client, monkeypatch, caplog):
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.store import FaceIndex
 
     def broken(self, *args, **kwargs):
         raise RuntimeError("disk trouble in /srv/private/index.sqlite3")
@@ -669,7 +669,7 @@ def test_gallery_files_thumbnails_and_face_crops(client, gallery):
 def test_a_full_disk_while_caching_is_503_disk_full(tmp_path, monkeypatch):
     import errno
 
-    from faceexplore.web import thumbnails
+    from faceexplore.web.gallery import thumbnails
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -689,8 +689,8 @@ def test_without_a_built_frontend_the_root_is_a_note(client):
 
 # -- the core: typed search results, one model-mismatch error ---------------------------------
 def test_the_search_service_returns_a_typed_outcome(gallery):
-    from faceexplore.search_service import SearchInputError, SearchOutcome, SearchService
-    from faceexplore.store import ModelMismatch
+    from faceexplore.index.store import ModelMismatch
+    from faceexplore.search.service import SearchInputError, SearchOutcome, SearchService
 
     service = SearchService(gallery.settings, pipeline=FakePipeline(gallery.centres))
     outcome = service.search([("a.png", sample_photo([1]), None)])
@@ -708,9 +708,9 @@ def test_the_search_service_returns_a_typed_outcome(gallery):
 
 def _two_face_gallery(tmp_path, spec) -> CheckedClient:
     """A client of an open site whose gallery is one photo of people 0 and 1, clustered."""
-    from faceexplore.clustering import cluster_index
+    from faceexplore.index.store import FaceIndex
+    from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
-    from faceexplore.store import FaceIndex
     from tests.api_fixtures import _records, people_centres
 
     settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", rate_limits="off", **OPEN)
@@ -734,8 +734,8 @@ def test_a_gallery_of_two_faces_says_it_cannot_be_searched_yet(tmp_path, spec):
 def test_a_gallery_of_two_faces_is_searched_with_the_models_prior(tmp_path, spec, monkeypatch):
     """Where the embedding model has a measured prior (priors.py), a tiny gallery is searched
     against it: its people are found, a stranger is not."""
-    from faceexplore import search as search_module
-    from faceexplore.priors import ModelPrior
+    from faceexplore.faces.priors import ModelPrior
+    from faceexplore.search import searcher as search_module
 
     # the fake embedder's strangers: people far apart (its people are in one cone, the stranger opposite)
     monkeypatch.setattr(search_module, "prior_for", lambda model: ModelPrior(model, 0.9, 0.1, 0.01))

@@ -1,4 +1,4 @@
-"""Hidden stays hidden (faceexplore/withheld.py): once the organiser hides a person, a visitor is
+"""Hidden stays hidden (faceexplore/search/withheld.py): once the organiser hides a person, a visitor is
 answered as if they were not in the gallery: their photos (group photos included, and photos of
 them indexed since, before any re-clustering) are never found, offered, detailed, listed,
 counted or downloaded, even with a token handed out before the hiding. On the synthetic gallery
@@ -12,11 +12,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from faceexplore import withheld
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live.assignment import assign_new_faces
-from faceexplore.people import PeopleEditor
-from faceexplore.search import GallerySearcher
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.people.corrections import PeopleEditor
+from faceexplore.search import withheld
+from faceexplore.search.searcher import GallerySearcher
 from tests.api_fixtures import (
     DIM,
     FACE_BOXES,

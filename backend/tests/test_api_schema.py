@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
-from faceexplore import auth
 from faceexplore.web.openapi_document import openapi_document
-from faceexplore.web.session import CSRF_HEADER, SECURITY_SCHEMES
+from faceexplore.web.session import auth
+from faceexplore.web.session.routes import CSRF_HEADER, SECURITY_SCHEMES
 from tests.api_fixtures import ORGANISER_PASSWORD, build_gallery, make_app
 
 # The statuses that say "understood, but no": a request the schema allows may still name what is

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from faceexplore import gallery as gallery_module
+from faceexplore.index import gallery as gallery_module
 from faceexplore.live.status import STALE_AFTER_S, LiveStatus, status_path, write_status
 from faceexplore.settings import Settings, SettingsError, load_settings
-from faceexplore.web import upload as upload_module
+from faceexplore.web.gallery import upload as upload_module
 from tests.api_fixtures import log_in, make_app, private_site_fixtures
 from tests.test_api_contract import CheckedClient, assert_error
 

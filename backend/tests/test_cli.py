@@ -8,7 +8,7 @@ import helpers
 import numpy as np
 import pytest
 
-from faceexplore.embedders.facenet import WEIGHTS_FILE
+from faceexplore.faces.embedders.facenet import WEIGHTS_FILE
 
 
 @pytest.fixture
@@ -126,7 +126,8 @@ def test_index_keeps_a_non_utf8_name_and_asks_before_dropping_the_gallery(tmp_pa
 
 
 def test_a_full_disk_is_said_plainly(tmp_path, monkeypatch, capsys):
-    from faceexplore import cli, store
+    from faceexplore import cli
+    from faceexplore.index import store
 
     data = tmp_path / "data"
     with store.FaceIndex(data / "index.sqlite3") as index:

@@ -4,20 +4,20 @@ import helpers
 import numpy as np
 import pytest
 
-from faceexplore import impostors
-from faceexplore.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
 from faceexplore.evaluation import bcubed_scores, pairwise_scores
-from faceexplore.impostors import choose_threshold, fit_impostors, pair_distances
-from faceexplore.report import cluster_report, explain_threshold, format_report
-from faceexplore.search import GallerySearcher
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.synthetic import synthetic_people
+from faceexplore.faces.synthetic import synthetic_people
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.people import impostors
+from faceexplore.people.clustering import TOO_FEW_FACES, FaceClusterer, _same_group_condensed, cluster_index
+from faceexplore.people.impostors import choose_threshold, fit_impostors, pair_distances
+from faceexplore.people.report import cluster_report, explain_threshold, format_report
+from faceexplore.search.searcher import GallerySearcher
 
 
 @pytest.fixture(scope="module")
 def people_in_photos():
     """About 6,000 synthetic faces of 1,300 people dealt into photos: (embeddings, person, photo)."""
-    from faceexplore.synthetic import synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_photos
 
     X, truth = synthetic_people(n_people=1300, seed=11)
     return X, truth, synthetic_photos(truth, seed=11)
@@ -84,7 +84,7 @@ def test_threshold_stays_out_of_the_bulk_when_same_person_pairs_are_rare():
     """4,400 people of 1 to 8 faces: about one random pair in 1,000 is one person, less than the
     model's misfit in the bulk of the distribution. The threshold must still end between the
     two populations, not run into the different-people bulk."""
-    from faceexplore.synthetic import synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_photos
 
     X, truth = synthetic_people(n_people=4400, seed=2)
     photos = synthetic_photos(truth, seed=2)
@@ -106,8 +106,8 @@ def test_threshold_keeps_same_person_pairs_in_a_gallery_of_300k_faces(monkeypatc
     threshold read from them cut more than a tenth of the same-person pairs.
     The sample grows with the faces, the search window shrinks with them: the threshold must
     still let nearly all same-person pairs through, and almost no different-people pair."""
-    from faceexplore.impostors import same_group_pairs
-    from faceexplore.synthetic import synthetic_photos
+    from faceexplore.faces.synthetic import synthetic_photos
+    from faceexplore.people.impostors import same_group_pairs
 
     X, truth = synthetic_people(n_people=66_667, seed=3)
     photos = synthetic_photos(truth, seed=3)
@@ -155,7 +155,7 @@ def test_approximate_neighbours_give_the_exact_clusters(people_in_photos):
     close neighbours."""
     from sklearn.metrics import adjusted_rand_score
 
-    from faceexplore.clustering import nearest_neighbours
+    from faceexplore.people.clustering import nearest_neighbours
 
     X, truth, photos = people_in_photos
     dense = FaceClusterer().fit(X, photos)
@@ -181,7 +181,7 @@ def test_rejoining_joins_split_people_and_no_one_else(people_in_photos):
     one photo."""
     from sklearn.metrics import adjusted_rand_score
 
-    from faceexplore.clustering import rejoin_split_clusters
+    from faceexplore.people.clustering import rejoin_split_clusters
 
     X, truth, photos = people_in_photos
     threshold = FaceClusterer().fit_threshold(X, photos).choice_.threshold
@@ -203,7 +203,7 @@ def test_rejoining_joins_split_people_and_no_one_else(people_in_photos):
 def test_nearest_clusters_of_some_clusters_exact_and_approximate(monkeypatch):
     """The nearest other cluster of the clusters asked about (``rows``), from all pairs of
     centroids and, above ``EXACT_KNN_LIMIT`` clusters, from faiss's index: the same answers."""
-    from faceexplore import clustering
+    from faceexplore.people import clustering
 
     X, truth = synthetic_people(n_people=2000, seed=12)
     centroids = np.zeros((truth.max() + 1, X.shape[1]))
@@ -226,7 +226,7 @@ def test_a_graph_that_misses_most_neighbours_still_gives_the_exact_clusters(peop
     neighbours'."""
     from sklearn.metrics import adjusted_rand_score
 
-    from faceexplore import clustering
+    from faceexplore.people import clustering
 
     X, truth, photos = people_in_photos
     exact = FaceClusterer(dense_limit=len(X) - 1, exact_knn_limit=len(X)).fit(X, photos)

@@ -24,7 +24,7 @@ import helpers
 import numpy as np
 import pytest
 
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 
 FAST = {"FACEEXPLORE_DETECT_SIZE": "480", "FACEEXPLORE_INDEX_WORKERS": "1", "OMP_NUM_THREADS": "1"}
 
@@ -159,7 +159,7 @@ def seed_clustering(db_path: Path, faces: int = 40, clusters: int = 5) -> None:
 # `faceexplore index` with commits every two photos (instead of every 32 or 2 s), so that a run
 # over a tiny gallery is killed between commits however fast the machine is.
 INDEX_COMMITTING_OFTEN = (
-    "import sys, faceexplore.indexer as indexer; indexer.COMMIT_EVERY_PHOTOS = 2; "
+    "import sys, faceexplore.index.indexer as indexer; indexer.COMMIT_EVERY_PHOTOS = 2; "
     "from faceexplore.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 

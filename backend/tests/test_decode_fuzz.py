@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from faceexplore.images import MAX_PIXELS, ImageError, load_photo
+from faceexplore.faces.images import MAX_PIXELS, ImageError, load_photo
 
 DECODE_SECONDS = 10
 DETECT_SIZE = 1600  # Settings.detect_size's default: the pipeline decodes at this size
@@ -372,7 +372,7 @@ _BOMB_UNDER_A_MEMORY_LIMIT = """
 import resource, sys, zlib
 sys.path.insert(0, sys.argv[1])
 from test_decode_fuzz import _png_chunks
-from faceexplore.images import ImageError, load_photo
+from faceexplore.faces.images import ImageError, load_photo
 side = 14000
 packer = zlib.compressobj(9)
 row = bytes(side * 3 + 1)

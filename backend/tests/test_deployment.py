@@ -101,9 +101,9 @@ def raw_request(port: int, target: bytes, method: bytes = b"GET", headers: bytes
 
 
 def write_links_conf(data: Path, gallery_access: str = "public", secret: str = "test-link-secret") -> None:
-    """What the app writes as it starts (faceexplore/web/links.py): nginx includes it. The stand-in
+    """What the app writes as it starts (faceexplore/web/gallery/links.py): nginx includes it. The stand-in
     backends here are no app, so the tests write it; "public": no signed links needed."""
-    from faceexplore.web.links import write_nginx_links_conf
+    from faceexplore.web.gallery.links import write_nginx_links_conf
 
     write_nginx_links_conf(data, secret, gallery_access)
 
@@ -550,7 +550,7 @@ class Site:
         """A signed link to ``path``, as the site's API hands them out (its key is in the data folder)."""
         from faceexplore.settings import Settings
         from faceexplore.web.app import secret_key
-        from faceexplore.web.links import link_secret, sign
+        from faceexplore.web.gallery.links import link_secret, sign
 
         return sign(path, link_secret(secret_key(Settings(data_dir=self.data))), 3600).encode()
 

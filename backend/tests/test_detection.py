@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faceexplore.detection import TINY_FACE_PIXELS, DetectedFace, FaceDetector, _drop_duplicates
+from faceexplore.faces.detection import TINY_FACE_PIXELS, DetectedFace, FaceDetector, _drop_duplicates
 
 
 @pytest.fixture(scope="module")

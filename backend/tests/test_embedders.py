@@ -4,11 +4,11 @@ import helpers
 import numpy as np
 import pytest
 
-from faceexplore import pipeline as pipeline_module
-from faceexplore.embedders import ModelWeightsMissing, create_embedder
-from faceexplore.embedders.base import face_region
-from faceexplore.embedders.facenet import WEIGHTS_FILE
-from faceexplore.embedders.onnx_model import ARCFACE_TEMPLATE_112, OnnxEmbedder, similarity_transform
+from faceexplore.faces import pipeline as pipeline_module
+from faceexplore.faces.embedders import ModelWeightsMissing, create_embedder
+from faceexplore.faces.embedders.base import face_region
+from faceexplore.faces.embedders.facenet import WEIGHTS_FILE
+from faceexplore.faces.embedders.onnx_model import ARCFACE_TEMPLATE_112, OnnxEmbedder, similarity_transform
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_dlib_network_in_torch_equals_dlibs_own(pipeline):
 
 @pytest.mark.shared_data("lfw-dev")
 def test_dlib_network_in_torch_equals_dlibs_own_on_lfw(datasets, lfw_analysed, pipeline):
-    from faceexplore.images import load_photo
+    from faceexplore.faces.images import load_photo
 
     checked = 0
     for _, path, analysed in lfw_analysed[:40]:
@@ -99,7 +99,7 @@ def test_dlib_network_in_torch_equals_dlibs_own_on_lfw(datasets, lfw_analysed, p
 def test_dlib_weights_that_are_not_the_network_are_refused(tmp_path):
     import face_recognition_models
 
-    from faceexplore.embedders.dlib_resnet_torch import load_dlib_resnet
+    from faceexplore.faces.embedders.dlib_resnet_torch import load_dlib_resnet
 
     real = open(face_recognition_models.face_recognition_model_location(), "rb").read()
     for name, data in (
@@ -205,8 +205,8 @@ def test_facenet_embedder_loads_a_checkpoint_and_embeds_a_face(tmp_path, pipelin
     import torch
     from facenet_pytorch import InceptionResnetV1
 
-    from faceexplore.embedders.facenet import VGGFACE2_CLASSES
-    from faceexplore.images import load_photo
+    from faceexplore.faces.embedders.facenet import VGGFACE2_CLASSES
+    from faceexplore.faces.images import load_photo
 
     torch.manual_seed(1)
     weights = tmp_path / WEIGHTS_FILE
@@ -232,7 +232,7 @@ def _expected_onnx_output(embedder, weights, pixels, face):
 
 
 def test_onnx_embedder_runs_a_model_on_a_real_face(tmp_path, pipeline, face_photo):
-    from faceexplore.images import load_photo
+    from faceexplore.faces.images import load_photo
 
     path = tmp_path / "tiny.onnx"
     weights = helpers.tiny_onnx_model(path, input_size=112, dim=16)
@@ -249,7 +249,7 @@ def test_onnx_embedder_runs_a_model_on_a_real_face(tmp_path, pipeline, face_phot
 
 
 def test_onnx_alignment_puts_the_eyes_where_the_template_has_them(pipeline, face_photo):
-    from faceexplore.images import load_photo
+    from faceexplore.faces.images import load_photo
 
     photo = load_photo(face_photo)
     face = pipeline.detector.detect(photo.pixels)[0]
@@ -273,7 +273,7 @@ def test_similarity_transform_recovers_a_known_transform():
 def test_onnx_model_exported_by_torch(tmp_path, pipeline, face_photo):
     import torch
 
-    from faceexplore.images import load_photo
+    from faceexplore.faces.images import load_photo
 
     try:
         import onnx  # noqa: F401

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from faceexplore.gallery import filesystem_path, name_from_url_path, resolve_in, scan_gallery, stored_path, url_path
+from faceexplore.index.gallery import filesystem_path, name_from_url_path, resolve_in, scan_gallery, stored_path, url_path
 
 
 def _touch(root, rel, content=b"x"):

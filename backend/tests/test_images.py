@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from PIL.JpegImagePlugin import JpegImageFile
 
-from faceexplore import images
-from faceexplore.images import ImageError, load_photo
+from faceexplore.faces import images
+from faceexplore.faces.images import ImageError, load_photo
 
 
 def _two_colour_jpeg(orientation=None) -> bytes:

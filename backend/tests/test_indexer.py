@@ -13,14 +13,14 @@ import numpy as np
 import pillow_heif
 import pytest
 
-from faceexplore import indexer
 from faceexplore.cli import EXIT_BUSY
-from faceexplore.clustering import cluster_index
-from faceexplore.gallery import filesystem_path, scan_gallery
-from faceexplore.indexer import RemovalRefused, index_gallery
-from faceexplore.locking import IndexBusy
+from faceexplore.index import worker
+from faceexplore.index.gallery import filesystem_path, scan_gallery
+from faceexplore.index.indexer import RemovalRefused, index_gallery
+from faceexplore.index.locking import IndexBusy
+from faceexplore.index.store import FaceIndex, ModelMismatch
+from faceexplore.people.clustering import cluster_index
 from faceexplore.settings import Settings
-from faceexplore.store import FaceIndex, ModelMismatch
 
 
 def _settings(tmp_path, gallery, **kw):
@@ -130,7 +130,7 @@ def test_an_unexpected_failure_on_one_photo_does_not_end_the_run(tmp_path, monke
                 raise RuntimeError("the GPU caught fire")
             return pipeline.analyse(path)
 
-    monkeypatch.setattr(indexer, "_init_worker", lambda settings, threads: setattr(indexer, "_pipeline", Flaky()))
+    monkeypatch.setattr(worker, "init_worker", lambda settings, threads: setattr(worker, "pipeline", Flaky()))
     settings = _settings(tmp_path, gallery)
     summary = index_gallery(settings, progress=False)
     assert summary.processed == 3 and summary.faces == 2
@@ -327,7 +327,7 @@ def test_failed_photos_are_retried_when_they_change_or_when_asked(tmp_path, reus
 # -- one writer at a time --------------------------------------------------------------------------
 LOCK_HOLDER = """
 import sys
-from faceexplore.locking import writer_lock
+from faceexplore.index.locking import writer_lock
 with writer_lock(sys.argv[1], "faceexplore index"):
     print("held", flush=True)
     sys.stdin.read()

@@ -7,21 +7,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceexplore.clustering import cluster_index
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
 from faceexplore.live import drift as drift_rule
 from faceexplore.live.assignment import assign_new_faces
 from faceexplore.live.drift import drift
-from faceexplore.people import PeopleEditor
-from faceexplore.search import GallerySearcher
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.people.clustering import cluster_index
+from faceexplore.people.corrections import PeopleEditor
+from faceexplore.search.searcher import GallerySearcher
 
 DIM = 128
-SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.synthetic
+SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.faces.synthetic
 PEOPLE = 30
 
 
 def centres(n: int, seed: int = 3) -> np.ndarray:
-    """People's directions in one cone, as faceexplore.synthetic makes them."""
+    """People's directions in one cone, as faceexplore.faces.synthetic makes them."""
     rng = np.random.default_rng(seed)
     base = rng.normal(size=DIM)
     base /= np.linalg.norm(base)
@@ -144,7 +144,7 @@ def test_search_sees_a_new_face_at_once_and_a_hidden_person_stays_hidden(index, 
 
 
 def test_a_face_indexed_during_a_reclustering_is_assigned_after_the_swap(index, people, monkeypatch):
-    import faceexplore.clustering as clustering
+    import faceexplore.people.clustering as clustering
 
     rng = np.random.default_rng(6)
     late: list[int] = []

@@ -22,14 +22,14 @@ import pytest
 from api_fixtures import DIM, MODEL, FakePipeline, people_centres
 from PIL import Image
 
-from faceexplore.cache import face_path, generation, thumbnail_path
 from faceexplore.cli import EXIT_BUSY, main
+from faceexplore.index.cache import face_path, generation, thumbnail_path
+from faceexplore.index.locking import IndexBusy
+from faceexplore.index.store import FaceIndex
 from faceexplore.live.service import LiveIndexer
 from faceexplore.live.status import read_status
 from faceexplore.live.watcher import GalleryWatcher
-from faceexplore.locking import IndexBusy
 from faceexplore.settings import Settings
-from faceexplore.store import FaceIndex
 
 WAIT_S = 45  # the longest any condition is waited for (a loaded machine); never reached when all is well
 
@@ -141,7 +141,7 @@ def indexed(settings) -> dict[str, tuple[int, int, int]]:
 # -- real models: copy in, search, delete -----------------------------------------------------
 @pytest.mark.shared_data("bbt")
 def test_photos_copied_in_are_found_and_a_deleted_one_leaves_results_and_cache(tmp_path, bbt_dir, pipeline):
-    from faceexplore.search_service import SearchService
+    from faceexplore.search.service import SearchService
 
     settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", frontend_dir="", watch_settle_seconds=0.5)
     gallery = Path(settings.gallery_dir)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from faceexplore.images import load_photo
-from faceexplore.mtcnn import MTCNN, PYRAMID_REDUCING_GAP
+from faceexplore.faces.images import load_photo
+from faceexplore.faces.mtcnn import MTCNN, PYRAMID_REDUCING_GAP
 
 
 @pytest.fixture(scope="module")

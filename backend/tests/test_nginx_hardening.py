@@ -409,7 +409,7 @@ def private_stub_site(tmp_path):
 
 
 def _signed(path: str, **kw) -> bytes:
-    from faceexplore.web.links import sign
+    from faceexplore.web.gallery.links import sign
 
     return sign(path, LINK_SECRET, 24 * 3600, **kw).encode()
 

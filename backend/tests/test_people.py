@@ -1,12 +1,12 @@
-"""The organiser's corrections (faceexplore/people.py) on the synthetic gallery of
+"""The organiser's corrections (faceexplore/people/corrections.py) on the synthetic gallery of
 tests/api_fixtures.py: every correction, every bad input, and undo of each kind."""
 
 from __future__ import annotations
 
 import pytest
 
-from faceexplore.people import CorrectionError, PeopleEditor
-from faceexplore.store import FaceIndex
+from faceexplore.index.store import FaceIndex
+from faceexplore.people.corrections import CorrectionError, PeopleEditor
 from tests.api_fixtures import GALLERY, LATE, build_gallery
 
 
@@ -248,7 +248,7 @@ def test_a_migrated_index_gets_people_for_its_clusters(tmp_path):
 
 def test_search_treats_a_hidden_person_as_absent_and_drops_rejected_faces(gallery, editor, index):
     """One searcher across the corrections: it reloads when people_version changes."""
-    from faceexplore.search_service import SearchService
+    from faceexplore.search.service import SearchService
     from tests.api_fixtures import STRANGER, FakePipeline, sample_photo
 
     service = SearchService(gallery.settings, pipeline=FakePipeline(gallery.centres), index=index)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from faceexplore import cli
-from faceexplore.store import FaceIndex
+from faceexplore.index.store import FaceIndex
 from tests.api_fixtures import build_gallery
 from tests.test_people import faces_of, person_of
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceexplore.clustering import cluster_index
-from faceexplore.constraints import ClusterConstraints, assign_person_ids
-from faceexplore.people import PeopleEditor
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.people.clustering import cluster_index
+from faceexplore.people.constraints import ClusterConstraints, assign_person_ids
+from faceexplore.people.corrections import PeopleEditor
 
 DIM = 128
-SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.synthetic
+SPREAD = 0.22  # a face's distance from its person's direction, as in faceexplore.faces.synthetic
 BACKGROUND = 40  # people nobody corrects, so the gallery has a threshold to learn
 
 
@@ -134,7 +134,7 @@ def test_pins_and_cannot_links_are_enforced_and_ids_matched():
 
 
 def test_the_report_names_people_and_puts_the_doubted_clusters_first(index):
-    from faceexplore.report import cluster_report, format_report
+    from faceexplore.people.report import cluster_report, format_report
 
     people = centres()
     rng = np.random.default_rng(5)
@@ -170,8 +170,8 @@ def test_the_report_names_people_and_puts_the_doubted_clusters_first(index):
 def test_the_linkage_honours_pins_and_cannot_links_on_both_paths(dense_limit):
     """The full distance matrix, and the k-NN graph path (components clustered apart) where
     the constraints are enforced after the linkage."""
-    from faceexplore.clustering import FaceClusterer
-    from faceexplore.synthetic import synthetic_people
+    from faceexplore.faces.synthetic import synthetic_people
+    from faceexplore.people.clustering import FaceClusterer
 
     X, truth = synthetic_people(n_people=60, per_person=(4, 6), seed=9)
     first, second, third = (np.flatnonzero(truth == k) for k in range(3))
@@ -187,7 +187,7 @@ def test_the_linkage_honours_pins_and_cannot_links_on_both_paths(dense_limit):
 def test_a_correction_during_a_clustering_is_not_lost(index, monkeypatch, tmp_path):
     """The organiser moves a face while `cluster` computes from the state before: the save is
     refused (people_version changed) and the clustering computed again, with the move."""
-    from faceexplore.clustering import FaceClusterer
+    from faceexplore.people.clustering import FaceClusterer
 
     people = centres()
     first = add_faces(index, people, [*((f"bg{k}", 4) for k in range(10)), ("A", 5)], np.random.default_rng(7), "old")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from faceexplore.detection import DetectedFace
-from faceexplore.embedders.base import FaceEmbedder
-from faceexplore.pipeline import FacePipeline
+from faceexplore.faces.detection import DetectedFace
+from faceexplore.faces.embedders.base import FaceEmbedder
+from faceexplore.faces.pipeline import FacePipeline
 
 WIDTH, HEIGHT = 2000, 1000
 RED_SQUARE = (1200, 300, 1400, 500)  # the "face", in the photo's pixels

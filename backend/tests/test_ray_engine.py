@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from faceexplore import cli
-from faceexplore.indexer import index_gallery
+from faceexplore.index.indexer import index_gallery
 from faceexplore.settings import Settings
 
 OBJECT_STORE_BYTES = 200 * 1024 * 1024

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceexplore.search import GallerySearcher, fit_null
-from faceexplore.store import FaceIndex, FaceRecord, PhotoRecord
-from faceexplore.synthetic import synthetic_people
+from faceexplore.faces.synthetic import synthetic_people
+from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord
+from faceexplore.people.null_model import fit_null
+from faceexplore.search.searcher import GallerySearcher
 
 
 def build_index(path, X, groups):
@@ -26,7 +27,7 @@ def build_index(path, X, groups):
 
 @pytest.fixture()
 def synthetic_gallery(tmp_path):
-    from faceexplore.clustering import cluster_index
+    from faceexplore.people.clustering import cluster_index
 
     X, truth = synthetic_people(n_people=120, per_person=(2, 6), seed=7)
     index = build_index(tmp_path / "index.sqlite3", X, np.arange(len(X)))
@@ -134,9 +135,9 @@ def _bbt():
 
 @pytest.fixture(scope="module")
 def bbt_service(tmp_path_factory):
-    from faceexplore.clustering import cluster_index
-    from faceexplore.indexer import index_gallery
-    from faceexplore.search_service import SearchService
+    from faceexplore.index.indexer import index_gallery
+    from faceexplore.people.clustering import cluster_index
+    from faceexplore.search.service import SearchService
     from faceexplore.settings import Settings
 
     bbt = _bbt()

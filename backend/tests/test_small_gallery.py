@@ -1,20 +1,20 @@
 """Small galleries: the model prior, copies of one photo counted once, and the search floor
-(faceexplore/priors.py); large galleries keep their own thresholds."""
+(faceexplore/faces/priors.py); large galleries keep their own thresholds."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from faceexplore.clustering import FaceClusterer, cluster_index
 from faceexplore.evaluation import pairwise_scores
-from faceexplore.impostors import distinct_faces
-from faceexplore.indexer import index_gallery
-from faceexplore.priors import PRIOR_FACES, ModelPrior, prior_for
-from faceexplore.report import explain_threshold
-from faceexplore.search import NullModel, cluster_scores, fit_null
+from faceexplore.faces.priors import PRIOR_FACES, ModelPrior, prior_for
+from faceexplore.faces.synthetic import synthetic_people, synthetic_photos
+from faceexplore.index.indexer import index_gallery
+from faceexplore.index.store import FaceIndex
+from faceexplore.people.clustering import FaceClusterer, cluster_index
+from faceexplore.people.impostors import distinct_faces
+from faceexplore.people.null_model import NullModel, cluster_scores, fit_null
+from faceexplore.people.report import explain_threshold
 from faceexplore.settings import Settings
-from faceexplore.store import FaceIndex
-from faceexplore.synthetic import synthetic_people, synthetic_photos
 
 # The synthetic people's different-people distances, as a prior (synthetic.py's defaults are
 # shaped like the dlib model's); copies sit a hair apart, far below any two faces of one person.
@@ -139,7 +139,7 @@ def audit_gallery(bbt_dir, tmp_path):
 
 @pytest.mark.shared_data("bbt")
 def test_the_audit_case_with_real_photos(audit_gallery, bbt_dir, tmp_path, reuse_pipeline):
-    from faceexplore.search_service import SearchService
+    from faceexplore.search.service import SearchService
 
     settings = Settings(data_dir=tmp_path / "data", gallery_dir=audit_gallery, index_workers=1)
     index_gallery(settings, progress=False)

@@ -11,7 +11,7 @@ import helpers
 import numpy as np
 import pytest
 
-from faceexplore.store import FaceIndex, FaceRecord, ModelMismatch, PhotoRecord
+from faceexplore.index.store import FaceIndex, FaceRecord, ModelMismatch, PhotoRecord
 
 
 def _face(x, seed=0, dim=8):
@@ -175,7 +175,7 @@ def test_removing_photos_is_a_new_index_version(index):
 
 SERVER = """
 import sys
-from faceexplore.store import FaceIndex
+from faceexplore.index.store import FaceIndex
 index = FaceIndex(sys.argv[1], readonly=True)
 for line in sys.stdin:  # one consistent read per line, like a web worker's requests
     with index.snapshot():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from faceexplore.store import MAX_ID, FaceIndex, PersonInfo, PhotoInfo
+from faceexplore.index.store import MAX_ID, FaceIndex, PersonInfo, PhotoInfo
 from tests.api_fixtures import FACE_BOXES, GALLERY, LATE, STRANGER, UNREADABLE, build_gallery
 
 
@@ -59,7 +59,7 @@ def test_people_and_their_photos(index, gallery):
 
 
 def test_clusters_for_the_report_and_faces_for_the_evaluation(index, gallery):
-    from faceexplore.report import cluster_report
+    from faceexplore.people.report import cluster_report
 
     clusters = index.active_clusters()
     assert {c.id for c in clusters} == {p.id for p in index.people_page(100, 0).items}

@@ -119,7 +119,7 @@ def test_gunicorns_own_errors_are_json_with_the_security_headers(gunicorn_port, 
 _HOLD_SLOTS = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from faceexplore.web.ratelimit import InFlightSlots
+from faceexplore.web.core.ratelimit import InFlightSlots
 slots = InFlightSlots(sys.argv[2])
 held = [slots.take("127.0.0.1") for _ in range(2)]
 print("held" if all(held) else "not held", flush=True)
@@ -130,7 +130,7 @@ time.sleep(120)
 def test_a_client_has_at_most_two_searches_in_flight_across_processes(gallery):
     """Another process (a second gunicorn worker) runs two searches for 127.0.0.1: a third is
     refused 429 until that process dies (killed: the kernel frees its slots)."""
-    from faceexplore.web.ratelimit import INFLIGHT_DIR, SEARCHES_IN_FLIGHT
+    from faceexplore.web.core.ratelimit import INFLIGHT_DIR, SEARCHES_IN_FLIGHT
     from tests.api_fixtures import sample_photo
     from tests.test_web_hardening import BACKEND
 
@@ -169,7 +169,7 @@ def test_a_client_has_at_most_two_searches_in_flight_across_processes(gallery):
 
 
 def test_two_threads_of_one_worker_count_as_two_searches(tmp_path):
-    from faceexplore.web.ratelimit import InFlightSlots
+    from faceexplore.web.core.ratelimit import InFlightSlots
 
     slots = InFlightSlots(tmp_path / "inflight", slots=2)
     first, second = slots.take("a"), slots.take("a")

@@ -288,7 +288,7 @@ def test_samples_stay_in_memory_never_on_disk_or_in_the_log(client, bbt, monkeyp
 
 # -- people -----------------------------------------------------------------------------------
 def _index_rows(settings, sql, *args):
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.store import FaceIndex
 
     with FaceIndex(settings.index_path, readonly=True) as index:
         return [dict(r) for r in index.db.execute(sql, args).fetchall()]

@@ -120,7 +120,7 @@ def served(tmp_path_factory):
 def test_a_latin1_name_is_served_by_gunicorn_and_nginx(served):
     """In a private gallery (the default) through its signed link, which nginx checks itself."""
     from faceexplore.web.app import secret_key
-    from faceexplore.web.links import link_secret, sign
+    from faceexplore.web.gallery.links import link_secret, sign
 
     gallery, app_port, site_port = served
     on_disk = Path(gallery.settings.gallery_dir, os.fsdecode(LATIN1_NAME)).read_bytes()
@@ -161,8 +161,8 @@ def _mode(path) -> int:
 
 
 def test_the_index_lock_secret_and_logs_are_private(tmp_path):
-    from faceexplore.locking import lock_path, writer_lock
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.locking import lock_path, writer_lock
+    from faceexplore.index.store import FaceIndex
     from faceexplore.web.app import SECRET_FILE
 
     sys.path.insert(0, str(BACKEND.parent / "services"))
@@ -203,7 +203,7 @@ def test_a_forged_host_is_refused(latin1_gallery):
 
 
 def test_default_allowed_hosts_follow_the_bind_address():
-    from faceexplore.web.hosts import default_allowed_hosts, host_allowed
+    from faceexplore.web.core.hosts import default_allowed_hosts, host_allowed
 
     assert host_allowed("photos.lan:8000", default_allowed_hosts("photos.lan"))
     assert not host_allowed("photos.lan", default_allowed_hosts("127.0.0.1"))
@@ -222,7 +222,7 @@ def _fetch_cached(client, photo_id: int) -> tuple[str, str, bytes]:
 
 
 def test_a_removed_photos_cached_pictures_are_deleted_by_the_next_index_run(tmp_path, monkeypatch):
-    from faceexplore import indexer
+    from faceexplore.index import indexer
     from tests.api_fixtures import DIM, MODEL
 
     gallery = build_gallery(tmp_path, **OPEN)
@@ -246,8 +246,8 @@ def test_a_rebuilt_index_never_shows_the_old_ones_pictures(tmp_path):
     """A new index file numbers photos from 1 again: its pictures live under its own id, so the
     old URLs are refused (by the app, and gone from disk after the sweep) and the running app
     reads the new file."""
-    from faceexplore import cache
-    from faceexplore.store import FaceIndex
+    from faceexplore.index import cache
+    from faceexplore.index.store import FaceIndex
 
     gallery = build_gallery(tmp_path, **OPEN)
     app = make_app(gallery)
@@ -292,7 +292,7 @@ def test_the_app_reads_an_index_file_deleted_and_made_again(tmp_path):
 
 # -- rate limits when the app runs alone ------------------------------------------------------
 def test_the_app_alone_limits_each_client_like_nginx(latin1_gallery):
-    from faceexplore.web.ratelimit import LIMITS
+    from faceexplore.web.core.ratelimit import LIMITS
 
     client = make_app(latin1_gallery, rate_limits="app", **OPEN).test_client()
     body = {"photo_ids": [latin1_gallery.photo_ids["album/beach.jpg"]]}
@@ -315,7 +315,7 @@ def test_the_app_alone_limits_each_client_like_nginx(latin1_gallery):
 
 
 def test_a_bucket_refills_at_the_rate():
-    from faceexplore.web.ratelimit import Limit, RateLimiter
+    from faceexplore.web.core.ratelimit import Limit, RateLimiter
 
     now = [0.0]
     limiter = RateLimiter({"search": Limit(per_minute=30, burst=2)}, clock=lambda: now[0])

@@ -80,7 +80,7 @@ def test_health_and_status(served):
 def organiser_session(settings, base) -> requests.Session:
     """A browser logged in as the organiser. Its cookie and CSRF token work in every worker (one
     secret key and one password file for all): the next requests land on either worker."""
-    from faceexplore import auth
+    from faceexplore.web.session import auth
 
     if auth.load_password(settings.data_dir) is None:
         auth.set_password(settings.data_dir, "organiser password")
@@ -179,7 +179,7 @@ def signed(settings, target: bytes) -> bytes:
     from urllib.parse import unquote
 
     from faceexplore.web.app import secret_key
-    from faceexplore.web.links import expiry, link_secret, link_token
+    from faceexplore.web.gallery.links import expiry, link_secret, link_token
 
     expires = expiry(3600)
     token = link_token(unquote(target.decode()), expires, link_secret(secret_key(settings)))
@@ -201,7 +201,7 @@ def test_searches_keep_working_while_an_index_run_adds_photos(served, pipeline):
     """20 searches from 4 client threads while `index_gallery` adds 2 photos to the same index
     (and replaces a changed one, so ids the searcher holds vanish mid-way): every answer is a
     well-formed 200, and afterwards the new photos are searchable."""
-    from faceexplore.indexer import index_gallery
+    from faceexplore.index.indexer import index_gallery
 
     settings, bbt, _, base, _ = served
     new = Path(settings.gallery_dir) / "new"

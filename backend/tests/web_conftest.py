@@ -40,26 +40,26 @@ def reusing_pipeline(pipeline):
     """In-process ``index_gallery`` (index_workers=1) with an already loaded pipeline (the session's,
     one torch thread) instead of loading the models again with a thread per core: on a busy
     machine torch's threads contend badly (a group photo takes 10x longer)."""
-    from faceexplore import indexer
+    from faceexplore.index import worker
 
-    original = indexer._init_worker
+    original = worker.init_worker
 
     def init(settings, threads):
-        indexer._pipeline = pipeline
+        worker.pipeline = pipeline
 
-    indexer._init_worker = init
+    worker.init_worker = init
     try:
         yield
     finally:
-        indexer._init_worker = original
+        worker.init_worker = original
 
 
 def build_bbt_index(tmp_path_factory, name: str, pipeline=None):
     """The 5 BBT group photos copied into a fresh gallery, indexed and clustered (one worker)."""
-    from faceexplore.clustering import cluster_index
-    from faceexplore.indexer import index_gallery
+    from faceexplore.index.indexer import index_gallery
+    from faceexplore.index.store import FaceIndex
+    from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
-    from faceexplore.store import FaceIndex
 
     bbt = bbt_root()
     base = tmp_path_factory.mktemp(name)
@@ -121,7 +121,7 @@ def clone_index(settings, tmp_path_factory, name: str):
 
 
 def index_counts(settings) -> dict:
-    from faceexplore.store import FaceIndex
+    from faceexplore.index.store import FaceIndex
 
     with FaceIndex(settings.index_path, readonly=True) as index:
         counts = index.counts()

@@ -15,7 +15,7 @@ Each call is one transaction that reads the clustering and writes its new member
 clustering swapped in meanwhile is never written into; the faces it does not hold (indexed
 while it was computed) are simply taken by the next call.
 
-A face near a hidden person may join someone else or start a person here; faceexplore/withheld.py
+A face near a hidden person may join someone else or start a person here; faceexplore/search/withheld.py
 takes it for the hidden person all the same, so visitors are never shown it, its photo, or a
 person made only of such faces.
 """
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..store import FaceIndex, FaceVectors
+from faceexplore.index.store import FaceIndex, FaceVectors
 
 # The cost of "no person": every candidate person scores below the threshold, so this is
 # above any of them, and a face joins a person whenever the assignment can give it one.

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..clustering import TOO_FEW_FACES, FaceClusterer
-from ..impostors import MIN_PAIRS
-from ..priors import prior_for
-from ..store import FaceIndex
+from faceexplore.faces.priors import prior_for
+from faceexplore.index.store import FaceIndex
+from faceexplore.people.clustering import TOO_FEW_FACES, FaceClusterer
+from faceexplore.people.impostors import MIN_PAIRS
 
 LIVE_SHARE_LIMIT = 0.10
 

@@ -31,12 +31,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..cache import generation
-from ..gallery import filesystem_path, scan_gallery
-from ..indexer import RemovalRefused, _index_gallery, analyse_file
-from ..locking import writer_lock
+from faceexplore.index.cache import generation
+from faceexplore.index.gallery import filesystem_path, scan_gallery
+from faceexplore.index.indexer import RemovalRefused, index_gallery_holding_lock
+from faceexplore.index.locking import writer_lock
+from faceexplore.index.store import FaceIndex, ModelMismatch
+from faceexplore.index.worker import analyse_file
+
 from ..settings import Settings
-from ..store import FaceIndex, ModelMismatch
 from .status import HEARTBEAT_S, LiveStatus, write_status
 from .watcher import GalleryChanges, GalleryWatcher
 
@@ -57,7 +59,7 @@ ERROR_PAUSE_S = 5.0  # after an unexpected error (disk full...), before trying a
 
 def recluster(index_path: str) -> None:
     """A full clustering of the index (runs in a child process; the parent holds the lock)."""
-    from ..clustering import cluster_index
+    from faceexplore.people.clustering import cluster_index
 
     with FaceIndex(index_path) as index:
         active = index.active_clustering()
@@ -166,7 +168,7 @@ class LiveIndexer:
             self._catch_up()
         if self.pipeline is None:
             self._write(message="loading the face models")
-            from ..pipeline import FacePipeline
+            from faceexplore.faces.pipeline import FacePipeline
 
             self.pipeline = FacePipeline.from_settings(settings)
         self.index = FaceIndex(settings.index_path)
@@ -213,7 +215,7 @@ class LiveIndexer:
         self._write(waiting=backlog, indexing=backlog, message=f"indexing {backlog} photos that changed while no watcher ran")
         self.in_catch_up = True
         try:
-            summary = _index_gallery(self.settings, False, self.allow_removals, False)
+            summary = index_gallery_holding_lock(self.settings, False, self.allow_removals, False)
         except RemovalRefused as exc:
             self._write(message=str(exc))  # the loop indexes the rest and keeps the photos
             return
@@ -288,9 +290,7 @@ class LiveIndexer:
 
     def _ids_of(self, paths) -> tuple[list[int], list[int]]:
         """The ids of the photos at ``paths`` and of their faces (their cache files' names)."""
-        photo_ids = [int(r[0]) for p in paths for r in self.index.db.execute("SELECT id FROM photos WHERE path = ?", (p,))]
-        face_ids = [int(r[0]) for pid in photo_ids for r in self.index.db.execute("SELECT id FROM faces WHERE photo_id = ?", (pid,))]
-        return photo_ids, face_ids
+        return self.index.ids_of_paths(paths)
 
     def _forget_cached(self, photo_ids, face_ids):
         """Delete the thumbnails and face crops of photos and faces that left the index (what
@@ -308,7 +308,7 @@ class LiveIndexer:
     def _after_changes(self):
         """Join new faces to people; start a full re-clustering when the people have drifted."""
         if self.index.meta("active_clustering") is None:
-            if self._clustering is None and self.index.db.execute("SELECT 1 FROM faces LIMIT 1").fetchone():
+            if self._clustering is None and self.index.has_faces():
                 self._start_clustering("no clustering yet")
             return
         if not self._unassigned:

@@ -37,9 +37,9 @@ from pathlib import Path
 from watchdog.events import EVENT_TYPE_CLOSED_NO_WRITE, EVENT_TYPE_OPENED, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from ..gallery import GalleryFile, filesystem_path, scan_gallery, stored_path
-from ..images import PHOTO_EXTENSIONS
-from ..indexer import MAX_REMOVED_SHARE
+from faceexplore.faces.images import PHOTO_EXTENSIONS
+from faceexplore.index.gallery import GalleryFile, filesystem_path, scan_gallery, stored_path
+from faceexplore.index.indexer import MAX_REMOVED_SHARE
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,19 @@ from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..settings import Settings, load_settings
-from ..sitestore import SiteStore
-from . import candidates, document, download, files, frontend, links, people, photos, search, session, status, upload
-from .errors import error_responses, raise_request_error, register_error_handlers
-from .hosts import enforce_allowed_hosts
-from .models import DownloadRequest, Error
-from .ratelimit import enforce_rate_limits
-from .state import WebState
+from . import document, frontend, status
+from .core.errors import error_responses, raise_request_error, register_error_handlers
+from .core.hosts import enforce_allowed_hosts
+from .core.models import DownloadRequest, Error
+from .core.ratelimit import enforce_rate_limits
+from .core.state import WebState
+from .gallery import download, files, links, upload
+from .people import photos
+from .people import routes as people
+from .search import candidates
+from .search import routes as search
+from .session import routes as session
+from .session.sitestore import SiteStore
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +129,7 @@ _TOO_LARGE = (413, "too_large: the body is over the upload size limit (setting m
 
 
 def _document_app_wide_errors(path: str, operation: dict) -> None:
-    from .ratelimit import limit_kind
+    from .core.ratelimit import limit_kind
 
     wanted = [_ANY_ROUTE]
     if limit_kind(path.replace("{", "").replace("}", "")) is not None:
@@ -193,7 +199,7 @@ def create_app(settings: Settings | None = None, searcher=None, pipeline=None) -
     if searcher is not None and pipeline is None:
         pipeline = getattr(searcher, "pipeline", None)
     if pipeline is None:
-        from ..pipeline import FacePipeline
+        from faceexplore.faces.pipeline import FacePipeline
 
         pipeline = FacePipeline.from_settings(settings)
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, send_file
 from werkzeug.routing import PathConverter
 
-from ..gallery import resolve_in
-from .errors import not_found
+from faceexplore.index.gallery import resolve_in
+
+from .core.errors import not_found
 
 bp = Blueprint("frontend", __name__)
 

@@ -69,7 +69,7 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
 
     workers = int(workers or settings.web_workers or default_workers())
     if not settings.allowed_hosts:
-        from .hosts import default_allowed_hosts
+        from .core.hosts import default_allowed_hosts
 
         settings = settings.replace(allowed_hosts=default_allowed_hosts(host))
     cores = os.cpu_count() or 1

@@ -9,11 +9,11 @@ import time
 from flask_openapi3 import APIBlueprint
 
 from ..live.status import read_status, status_path
-from ..search import NullModel
-from .models import Health, LiveState, Status
-from .serialize import json_response
-from .session import is_organiser
-from .state import state
+from ..people.null_model import NullModel
+from .core.models import Health, LiveState, Status
+from .core.serialize import json_response
+from .core.state import state
+from .session.routes import is_organiser
 
 bp = APIBlueprint("status", __name__)
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def _status() -> Status:
         if not is_organiser() and counts["people"] is not None:
             # a visitor counts what they could be shown: hidden people and what is withheld
             # because of them (withheld.py) are not in the gallery for them
-            withheld = st.withheld(index)
+            withheld = st.withheld(index, is_organiser())
             counts["people"] = index.people_page(1, 0, exclude=withheld.people).total
             counts["photos"] -= len(withheld.photos)
             counts["faces"] -= len(withheld.faces)

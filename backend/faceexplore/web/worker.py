@@ -11,11 +11,11 @@ import re
 from gunicorn.workers.gthread import ThreadWorker
 
 from .app import SECURITY_HEADERS
-from .errors import _HTTP_CODES
+from .core.errors import HTTP_CODES
 
 # gunicorn's statuses for a request it refuses itself (gunicorn/workers/base.py handle_error)
 GUNICORN_ERRORS = {
-    **_HTTP_CODES,
+    **HTTP_CODES,
     400: ("bad_request", "The request could not be understood."),
     403: ("forbidden", "This request is not allowed."),
     414: ("uri_too_long", "The address is too long."),

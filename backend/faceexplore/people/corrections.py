@@ -1,0 +1,276 @@
+"""The organiser's corrections of the people: names, hidden people, merges, moved faces, "not a
+face", and undo.
+
+Each correction is one transaction on the index: it changes the active clustering at once (the
+People pages and search see it; searchers reload on ``people_version``), writes a row of the
+corrections log with what undo needs to restore, and records the constraints `cluster` honours
+later (face_pins, face_cannot_links, rejected_faces; the SQL is index/store/corrections.py's): faces put into a person are
+pinned to it, faces moved apart are cannot-linked, rejected faces are left out. Names and hidden
+flags belong to the person id, which `cluster` keeps (clustering.py's ``assign_person_ids``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..index.store import Correction, CorrectionsStore, FaceIndex, PersonInfo
+
+MAX_NAME_LENGTH = 100
+LOG_LENGTH = 500  # the newest corrections `log` returns
+FACE_KINDS = ("merge", "move", "reject")  # corrections of the clustering (not of a person's name or flag)
+
+
+class CorrectionError(Exception):
+    """A correction that cannot be made; nothing was changed. ``status``: the HTTP status it
+    maps to (400 bad input, 404 unknown id, 409 conflicts with the state); ``code``: snake_case."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    id: int
+    name: str | None
+    hidden: bool
+    face_count: int
+    photo_count: int
+    cover_face_id: int | None
+    flags: list[str]
+
+
+def _summary(person: PersonInfo) -> PersonSummary:
+    return PersonSummary(person.id, person.name, person.hidden, person.face_count, person.photo_count, person.cover_face_id, person.flags)
+
+
+def _label(person_id: int, name: str | None) -> str:
+    return f"person {person_id} ({name})" if name else f"person {person_id}"
+
+
+def _ids(values, what: str) -> list[int]:
+    """Distinct ids in the order given; 400 when empty or not ids."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise CorrectionError(400, "bad_request", f"Give the {what} as a list of ids.")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise CorrectionError(400, "bad_request", f"{v!r} is not an id of {what}.")
+        out.append(int(v))
+    if not out:
+        raise CorrectionError(400, "empty_list", f"Give at least one of the {what}.")
+    return list(dict.fromkeys(out))
+
+
+def _person_id(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise CorrectionError(400, "bad_request", f"{value!r} is not a person id.")
+    return int(value)
+
+
+class PeopleEditor:
+    """The organiser's corrections on a writable ``FaceIndex``."""
+
+    def __init__(self, index: FaceIndex):
+        self.index = index
+        self.db = index.db
+        self.store = CorrectionsStore(index)
+
+    # -- reads ------------------------------------------------------------------------------
+    def list(self, query: str | None = None) -> list[PersonSummary]:
+        """The people of the active clustering, hidden ones included, most faces first; with
+        ``query``, only those whose name holds it (case-insensitive)."""
+        page = self.index.people_page(limit=-1, offset=0, include_hidden=True, query=query)
+        return [_summary(p) for p in page.items]
+
+    def get(self, person_id) -> PersonSummary:
+        return self._get(_person_id(person_id))
+
+    def log(self) -> list[Correction]:
+        return self.store.log(LOG_LENGTH)
+
+    # -- corrections of a person ------------------------------------------------------------
+    def rename(self, person_id, name: str | None) -> PersonSummary:
+        person_id = _person_id(person_id)
+        if name is not None and not isinstance(name, str):
+            raise CorrectionError(400, "bad_name", "A name is text.")
+        name = (name or "").strip() or None
+        if name is not None:
+            if len(name) > MAX_NAME_LENGTH:
+                raise CorrectionError(400, "name_too_long", f"A name has at most {MAX_NAME_LENGTH} characters.")
+            if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+                raise CorrectionError(422, "bad_name", "A name cannot hold control characters or line breaks.")
+        with self.index.transaction():
+            before = self._get(person_id)
+            if before.name == name:
+                return before
+            self.store.set_name(person_id, name)
+            text = f"Named person {person_id} “{name}”" if name else f"Cleared the name of {_label(person_id, before.name)}"
+            self.store.record("rename", text, {"person": person_id, "before": before.name})
+            return self._get(person_id)
+
+    def set_hidden(self, person_id, hidden: bool) -> PersonSummary:
+        person_id = _person_id(person_id)
+        if not isinstance(hidden, bool):
+            raise CorrectionError(400, "bad_request", "hidden is true or false.")
+        with self.index.transaction():
+            before = self._get(person_id)
+            if before.hidden == hidden:
+                return before
+            self.store.set_hidden(person_id, hidden)
+            kind = "hide" if hidden else "unhide"
+            text = f"{'Hid' if hidden else 'Showed again'} {_label(person_id, before.name)}"
+            self.store.record(kind, text, {"person": person_id, "before": before.hidden})
+            return self._get(person_id)
+
+    # -- corrections of the clustering ------------------------------------------------------
+    def merge(self, into, others) -> PersonSummary:
+        """Merge ``others`` into ``into``: their faces become ``into``'s, pinned to it. ``into``
+        keeps its name, or takes the name of the only one of them named."""
+        into = _person_id(into)
+        others = _ids(others, "people to merge")
+        if into in others:
+            raise CorrectionError(422, "merge_into_itself", f"Person {into} cannot be merged into itself.")
+        with self.index.transaction():
+            clustering = self._clustering()
+            target = self._get(into)
+            sources = [self._get(p) for p in others]
+            faces = self.store.faces_of(clustering, [into, *others])
+            self._check_one_face_per_photo([f for f, _ in faces])
+            named = {s.name for s in sources if s.name}
+            name = target.name or (named.pop() if len(named) == 1 else None)
+            payload = self.store.snapshot(clustering, [into, *others], [f for f, _ in faces])
+            payload.update(into=into, name_before=target.name, memberships=[[f, p] for f, p in faces if p != into])
+            self.store.move_people(clustering, others, into)
+            if name != target.name:
+                self.store.set_name(into, name)
+            correction = self.store.record(
+                "merge", f"Merged {', '.join(_label(s.id, s.name) for s in sources)} into {_label(into, target.name)}", payload
+            )
+            self.store.pin(faces, into, correction)
+            for person in [into, *others]:
+                self.store.recount(clustering, person)
+            return self._get(into)
+
+    def move_faces(self, face_ids, to) -> PersonSummary:
+        """Move faces into person ``to`` (None: a new person). They are pinned to it, with the
+        faces it had, and cannot-linked to the faces left in the people they came from."""
+        face_ids = _ids(face_ids, "faces to move")
+        if to is not None:
+            to = _person_id(to)
+        with self.index.transaction():
+            clustering = self._clustering()
+            self._check_faces(face_ids)
+            rejected = self._rejected(face_ids)
+            if rejected:
+                raise CorrectionError(409, "face_rejected", f"Face {rejected[0]} was marked as not a face; undo that first.")
+            current = self.store.memberships(clustering, face_ids)
+            if to is None:
+                target_name = None
+                to = self.store.new_person()
+                target_faces = []
+                new = True
+            else:
+                target_name = self._get(to).name
+                target_faces = [f for f, _ in self.store.faces_of(clustering, [to])]
+                new = False
+            moved = [f for f in face_ids if current.get(f) != to]
+            self._check_one_face_per_photo(list(dict.fromkeys([*target_faces, *face_ids])))
+            sources = sorted({current[f] for f in moved if current.get(f) is not None})
+            payload = self.store.snapshot(clustering, [to, *sources], [*target_faces, *face_ids])
+            payload.update(to=to, memberships=[[f, current.get(f)] for f in moved])
+            self.store.set_memberships(clustering, moved, to)
+            whence = f" from {', '.join(f'person {p}' for p in sources)}" if sources else ""
+            count = f"{len(face_ids)} face{'s' if len(face_ids) != 1 else ''}"
+            text = f"Moved {count}{whence} to {'a new person ' + str(to) if new else _label(to, target_name)}"
+            correction = self.store.record("move", text, payload)
+            self.store.pin([*((f, to) for f in target_faces), *((f, "moved") for f in face_ids)], to, correction)
+            left = [f for f, _ in self.store.faces_of(clustering, sources)] if sources else []
+            pairs = {(min(a, b), max(a, b)) for a in face_ids for b in left}
+            self.store.cannot_link(pairs, correction)
+            for person in [to, *sources]:
+                self.store.recount(clustering, person)
+            return self._get(to)
+
+    def reject_faces(self, face_ids) -> int:
+        """ "Not a face": the faces leave their people and search, and `cluster` leaves them out.
+        Returns how many were rejected (those rejected before are not counted)."""
+        face_ids = _ids(face_ids, "faces to reject")
+        with self.index.transaction():
+            clustering = self._clustering()
+            self._check_faces(face_ids)
+            already = set(self._rejected(face_ids))
+            new = [f for f in face_ids if f not in already]
+            if not new:
+                return 0
+            current = self.store.memberships(clustering, new)
+            people = sorted({p for p in current.values() if p is not None})
+            payload = self.store.snapshot(clustering, people, new)
+            payload.update(memberships=[[f, current[f]] for f in new if current.get(f) is not None])
+            count = f"{len(new)} face{'s' if len(new) != 1 else ''}"
+            whence = f" of {', '.join(f'person {p}' for p in people)}" if people else ""
+            correction = self.store.record("reject", f"Marked {count}{whence} as not a face", payload)
+            self.store.reject(clustering, new, correction)
+            for person in people:
+                self.store.recount(clustering, person)
+            return len(new)
+
+    def undo(self) -> Correction:
+        """Revert the newest correction not undone yet, exactly. Corrections of the clustering
+        made before the last `faceexplore cluster` are part of its result: nothing to undo."""
+        with self.index.transaction():
+            last = self.store.newest_not_undone()
+            clustering = self.store.active_clustering_id()
+            if last is None:
+                raise CorrectionError(409, "nothing_to_undo", "There is nothing to undo.")
+            if last.kind in FACE_KINDS and last.clustering_id != clustering:
+                raise CorrectionError(
+                    409, "nothing_to_undo", "There is nothing to undo since the faces were clustered again (`faceexplore cluster`)."
+                )
+            payload = last.payload
+            if last.kind == "rename":
+                self.store.set_name(payload["person"], payload["before"])
+            elif last.kind in ("hide", "unhide"):
+                self.store.set_hidden(payload["person"], bool(payload["before"]))
+            else:
+                self.store.restore(clustering, last.id, payload)
+            return self.store.mark_undone(last.id)
+
+    # -- helpers (all inside the caller's transaction) ---------------------------------------
+    def _clustering(self) -> int:
+        clustering = self.store.active_clustering_id()
+        if clustering is None:
+            raise CorrectionError(409, "not_clustered", "The faces are not clustered yet: run `faceexplore cluster` first.")
+        return clustering
+
+    def _get(self, person_id: int) -> PersonSummary:
+        person = self.store.person(person_id)
+        if person is None:
+            raise CorrectionError(404, "not_found", f"There is no person {person_id}.")
+        return _summary(person)
+
+    def _check_faces(self, face_ids: list[int]):
+        known = self.store.known_faces(face_ids)
+        missing = [f for f in face_ids if f not in known]
+        if missing:
+            raise CorrectionError(404, "not_found", f"There is no face {missing[0]}.")
+
+    def _rejected(self, face_ids: list[int]) -> list[int]:
+        rejected = self.store.rejected_faces()
+        return [f for f in face_ids if f in rejected]
+
+    def _check_one_face_per_photo(self, face_ids: list[int]):
+        """Two faces of one photo are two people: a person never holds both."""
+        photos: dict[int, int] = {}
+        for face, photo in self.store.photos_of_faces(face_ids):
+            if photo in photos:
+                raise CorrectionError(
+                    409,
+                    "same_photo",
+                    f"Faces {photos[photo]} and {face} are in the same photo, so they are two people; "
+                    "move the wrong one to another person first.",
+                )
+            photos[photo] = face
