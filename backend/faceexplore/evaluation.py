@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -70,14 +71,30 @@ def evaluate_people(folder, settings, scratch=None, limit_people=None) -> dict:
         return _evaluate_people(Path(folder), settings, data, limit_people)
 
 
+def _link_files(source: Path, target: Path) -> None:
+    """``source``'s files in ``target``: hard links where the file system allows, else copies."""
+    if target.is_symlink():  # a scratch folder from before: a link the walk skips
+        target.unlink()
+    target.mkdir(exist_ok=True)
+    for src in sorted(p for p in source.iterdir() if p.is_file()):
+        dst = target / src.name
+        if dst.exists():
+            continue
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+
 def _evaluate_people(folder: Path, settings, scratch: Path, limit_people) -> dict:
     if limit_people:
-        # a reproducible subset, linked into the scratch folder
+        # a reproducible subset, its photos linked into the scratch folder as regular files: the
+        # gallery walk follows no symbolic link that leaves the gallery, so linked folders would
+        # be skipped (and the subset scored as empty)
         subset = scratch / "people"
         subset.mkdir(parents=True, exist_ok=True)
         for d in sorted(p for p in folder.iterdir() if p.is_dir())[:limit_people]:
-            if not (subset / d.name).exists():
-                (subset / d.name).symlink_to(d.resolve())
+            _link_files(d, subset / d.name)
         folder = subset
     settings = _prepare(folder, settings, scratch)
     summary, details, seconds = _index_and_cluster(settings)

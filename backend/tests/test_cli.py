@@ -169,6 +169,20 @@ def test_evaluate_removes_its_temporary_scratch_index_and_keeps_a_given_one(tmp_
     assert (scratch / "index.sqlite3").is_file()
 
 
+def test_evaluate_a_limited_subset_of_people_scores_their_photos(tmp_path):
+    # the subset of --limit lives in the scratch folder; it was made of symbolic links to the
+    # people's folders, which the gallery walk skips (they leave the gallery): 0 photos scored
+    people = tmp_path / "people"
+    for name in ("ada", "grace", "linus"):
+        (people / name).mkdir(parents=True)
+        helpers.face_image().save(people / name / f"{name}.jpg", quality=90)
+    proc = helpers.run_cli("evaluate", "people", people, "--limit", "2", "--json", "--scratch", tmp_path / "s", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert (result["photos"], result["photos_with_face"]) == (2, 2)
+    assert sorted(p.name for p in (tmp_path / "s" / "people").iterdir()) == ["ada", "grace"]
+
+
 @pytest.mark.parametrize(("failure", "exit_code"), [(KeyboardInterrupt, 130), (ValueError, 2)])
 def test_evaluate_interrupted_or_failing_removes_its_temporary_scratch_index(tmp_path, monkeypatch, failure, exit_code):
     import tempfile
