@@ -68,3 +68,10 @@ def entries(data_dir) -> list[dict]:
 
 def web_origin(remote_addr: str | None) -> str:
     return f"web:{remote_addr or 'unknown'}"
+
+
+def record_corrections(data_dir, corrections: list[dict], origin: str) -> None:
+    """The organiser's corrections a PeopleEditor committed (its ``recorded``), one entry each."""
+    for correction in corrections:
+        record(data_dir, "correction", correction, origin)
+    corrections.clear()

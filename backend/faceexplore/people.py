@@ -102,6 +102,7 @@ class PeopleEditor:
     def __init__(self, index: FaceIndex):
         self.index = index
         self.db = index.db
+        self.recorded: list[dict] = []  # this editor's corrections, for the audit log (audit.record_corrections)
 
     # -- reads ------------------------------------------------------------------------------
     def list(self, query: str | None = None) -> list[PersonSummary]:
@@ -275,6 +276,7 @@ class PeopleEditor:
             else:
                 self._restore(db, clustering, correction, payload)
             db.execute("UPDATE corrections SET undone = 1 WHERE id = ?", (correction,))
+            self.recorded.append({"kind": "undo", "description": f"Undid: {row['description']}"})
             self.index.bump_people_version(db)
             return _correction(db.execute("SELECT * FROM corrections WHERE id = ?", (correction,)).fetchone())
 
@@ -306,6 +308,7 @@ class PeopleEditor:
             "INSERT INTO corrections(at, clustering_id, kind, description, payload) VALUES (?, ?, ?, ?, ?)",
             (time.time(), self._active(db), kind, description, json.dumps(payload)),
         )
+        self.recorded.append({"kind": kind, "description": description})
         self.index.bump_people_version(db)
         return int(cur.lastrowid)
 

@@ -159,8 +159,10 @@ def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> Syn
     from faceexplore.settings import Settings
     from faceexplore.store import FaceIndex, PhotoRecord
 
-    # no rate limits unless a test asks: the tests send many requests from one address
-    settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **{"rate_limits": "off", **settings_changes})
+    # no rate limits unless a test asks: the tests send many requests from one address; no access
+    # code unless a test asks (test_access_code.py): these tests are about what comes after it
+    defaults = {"rate_limits": "off", "search_access": "open"}
+    settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **{**defaults, **settings_changes})
     centres = people_centres()
     gallery = Path(settings.gallery_dir)
     with FaceIndex(settings.index_path) as index:

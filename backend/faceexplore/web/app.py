@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..settings import Settings, load_settings
 from ..sitestore import SiteStore
-from . import candidates, document, download, files, frontend, links, people, photos, search, session, status, upload
+from . import access, candidates, document, download, files, frontend, links, people, photos, search, session, status, upload
 from .errors import error_responses, raise_request_error, register_error_handlers
 from .hosts import enforce_allowed_hosts
 from .models import DownloadRequest, Error
@@ -107,6 +107,7 @@ class FaceExploreApp(OpenAPI):
                 if added.get("type") == "array":
                     del responses["400"]
                 _document_app_wide_errors(path, operation)
+                access.document_errors(path, operation)  # 401 access_required where a grant is needed
         # the download body is parsed by its view (JSON or a form), so it is described here
         spec["components"]["schemas"]["DownloadRequest"] = DownloadRequest.model_json_schema()
 
@@ -164,7 +165,7 @@ def new_app() -> FaceExploreApp:
     app.json.sort_keys = False
     register_error_handlers(app)
     session.configure(app)
-    for module in (session, search, candidates, people, photos, download, status, upload, document):
+    for module in (session, access, search, candidates, people, photos, download, status, upload, document):
         app.register_api(module.bp)
     for module in (files, frontend):
         app.register_blueprint(module.bp)

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app, g, request
 
-from .. import cache, withheld
+from .. import audit, cache, withheld
 from ..search_service import SearchService
 from ..settings import Settings
 from ..store import FaceIndex, ModelMismatch
@@ -98,7 +98,9 @@ class WebState:
             index = self._local.writer = FaceIndex(self.settings.index_path)
             index.db.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_S * 1000)}")
         try:
-            yield PeopleEditor(index)
+            editor = PeopleEditor(index)
+            yield editor
+            audit.record_corrections(self.settings.data_dir, editor.recorded, audit.web_origin(request.remote_addr))
         except CorrectionError as exc:
             raise ApiError(exc.status, exc.code, exc.message) from None
         except sqlite3.OperationalError as exc:
