@@ -239,7 +239,8 @@ def served_app():
     from faceexplore.web import create_app
 
     base = Path(os.environ["FACEEXPLORE_SYNTHETIC_BASE"])
-    settings = load_settings({"data_dir": base / "data", "gallery_dir": base / "gallery", "frontend_dir": ""})
+    access = os.environ.get("FACEEXPLORE_SEARCH_ACCESS") or "open"  # as build_gallery: no code unless asked
+    settings = load_settings({"data_dir": base / "data", "gallery_dir": base / "gallery", "frontend_dir": "", "search_access": access})
     return create_app(settings, pipeline=FakePipeline(people_centres()))
 
 
