@@ -10,6 +10,7 @@ import Typography from '@mui/material/Typography';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, toApiError } from '../../../lib/api-client';
 import type { AccessState } from '../../../types/api';
+import { useSession } from '../../auth/session-context';
 import { enterAccessCode, getAccess } from '../api/access';
 
 /** localStorage key: the notice this browser accepted (its text: a changed notice is asked again). */
@@ -75,6 +76,19 @@ export function AccessGate({ children }: { children: ReactNode }) {
       live = false;
     };
   }, []);
+
+  // The organiser may search without the code: ask again once they log in.
+  const { organiser } = useSession();
+  useEffect(() => {
+    if (!organiser) return;
+    let live = true;
+    getAccess()
+      .then((state) => live && setAccess(state))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [organiser]);
 
   if (!loaded) return null;
   if (!access) return <>{children}</>;
