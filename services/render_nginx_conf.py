@@ -37,6 +37,7 @@ RATE_LIMITS = {
     "SEARCH": (30, 20),
     "DOWNLOAD": (12, 10),
     "SESSION": (10, 5),
+    "ACCESS": (10, 5),  # entering the event's access code (POST /api/access)
     "FILES": (1200, 400),
 }
 UPLOADS_IN_FLIGHT = 2  # searches per client at once (the app alone: ratelimit.SEARCHES_IN_FLIGHT)

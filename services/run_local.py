@@ -73,6 +73,21 @@ def site_names(host: str) -> list[str]:
     return [*names, *sorted(f"[{n}]" if ":" in n else n for n in found if n)]
 
 
+def visitor_link(data: Path, base: str) -> str:
+    """The address a visitor opens: with the event's access code in it when the site asks for one
+    (`faceexplore access-code --link`), so the first search works at once."""
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "faceexplore", "--data", str(data), "access-code", "--link", "--url", base],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return base
+    return out.stdout.strip() or base if out.returncode == 0 else base
+
+
 def _die_with_parent():  # runs in the child between fork and exec
     try:
         import ctypes
@@ -285,7 +300,8 @@ def main(argv=None) -> int:
                 }
             )
         )
-        log(f"FaceExplore is at http://{shown}:{args.port}/ ({'nginx + gunicorn' if front else 'gunicorn alone'}); Ctrl-C stops it")
+        site = visitor_link(data, f"http://{shown}:{args.port}/")
+        log(f"FaceExplore is at {site} ({'nginx + gunicorn' if front else 'gunicorn alone'}); Ctrl-C stops it")
         while True:
             for proc, name in ((backend, "gunicorn"), (front, "nginx")):
                 if proc is not None and proc.poll() is not None:

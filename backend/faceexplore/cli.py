@@ -14,6 +14,7 @@ import time
 from faceexplore.faces.embedders import EMBEDDERS, ModelWeightsMissing
 from faceexplore.index.locking import IndexBusy
 from faceexplore.index.store import FaceIndex, ModelMismatch, PeopleChanged
+from faceexplore.site import access_code, audit
 
 from .settings import load_settings
 
@@ -43,6 +44,7 @@ def cmd_index(args) -> int:
     from faceexplore.index.indexer import index_gallery
 
     settings = _settings(args)
+    access_code.mode(settings)  # a new data folder gets its access code before its index makes it look old
     engine = f", on Ray at {settings.ray_address or 'RAY_ADDRESS or this machine'}" if settings.engine == "ray" else ""
     print(
         f"indexing {settings.gallery_dir} into {settings.index_path} (model {settings.model}, {settings.device}{engine})", file=sys.stderr
@@ -175,6 +177,8 @@ def cmd_people(args) -> int:
         except CorrectionError as exc:
             print(f"faceexplore: error: {exc.message}", file=sys.stderr)
             return 2
+        finally:
+            audit.record_corrections(settings.data_dir, editor.recorded, "cli")
     print(_person_line(person))
     return 0
 
@@ -236,6 +240,7 @@ def cmd_watch(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="faceexplore watch: %(message)s")
     settings = _settings(args)
+    access_code.mode(settings)  # as for index
     service = LiveIndexer(settings, allow_removals=args.allow_removals)
 
     def on_signal(signum, frame):
@@ -315,6 +320,33 @@ def cmd_set_password(args) -> int:
         f"The organiser password is set (its hash is in {auth.password_path(settings.data_dir)}). "
         "Sessions logged in with an earlier password have ended."
     )
+    return 0
+
+
+def cmd_access_code(args) -> int:
+    settings = _settings(args)
+    base = args.url or "http://localhost:8765/"
+    if args.link:  # the address to open: with the code when visitors are asked for it (make run prints it)
+        mode = access_code.mode(settings)
+        print(access_code.site_link(base, access_code.read(settings.data_dir)) if mode == "code" else base)
+        return 0
+    code = access_code.rotate(settings.data_dir, "cli") if args.new else access_code.ensure(settings.data_dir)
+    mode = access_code.mode(settings)
+    print(f"access code: {code.code}{' (new: browsers let in with the old code must enter this one)' if args.new else ''}")
+    print(f"link: {access_code.site_link(base, code)}")
+    if mode == "open":
+        print('search_access is "open": visitors are not asked for the code (set search_access = "code" to ask)', file=sys.stderr)
+    return 0
+
+
+def cmd_audit(args) -> int:
+    settings = _settings(args)
+    entries = audit.entries(settings.data_dir)
+    if args.json:
+        print(json.dumps(entries, indent=2, ensure_ascii=False))
+        return 0
+    for e in entries:
+        print(f"{e['at']}  {e['origin']:<22} {e['action']:<20} {json.dumps(e['detail'], ensure_ascii=False)}")
     return 0
 
 
@@ -444,6 +476,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="set the organiser's password (one line of standard input, or typed twice at a terminal)",
     )
     p.set_defaults(func=cmd_set_password)
+
+    p = sub.add_parser(
+        "access-code",
+        help="show the event's access code and the link that carries it (made if there is none), or --new to rotate it",
+    )
+    p.add_argument("--new", action="store_true", help="a new code: browsers let in with the old one must enter the new one")
+    p.add_argument("--url", help="the site's address, for the link (default http://localhost:8765/)")
+    p.add_argument("--link", action="store_true", help="print only the address visitors open: with the code when it is asked for")
+    p.set_defaults(func=cmd_access_code)
+
+    p = sub.add_parser("audit", help="the audit log: the organiser's corrections, code rotations, removals and purges")
+    p.add_argument("--json", action="store_true", help="export it as JSON")
+    p.set_defaults(func=cmd_audit)
     return parser
 
 

@@ -77,6 +77,13 @@ def _ray_address(value: str) -> str:
 RayAddress = Annotated[str, AfterValidator(_ray_address)]
 
 
+DEFAULT_CONSENT = (
+    "Your photo is analysed in this server's memory to find the photos you are in, and then discarded: it is "
+    "never stored, unless you save your search. Search only for yourself, not for other people. To have your "
+    "photos removed from the gallery, ask the organiser."
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -262,6 +269,28 @@ class Settings(BaseSettings):
         500,
         description="largest organiser upload (one request), in MB; nginx's limit for that route is `--max-gallery-upload` (500M)",
     )
+    # The event's access code (faceexplore/site/access_code.py). Unset: decided by the data folder, so
+    # that a site running before codes existed keeps working and a new one asks for the code.
+    search_access: Literal["open", "code"] | None = Field(
+        None,
+        description="`code`: visitors enter the event's access code (or open the QR poster's link) before searching; "
+        "`open`: anyone who reaches the site may search. Unset: `code` when `DATA/access-code.json` exists, which a "
+        "new data folder (no index yet) gets on first start; an existing data folder without one stays `open` until "
+        "`faceexplore access-code` makes one ([privacy.md](privacy.md#the-event-access-code))",
+        json_schema_extra={"shown_default": "`code` for a new data folder"},
+    )
+    event_name: str = Field(
+        "our event",
+        max_length=120,
+        description="the event's name, on the QR poster and the search page's access notice",
+    )
+    consent_text: str = Field(
+        DEFAULT_CONSENT,
+        max_length=4000,
+        description="the notice a visitor accepts (once per browser) before their first search: what happens to the "
+        "selfie, that they search only for themselves, how to be removed",
+        json_schema_extra={"shown_default": "a short notice (see `settings.py`)"},
+    )
     secret_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices(f"{ENV_PREFIX}SECRET_KEY", "SECRET_KEY"),
@@ -284,7 +313,7 @@ class Settings(BaseSettings):
                     raise ValueError(renamed_message(old, old, lambda new: new))
         return values
 
-    @field_validator("facenet_weights", "onnx_model", "frontend_dir", "secret_key", mode="before")
+    @field_validator("facenet_weights", "onnx_model", "frontend_dir", "secret_key", "search_access", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

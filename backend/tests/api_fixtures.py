@@ -159,8 +159,10 @@ def build_gallery(base: Path, clustered: bool = True, **settings_changes) -> Syn
     from faceexplore.people.clustering import cluster_index
     from faceexplore.settings import Settings
 
-    # no rate limits unless a test asks: the tests send many requests from one address
-    settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **{"rate_limits": "off", **settings_changes})
+    # no rate limits unless a test asks: the tests send many requests from one address; no access
+    # code unless a test asks (test_access_code.py): these tests are about what comes after it
+    defaults = {"rate_limits": "off", "search_access": "open"}
+    settings = Settings(data_dir=base / "data", gallery_dir=base / "gallery", frontend_dir="", **{**defaults, **settings_changes})
     centres = people_centres()
     gallery = Path(settings.gallery_dir)
     with FaceIndex(settings.index_path) as index:
@@ -237,7 +239,8 @@ def served_app():
     from faceexplore.web import create_app
 
     base = Path(os.environ["FACEEXPLORE_SYNTHETIC_BASE"])
-    settings = load_settings({"data_dir": base / "data", "gallery_dir": base / "gallery", "frontend_dir": ""})
+    access = os.environ.get("FACEEXPLORE_SEARCH_ACCESS") or "open"  # as build_gallery: no code unless asked
+    settings = load_settings({"data_dir": base / "data", "gallery_dir": base / "gallery", "frontend_dir": "", "search_access": access})
     return create_app(settings, pipeline=FakePipeline(people_centres()))
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from faceexplore.site.store import SiteStore
 from faceexplore.web.gallery import links
 from faceexplore.web.session import auth
-from faceexplore.web.session.sitestore import SiteStore
 from tests.api_fixtures import ORGANISER_PASSWORD, build_gallery, log_in, make_app, private_site_fixtures, sample_photo
 from tests.test_api_contract import CheckedClient, assert_error, search
 

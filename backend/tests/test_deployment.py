@@ -554,6 +554,22 @@ class Site:
 
         return sign(path, link_secret(secret_key(Settings(data_dir=self.data))), 3600).encode()
 
+    @property
+    def code(self) -> str:
+        """The event's access code: `faceexplore index` made it for the new data folder."""
+        from faceexplore.site import access_code
+
+        return access_code.read(self.data).code
+
+    def visitor(self):
+        """A visitor's session that has entered the access code, as the page does."""
+        import requests
+
+        session = requests.Session()
+        r = session.post(self.url + "/api/access", json={"code": self.code}, timeout=30)
+        assert r.status_code == 200 and r.json()["granted"] is True, r.text
+        return session
+
     def stop(self, timeout=90):
         if self.runner.poll() is None:
             self.runner.send_signal(signal.SIGINT)
@@ -654,10 +670,13 @@ def test_site_page_loads(site):
 def test_site_search_finds_amy(site):
     import requests
 
-    with open(site.bbt / "people" / "amy" / "amy1.png", "rb") as fh:
+    # a new data folder asks for the event's access code; make run prints the link that carries it
+    assert f"?code={site.code}" in site.log_tail(20_000), site.log_tail()
+    sample = site.bbt / "people" / "amy" / "amy1.png"
+    with open(sample, "rb") as fh:
         r = requests.post(site.url + "/api/search", files={"images": ("amy1.png", fh, "image/png")}, timeout=300)
-    assert r.status_code == 200, r.text[:1000]
-    result = r.json()
+    assert r.status_code == 401 and r.json()["error"]["code"] == "access_required", r.text[:1000]
+    result = _search(site, site.visitor(), sample)
     assert result["found"] is True, result
     paths = [p["path"] for p in result["photos"]]
     assert "group/bbt4.jpg" in paths, paths
@@ -717,7 +736,6 @@ def test_site_large_sample_stays_in_memory(site):
     need_nginx()
     import io
 
-    import requests
     from PIL import Image
 
     with Image.open(site.bbt / "people" / "amy" / "amy1.png") as img:
@@ -725,7 +743,7 @@ def test_site_large_sample_stays_in_memory(site):
     buf = io.BytesIO()
     big.save(buf, format="PNG", compress_level=0)
     assert buf.tell() > 2 * 1024 * 1024
-    r = requests.post(site.url + "/api/search", files={"images": ("amy-big.png", buf.getvalue(), "image/png")}, timeout=300)
+    r = site.visitor().post(site.url + "/api/search", files={"images": ("amy-big.png", buf.getvalue(), "image/png")}, timeout=300)
     assert r.status_code == 200, r.text[:1000]
     assert r.json()["found"] is True
     error_log = (site.data / "nginx" / "logs" / "error.log").read_text(errors="replace")
@@ -766,7 +784,8 @@ def _browser_script(site, tmp_path, script: str, **env_extra: str) -> str:
     need((FRONTEND / "node_modules" / "playwright-core").is_dir(), "frontend/node_modules is missing (`make test` runs npm ci)")
     need(shutil.which("npm"), "npm is not installed")
     shots = Path(os.environ.get("FACEEXPLORE_SCREENSHOTS") or tmp_path / "screenshots")
-    env = {**os.environ, "BASE_URL": site.url, "BBT_DIR": str(site.bbt), "SCREENSHOT_DIR": str(shots), "CHROMIUM": chromium, **env_extra}
+    env = {**os.environ, "BASE_URL": site.url, "BBT_DIR": str(site.bbt), "SCREENSHOT_DIR": str(shots), "CHROMIUM": chromium}
+    env.update(ACCESS_CODE=site.code, **env_extra)  # the scripts open the poster's link, /?code=
     try:
         r = subprocess.run(["npm", "run", "--silent", script], cwd=FRONTEND, env=env, capture_output=True, text=True, timeout=420)
     except subprocess.TimeoutExpired as exc:
@@ -885,8 +904,14 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     ]
     assert [(c["kind"], c["undone"]) for c in log] == expected, log
 
+    # every correction the page made is in the audit log, from the browser's address (nginx passes it on)
+    audit = json.loads(_cli(site.data, "audit", "--json").stdout)
+    corrections = [e for e in audit if e["action"] == "correction"]
+    assert {e["origin"] for e in corrections} == {"web:127.0.0.1"}, audit
+    assert {kind for kind, _ in expected} | {"undo"} == {e["detail"]["kind"] for e in corrections}, audit
+
     # logged out in the page, the browser's session is over; a visitor never finds amy
-    visitor = requests.Session()
+    visitor = site.visitor()
     assert visitor.get(site.url + "/api/people", timeout=30).status_code == 401
     result = _search(site, visitor, site.bbt / "people" / "amy" / "amy1.png")
     assert result["found"] is False and result["photos"] == [], result
@@ -926,10 +951,8 @@ def test_site_candidates_in_a_browser(tmp_path_factory, tmp_path):
     that person's photos. ("Also you?" and expired tokens run against the mock API only: no
     sample of this gallery is split in two clusters.)"""
     with running_site(tmp_path_factory.mktemp("unsure-site"), false_alarm_rate=UNSURE_RATE) as site:
-        import requests
-
         sample = site.bbt / "people" / "bernadette" / "bernadette1.png"
-        result = _search(site, requests.Session(), sample)
+        result = _search(site, site.visitor(), sample)
         assert result["found"] is False and result["photos"] == [], result
         assert result["candidates"], f"the search offers no candidates, so the browser flow cannot run: {result}"
         assert all(set(c) >= {"token", "face_url"} and "name" not in c for c in result["candidates"]), result["candidates"]

@@ -163,9 +163,11 @@ def test_rate_limits_render_as_documented(tmp_path):
     assert "zone=faceexplore_search:10m rate=30r/m;" in text and "zone=faceexplore_search burst=20 nodelay;" in text
     assert "zone=faceexplore_download:10m rate=12r/m;" in text and "zone=faceexplore_download burst=10 nodelay;" in text
     assert "zone=faceexplore_session:10m rate=10r/m;" in text and "zone=faceexplore_session burst=5 nodelay;" in text
+    assert "zone=faceexplore_access:10m rate=10r/m;" in text and "zone=faceexplore_access burst=5 nodelay;" in text
     assert "zone=faceexplore_files:10m rate=1200r/m;" in text and "zone=faceexplore_files burst=400 nodelay;" in text
     assert "limit_conn faceexplore_uploads 2;" in text
     documented = ("searches   30/minute, burst 20", "downloads  12/minute, burst 10", "logins     10/minute, burst 5")
+    documented += ("access codes 10/minute, burst 5",)
     documented += ("20/second, burst 400",)
     for line in documented:
         assert line in text, f"the template's comment no longer states {line!r}"
@@ -245,7 +247,7 @@ def _burst(port: int, target: bytes, n: int, *, body: bytes = b"{}"):
 
 @pytest.mark.parametrize(
     "target,per_minute,burst",
-    [(b"/api/search", 30, 20), (b"/api/download", 12, 10), (b"/api/session", 10, 5)],
+    [(b"/api/search", 30, 20), (b"/api/download", 12, 10), (b"/api/session", 10, 5), (b"/api/access", 10, 5)],
 )
 def test_rate_limit_answers_429_json(stub_site, target, per_minute, burst):
     answers, seconds = _burst(stub_site.port, target, burst + 15)
@@ -273,6 +275,14 @@ def test_only_logins_count_against_the_login_limit(stub_site):
         statuses = [raw_request(stub_site.port, b"/api/session", method=method)[0] for _ in range(12)]
         assert set(statuses) == {200}, (method, statuses)
     statuses = [post(stub_site.port, b"/api/session")[0] for _ in range(12)]
+    assert statuses[:6] == [200] * 6 and statuses[-1] == 429, statuses
+
+
+def test_only_code_entries_count_against_the_access_code_limit(stub_site):
+    """The page reads GET /api/access on every load; only POSTs enter a code."""
+    statuses = [raw_request(stub_site.port, b"/api/access")[0] for _ in range(12)]
+    assert set(statuses) == {200}, statuses
+    statuses = [post(stub_site.port, b"/api/access")[0] for _ in range(12)]
     assert statuses[:6] == [200] * 6 and statuses[-1] == 429, statuses
 
 

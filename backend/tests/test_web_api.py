@@ -398,7 +398,9 @@ def test_status_and_health(client, bbt):
 def test_without_an_index_the_api_says_so(tmp_path, pipeline):
     from faceexplore.settings import Settings
 
-    empty = other_app(Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery"), pipeline, frontend_dir="")
+    # open: a new data folder would otherwise ask for its access code first (test_access_code.py)
+    settings = Settings(data_dir=tmp_path / "data", gallery_dir=tmp_path / "gallery", search_access="open")
+    empty = other_app(settings, pipeline, frontend_dir="")
     c = empty.test_client()
     assert c.get("/api/health").status_code == 200
     status = c.get("/api/status").get_json()

@@ -65,7 +65,8 @@ def build_bbt_index(tmp_path_factory, name: str, pipeline=None):
     base = tmp_path_factory.mktemp(name)
     gallery, data = base / "gallery", base / "data"
     copy_tree(bbt / "group", gallery / "group")
-    settings = Settings(data_dir=data, gallery_dir=gallery, index_workers=1, rate_limits="off")
+    # no access code: these sites are searched by tests about what comes after it (test_access_code.py)
+    settings = Settings(data_dir=data, gallery_dir=gallery, index_workers=1, rate_limits="off", search_access="open")
     with reusing_pipeline(pipeline) if pipeline is not None else nullcontext():
         summary = index_gallery(settings, progress=False)
     assert summary.processed == 5 and not summary.errors, summary
@@ -175,6 +176,7 @@ def start_server(settings, workers: int = 1, timeout: float = 240.0, log_path=No
     /api/health answers, or fails the test (and stops the process) after ``timeout`` seconds."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "FACEEXPLORE_FRONTEND_DIR": "", "FACEEXPLORE_RATE_LIMITS": "off"}
+    env.setdefault("FACEEXPLORE_SEARCH_ACCESS", settings.search_access or "open")  # as build_bbt_index
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(
         [

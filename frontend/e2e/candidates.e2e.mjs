@@ -18,7 +18,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fail, log, run, screenshotter, step, STEP_TIMEOUT, stepName, watchConsole, withBrowser } from './harness.mjs';
+import { fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, stepName, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const BBT_DIR = process.env.BBT_DIR || '';
@@ -62,7 +62,7 @@ async function flow(browser, device, samples) {
   const photoCount = async () => page.locator('section[aria-label="Photos of you"] a.fe-gallery-item').count();
 
   await step(`${device}: open the site; the selfie button only where there is a touch screen`, async () => {
-    await page.goto(BASE_URL, { waitUntil: 'domcontentloaded' });
+    await openAsVisitor(page, BASE_URL);
     await page.getByRole('heading', { level: 1 }).waitFor();
     const selfie = page.getByTestId('selfie-button');
     if ((await selfie.isVisible()) !== phone) fail(`"Take a selfie" is ${phone ? 'hidden on the phone' : 'shown on the desktop'}`);

@@ -138,3 +138,21 @@ export function run(main, { totalTimeout }) {
       process.exit(1);
     });
 }
+
+/**
+ * Open the site as a visitor who scanned the event's poster: its QR link `/?code=ACCESS_CODE` when
+ * the site asks for a code (ACCESS_CODE set), then tick the notice shown before the first search.
+ * @param {Page} page
+ * @param {string} baseUrl
+ */
+export async function openAsVisitor(page, baseUrl) {
+  const code = process.env.ACCESS_CODE;
+  await page.goto(code ? `${baseUrl}/?code=${encodeURIComponent(code)}` : baseUrl, { waitUntil: 'domcontentloaded' });
+  const notice = page.getByRole('region', { name: 'Before you search' });
+  await notice.or(page.getByLabel(/upload sample photos/i)).first().waitFor({ state: 'attached' });
+  if (await notice.count()) {
+    await notice.getByRole('checkbox').check();
+    await notice.getByRole('button', { name: /continue to the search/i }).click();
+  }
+  if (new URL(page.url()).searchParams.has('code')) fail('the access code stays in the address bar');
+}

@@ -223,6 +223,10 @@ http
     const p = url.pathname;
     try {
       if (p === '/api/health') return send(res, 200, { status: 'ok' });
+      // an open site (search_access = "open"): the page shows the notice, then the search
+      if (p === '/api/access') {
+        return send(res, 200, { required: false, granted: true, event_name: 'the mock event', consent_text: 'Your photo is analysed in memory and never stored. Search only for yourself.' });
+      }
       if (p === '/api/status') {
         /** @type {StatusResponse} */
         const status = {

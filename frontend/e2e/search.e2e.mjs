@@ -8,13 +8,14 @@
  * BBT_DIR         the bbt dataset: people/<name>/<name>N.png and group/bbtN.jpg
  * SCREENSHOT_DIR  where screenshots go (default: ./e2e-output)
  * CHROMIUM        the browser binary (default: /usr/bin/chromium)
+ * ACCESS_CODE     the event's access code, when the site asks for one (faceexplore access-code)
  *
  * Exits non-zero, saying which step failed, on any failure or any console error in the page.
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fail, log, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
+import { fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8000';
 const BBT_DIR = process.env.BBT_DIR || '';
@@ -85,8 +86,17 @@ async function main() {
     // (href*=: with a private gallery the address carries a signed token after the path)
     const bbt4 = 'a.fe-gallery-item[href*="group/bbt4.jpg"]';
 
-    await step('open the site', async () => {
-      await page.goto(BASE_URL, { waitUntil: 'domcontentloaded' });
+    if (process.env.ACCESS_CODE) {
+      await step('without the code the page asks for it', async () => {
+        await page.goto(BASE_URL, { waitUntil: 'domcontentloaded' });
+        await page.getByRole('textbox', { name: /access code/i }).waitFor();
+        if (await page.getByLabel(/upload sample photos/i).count()) fail('the search form is shown without the code');
+        await shot('00-access-code.png');
+      });
+    }
+
+    await step("open the site from the poster's link and accept the notice", async () => {
+      await openAsVisitor(page, BASE_URL);
       const h1 = page.getByRole('heading', { level: 1 });
       await h1.waitFor();
       const text = await h1.innerText();

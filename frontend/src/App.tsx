@@ -12,6 +12,7 @@ import SearchIcon from '@mui/icons-material/Search';
 import { useEffect } from 'react';
 import { useHashRoute } from './hooks/useHashRoute';
 import { SearchPage } from './features/search/components/SearchPage';
+import { AccessGate } from './features/access/components/AccessGate';
 import { PeoplePage } from './features/people/components/PeoplePage';
 import { PersonPage } from './features/people/components/PersonPage';
 import { SessionProvider } from './features/auth/components/SessionProvider';
@@ -101,7 +102,9 @@ export default function App() {
         <Container component="main" maxWidth="lg" sx={{ py: { xs: 2, sm: 4 }, flexGrow: 1 }}>
           {/* The search page stays mounted so its samples and results survive a visit to People. */}
           <Box hidden={section !== 'search'}>
-            <SearchPage statusLine={statusLine} liveLine={liveLine} />
+            <AccessGate>
+              <SearchPage statusLine={statusLine} liveLine={liveLine} />
+            </AccessGate>
           </Box>
           {section === 'people' &&
             (personId !== null && Number.isFinite(personId) ? (

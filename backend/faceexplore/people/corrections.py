@@ -77,6 +77,7 @@ class PeopleEditor:
     def __init__(self, index: FaceIndex):
         self.index = index
         self.db = index.db
+        self.recorded: list[dict] = []  # this editor's corrections, for the audit log (audit.record_corrections)
         self.store = CorrectionsStore(index)
 
     # -- reads ------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class PeopleEditor:
                 return before
             self.store.set_name(person_id, name)
             text = f"Named person {person_id} “{name}”" if name else f"Cleared the name of {_label(person_id, before.name)}"
-            self.store.record("rename", text, {"person": person_id, "before": before.name})
+            self._record("rename", text, {"person": person_id, "before": before.name})
             return self._get(person_id)
 
     def set_hidden(self, person_id, hidden: bool) -> PersonSummary:
@@ -123,7 +124,7 @@ class PeopleEditor:
             self.store.set_hidden(person_id, hidden)
             kind = "hide" if hidden else "unhide"
             text = f"{'Hid' if hidden else 'Showed again'} {_label(person_id, before.name)}"
-            self.store.record(kind, text, {"person": person_id, "before": before.hidden})
+            self._record(kind, text, {"person": person_id, "before": before.hidden})
             return self._get(person_id)
 
     # -- corrections of the clustering ------------------------------------------------------
@@ -147,7 +148,7 @@ class PeopleEditor:
             self.store.move_people(clustering, others, into)
             if name != target.name:
                 self.store.set_name(into, name)
-            correction = self.store.record(
+            correction = self._record(
                 "merge", f"Merged {', '.join(_label(s.id, s.name) for s in sources)} into {_label(into, target.name)}", payload
             )
             self.store.pin(faces, into, correction)
@@ -186,7 +187,7 @@ class PeopleEditor:
             whence = f" from {', '.join(f'person {p}' for p in sources)}" if sources else ""
             count = f"{len(face_ids)} face{'s' if len(face_ids) != 1 else ''}"
             text = f"Moved {count}{whence} to {'a new person ' + str(to) if new else _label(to, target_name)}"
-            correction = self.store.record("move", text, payload)
+            correction = self._record("move", text, payload)
             self.store.pin([*((f, to) for f in target_faces), *((f, "moved") for f in face_ids)], to, correction)
             left = [f for f, _ in self.store.faces_of(clustering, sources)] if sources else []
             pairs = {(min(a, b), max(a, b)) for a in face_ids for b in left}
@@ -212,7 +213,7 @@ class PeopleEditor:
             payload.update(memberships=[[f, current[f]] for f in new if current.get(f) is not None])
             count = f"{len(new)} face{'s' if len(new) != 1 else ''}"
             whence = f" of {', '.join(f'person {p}' for p in people)}" if people else ""
-            correction = self.store.record("reject", f"Marked {count}{whence} as not a face", payload)
+            correction = self._record("reject", f"Marked {count}{whence} as not a face", payload)
             self.store.reject(clustering, new, correction)
             for person in people:
                 self.store.recount(clustering, person)
@@ -237,9 +238,16 @@ class PeopleEditor:
                 self.store.set_hidden(payload["person"], bool(payload["before"]))
             else:
                 self.store.restore(clustering, last.id, payload)
-            return self.store.mark_undone(last.id)
+            undone = self.store.mark_undone(last.id)
+            self.recorded.append({"kind": "undo", "description": f"Undid: {undone.description}"})
+            return undone
 
     # -- helpers (all inside the caller's transaction) ---------------------------------------
+    def _record(self, kind: str, description: str, payload: dict) -> int:
+        correction = self.store.record(kind, description, payload)
+        self.recorded.append({"kind": kind, "description": description})
+        return correction
+
     def _clustering(self) -> int:
         clustering = self.store.active_clustering_id()
         if clustering is None:

@@ -15,7 +15,9 @@ from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..settings import Settings, load_settings
+from ..site.store import SiteStore
 from . import document, frontend, status
+from .access import routes as access
 from .core.errors import error_responses, raise_request_error, register_error_handlers
 from .core.hosts import enforce_allowed_hosts
 from .core.models import DownloadRequest, Error
@@ -27,7 +29,6 @@ from .people import routes as people
 from .search import candidates
 from .search import routes as search
 from .session import routes as session
-from .session.sitestore import SiteStore
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class FaceExploreApp(OpenAPI):
                 if added.get("type") == "array":
                     del responses["400"]
                 _document_app_wide_errors(path, operation)
+                access.document_errors(path, operation)  # 401 access_required where a grant is needed
         # the download body is parsed by its view (JSON or a form), so it is described here
         spec["components"]["schemas"]["DownloadRequest"] = DownloadRequest.model_json_schema()
 
@@ -170,7 +172,7 @@ def new_app() -> FaceExploreApp:
     app.json.sort_keys = False
     register_error_handlers(app)
     session.configure(app)
-    for module in (session, search, candidates, people, photos, download, status, upload, document):
+    for module in (session, access, search, candidates, people, photos, download, status, upload, document):
         app.register_api(module.bp)
     for module in (files, frontend):
         app.register_blueprint(module.bp)

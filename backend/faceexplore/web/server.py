@@ -17,6 +17,8 @@ import argparse
 import os
 import sys
 
+from faceexplore.site import access_code
+
 from ..settings import Settings, load_settings
 
 THREADS_PER_WORKER = 4
@@ -97,6 +99,10 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000, wo
         file=sys.stderr,
         flush=True,
     )
+    if access_code.mode(settings) == "code":  # the first search works at once from this link
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "") else host
+        link = access_code.site_link(f"http://{shown}:{port}/", access_code.read(settings.data_dir))
+        print(f"faceexplore: visitors need the access code; open {link}", file=sys.stderr, flush=True)
     FaceExploreServer().run()
 
 

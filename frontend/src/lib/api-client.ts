@@ -71,6 +71,14 @@ export const ERROR_TEXTS: Record<string, ErrorText> = {
     message: 'The server cannot write to the gallery folder, so photos cannot be added from the page.',
     hint: 'Uploads need a writable gallery folder; or copy the photos into it on the server.',
   },
+  access_required: {
+    message: "Enter the event's access code first.",
+    hint: "Reload the page and enter the code from the event's poster (it may have been changed).",
+  },
+  wrong_code: {
+    message: "That is not the event's access code.",
+    hint: 'Check it on the poster and try again.',
+  },
   csrf_failed: {
     message: 'The request was refused because the session changed.',
     hint: 'Reload the page and try again.',

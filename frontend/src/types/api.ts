@@ -72,3 +72,8 @@ export type LiveState = NonNullable<StatusResponse['live']>;
 /** POST /api/gallery/photos (organiser): one entry per file sent, saved or refused. */
 export type UploadResult = JsonOk<'/api/gallery/photos', 'post'>;
 export type UploadedPhoto = UploadResult['photos'][number];
+
+/** GET/POST /api/access: whether this browser may search, and the notice to accept first. */
+export type AccessState = JsonOk<'/api/access', 'get'>;
+/** GET /api/access-code (organiser): the event's access code and its link. */
+export type AccessCodeInfo = JsonOk<'/api/access-code', 'get'>;

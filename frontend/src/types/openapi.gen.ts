@@ -23,6 +23,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether this browser may search, and the notice to accept first */
+        get: operations["getAccess"];
+        put?: never;
+        /** Enter the event's access code: sets the access grant cookie */
+        post: operations["enterAccessCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/access-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event's access code and its link (made now if there is none) */
+        get: operations["getAccessCode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/access-code/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new access code: every browser let in with the old one must enter the new one */
+        post: operations["rotateAccessCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/access-code/poster.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The QR poster as a PNG */
+        get: operations["accessPosterPng"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/access-code/poster.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The QR poster as a PDF (A4) */
+        get: operations["accessPosterPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/search": {
         parameters: {
             query?: never;
@@ -353,6 +439,54 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** AccessState */
+        AccessState: {
+            /**
+             * Required
+             * @description a visitor needs the event's access code to search
+             */
+            required: boolean;
+            /**
+             * Granted
+             * @description this browser may search (a grant, no code needed, or the organiser's)
+             */
+            granted: boolean;
+            /** Event Name */
+            event_name: string;
+            /**
+             * Consent Text
+             * @description the notice a visitor accepts before the first search (remembered by the page only)
+             */
+            consent_text: string;
+        };
+        /** AccessRequest */
+        AccessRequest: {
+            /**
+             * Code
+             * @description the code as printed; case, spaces and dashes do not matter
+             */
+            code: string;
+        };
+        /** AccessCodeInfo */
+        AccessCodeInfo: {
+            /**
+             * Required
+             * @description visitors are asked for the code (search_access)
+             */
+            required: boolean;
+            /** Code */
+            code: string;
+            /**
+             * Link
+             * @description the site's address with the code: the QR poster's link
+             */
+            link: string;
+            /**
+             * Generation
+             * @description 1 for the first code, one more for each new one
+             */
+            generation: number;
+        };
         /** SearchResponse */
         SearchResponse: {
             /** Found */
@@ -407,7 +541,7 @@ export interface components {
         ErrorDetail: {
             /**
              * Code
-             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name, access_required, wrong_code
              */
             code: string;
             /**
@@ -1112,6 +1246,256 @@ export interface operations {
             };
         };
     };
+    getAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessState"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    enterAccessCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessState"];
+                };
+            };
+            /** @description bad_request: no code in the body; bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description wrong_code: not the event's code */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: 10 wrong codes from this address; Retry-After: seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAccessCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessCodeInfo"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateAccessCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessCodeInfo"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    accessPosterPng: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the poster: the event's name, the QR code of the link, the code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    accessPosterPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the poster: the event's name, the QR code of the link, the code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     search: {
         parameters: {
             query?: never;
@@ -1136,6 +1520,15 @@ export interface operations {
             };
             /** @description no_file, too_many_files, bad_face_choice, bad_false_alarm_rate; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description access_required: with search_access = code, a visitor without an access grant (POST /api/access) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1214,6 +1607,15 @@ export interface operations {
             };
             /** @description invalid_token (missing, malformed or forged); bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description access_required: with search_access = code, a visitor without an access grant (POST /api/access) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1965,6 +2367,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description access_required: with search_access = code, a visitor without an access grant (POST /api/access) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: too many downloads from this address (Retry-After: seconds to wait) */
             429: {
                 headers: {
@@ -2004,6 +2415,15 @@ export interface operations {
             };
             /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description access_required: with search_access = code, a visitor without an access grant (POST /api/access) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2073,6 +2493,15 @@ export interface operations {
             };
             /** @description no_photos, bad_photo_ids, unknown_photo, too_many_photos; bad_host: the Host header is not one of the allowed_hosts setting */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description access_required: with search_access = code, a visitor without an access grant (POST /api/access) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

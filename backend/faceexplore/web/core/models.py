@@ -25,7 +25,7 @@ ERROR_CODES = (
     "no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, "
     "method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, "
     "wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, "
-    "bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name"
+    "bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name, access_required, wrong_code"
 )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 from faceexplore.index import cache
 from faceexplore.index.store import FaceIndex, ModelMismatch
@@ -22,6 +22,7 @@ from faceexplore.search import withheld
 from faceexplore.search.service import SearchService
 from faceexplore.search.withheld import Withheld
 from faceexplore.settings import Settings
+from faceexplore.site import audit
 
 from .errors import ApiError
 
@@ -99,7 +100,9 @@ class WebState:
             index = self._local.writer = FaceIndex(self.settings.index_path)
             index.db.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_S * 1000)}")
         try:
-            yield PeopleEditor(index)
+            editor = PeopleEditor(index)
+            yield editor
+            audit.record_corrections(self.settings.data_dir, editor.recorded, audit.web_origin(request.remote_addr))
         except CorrectionError as exc:
             raise ApiError(exc.status, exc.code, exc.message) from None
         except sqlite3.OperationalError as exc:

@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import sitestore
+from faceexplore.site import store as sitestore
 
 log = logging.getLogger(__name__)
 

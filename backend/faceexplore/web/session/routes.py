@@ -5,7 +5,7 @@ when the request came over https (``request.is_secure``; behind proxies set ``pr
 that their X-Forwarded-Proto counts) or when ``cookie_secure`` is set. It holds:
 
 - ``sid``: a random session id, which must be one of the live sessions of the site's store
-  (``DATA/site.sqlite3``, faceexplore.web.session.sitestore, shared by every worker): logging out deletes it,
+  (``DATA/site.sqlite3``, faceexplore.site.store, shared by every worker): logging out deletes it,
   so the cookie and its CSRF token are worth nothing afterwards, even replayed; a session lasts a
   week from the login;
 - ``password``: the fingerprint of the password hash it was opened with (auth.fingerprint): a
@@ -34,12 +34,13 @@ from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_openapi3 import APIBlueprint
 
+from faceexplore.site.store import SiteStore
+
 from ..core.errors import ApiError, error_responses
 from ..core.models import LoginRequest, SessionState
 from ..core.serialize import json_response
 from ..core.state import state
 from . import auth
-from .sitestore import SiteStore
 
 bp = APIBlueprint("session", __name__)
 
