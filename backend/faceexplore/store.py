@@ -999,3 +999,35 @@ class FaceIndex:
             f"JOIN photos p ON p.id = f.photo_id JOIN memberships m ON m.face_id = f.id AND m.clustering_id = {_ACTIVE}"
         ).fetchall()
         return [ClusteredFace(int(r["id"]), r["path"], r["width"], r["height"], _box(r), int(r["cluster_id"])) for r in rows]
+
+    # -- issue 26: removals, saved searches and retention (removals.py, retention.py) ---------
+    def face_embeddings(self, face_ids) -> np.ndarray:
+        """The embeddings of these faces, in the order given (faces gone are left out)."""
+        wanted = [int(f) for f in face_ids]
+        if not wanted:
+            return np.zeros((0, int(self.meta("embedding_dim", 0) or 0)), np.float32)
+        rows = dict(self.db.execute(f"SELECT id, embedding FROM faces WHERE id IN ({','.join('?' * len(wanted))})", wanted).fetchall())
+        return np.array([np.frombuffer(rows[f], np.float32) for f in wanted if f in rows], np.float32).reshape(
+            -1, int(self.meta("embedding_dim", 0) or 0)
+        )
+
+    def erase_biometrics(self) -> dict:
+        """Retention's purge: every face (and so every embedding), the clusterings, the people's
+        names and centroids, and the corrections (their descriptions name people) are deleted;
+        the photos' rows stay (the gallery is the organiser's). Then VACUUM and a truncating
+        checkpoint, so the bytes leave the file and its WAL. Returns what was erased."""
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        erased = {"faces": one("SELECT COUNT(*) FROM faces")}
+        with self.transaction() as db:
+            erased["names"] = db.execute("UPDATE people SET name = NULL WHERE name IS NOT NULL").rowcount
+            db.execute("UPDATE people SET centroid = NULL")  # a person's mean face is biometric too
+            db.execute("DELETE FROM corrections")
+            db.execute("DELETE FROM memberships")
+            db.execute("DELETE FROM clusters")
+            db.execute("DELETE FROM clusterings")
+            db.execute("DELETE FROM meta WHERE key = 'active_clustering'")
+            db.execute("DELETE FROM faces")  # cascades: pins, cannot-links, rejected faces
+            self.bump_people_version(db)
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return erased

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..settings import Settings, load_settings
 from ..sitestore import SiteStore
-from . import candidates, document, download, files, frontend, links, people, photos, search, session, status, upload
+from . import candidates, document, download, files, frontend, links, people, photos, search, session, status, upload, visitor
 from .errors import error_responses, raise_request_error, register_error_handlers
 from .hosts import enforce_allowed_hosts
 from .models import DownloadRequest, Error
@@ -164,7 +164,7 @@ def new_app() -> FaceExploreApp:
     app.json.sort_keys = False
     register_error_handlers(app)
     session.configure(app)
-    for module in (session, search, candidates, people, photos, download, status, upload, document):
+    for module in (session, search, candidates, people, photos, download, status, upload, visitor, document):
         app.register_api(module.bp)
     for module in (files, frontend):
         app.register_blueprint(module.bp)

@@ -67,7 +67,7 @@ def _read(token: str) -> dict:
         **error_responses(
             {
                 400: "invalid_token (missing, malformed or forged)",
-                410: "expired_token: the search is too old; search again",
+                410: "expired_token: the search is too old; search again; search_closed: the retention has passed",
                 503: "not_indexed, model_mismatch",
             }
         ),
@@ -75,7 +75,9 @@ def _read(token: str) -> dict:
 )
 def confirm(body: ConfirmRequest):
     from .search import search_response, visible_person_id
+    from .visitor import require_open
 
+    require_open()
     data = _read(body.token)
     confidence = data.get("c") if isinstance(data.get("c"), (int, float)) else 0.0
     near = [int(i) for i in data.get("n") or [] if isinstance(i, int)]

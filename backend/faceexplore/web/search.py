@@ -30,6 +30,7 @@ ERRORS = {
     422: "not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face), "
     "bad_face_choice (not one face choice per photo)",
     503: "not_indexed (the gallery has no index yet), model_mismatch (the index holds another model's faces)",
+    410: "search_closed: the retention has passed and the faces were erased (faceexplore purge)",
 }
 
 
@@ -68,6 +69,9 @@ def _multipart_only():
     responses={200: SearchResponse, **error_responses(ERRORS)},
 )
 def search(form: SearchForm):
+    from .visitor import require_open
+
+    require_open()
     samples = _samples(form)
     if not samples:
         raise bad_request("no_file", "Add at least one photo of the person (form field 'images').")
@@ -84,7 +88,7 @@ def search(form: SearchForm):
             outcome = service.search_analysed(reports, chosen, _false_alarm_rate(form.false_alarm_rate, st.settings.false_alarm_rate))
     except SearchInputError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
-    return json_response(search_response(outcome, visible_person_id(outcome.person_id)))
+    return json_response(search_response(outcome, visible_person_id(outcome.person_id), samples=chosen))
 
 
 def visible_person_id(person_id: int | None) -> int | None:
@@ -99,7 +103,10 @@ def visible_person_id(person_id: int | None) -> int | None:
     return person_id
 
 
-def search_response(outcome: SearchOutcome, person_id: int | None) -> SearchResponse:
+def search_response(outcome: SearchOutcome, person_id: int | None, samples=None) -> SearchResponse:
+    """``samples``: the sample embeddings used (for the answer's removal and save tokens)."""
+    from .visitor import action_tokens
+
     rule = outcome.rule
     return SearchResponse(
         **candidates.offered(outcome),
@@ -122,4 +129,5 @@ def search_response(outcome: SearchOutcome, person_id: int | None) -> SearchResp
         ],
         photos=[photo_model(p, confidence=p.confidence, box=p.box) for p in outcome.photos],
         download_token=links.download_token(p.id for p in outcome.photos),
+        **action_tokens(outcome, samples),
     )
