@@ -223,7 +223,7 @@ def refuse_removal(path: RemovalPath):
     operation_id="saveSearch",
     summary='Keep a found search under a random link ("My photos")',
     description="Only the sample embeddings (or the confirmed faces') are kept, for saved_search_days; never the photos.",
-    responses={201: SavedLink, **error_responses(TOKEN_ERRORS)},
+    responses={200: SavedLink, **error_responses(TOKEN_ERRORS)},
 )
 def save_search(body: ActionTokenRequest):
     require_open()
@@ -238,7 +238,7 @@ def save_search(body: ActionTokenRequest):
     seen = [p.path for p in index.photo_infos(ids).values()]
     days = st.settings.saved_search_days
     sid = saved_searches.save(st.settings.data_dir, samples, seen, days)
-    return json_response(SavedLink(id=sid, url=f"/me/{sid}", expires_at=_iso(time.time() + days * 86400)), 201)
+    return json_response(SavedLink(id=sid, url=f"/me/{sid}", expires_at=_iso(time.time() + days * 86400)))
 
 
 _SAVED_ERRORS = {404: "not_found: no such saved search (unknown, expired or deleted)"}
