@@ -17,6 +17,7 @@ import { plural } from '../../../lib/format';
 import type { Person } from '../../../types/api';
 import { useSession } from '../../auth/session-context';
 import { GalleryPanel } from '../../upload/components/GalleryPanel';
+import { RemovalsPanel } from '../../visitor/components/RemovalsPanel';
 import { LoginRequired } from './LoginRequired';
 import { MergeDialog } from './MergeDialog';
 import { PersonCard } from './PersonCard';
@@ -111,6 +112,7 @@ export function PeoplePage({ page, onPage }: Props) {
       </Box>
 
       {organiser && <GalleryPanel />}
+      {organiser && <RemovalsPanel />}
 
       {organiser && (
         <Stack direction={{ xs: 'column', sm: 'row' }} spacing={1.5} sx={{ alignItems: { sm: 'center' } }}>

@@ -37,3 +37,15 @@ export function savedIdFromPath(pathname: string): string | null {
 export function newSinceText(n: number): string {
   return n === 0 ? 'Nothing new since your last visit' : `${plural(n, 'new photo')} since your last visit`;
 }
+
+export type Removal = Schemas['Removal'];
+
+/** GET /api/removals (organiser): visitors' removals, newest first. */
+export function getRemovals(signal?: AbortSignal): Promise<Schemas['Removals']> {
+  return apiJson<Schemas['Removals']>('/api/removals', { signal });
+}
+
+/** POST /api/removals/<id>/<action> (organiser): undo a mistake, or confirm / refuse one under review. */
+export function changeRemoval(id: number, action: 'undo' | 'confirm' | 'refuse'): Promise<Removal> {
+  return apiJson<Removal>(`/api/removals/${id}/${action}`, { method: 'POST' });
+}

@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { SearchPage } from '../../search/components/SearchPage';
 import { MyPhotosPage } from './MyPhotosPage';
+import { RemovalsPanel } from './RemovalsPanel';
 import { imageFile, mockFetch, renderWithTheme } from '../../../test/utils';
 import { foundResponse, notFoundResponse, photo } from '../../../test/fixtures';
 import { savedIdFromPath } from '../api/visitor';
@@ -93,5 +94,32 @@ describe('My photos (/me/<id>)', () => {
     mockFetch({});
     renderWithTheme(<MyPhotosPage savedId={ID} />);
     expect(await screen.findByText(/unknown, has expired or was deleted/i)).toBeInTheDocument();
+  });
+});
+
+describe("the organiser's removals", () => {
+  it('lists them and undoes one', async () => {
+    const removal = {
+      id: 4,
+      at: '2026-12-08T10:00:00Z',
+      changed_at: '2026-12-08T10:00:00Z',
+      status: 'active',
+      description: 'a visitor asked to be removed (3 face embeddings)',
+    };
+    let undone = false;
+    const { calls } = mockFetch({
+      'GET /api/removals': () => ({ json: { removals: [{ ...removal, status: undone ? 'undone' : 'active' }] } }),
+      'POST /api/removals/4/undo': () => {
+        undone = true;
+        return { json: { ...removal, status: 'undone' } };
+      },
+    });
+    renderWithTheme(<RemovalsPanel />);
+    const row = await screen.findByTestId('removal');
+    expect(row).toHaveTextContent(/asked to be removed.*removed/);
+    await userEvent.click(within(row).getByRole('button', { name: 'Undo' }));
+    await waitFor(() => expect(screen.getByTestId('removal')).toHaveTextContent(/undone/));
+    expect(screen.queryByRole('button', { name: 'Undo' })).not.toBeInTheDocument();
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(1);
   });
 });
