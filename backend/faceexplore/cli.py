@@ -50,6 +50,7 @@ def cmd_index(args) -> int:
         f"indexing {settings.gallery_dir} into {settings.index_path} (model {settings.model}, {settings.device}{engine})", file=sys.stderr
     )
     summary = index_gallery(settings, progress=not args.quiet, allow_removals=args.allow_removals, retry_errors=args.retry_errors)
+    retention.started(settings)  # the retention clock starts at the data folder's first index
     retried = f", {summary.retried} failed before and retried" if summary.retried else ""
     print(
         f"{summary.scanned} photos in the gallery: {summary.new} new, {summary.changed} changed, "

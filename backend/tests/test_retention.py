@@ -111,3 +111,25 @@ def test_purge_waits_for_the_retention_then_erases(site, capsys):
     with FaceIndex(settings.index_path, readonly=True) as index:
         assert index.counts()["faces"] == 0
     assert visitor.get("/api/status").get_json()["search_closed"] is True
+
+
+def test_the_watcher_purges_once_the_retention_has_passed_and_checks_once_a_day(site):
+    from faceexplore.live.service import LiveIndexer
+
+    gallery, _, _, visitor = site
+    settings = gallery.settings.replace(retention_days=1)
+    watcher = LiveIndexer.__new__(LiveIndexer)  # only its retention check: no models, no folder watch
+    watcher.settings, messages = settings, []
+    watcher._write = lambda **changes: messages.append(changes)
+    assert watcher._retention_passed() is False  # day one: the clock starts now
+    with sqlite3.connect(site_path(settings.data_dir)) as db:
+        db.execute("UPDATE retention SET value = ? WHERE key = 'started'", (repr(time.time() - 2 * 86400),))
+    assert watcher._retention_passed() is False  # checked less than a day ago
+    watcher._next_retention_check = 0.0  # a day later
+    assert watcher._retention_passed() is True
+    assert "closed" in messages[-1]["message"]
+    with FaceIndex(settings.index_path, readonly=True) as index:
+        assert index.counts()["faces"] == 0
+    assert visitor.get("/api/status").get_json()["search_closed"] is True
+    with pytest.raises(ValueError, match="purged"):
+        LiveIndexer.run(watcher)  # a purged data folder is never watched (indexed) again

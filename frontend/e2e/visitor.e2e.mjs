@@ -39,7 +39,7 @@ async function save(page, shot) {
     await shot('visitor-01-found.png');
   });
   await step('"Save my search" gives a private /me/ link', async () => {
-    await page.getByRole('checkbox', { name: 'Save my search' }).check();
+    await page.getByRole('checkbox', { name: 'Save my search' }).click();
     const link = page.getByTestId('saved-link').getByRole('link');
     await link.waitFor();
     const href = await link.getAttribute('href');

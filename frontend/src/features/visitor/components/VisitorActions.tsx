@@ -87,7 +87,7 @@ export function VisitorActions({ removalToken, saveToken, onRemoved }: Props) {
       {saveToken && (
         <Box>
           <FormControlLabel
-            control={<Checkbox checked={!!saved} disabled={saving || !!saved} onChange={() => void save()} />}
+            control={<Checkbox checked={saving || !!saved} disabled={saving || !!saved} onChange={() => void save()} />}
             label={SAVE_LABEL}
           />
           <Typography variant="body2" color="text.secondary">
