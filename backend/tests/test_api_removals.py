@@ -207,3 +207,18 @@ def test_removals_are_in_people_log_and_undone_from_the_cli(site, capsys):
     assert cli.main([*data, "removals", "undo", "1"]) == 0
     assert "undone" in capsys.readouterr().out
     assert paths(find(visitor)) == theirs
+
+
+def test_every_removal_change_is_audited_with_its_origin(site, monkeypatch, capsys):
+    from faceexplore import removals
+
+    gallery, _, organiser, visitor = site
+    recorded = []
+    monkeypatch.setattr(removals, "audit_record", lambda data_dir, action, detail, origin: recorded.append((action, detail, origin)))
+    remove_me(visitor, find(visitor))
+    [removal] = organiser.get("/api/removals").get_json()["removals"]
+    organiser.post(f"/api/removals/{removal['id']}/undo", **csrf(organiser))
+    assert cli.main(["--data", str(gallery.settings.data_dir), "purge", "--now"]) == 0
+    assert [(a, o) for a, _, o in recorded] == [("removal", "web:127.0.0.1"), ("removal undo", "web:127.0.0.1"), ("purge", "cli")]
+    assert recorded[0][1] == {"removal": removal["id"], "status": "active"}  # no embedding, photo or address in the detail
+    assert recorded[2][1]["faces"] > 0

@@ -73,3 +73,19 @@ def test_a_saved_search_of_a_visitor_who_removed_themselves_finds_nothing(site):
     remove_me(visitor, answer)
     again = visitor.get(f"/api/saved/{link['id']}").get_json()
     assert again["found"] is False and again["photos"] == []
+
+
+def test_a_saved_search_expires_after_saved_search_days(tmp_path):
+    import time
+
+    import numpy as np
+
+    from faceexplore import saved_searches
+
+    data = tmp_path / "data"
+    sid = saved_searches.save(data, np.ones((1, 4), np.float32) / 2, ["a.jpg"], days=30)
+    now = time.time()
+    assert saved_searches.load(data, sid, now=now + 29 * 86400).seen == ["a.jpg"]
+    assert saved_searches.load(data, sid, now=now + 31 * 86400) is None
+    saved_searches.save(data, np.ones((1, 4), np.float32), [], days=1, now=now + 31 * 86400)  # a save sweeps the expired
+    assert saved_searches.load(data, sid, now=now) is None
