@@ -12,9 +12,10 @@ import sys
 import time
 
 from faceexplore.faces.embedders import EMBEDDERS, ModelWeightsMissing
+from faceexplore.index import retention
 from faceexplore.index.locking import IndexBusy
 from faceexplore.index.store import FaceIndex, ModelMismatch, PeopleChanged
-from faceexplore.site import access_code, audit
+from faceexplore.site import access_code, audit, removals
 
 from .settings import load_settings
 
@@ -45,11 +46,13 @@ def cmd_index(args) -> int:
 
     settings = _settings(args)
     access_code.mode(settings)  # a new data folder gets its access code before its index makes it look old
+    retention.refuse_if_purged(settings)  # indexing again would store faces after the purge
     engine = f", on Ray at {settings.ray_address or 'RAY_ADDRESS or this machine'}" if settings.engine == "ray" else ""
     print(
         f"indexing {settings.gallery_dir} into {settings.index_path} (model {settings.model}, {settings.device}{engine})", file=sys.stderr
     )
     summary = index_gallery(settings, progress=not args.quiet, allow_removals=args.allow_removals, retry_errors=args.retry_errors)
+    retention.started(settings)  # the retention clock starts at the data folder's first index
     retried = f", {summary.retried} failed before and retried" if summary.retried else ""
     print(
         f"{summary.scanned} photos in the gallery: {summary.new} new, {summary.changed} changed, "
@@ -159,6 +162,7 @@ def cmd_people(args) -> int:
                 for c in editor.log():
                     at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.at))
                     print(f"{c.id:>5}  {at}  {c.kind:<7} {c.description}{'  (undone)' if c.undone else ''}")
+                _print_removals(settings)
                 return 0
             if args.action == "undo":
                 print(f"undone: {editor.undo().description}")
@@ -180,6 +184,54 @@ def cmd_people(args) -> int:
         finally:
             audit.record_corrections(settings.data_dir, editor.recorded, "cli")
     print(_person_line(person))
+    return 0
+
+
+def _print_removals(settings) -> None:
+    """Visitors' removals, newest first, marked as such (their ids are `faceexplore removals`' ids,
+    not correction ids: `people undo` does not take them)."""
+    for r in removals.listing(settings.data_dir):
+        at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created))
+        print(f"R{r.id:>4}  {at}  removal {r.description}  ({r.status.replace('_', ' ')}; faceexplore removals undo {r.id})")
+
+
+def cmd_removals(args) -> int:
+    """Visitors' "Remove me" requests: list them, undo one (a mistake), confirm or refuse one."""
+    settings = _settings(args)
+    if args.action == "list":
+        for r in removals.listing(settings.data_dir):
+            at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created))
+            print(f"{r.id:>5}  {at}  {r.status:<14} {r.description}")
+        return 0
+    try:
+        r = removals.change(settings.data_dir, args.removal, args.action, "cli")
+    except removals.RemovalError as exc:
+        print(f"faceexplore: error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"removal {r.id}: {r.status.replace('_', ' ')}")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    """Retention: erase the biometric data once `retention_days` have passed (``--now``: at once)."""
+    settings = _settings(args)
+    done = retention.purged(settings.data_dir)
+    if done is not None:
+        print(f"already purged on {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(done['at']))}: the search is closed")
+        return 0
+    if not args.now:
+        due = retention.due_at(settings)
+        if due is None:
+            why = "no retention is set (setting retention_days)" if settings.retention_days is None else "nothing was indexed yet"
+            print(f"nothing to purge: {why}; `faceexplore purge --now` erases at once")
+            return 0
+        if time.time() < due:
+            print(f"nothing to purge yet: the retention ends on {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(due))}")
+            return 0
+    report = retention.purge(settings, "cli")
+    print("purged:")
+    for line in report.lines():
+        print(f"  {line}")
     return 0
 
 
@@ -415,6 +467,22 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("undo", help="undo the last correction")
     actions.add_parser("log", help="the corrections, newest first")
     p.set_defaults(func=cmd_people)
+
+    p = sub.add_parser("removals", help='visitors\' "Remove me" requests: list, undo (a mistake), confirm or refuse (review)')
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="the removals, newest first")
+    for action, what in (
+        ("undo", "undo a removal: the visitor is shown again"),
+        ("confirm", "confirm a removal waiting for review (setting removal = review)"),
+        ("refuse", "refuse a removal waiting for review: the person is shown again"),
+    ):
+        a = actions.add_parser(action, help=what)
+        a.add_argument("removal", type=int, metavar="ID")
+    p.set_defaults(func=cmd_removals)
+
+    p = sub.add_parser("purge", help="erase the faces' embeddings, face crops, names and saved searches once retention_days have passed")
+    p.add_argument("--now", action="store_true", help="erase at once, whatever the retention")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("search", help="find a person's photos from sample photos of them")
     p.add_argument("photos", nargs="+", metavar="PHOTO")

@@ -291,6 +291,22 @@ class Settings(BaseSettings):
         "selfie, that they search only for themselves, how to be removed",
         json_schema_extra={"shown_default": "a short notice (see `settings.py`)"},
     )
+    # Issue 26: a visitor's "remove me", how long the biometric data is kept, "My photos" links.
+    removal: Literal["immediate", "review"] = Field(
+        "immediate",
+        description='a visitor\'s "Remove me from this gallery": `immediate` takes their face out at once; `review` hides it '
+        "from visitors at once too, and the organiser then confirms or refuses the request (History)",
+    )
+    retention_days: Annotated[float, Field(gt=0)] | None = Field(
+        None,
+        description="days after the data folder's first index after which `faceexplore purge` (and the watcher, once a day) "
+        "erases the faces' embeddings, face crops, thumbnails, people's names, removals and saved searches; the search "
+        "then closes. The gallery's photos are never touched. Unset: kept until `faceexplore purge --now`",
+        json_schema_extra={"shown_default": "none (kept)"},
+    )
+    saved_search_days: Annotated[float, Field(gt=0, le=3650)] = Field(
+        30, description='days a visitor\'s saved search ("My photos" link) is kept after it was saved'
+    )
     secret_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices(f"{ENV_PREFIX}SECRET_KEY", "SECRET_KEY"),
@@ -313,7 +329,7 @@ class Settings(BaseSettings):
                     raise ValueError(renamed_message(old, old, lambda new: new))
         return values
 
-    @field_validator("facenet_weights", "onnx_model", "frontend_dir", "secret_key", "search_access", mode="before")
+    @field_validator("facenet_weights", "onnx_model", "frontend_dir", "secret_key", "search_access", "retention_days", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -246,6 +246,7 @@ def test_without_an_index_the_api_says_so(tmp_path, gallery, spec):
         "clustered": False,
         "live": None,
         "uploads": True,
+        "search_closed": False,
     }
     assert api.get("/api/people").get_json()["people"] == []
     assert_error(api.get("/api/people/1"), 404, "not_found")

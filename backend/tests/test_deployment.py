@@ -958,3 +958,36 @@ def test_site_candidates_in_a_browser(tmp_path_factory, tmp_path):
         assert all(set(c) >= {"token", "face_url"} and "name" not in c for c in result["candidates"]), result["candidates"]
         out = _browser_script(site, tmp_path, "e2e:candidates", UNSURE_SAMPLE=str(sample), SPLIT="0")
         assert "[e2e] PASS" in out, out[-3000:]
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_visitor_saves_comes_back_and_removes_themselves_in_a_browser(tmp_path_factory, tmp_path):
+    """A visitor's "My photos" link and "Remove me" on the real site (nginx + gunicorn), in
+    Chromium (frontend/e2e/visitor.e2e.mjs): search -> save -> the organiser adds a photo of them
+    (copied into the gallery, `faceexplore index` and `cluster`) -> the saved link says "1 new" ->
+    remove me -> a search with the same sample finds no one. (Search is open to anyone here: the
+    event access code of issue 26 part 1 is not in this branch.)"""
+    import re
+
+    import requests
+
+    with running_site(tmp_path_factory.mktemp("visitor-site")) as site:
+        sample = site.bbt / "people" / "amy" / "amy1.png"
+        assert _search(site, requests.Session(), sample)["found"] is True
+        out = _browser_script(site, tmp_path, "e2e:visitor", SAMPLE=str(sample), STAGE="save")
+        assert "[e2e] PASS" in out, out[-3000:]
+        [saved_url] = re.findall(r"\[e2e\] SAVED (/me/[A-Za-z0-9_-]+)", out)
+
+        added = site.gallery / "uploads" / "amy2.png"
+        added.parent.mkdir()
+        shutil.copy(site.bbt / "people" / "amy" / "amy2.png", added)
+        _cli(site.data, "index", str(site.gallery), "--quiet")
+        _cli(site.data, "cluster")
+
+        out = _browser_script(site, tmp_path, "e2e:visitor", SAMPLE=str(sample), STAGE="return", SAVED_URL=saved_url)
+        assert "[e2e] PASS" in out, out[-3000:]
+        result = _search(site, requests.Session(), sample)
+        assert result["found"] is False and result["photos"] == [], result
+        removals = _cli(site.data, "removals", "list").stdout
+        assert "active" in removals, removals

@@ -232,7 +232,7 @@ http
         const status = {
           photos: photos.length, faces: photos.length + 10, people: world.people.filter((x) => x.faces.length).length, model: 'mock', threshold: 0.41, threshold_method: 'mock',
           last_indexed: new Date().toISOString(), search_threshold: 0.41, false_alarm_rate: 0.01, indexed: true, errors: 0, clustered: true,
-          live: null, uploads: null, // no live-gallery watcher in the mock
+          live: null, uploads: null, search_closed: false, // no live-gallery watcher in the mock
         };
         return send(res, 200, status);
       }
@@ -266,10 +266,10 @@ http
         let answer;
         if (absent || unsure) {
           const candidates = unsure ? ['penny', 'leonard'].map((who) => candidateOf(who, expired)) : [];
-          answer = { found: false, confidence: unsure ? 0.6 : 0.91, rule: { ...rule, best_score: 0.58, text: "Rejected: best match distance 0.58 is above the gallery's 1% false-alarm threshold 0.41" }, message: 'This person is not in the gallery.', person_id: null, samples, photos: [], download_token: null, candidates, also_you: [] };
+          answer = { found: false, confidence: unsure ? 0.6 : 0.91, rule: { ...rule, best_score: 0.58, text: "Rejected: best match distance 0.58 is above the gallery's 1% false-alarm threshold 0.41" }, message: 'This person is not in the gallery.', person_id: null, samples, photos: [], download_token: null, candidates, also_you: [], removal_token: null, save_token: null };
         } else {
           const found = photos.filter((x) => x.path.startsWith('group/')).map((x, k) => ({ ...x, confidence: 0.95 - k * 0.04 }));
-          answer = { found: true, confidence: 1.0, rule: { ...rule, best_score: 0.31, text: "Accepted: best match distance 0.31 is below the gallery's 1% false-alarm threshold 0.41" }, message: `Found ${found.length} photos of this person.`, person_id: 1, samples, photos: found, download_token: `mock-${found.map((x) => x.id).join('-')}`, candidates: [], also_you: split ? [candidateOf('howard', false)] : [] };
+          answer = { found: true, confidence: 1.0, rule: { ...rule, best_score: 0.31, text: "Accepted: best match distance 0.31 is below the gallery's 1% false-alarm threshold 0.41" }, message: `Found ${found.length} photos of this person.`, person_id: 1, samples, photos: found, download_token: `mock-${found.map((x) => x.id).join('-')}`, candidates: [], also_you: split ? [candidateOf('howard', false)] : [], removal_token: null, save_token: null };
         }
         return send(res, 200, answer);
       }
@@ -283,7 +283,7 @@ http
         const rule = { name: 'open-set', threshold: 0.41, false_alarm_rate: 0.01 };
         const found = own.map((x, k) => ({ ...x, confidence: 0.7 - k * 0.02 }));
         /** @type {SearchResponse} */
-        const answer = { found: true, confidence: 0.72, rule: { ...rule, best_score: 0.45, text: 'Confirmed by the visitor: best match distance 0.45 is inside the maybe band' }, message: `Found ${found.length} photos of this person.`, person_id: null, samples: [], photos: found, download_token: `mock-${found.map((x) => x.id).join('-')}`, candidates: [], also_you: [] };
+        const answer = { found: true, confidence: 0.72, rule: { ...rule, best_score: 0.45, text: 'Confirmed by the visitor: best match distance 0.45 is inside the maybe band' }, message: `Found ${found.length} photos of this person.`, person_id: null, samples: [], photos: found, download_token: `mock-${found.map((x) => x.id).join('-')}`, candidates: [], also_you: [], removal_token: null, save_token: null };
         return send(res, 200, answer);
       }
       if (p === '/api/download/links' && req.method === 'POST') {

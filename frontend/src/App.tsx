@@ -19,6 +19,11 @@ import { SessionProvider } from './features/auth/components/SessionProvider';
 import { OrganiserButton } from './features/auth/components/OrganiserButton';
 import { describeLive, describeStatus } from './lib/status';
 import { useStatus } from './hooks/useStatus';
+import Alert from '@mui/material/Alert';
+import { MyPhotosPage } from './features/visitor/components/MyPhotosPage';
+import { savedIdFromPath } from './features/visitor/api/visitor';
+
+export const CLOSED_TEXT = 'The search for this event has closed.';
 
 function pageParam(params: URLSearchParams): number {
   const n = Number.parseInt(params.get('page') ?? '1', 10);
@@ -30,6 +35,7 @@ export default function App() {
   // Polled (only decoration: the page works without it): photos may arrive during the event.
   const { status } = useStatus();
 
+  const savedId = route.segments[0] === 'people' ? null : savedIdFromPath(window.location.pathname);
   const section = route.segments[0] === 'people' ? 'people' : 'search';
   const personId = section === 'people' && route.segments[1] ? Number.parseInt(route.segments[1], 10) : null;
   const page = pageParam(route.params);
@@ -100,12 +106,22 @@ export default function App() {
         </AppBar>
 
         <Container component="main" maxWidth="lg" sx={{ py: { xs: 2, sm: 4 }, flexGrow: 1 }}>
-          {/* The search page stays mounted so its samples and results survive a visit to People. */}
-          <Box hidden={section !== 'search'}>
-            <AccessGate>
-              <SearchPage statusLine={statusLine} liveLine={liveLine} />
-            </AccessGate>
-          </Box>
+          {status?.search_closed && (
+            <Alert severity="info" sx={{ mb: 2 }} data-testid="search-closed">
+              {CLOSED_TEXT}
+            </Alert>
+          )}
+          {/* /me/<id>: a visitor's saved search ("My photos"); served the same page by nginx and the app. */}
+          {savedId !== null ? (
+            <MyPhotosPage savedId={savedId} />
+          ) : (
+            // The search page stays mounted so its samples and results survive a visit to People.
+            <Box hidden={section !== 'search'}>
+              <AccessGate>
+                <SearchPage statusLine={statusLine} liveLine={liveLine} />
+              </AccessGate>
+            </Box>
+          )}
           {section === 'people' &&
             (personId !== null && Number.isFinite(personId) ? (
               <PersonPage

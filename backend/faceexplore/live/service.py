@@ -126,6 +126,9 @@ class LiveIndexer:
     def run(self) -> None:
         """Hold the writer lock and watch until ``stop()``; raises ``IndexBusy`` at once when
         another process writes the index."""
+        from ..index import retention
+
+        retention.refuse_if_purged(self.settings)  # indexing again would store faces after the purge
         with writer_lock(self.settings.index_path, "faceexplore watch"):
             heartbeat = threading.Thread(target=self._heartbeat, name="faceexplore-watch-heartbeat", daemon=True)
             heartbeat.start()
@@ -178,6 +181,8 @@ class LiveIndexer:
             self._known = {p: (size, mtime) for p, (_, size, mtime) in known.items()}
             self._write(message=None)
             while not self._stop.is_set():
+                if self._retention_passed():
+                    break
                 try:
                     busy = self._step()
                 except Exception as exc:  # the watcher outlives a failed step: the next full walk finds what it missed
@@ -192,6 +197,21 @@ class LiveIndexer:
                     watcher.wait(TICK_S if self.status.waiting or self._clustering else idle)
         finally:
             self.index.close()
+
+    def _retention_passed(self) -> bool:
+        """Once a day (and at start): the retention's purge when it is due (retention.py); the
+        watcher then stops, since nothing more may be indexed."""
+        from ..index import retention
+
+        now = time.monotonic()
+        if now < getattr(self, "_next_retention_check", 0.0):
+            return False
+        self._next_retention_check = now + retention.DAY_S
+        if retention.purge_if_due(self.settings, "watcher", lock=False) is None:
+            return False
+        log.info("the retention has passed: faces erased, search closed; stopping")
+        self._write(message="the retention has passed: the faces were erased and the search closed; the watcher has stopped")
+        return True
 
     def _bind_model(self):
         embedder = getattr(self.pipeline, "embedder", None)

@@ -14,6 +14,12 @@ One rule, used by the search, the photo and person pages, downloads and the stat
   handed to the others: privacy by default for the hidden person);
 - a person every face of whom is withheld is withheld (hidden people among them).
 
+A visitor's removal ("Remove me", site/removals.py) is a second source, held as embeddings in the
+site file: every face whose score against a removal's embeddings (the same mean distance) is under
+the accept threshold is withheld, and so is every face with one of the removal's matched faces'
+embeddings (distance ~0). Being embedding-based it survives re-indexing and re-clustering and
+catches new photos; no organiser placement releases it (undoing the removal does).
+
 Rejected faces ("not a face") are no one's and withhold nothing. Organiser requests see
 everything; callers decide who asks.
 
@@ -33,8 +39,10 @@ import numpy as np
 from faceexplore.faces.priors import prior_for
 
 from ..people.null_model import NullModel, cluster_scores
+from ..site import removals
 
 BLOCK = 4096  # faces scored at once against the hidden people's faces
+EXACT_DISTANCE = 1e-3  # a face with a removal's matched embedding is that face (re-indexed: a new id)
 
 
 @dataclass(frozen=True)
@@ -53,13 +61,20 @@ NOTHING = Withheld(frozenset(), frozenset(), frozenset(), None)
 
 def index_version(index) -> tuple:
     """What the withheld faces depend on; the searcher reloads on the same tuple.
-    memberships_version: the live assignment's new memberships (faceexplore/live/assignment.py)."""
+    memberships_version: the live assignment's new memberships (faceexplore/live/assignment.py);
+    the removals' version: visitors' removals, in the site file of the index's data folder."""
     return (
         index.meta("active_clustering"),
         index.meta("last_indexed"),
         index.people_version(),
         index.memberships_version(),
+        removals.version(data_dir(index)),
     )
+
+
+def data_dir(index):
+    """The data folder of an index: settings.index_path is always ``<data dir>/index.sqlite3``."""
+    return index.path.parent
 
 
 def accept_threshold(index, clustering: dict | None, rate: float) -> float | None:
@@ -116,11 +131,16 @@ _scored: dict[str, _Scored] = {}
 
 def compute(index, rate: float, blocks=None) -> Withheld:
     hidden = index.hidden_face_vectors()
-    if not len(hidden):
+    dim = int(index.meta("embedding_dim", 0) or 0) or None
+    removed = removals.removed_people(data_dir(index), dim)
+    if not len(hidden) and not len(removed):
         return NOTHING
+    blocks = None if blocks is None else list(blocks)  # read twice: hidden people, removals
     threshold = accept_threshold(index, index.active_clustering(), rate)
     withheld = set(hidden.ids.tolist())
-    if threshold is not None:
+    if len(removed):
+        withheld |= _near_removed(index, removed, threshold, blocks) - index.rejected_faces()
+    if len(hidden) and threshold is not None:
         key = (index.meta("index_id"), hidden.ids.tobytes(), hidden.person_ids.tobytes(), threshold)
         with _cache_lock:
             scored = _scored.get(str(index.path))
@@ -158,3 +178,21 @@ def array_blocks(face_ids: np.ndarray, photo_ids: np.ndarray, X: np.ndarray, siz
     """Arrays already in memory as ``for_index``'s blocks."""
     for start in range(0, len(face_ids), size):
         yield face_ids[start : start + size], photo_ids[start : start + size], X[start : start + size]
+
+
+def _near_removed(index, removed, threshold: float | None, blocks) -> set[int]:
+    """Faces taken for a removed visitor: mean distance to a removal's embeddings under the
+    threshold (none without a threshold yet), or one of its matched faces' embeddings."""
+    _, inverse = np.unique(removed.group, return_inverse=True)
+    sizes = np.bincount(inverse).astype(np.float64)
+    R = removed.X.astype(np.float64)
+    near: set[int] = set()
+    for ids, _, X in blocks if blocks is not None else index.face_blocks(BLOCK):
+        if not len(ids):
+            continue
+        D = np.sqrt(np.maximum(2 - 2 * X.astype(np.float64) @ R.T, 0))
+        under = (D[:, removed.exact] < EXACT_DISTANCE).any(1) if removed.exact.any() else np.zeros(len(ids), bool)
+        if threshold is not None:
+            under |= cluster_scores(D, inverse, sizes).min(1) < threshold
+        near.update(ids[under].tolist())
+    return near

@@ -29,6 +29,7 @@ from .people import routes as people
 from .search import candidates
 from .search import routes as search
 from .session import routes as session
+from .visitor import routes as visitor
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ def new_app() -> FaceExploreApp:
     app.json.sort_keys = False
     register_error_handlers(app)
     session.configure(app)
-    for module in (session, access, search, candidates, people, photos, download, status, upload, document):
+    for module in (session, access, search, candidates, people, photos, download, status, upload, visitor, document):
         app.register_api(module.bp)
     for module in (files, frontend):
         app.register_blueprint(module.bp)

@@ -8,6 +8,7 @@ import time
 
 from flask_openapi3 import APIBlueprint
 
+from ..index import retention
 from ..live.status import read_status, status_path
 from ..people.null_model import NullModel
 from .core.models import Health, LiveState, Status
@@ -31,7 +32,10 @@ def health():
 @bp.get("/api/status", operation_id="status", summary="What the index holds", responses={200: Status})
 def status():
     organiser = is_organiser()
-    answer = _status().model_copy(update={"live": live_state(organiser), "uploads": state().settings.uploads != "off"})
+    closed = retention.purged(state().settings.data_dir) is not None
+    answer = _status().model_copy(
+        update={"live": live_state(organiser), "uploads": state().settings.uploads != "off", "search_closed": closed}
+    )
     if not organiser:  # the counts the search page shows; nothing about the models or the gallery's files
         answer = answer.model_copy(
             update={
@@ -102,6 +106,7 @@ def _status() -> Status:
             clustered=False,
             live=None,
             uploads=None,
+            search_closed=False,
         )
     with index.snapshot():
         counts = index.counts()
@@ -130,4 +135,5 @@ def _status() -> Status:
         clustered=clustering is not None,
         live=None,
         uploads=None,
+        search_closed=False,
     )

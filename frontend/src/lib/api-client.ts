@@ -37,6 +37,10 @@ export const ERROR_TEXTS: Record<string, ErrorText> = {
     message: 'No face was found in the sample photo.',
     hint: 'Try another, clearer photo where the face is large, well lit and facing the camera.',
   },
+  search_closed: {
+    message: 'The search for this event has closed.',
+    hint: 'The organiser kept the faces only for a limited time.',
+  },
   not_found: {
     message: 'That could not be found.',
     hint: 'It may have been removed when the gallery was indexed again.',

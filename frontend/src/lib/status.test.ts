@@ -28,6 +28,7 @@ describe('describeStatus', () => {
       clustered: false,
       live: null,
       uploads: null,
+      search_closed: false,
     };
     expect(describeStatus(empty)).toMatch(/not been indexed yet/);
   });

@@ -45,6 +45,8 @@ export function foundResponse(overrides: Partial<SearchResponse> = {}): SearchRe
     download_token: 'signed-7-9',
     candidates: [],
     also_you: [],
+    removal_token: 'sealed-removal',
+    save_token: 'sealed-save',
     ...overrides,
   };
 }
@@ -71,6 +73,8 @@ export function notFoundResponse(): SearchResponse {
     download_token: null,
     candidates: [],
     also_you: [],
+    removal_token: null,
+    save_token: null,
   };
 }
 
@@ -128,6 +132,7 @@ export const status: StatusResponse = {
   clustered: true,
   live: null,
   uploads: null,
+  search_closed: false,
 };
 
 /** The watcher's state as an organiser and as a visitor see it (GET /api/status `live`), at `liveNow`. */

@@ -395,6 +395,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/removals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Visitors' removals, newest first (organiser) */
+        get: operations["listRemovals"];
+        put?: never;
+        /**
+         * "Remove me": the visitor of a found search is taken out of the gallery for visitors
+         * @description From then on a search answers for them as for someone absent, and their photos leave every answer and download. With setting removal = review the organiser then confirms or refuses it (hidden meanwhile).
+         */
+        post: operations["removeMe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/removals/{removal_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo a removal made by mistake: the visitor is shown again (organiser) */
+        post: operations["undoRemoval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/removals/{removal_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm a removal waiting for review (setting removal = review; organiser) */
+        post: operations["confirmRemoval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/removals/{removal_id}/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refuse a removal waiting for review: the person is shown again (organiser) */
+        post: operations["refuseRemoval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/saved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep a found search under a random link ("My photos")
+         * @description Only the sample embeddings (or the confirmed faces') are kept, for saved_search_days; never the photos.
+         */
+        post: operations["saveSearch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/saved/{saved_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A saved search run again over the gallery as it is now, with the photos new since the last visit
+         * @description Whoever holds the link opens it. Each visit becomes the next one's last visit.
+         */
+        get: operations["openSavedSearch"];
+        put?: never;
+        post?: never;
+        /** Forget a saved search */
+        delete: operations["deleteSavedSearch"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -520,6 +633,16 @@ export interface components {
              * @description when found: people who are likely the same person split off (another cluster); else empty
              */
             also_you: components["schemas"]["Candidate"][];
+            /**
+             * Removal Token
+             * @description when found: send it to POST /api/removals to be taken out of the gallery ("Remove me"); else null
+             */
+            removal_token: string | null;
+            /**
+             * Save Token
+             * @description when found: send it to POST /api/saved to keep this search ("My photos"); else null
+             */
+            save_token: string | null;
         };
         /**
          * Candidate
@@ -541,7 +664,7 @@ export interface components {
         ErrorDetail: {
             /**
              * Code
-             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name, access_required, wrong_code
+             * @description snake_case, one of: bad_request, bad_page, no_file, too_many_files, bad_face_choice, bad_false_alarm_rate, not_an_image, too_large_image, no_face, no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name, access_required, wrong_code, search_closed, bad_removal_state
              */
             code: string;
             /**
@@ -944,6 +1067,11 @@ export interface components {
              * @description the organiser may add photos (POST /api/gallery/photos); null for visitors
              */
             uploads: boolean | null;
+            /**
+             * Search Closed
+             * @description the retention has passed and the biometric data was erased: the search is closed
+             */
+            search_closed: boolean;
         };
         /**
          * LiveState
@@ -1058,6 +1186,154 @@ export interface components {
              * @description the photos
              */
             photos: string[];
+        };
+        /** RemovalAccepted */
+        RemovalAccepted: {
+            /**
+             * Status
+             * @description active: taken out; pending_review: hidden from visitors until the organiser confirms (setting removal)
+             * @enum {string}
+             */
+            status: "active" | "pending_review";
+            /** Message */
+            message: string;
+        };
+        /**
+         * ActionTokenRequest
+         * @description A found answer's removal_token or save_token.
+         */
+        ActionTokenRequest: {
+            /**
+             * Token
+             * @description as the search answered it
+             */
+            token: string;
+        };
+        /** Removals */
+        Removals: {
+            /**
+             * Removals
+             * @description newest first
+             */
+            removals: components["schemas"]["Removal"][];
+        };
+        /**
+         * Removal
+         * @description A visitor's request to be taken out of the gallery (organiser's view: no photo, no face).
+         */
+        Removal: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /**
+             * Status
+             * @description active and pending_review withhold the person from visitors; refused and undone do not
+             * @enum {string}
+             */
+            status: "active" | "pending_review" | "refused" | "undone";
+            /** Description */
+            description: string;
+        };
+        /** SavedLink */
+        SavedLink: {
+            /**
+             * Id
+             * @description the link's secret: whoever has it opens the saved search
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /**
+         * SavedSearchResponse
+         * @description A saved search run again over the gallery as it is now.
+         */
+        SavedSearchResponse: {
+            /** Found */
+            found: boolean;
+            /** Confidence */
+            confidence: number;
+            rule: components["schemas"]["Rule"];
+            /** Message */
+            message: string;
+            /**
+             * Person Id
+             * @description the person found, when they have a page (/api/people/{id}) this browser may open
+             */
+            person_id: number | null;
+            /** Samples */
+            samples: components["schemas"]["Sample"][];
+            /** Photos */
+            photos: components["schemas"]["Photo"][];
+            /**
+             * Download Token
+             * @description send it with POST /api/download: a visitor of a private gallery may download only these photos; null when there are none
+             */
+            download_token: string | null;
+            /**
+             * Candidates
+             * @description when not found: people who came close, best first, for the visitor to recognise ("is one of these you?"); else empty
+             */
+            candidates: components["schemas"]["Candidate"][];
+            /**
+             * Also You
+             * @description when found: people who are likely the same person split off (another cluster); else empty
+             */
+            also_you: components["schemas"]["Candidate"][];
+            /**
+             * Removal Token
+             * @description when found: send it to POST /api/removals to be taken out of the gallery ("Remove me"); else null
+             */
+            removal_token: string | null;
+            /**
+             * Save Token
+             * @description when found: send it to POST /api/saved to keep this search ("My photos"); else null
+             */
+            save_token: string | null;
+            new_since: components["schemas"]["NewSince"];
+            /**
+             * Last Visit At
+             * Format: date-time
+             * @description the visit before this one
+             */
+            last_visit_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /** NewSince */
+        NewSince: {
+            /**
+             * Count
+             * @description photos found now that were not at the last visit
+             */
+            count: number;
+            /** Photo Ids */
+            photo_ids: number[];
+        };
+        /** SavedDeleted */
+        SavedDeleted: {
+            /**
+             * Deleted
+             * @constant
+             */
+            deleted: true;
         };
         /**
          * Error
@@ -1536,6 +1812,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description search_closed: the retention has passed and the faces were erased (faceexplore purge) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description too_large: the upload is over the size limit; too_many_parts: a form of over 1000 parts */
             413: {
                 headers: {
@@ -1623,7 +1908,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description expired_token: the search is too old; search again */
+            /** @description expired_token: the search is too old; search again; search_closed: the retention has passed */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2665,6 +2950,495 @@ export interface operations {
             };
             /** @description gallery_read_only: the gallery folder cannot be written to (mounted read-only?) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRemovals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Removals"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    removeMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemovalAccepted"];
+                };
+            };
+            /** @description invalid_token (missing, malformed or forged); bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description expired_token: the search is too old or the gallery was indexed again: search again; search_closed */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    undoRemoval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a removal id from GET /api/removals */
+                removal_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Removal"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description bad_removal_state: not in a state this action changes */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    confirmRemoval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a removal id from GET /api/removals */
+                removal_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Removal"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description bad_removal_state: not in a state this action changes */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    refuseRemoval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a removal id from GET /api/removals */
+                removal_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Removal"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description bad_removal_state: not in a state this action changes */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    saveSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedLink"];
+                };
+            };
+            /** @description invalid_token (missing, malformed or forged); bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description expired_token: the search is too old or the gallery was indexed again: search again; search_closed */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: too many requests from this address, where the app limits rates (setting rate_limits = "app"); Retry-After: seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    openSavedSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of a saved search's link */
+                saved_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedSearchResponse"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such saved search (unknown, expired or deleted) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description search_closed: the retention has passed; the search for this event has closed */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: too many requests from this address, where the app limits rates (setting rate_limits = "app"); Retry-After: seconds to wait */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, model_mismatch */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSavedSearch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of a saved search's link */
+                saved_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedDeleted"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such saved search (unknown, expired or deleted) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: too many requests from this address, where the app limits rates (setting rate_limits = "app"); Retry-After: seconds to wait */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -135,3 +135,24 @@ class FaceIndex(PhotosAndFaces, ClusteringsAndMemberships, PeopleAndCorrections,
     def set_meta_default(self, key, value):
         self.db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, value))
         self.db.commit()
+
+    # -- retention (index/retention.py) -----------------------------------------------------
+    def erase_biometrics(self) -> dict:
+        """Retention's purge: every face (and so every embedding), the clusterings, the people's
+        names and centroids, and the corrections (their descriptions name people) are deleted;
+        the photos' rows stay (the gallery is the organiser's). Then VACUUM and a truncating
+        checkpoint, so the bytes leave the file and its WAL. Returns what was erased."""
+        erased = {"faces": self.db.execute("SELECT COUNT(*) FROM faces").fetchone()[0]}
+        with self.transaction() as db:
+            erased["names"] = db.execute("UPDATE people SET name = NULL WHERE name IS NOT NULL").rowcount
+            db.execute("UPDATE people SET centroid = NULL")  # a person's mean face is biometric too
+            db.execute("DELETE FROM corrections")
+            db.execute("DELETE FROM memberships")
+            db.execute("DELETE FROM clusters")
+            db.execute("DELETE FROM clusterings")
+            db.execute("DELETE FROM meta WHERE key = 'active_clustering'")
+            db.execute("DELETE FROM faces")  # cascades: pins, cannot-links, rejected faces
+            self.bump_people_version(db)
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return erased

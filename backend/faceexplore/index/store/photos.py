@@ -143,3 +143,18 @@ class PhotosAndFaces:
     def errors(self) -> list[tuple[str, str]]:
         """(path, message) of every photo that could not be read, by path."""
         return [(r[0], r[1]) for r in self.db.execute("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
+
+    def face_embeddings(self, face_ids) -> np.ndarray:
+        """The embeddings of these faces, in the order given (faces gone are left out): a
+        visitor's removal keeps its matched faces' embeddings (site/removals.py)."""
+        dim = int(self.meta("embedding_dim", 0) or 0)
+        wanted = [int(f) for f in face_ids]
+        if not wanted:
+            return np.zeros((0, dim), np.float32)
+        rows = dict(self.db.execute(f"SELECT id, embedding FROM faces WHERE id IN ({','.join('?' * len(wanted))})", wanted).fetchall())
+        return np.array([np.frombuffer(rows[f], np.float32) for f in wanted if f in rows], np.float32).reshape(-1, dim)
+
+    def first_indexed_at(self) -> float | None:
+        """When the first photo was indexed (the retention clock's start, index/retention.py)."""
+        first = self.db.execute("SELECT MIN(indexed_at) FROM photos").fetchone()[0]
+        return None if first is None else float(first)

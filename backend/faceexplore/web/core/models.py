@@ -25,7 +25,8 @@ ERROR_CODES = (
     "no_photos, bad_photo_ids, unknown_photo, too_many_photos, bad_link, expired_link, too_large, too_many_parts, not_found, "
     "method_not_allowed, unsupported_media_type, not_indexed, model_mismatch, server_error, bad_host, disk_full, login_required, "
     "wrong_password, no_password, rate_limited, csrf_failed, link_required, link_expired, not_in_results, nothing_to_undo, "
-    "bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name, access_required, wrong_code"
+    "bad_correction, invalid_token, expired_token, uploads_off, gallery_read_only, bad_file_name, access_required, wrong_code, "
+    "search_closed, bad_removal_state"
 )
 
 
@@ -154,6 +155,10 @@ class SearchResponse(ResponseModel):
     also_you: list[Candidate] = Field(
         description="when found: people who are likely the same person split off (another cluster); else empty"
     )
+    removal_token: str | None = Field(
+        description='when found: send it to POST /api/removals to be taken out of the gallery ("Remove me"); else null'
+    )
+    save_token: str | None = Field(description='when found: send it to POST /api/saved to keep this search ("My photos"); else null')
 
 
 class LiveState(ResponseModel):
@@ -193,6 +198,7 @@ class Status(ResponseModel):
         description="the live gallery's watcher; null when none ever ran (for visitors also while none is running)"
     )
     uploads: bool | None = Field(description="the organiser may add photos (POST /api/gallery/photos); null for visitors")
+    search_closed: bool = Field(description="the retention has passed and the biometric data was erased: the search is closed")
 
 
 class DownloadLink(ResponseModel):
@@ -258,6 +264,52 @@ class UploadResult(ResponseModel):
     refused: int = Field(description="files refused (each says why)")
     folder: str = Field(description="the gallery folder they were saved in", examples=["uploads/2026-12-02"])
     photos: list[UploadedPhoto] = Field(description="one per file sent, in order")
+
+
+class RemovalAccepted(ResponseModel):
+    status: Literal["active", "pending_review"] = Field(
+        description="active: taken out; pending_review: hidden from visitors until the organiser confirms (setting removal)"
+    )
+    message: str
+
+
+class Removal(ResponseModel):
+    """A visitor's request to be taken out of the gallery (organiser's view: no photo, no face)."""
+
+    id: int
+    at: str = Field(json_schema_extra={"format": "date-time"})
+    changed_at: str = Field(json_schema_extra={"format": "date-time"})
+    status: Literal["active", "pending_review", "refused", "undone"] = Field(
+        description="active and pending_review withhold the person from visitors; refused and undone do not"
+    )
+    description: str
+
+
+class Removals(ResponseModel):
+    removals: list[Removal] = Field(description="newest first")
+
+
+class SavedLink(ResponseModel):
+    id: str = Field(description="the link's secret: whoever has it opens the saved search")
+    url: str = Field(examples=["/me/3q2-7wJ_Xx0aS1bY4u9lPA"])
+    expires_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class SavedDeleted(ResponseModel):
+    deleted: Literal[True]
+
+
+class NewSince(ResponseModel):
+    count: int = Field(description="photos found now that were not at the last visit")
+    photo_ids: list[int]
+
+
+class SavedSearchResponse(SearchResponse):
+    """A saved search run again over the gallery as it is now."""
+
+    new_since: NewSince
+    last_visit_at: str = Field(json_schema_extra={"format": "date-time"}, description="the visit before this one")
+    expires_at: str = Field(json_schema_extra={"format": "date-time"})
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -400,6 +452,23 @@ class ConfirmRequest(RequestModel):
     fallback: ClassVar = ("invalid_token", 'Send {"token": "..."}, the token of one of the search\'s candidates.')
 
 
+class ActionTokenRequest(RequestModel):
+    """A found answer's removal_token or save_token."""
+
+    token: Annotated[str, Field(min_length=1, max_length=100_000)] = Field(description="as the search answered it")
+
+    invalid: ClassVar = {"token": ("invalid_token", "Send the token of your search's answer.")}
+    fallback: ClassVar = ("invalid_token", 'Send {"token": "..."}, the token of your search\'s answer.')
+
+
+class RemovalPath(PathModel):
+    removal_id: int = Field(ge=0, description="a removal id from GET /api/removals")
+
+
+class SavedPath(PathModel):
+    saved_id: str = Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="the id of a saved search's link")
+
+
 class DownloadRequest(RequestModel):
     """The photos to download: JSON, or a form with the field repeated."""
 
@@ -498,5 +567,8 @@ REQUEST_MODELS: dict[str, type[RequestModel]] = {
         MergeRequest,
         MoveRequest,
         RejectRequest,
+        ActionTokenRequest,
+        RemovalPath,
+        SavedPath,
     )
 }

@@ -54,7 +54,7 @@ INFLIGHT_DIR = "inflight"
 
 
 def limit_kind(path: str) -> str | None:
-    if path.startswith("/api/search"):
+    if path.startswith("/api/search") or path.startswith("/api/saved"):  # opening a saved search runs one
         return "search"
     if path.startswith("/api/download"):
         return "download"

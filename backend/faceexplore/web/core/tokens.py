@@ -1,5 +1,5 @@
-"""Opaque, expiring tokens bound to one index file: candidate tokens, download tokens and the
-tokens of download links.
+"""Opaque, expiring tokens bound to one index file: candidate tokens, download tokens, the
+tokens of download links, and a found answer's removal and save tokens.
 
 A token is a small JSON payload, compressed and sealed with AES-GCM (authenticated encryption),
 base64url without padding. The key is derived from the app's secret key with HKDF, one key per
@@ -37,6 +37,8 @@ MAX_PAYLOAD_BYTES = 1_000_000  # inflating a sealed token is bounded too (it is 
 CANDIDATE = "candidate"
 DOWNLOAD = "download"
 DOWNLOAD_LINK = "download link"
+REMOVAL = "removal"  # a found answer's "remove me" (web/search/actions.py)
+SAVE = "save"  # a found answer's "save my search" (web/search/actions.py)
 
 
 class InvalidToken(Exception):

@@ -20,6 +20,7 @@ from ..core.models import ConfirmRequest, SearchResponse
 from ..core.serialize import json_response
 from ..core.state import state
 from ..core.tokens import CANDIDATE, ExpiredToken, InvalidToken, open_for_app
+from .actions import require_open
 from .results import search_response, visible_person_id
 
 bp = APIBlueprint("candidates", __name__)
@@ -48,13 +49,14 @@ def _read(token: str) -> dict:
         **error_responses(
             {
                 400: "invalid_token (missing, malformed or forged)",
-                410: "expired_token: the search is too old; search again",
+                410: "expired_token: the search is too old; search again; search_closed: the retention has passed",
                 503: "not_indexed, model_mismatch",
             }
         ),
     },
 )
 def confirm(body: ConfirmRequest):
+    require_open()
     data = _read(body.token)
     confidence = data.get("c") if isinstance(data.get("c"), (int, float)) else 0.0
     near = [int(i) for i in data.get("n") or [] if isinstance(i, int)]

@@ -14,6 +14,7 @@ from ..core.tokens import CANDIDATE, seal_for_app
 from ..gallery import links
 from ..gallery.urls import face_crop_url, photo_model
 from ..session.routes import is_organiser
+from .actions import action_tokens
 
 
 def _token(search_id: str, person: CandidatePerson, near: list[int]) -> str:
@@ -47,7 +48,8 @@ def visible_person_id(person_id: int | None) -> int | None:
     return person_id
 
 
-def search_response(outcome: SearchOutcome, person_id: int | None) -> SearchResponse:
+def search_response(outcome: SearchOutcome, person_id: int | None, samples=None) -> SearchResponse:
+    """``samples``: the sample embeddings used (for the answer's removal and save tokens)."""
     rule = outcome.rule
     return SearchResponse(
         **offered(outcome),
@@ -70,4 +72,5 @@ def search_response(outcome: SearchOutcome, person_id: int | None) -> SearchResp
         ],
         photos=[photo_model(p, confidence=p.confidence, box=p.box) for p in outcome.photos],
         download_token=links.download_token(p.id for p in outcome.photos),
+        **action_tokens(outcome, samples),
     )

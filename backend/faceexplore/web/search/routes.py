@@ -18,6 +18,7 @@ from ..core.models import SearchForm, SearchResponse
 from ..core.serialize import json_response
 from ..core.state import state
 from ..gallery.upload import display_name
+from .actions import require_open
 from .results import search_response, visible_person_id
 
 bp = APIBlueprint("search", __name__)
@@ -30,6 +31,7 @@ ERRORS = {
     422: "not_an_image (a sample is not a readable image), too_large_image (a sample has too many pixels), no_face (no sample has a face), "
     "bad_face_choice (not one face choice per photo)",
     503: "not_indexed (the gallery has no index yet), model_mismatch (the index holds another model's faces)",
+    410: "search_closed: the retention has passed and the faces were erased (faceexplore purge)",
 }
 
 
@@ -68,6 +70,7 @@ def _multipart_only():
     responses={200: SearchResponse, **error_responses(ERRORS)},
 )
 def search(form: SearchForm):
+    require_open()
     samples = _samples(form)
     if not samples:
         raise bad_request("no_file", "Add at least one photo of the person (form field 'images').")
@@ -84,4 +87,4 @@ def search(form: SearchForm):
             outcome = service.search_analysed(reports, chosen, _false_alarm_rate(form.false_alarm_rate, st.settings.false_alarm_rate))
     except SearchInputError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
-    return json_response(search_response(outcome, visible_person_id(outcome.person_id)))
+    return json_response(search_response(outcome, visible_person_id(outcome.person_id), samples=chosen))

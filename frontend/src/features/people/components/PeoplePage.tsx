@@ -18,6 +18,7 @@ import type { Person } from '../../../types/api';
 import { useSession } from '../../auth/session-context';
 import { GalleryPanel } from '../../upload/components/GalleryPanel';
 import { AccessCodePanel } from '../../access/components/AccessCodePanel';
+import { RemovalsPanel } from '../../visitor/components/RemovalsPanel';
 import { LoginRequired } from './LoginRequired';
 import { MergeDialog } from './MergeDialog';
 import { PersonCard } from './PersonCard';
@@ -113,6 +114,7 @@ export function PeoplePage({ page, onPage }: Props) {
 
       {organiser && <GalleryPanel />}
       {organiser && <AccessCodePanel />}
+      {organiser && <RemovalsPanel />}
 
       {organiser && (
         <Stack direction={{ xs: 'column', sm: 'row' }} spacing={1.5} sx={{ alignItems: { sm: 'center' } }}>

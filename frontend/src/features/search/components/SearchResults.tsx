@@ -18,6 +18,7 @@ import { DownloadAllButton, type DownloadGroup } from '../../../components/Downl
 import { ErrorAlert } from '../../../components/ErrorAlert';
 import { confirmCandidate } from '../api/search';
 import { CandidateFaces } from './CandidateFaces';
+import { VisitorActions } from '../../visitor/components/VisitorActions';
 
 export const NOT_FOUND_TEXT = "You don't seem to be in the gallery.";
 export const CANDIDATES_TITLE = 'Is one of these you?';
@@ -234,6 +235,7 @@ export function SearchResults({ result, onSearchAgain }: Props) {
       return true;
     });
   const picked = !result.found;
+  const mine = answers.find((a) => a.removal_token || a.save_token);
   return (
     <Stack spacing={2}>
       <Paper variant="outlined" sx={{ p: { xs: 2, sm: 2.5 } }}>
@@ -259,6 +261,12 @@ export function SearchResults({ result, onSearchAgain }: Props) {
           )}
         </Stack>
         <Details answers={answers} />
+        {/* The first answer that found the visitor speaks for them: its tokens save or remove them. */}
+        {mine && (
+          <Box sx={{ mt: 2 }}>
+            <VisitorActions key={mine.removal_token} removalToken={mine.removal_token} saveToken={mine.save_token} />
+          </Box>
+        )}
       </Paper>
       {alsoYou.length > 0 && (
         <Paper variant="outlined" sx={{ p: { xs: 2, sm: 2.5 } }} component="section" aria-labelledby="also-you-title">
