@@ -964,17 +964,15 @@ def test_site_candidates_in_a_browser(tmp_path_factory, tmp_path):
 @pytest.mark.slow
 def test_site_visitor_saves_comes_back_and_removes_themselves_in_a_browser(tmp_path_factory, tmp_path):
     """A visitor's "My photos" link and "Remove me" on the real site (nginx + gunicorn), in
-    Chromium (frontend/e2e/visitor.e2e.mjs): search -> save -> the organiser adds a photo of them
-    (copied into the gallery, `faceexplore index` and `cluster`) -> the saved link says "1 new" ->
-    remove me -> a search with the same sample finds no one. (Search is open to anyone here: the
-    event access code of issue 26 part 1 is not in this branch.)"""
+    Chromium (frontend/e2e/visitor.e2e.mjs): the poster's link (the access code) -> the notice ->
+    search -> save -> the organiser adds a photo of them (copied into the gallery, `faceexplore
+    index` and `cluster`) -> the saved link says "1 new" -> remove me -> a search with the same
+    sample (the code and the notice again, in a new browser) finds no one."""
     import re
-
-    import requests
 
     with running_site(tmp_path_factory.mktemp("visitor-site")) as site:
         sample = site.bbt / "people" / "amy" / "amy1.png"
-        assert _search(site, requests.Session(), sample)["found"] is True
+        assert _search(site, site.visitor(), sample)["found"] is True
         out = _browser_script(site, tmp_path, "e2e:visitor", SAMPLE=str(sample), STAGE="save")
         assert "[e2e] PASS" in out, out[-3000:]
         [saved_url] = re.findall(r"\[e2e\] SAVED (/me/[A-Za-z0-9_-]+)", out)
@@ -987,7 +985,7 @@ def test_site_visitor_saves_comes_back_and_removes_themselves_in_a_browser(tmp_p
 
         out = _browser_script(site, tmp_path, "e2e:visitor", SAMPLE=str(sample), STAGE="return", SAVED_URL=saved_url)
         assert "[e2e] PASS" in out, out[-3000:]
-        result = _search(site, requests.Session(), sample)
+        result = _search(site, site.visitor(), sample)
         assert result["found"] is False and result["photos"] == [], result
         removals = _cli(site.data, "removals", "list").stdout
         assert "active" in removals, removals

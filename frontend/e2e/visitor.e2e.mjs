@@ -4,18 +4,21 @@
  * against the real site (nginx + gunicorn), in two stages around the organiser adding a photo
  * (backend/tests/test_deployment.py runs them):
  *
- *   STAGE=save:   search with SAMPLE -> found -> tick "Save my search" -> prints "[e2e] SAVED <url>"
+ *   STAGE=save:   the poster's link (/?code=ACCESS_CODE) -> accept the notice -> search with SAMPLE
+ *                 -> found -> tick "Save my search" -> prints "[e2e] SAVED <url>"
  *   (the organiser adds a photo of the same person and indexes it)
  *   STAGE=return SAVED_URL=<url>: open the link -> "1 new photo since your last visit" ->
- *                 "Remove me from this gallery" -> confirm -> search with SAMPLE again -> not found
+ *                 "Remove me from this gallery" -> confirm -> the poster's link and the notice (a new
+ *                 browser) -> search with SAMPLE again -> not found
  *
- *   BASE_URL=http://127.0.0.1:8080 SAMPLE=/path/amy1.png STAGE=save npm run e2e:visitor
+ *   BASE_URL=http://127.0.0.1:8080 ACCESS_CODE=... SAMPLE=/path/amy1.png STAGE=save npm run e2e:visitor
+ *   (ACCESS_CODE: the event's code, when the site asks for one; the saved link itself needs none)
  *
  * Exits non-zero, saying which step failed, on any failure or any console error in the page.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fail, log, run, screenshotter, step, watchConsole, withBrowser } from './harness.mjs';
+import { fail, log, openAsVisitor, run, screenshotter, step, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const SAMPLE = process.env.SAMPLE || '';
@@ -26,14 +29,14 @@ const RESULT_TIMEOUT = 120_000;
 const ANSWER = '[data-testid="result-count"], [data-testid="not-found"], [role="alert"], section[aria-labelledby="candidates-title"]';
 
 async function search(page) {
-  await page.goto(BASE_URL, { waitUntil: 'domcontentloaded' });
+  await openAsVisitor(page, BASE_URL); // the poster's QR link, then the notice before the first search
   await page.getByRole('heading', { level: 1 }).waitFor();
   await page.getByLabel(/upload sample photos/i).setInputFiles(SAMPLE);
   await page.locator(ANSWER).first().waitFor({ state: 'visible', timeout: RESULT_TIMEOUT });
 }
 
 async function save(page, shot) {
-  await step('search with the sample: found', async () => {
+  await step("the poster's link, the notice, then a search with the sample: found", async () => {
     await search(page);
     if (!(await page.getByTestId('result-count').count())) fail(`not found: ${await page.locator('main').innerText()}`);
     await shot('visitor-01-found.png');
@@ -69,7 +72,7 @@ async function comeBack(page, shot) {
     await page.getByTestId('removed').waitFor();
     await shot('visitor-04-removed.png');
   });
-  await step('a search with the same sample answers as for someone absent', async () => {
+  await step("the poster's link and the notice again, then the same sample answers as for someone absent", async () => {
     await search(page);
     if (await page.getByTestId('result-count').count()) fail(`still found: ${await page.getByTestId('result-count').innerText()}`);
     await shot('visitor-05-absent.png');
