@@ -81,7 +81,7 @@ DEFAULT_CONSENT = (
     "Your photo is analysed in this server's memory to find the photos you are in, and then discarded: it is "
     "never stored. If you save your search, only a description of your face (not the photo) is kept, until you "
     "delete it or it expires. Search only for yourself, not for other people. To be taken out of the search, "
-    "use \"Remove me\" once you have found yourself, or ask the organiser."
+    'use "Remove me" once you have found yourself, or ask the organiser.'
 )
 
 

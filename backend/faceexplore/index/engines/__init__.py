@@ -17,28 +17,15 @@ An engine is a context manager (its workers live between enter and exit)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from .base import EngineUnavailable, IndexingEngine
 
 if TYPE_CHECKING:
     from faceexplore.settings import Settings
 
-    from ..gallery import GalleryFile
-    from ..store import FaceRecord, PhotoRecord
-
 ENGINES = ("local", "ray")
-
-
-class IndexingEngine(Protocol):
-    name: str
-
-    def __enter__(self) -> IndexingEngine: ...
-
-    def __exit__(self, *exc) -> None: ...
-
-    def analyse(self, gallery: str, files: Iterable[GalleryFile]) -> Iterator[tuple[PhotoRecord, list[FaceRecord]]]:
-        """Each file of ``files`` (under the folder ``gallery``) analysed, in any order."""
-        ...
+__all__ = ["ENGINES", "EngineUnavailable", "IndexingEngine", "create_engine"]
 
 
 def create_engine(settings: Settings) -> IndexingEngine:
@@ -51,7 +38,3 @@ def create_engine(settings: Settings) -> IndexingEngine:
     from .local import LocalEngine
 
     return LocalEngine(settings)
-
-
-class EngineUnavailable(ValueError):
-    """The chosen engine's optional dependencies are missing."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import worker
 from ..gallery import GalleryFile
-from . import EngineUnavailable
+from .base import EngineUnavailable
 
 INSTALL_HINT = "pip install -r requirements-ray.txt"
 # Photos per actor call: a call costs Ray a few milliseconds, a photo about 0.3 s on a CPU, and
