@@ -645,7 +645,7 @@ def running_site(tmp: Path, **settings: str):
             except subprocess.TimeoutExpired:
                 runner.kill()
                 runner.wait(10)
-        for pid in (s.pids.get("gunicorn"), s.pids.get("nginx")):
+        for pid in (s.pids.get("gunicorn"), s.pids.get("nginx"), s.pids.get("watcher")):
             if pid and not gone(pid):
                 try:
                     os.killpg(pid, signal.SIGKILL)
@@ -917,12 +917,49 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     assert result["found"] is False and result["photos"] == [], result
 
 
+def _set_password(site):
+    import requests
+
+    if not requests.get(site.url + "/api/session", timeout=30).json()["password_set"]:
+        r = subprocess.run(
+            [sys.executable, "-m", "faceexplore", "--data", str(site.data), "set-password"],
+            input=ORGANISER_PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_an_uploaded_photo_is_found_by_search_within_60_s(site):
+    """`make run` runs the live watcher beside the site: a photo the organiser uploads from the page
+    (POST /api/gallery/photos) is found by a search within 60 s, with no command run."""
+    assert site.pids.get("watcher"), f"run_local.py started no watcher: {site.pids}"
+    _set_password(site)
+    organiser, _ = _organiser(site)
+    portrait = site.bbt / "people" / "howard" / "howard2.png"
+    with open(portrait, "rb") as fh:
+        r = organiser.post(site.url + "/api/gallery/photos", files={"photos": ("howard upload.png", fh, "image/png")}, timeout=120)
+    assert r.status_code == 200 and r.json()["saved"] == 1, r.text[:1000]
+    uploaded = r.json()["photos"][0]["path"]
+    deadline, paths = time.monotonic() + 60, []
+    while time.monotonic() < deadline:
+        result = _search(site, organiser, site.bbt / "people" / "howard" / "howard1.png")
+        paths = [p["path"] for p in result["photos"]]
+        if uploaded in paths:
+            break
+        time.sleep(2)
+    assert uploaded in paths, f"{uploaded} was not found within 60 s (found {paths}):\n{site.log_tail()}"
+
+
 @pytest.mark.shared_data
 @pytest.mark.slow
 def test_site_stops_cleanly(site):
-    """Last: Ctrl-C on the runner stops nginx and gunicorn within bounded time, leaving nothing."""
-    pids = {k: v for k, v in site.pids.items() if k in ("gunicorn", "nginx") and v}
-    assert "gunicorn" in pids and ("nginx" in pids) == site.nginx
+    """Last: Ctrl-C on the runner stops the watcher, nginx and gunicorn within bounded time, leaving nothing."""
+    pids = {k: v for k, v in site.pids.items() if k in ("gunicorn", "nginx", "watcher") and v}
+    assert "gunicorn" in pids and "watcher" in pids and ("nginx" in pids) == site.nginx
     t0 = time.monotonic()
     rc = site.stop(timeout=90)
     assert rc == 0, f"run_local.py exited {rc}:\n{site.log_tail()}"
