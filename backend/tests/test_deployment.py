@@ -821,7 +821,9 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     """The organiser's pages with the default settings (people_page organiser, gallery_access
     private) over nginx: a visitor meets the login form; `faceexplore set-password` sets the
     password; in Chromium the organiser logs in, renames, merges, moves a face to a new person,
-    hides someone, undoes that, hides, unhides and hides them again and logs out (frontend/e2e/organiser.e2e.mjs);
+    hides someone, undoes that, hides, unhides and hides them again, undoes the 3rd most recent
+    correction in History (taking back the two after it), hides them again, uploads a photo and
+    finds it by search within 60 s, and logs out (frontend/e2e/organiser.e2e.mjs);
     the API then holds exactly what the page did, and a visitor's search for the hidden person
     answers not found."""
     import requests
@@ -877,6 +879,8 @@ def test_site_organiser_in_a_browser(site, tmp_path):
         RENAME_PERSON=str(renamed),
         MERGE_PEOPLE=f"{into},{merged}",
         HIDE_PERSON=str(amy),
+        UPLOAD_PHOTO=str(site.bbt / "people" / "howard" / "howard3.png"),
+        UPLOAD_SAMPLE=str(site.bbt / "people" / "howard" / "howard1.png"),
     )
     assert "[e2e] PASS" in out, out[-3000:]
 
@@ -892,10 +896,12 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     assert [(p["face_count"], p["hidden"]) for p in new] == [(1, False)], new
     assert [p["id"] for p in now if p["hidden"]] == [amy]
     log = organiser.get(site.url + "/api/corrections", timeout=30).json()["corrections"]
+    # History undid the 3rd most recent (a hide) and the unhide and hide after it, then amy was hidden again
     expected = [
         ("hide", False),
-        ("unhide", False),
-        ("hide", False),
+        ("hide", True),
+        ("unhide", True),
+        ("hide", True),
         ("hide", True),
         ("reject", True),
         ("move", False),
@@ -903,6 +909,10 @@ def test_site_organiser_in_a_browser(site, tmp_path):
         ("rename", False),
     ]
     assert [(c["kind"], c["undone"]) for c in log] == expected, log
+    assert log[2]["undone_with"] == log[3]["id"] and log[1]["undone_with"] == log[3]["id"] and log[3]["undone_with"] is None
+    assert all(c["who"] == "organiser (web, 127.0.0.1)" for c in log)
+    uploads = [p for p in site.gallery.rglob("howard3*.png") if "uploads" in p.parts]
+    assert len(uploads) == 1, uploads  # the upload from the page
 
     # every correction the page made is in the audit log, from the browser's address (nginx passes it on)
     audit = json.loads(_cli(site.data, "audit", "--json").stdout)
