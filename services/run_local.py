@@ -8,7 +8,12 @@ temporary files beside it), starts gunicorn (`faceexplore --data DATA serve GALL
 127.0.0.1:--backend-port, waits until it answers, then starts nginx on HOST:PORT. Without nginx
 (or with --no-nginx): gunicorn alone on HOST:PORT, the app serving the frontend itself.
 
-Ctrl-C (SIGINT) or SIGTERM stops both, nginx first, each with a bounded wait. If either one dies,
+Once the site answers, the live watcher (`faceexplore --data DATA watch GALLERY`) starts beside it
+(not with --no-watch), so photos added to the gallery, uploads from the page included, are
+searchable within seconds with no command run. If the watcher stops, the site goes on serving
+(the organiser's upload panel says new photos wait for the next indexing) and this says so.
+
+Ctrl-C (SIGINT) or SIGTERM stops all of them (the watcher first, then nginx), each with a bounded wait. If either one dies,
 the other is stopped too and the exit status is non-zero. Each runs in a process group of its
 own, and stopping one ends the whole group: gunicorn's workers too, even when its master was
 killed; "stopped" is printed only once nothing of either is left. The process ids go to
@@ -200,6 +205,7 @@ def main(argv=None) -> int:
     p.add_argument("--frontend", default=str(ROOT / "frontend" / "dist"), help="built frontend (default frontend/dist)")
     p.add_argument("--workers", type=int, help="gunicorn workers (default: faceexplore serve's choice)")
     p.add_argument("--no-nginx", action="store_true", help="gunicorn alone even when nginx is installed")
+    p.add_argument("--no-watch", action="store_true", help="no live watcher: new photos wait for the next `faceexplore index`")
     p.add_argument("--nginx", default=None, help="nginx binary (default: found on PATH or in /usr/sbin)")
     p.add_argument(
         "--rate-limit-scale",
@@ -261,7 +267,7 @@ def main(argv=None) -> int:
 
     for sig in STOP_SIGNALS:
         signal.signal(sig, _raise_stop)
-    backend = front = None
+    backend = front = watcher = None
     status = 0
     try:
         if nginx_bin:
@@ -288,6 +294,8 @@ def main(argv=None) -> int:
             if not wait_http(f"http://{public_host}:{args.port}/api/health", backend, args.startup_timeout):
                 log("error: gunicorn did not come up")
                 return 1
+        if not args.no_watch:
+            watcher = start([sys.executable, "-m", "faceexplore", "--data", str(data), "watch", str(gallery)], env=os.environ.copy())
         shown = "localhost" if args.host in ("localhost", "127.0.0.1") else public_host
         state_file.write_text(
             json.dumps(
@@ -295,14 +303,20 @@ def main(argv=None) -> int:
                     "runner": os.getpid(),
                     "gunicorn": backend.pid,
                     "nginx": front.pid if front else None,
+                    "watcher": watcher.pid if watcher else None,
                     "url": f"http://{shown}:{args.port}/",
                     "conf": str(conf) if conf else None,
                 }
             )
         )
         site = visitor_link(data, f"http://{shown}:{args.port}/")
-        log(f"FaceExplore is at {site} ({'nginx + gunicorn' if front else 'gunicorn alone'}); Ctrl-C stops it")
+        watching = " + the live watcher" if watcher else ""
+        log(f"FaceExplore is at {site} ({'nginx + gunicorn' if front else 'gunicorn alone'}{watching}); Ctrl-C stops it")
         while True:
+            if watcher is not None and watcher.poll() is not None:
+                log(f"the live watcher (pid {watcher.pid}) {describe_exit(watcher.returncode)}; new photos wait for the next indexing")
+                stop(watcher, "watcher", signal.SIGTERM, 5)  # anything left of its process group
+                watcher = None
             for proc, name in ((backend, "gunicorn"), (front, "nginx")):
                 if proc is not None and proc.poll() is not None:
                     log(f"{name}'s master process (pid {proc.pid}) {describe_exit(proc.returncode)}; stopping everything")
@@ -321,6 +335,8 @@ def main(argv=None) -> int:
         steps = [(front, "nginx", signal.SIGQUIT, 15), (backend, "gunicorn", signal.SIGTERM, 40)]
         if backend is not None and backend.poll() is not None:
             steps.reverse()
+        # the watcher first: it commits what it indexes photo by photo, and the site needs none of it
+        steps.insert(0, (watcher, "watcher", signal.SIGTERM, 40))
         left = [f"{name} (process group {proc.pid})" for proc, name, sig, timeout in steps if not stop(proc, name, sig, timeout)]
         state_file.unlink(missing_ok=True)
         if left:

@@ -161,11 +161,15 @@ def cmd_people(args) -> int:
             if args.action == "log":
                 for c in editor.log():
                     at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.at))
-                    print(f"{c.id:>5}  {at}  {c.kind:<7} {c.description}{'  (undone)' if c.undone else ''}")
+                    undone = f"  (undone{f' with {c.undone_with}' if c.undone_with else ''})" if c.undone else ""
+                    print(f"{c.id:>5}  {at}  {c.who or '-':<28}  {c.kind:<7} {c.description}{undone}")
                 _print_removals(settings)
                 return 0
             if args.action == "undo":
-                print(f"undone: {editor.undo().description}")
+                result = editor.undo(args.correction)
+                print(f"undone: {result.correction.description}")
+                for c in result.also:
+                    print(f"also undone (it depended on it): {c.id}  {c.description}")
                 return 0
             if args.action == "reject":
                 print(f"{editor.reject_faces(args.faces)} face(s) marked as not a face")
@@ -464,8 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     for action, what in (("hide", "hide a person from visitors (search answers as if absent)"), ("unhide", "show a hidden person again")):
         a = actions.add_parser(action, help=what)
         a.add_argument("person", type=int, metavar="ID")
-    actions.add_parser("undo", help="undo the last correction")
-    actions.add_parser("log", help="the corrections, newest first")
+    a = actions.add_parser("undo", help="undo a correction (ID from `log`; the last without) and the later ones depending on it")
+    a.add_argument("correction", type=int, nargs="?", metavar="ID")
+    actions.add_parser("log", help="the corrections, newest first: id, when, who, what, undone")
     p.set_defaults(func=cmd_people)
 
     p = sub.add_parser("removals", help='visitors\' "Remove me" requests: list, undo (a mistake), confirm or refuse (review)')

@@ -275,11 +275,12 @@ ORGANISER_CHANGES = [
     ("post", "/api/faces/move", {"faces": [1], "to": None}),
     ("post", "/api/faces/reject", {"faces": [1]}),
     ("post", "/api/undo", None),
+    ("post", "/api/corrections/{correction}/undo", None),
 ]
 
 
 def _fill(url, gallery, person_id):
-    return url.format(person=person_id, photo=gallery.photo_ids["album/beach.jpg"])
+    return url.format(person=person_id, photo=gallery.photo_ids["album/beach.jpg"], correction=1)
 
 
 def test_a_visitor_is_asked_to_log_in_for_the_people_pages_and_every_change(visitor, organiser, gallery):
@@ -293,7 +294,7 @@ def test_a_visitor_is_asked_to_log_in_for_the_people_pages_and_every_change(visi
 
 
 def _operation(spec, method, url):
-    template = url.replace("{person}", "{person_id}").replace("{photo}", "{photo_id}")
+    template = url.replace("{person}", "{person_id}").replace("{photo}", "{photo_id}").replace("{correction}", "{correction_id}")
     return spec["paths"][template][method]
 
 
@@ -512,6 +513,37 @@ def test_corrections_through_the_api(own_site):
         organiser.post("/api/undo", **csrf(organiser))
     assert organiser.get(f"/api/people/{first['id']}").get_json()["person"]["name"] is None
     assert_error(organiser.post("/api/undo", **csrf(organiser)), 409, "nothing_to_undo")
+
+
+def test_any_correction_is_undone_with_the_later_ones_that_depend_on_it(own_site):
+    own, organiser, visitor = own_site
+    first, second = organiser.get("/api/people").get_json()["people"][:2]
+    organiser.patch(f"/api/people/{first['id']}", json={"name": "Ann"}, **csrf(organiser))
+    face = organiser.get(f"/api/people/{second['id']}/faces").get_json()["faces"][0]
+    moved = organiser.post("/api/faces/move", json={"faces": [face["id"]], "to": None}, **csrf(organiser)).get_json()
+    organiser.post(f"/api/people/{first['id']}/merge", json={"people": [moved["id"]]}, **csrf(organiser))
+    organiser.patch(f"/api/people/{second['id']}", json={"hidden": True}, **csrf(organiser))
+    log = organiser.get("/api/corrections").get_json()["corrections"]
+    hide, merge, move, rename = log
+    assert [c["kind"] for c in log] == ["hide", "merge", "move", "rename"]
+    assert all(c["who"] == "organiser (web, 127.0.0.1)" and c["undoable"] and c["not_undoable_because"] is None for c in log)
+
+    plan_url, undo_url = f"/api/corrections/{rename['id']}/undo-plan", f"/api/corrections/{rename['id']}/undo"
+    for response in (visitor.get(plan_url), visitor.post(undo_url)):
+        assert_error(response, 401, "login_required")
+    assert_error(organiser.client.post(undo_url), 403, "csrf_failed")
+    plan = organiser.get(plan_url).get_json()
+    assert plan["correction"]["id"] == rename["id"] and [c["id"] for c in plan["also"]] == [merge["id"]]
+    undone = organiser.post(undo_url, **csrf(organiser)).get_json()
+    assert undone["undone"]["id"] == rename["id"] and [c["id"] for c in undone["also"]] == [merge["id"]]
+    assert organiser.get(f"/api/people/{first['id']}").get_json()["person"] == {**first, "name": None}
+    assert organiser.get(f"/api/people/{moved['id']}").get_json()["person"]["face_count"] == 1  # the merge is taken back
+    after = {c["id"]: c for c in organiser.get("/api/corrections").get_json()["corrections"]}
+    assert [after[c["id"]]["undone"] for c in log] == [False, True, False, True]
+    assert after[merge["id"]]["undone_with"] == rename["id"] and after[rename["id"]]["not_undoable_because"] == "Undone already."
+    assert_error(organiser.post(undo_url, **csrf(organiser)), 409, "already_undone")
+    assert_error(organiser.get("/api/corrections/999999/undo-plan"), 404, "not_found")
+    assert organiser.post("/api/undo", **csrf(organiser)).get_json()["undone"]["id"] == hide["id"]  # the last one, as before
 
 
 def test_a_hidden_person_is_never_shown_to_a_visitor(own_site):

@@ -645,7 +645,7 @@ def running_site(tmp: Path, **settings: str):
             except subprocess.TimeoutExpired:
                 runner.kill()
                 runner.wait(10)
-        for pid in (s.pids.get("gunicorn"), s.pids.get("nginx")):
+        for pid in (s.pids.get("gunicorn"), s.pids.get("nginx"), s.pids.get("watcher")):
             if pid and not gone(pid):
                 try:
                     os.killpg(pid, signal.SIGKILL)
@@ -821,7 +821,9 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     """The organiser's pages with the default settings (people_page organiser, gallery_access
     private) over nginx: a visitor meets the login form; `faceexplore set-password` sets the
     password; in Chromium the organiser logs in, renames, merges, moves a face to a new person,
-    hides someone, undoes that, hides, unhides and hides them again and logs out (frontend/e2e/organiser.e2e.mjs);
+    hides someone, undoes that, hides, unhides and hides them again, undoes the 3rd most recent
+    correction in History (taking back the two after it), hides them again, uploads a photo and
+    finds it by search within 60 s, and logs out (frontend/e2e/organiser.e2e.mjs);
     the API then holds exactly what the page did, and a visitor's search for the hidden person
     answers not found."""
     import requests
@@ -877,6 +879,8 @@ def test_site_organiser_in_a_browser(site, tmp_path):
         RENAME_PERSON=str(renamed),
         MERGE_PEOPLE=f"{into},{merged}",
         HIDE_PERSON=str(amy),
+        UPLOAD_PHOTO=str(site.bbt / "people" / "howard" / "howard3.png"),
+        UPLOAD_SAMPLE=str(site.bbt / "people" / "howard" / "howard1.png"),
     )
     assert "[e2e] PASS" in out, out[-3000:]
 
@@ -885,17 +889,22 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     person = get(renamed).json()["person"]
     assert person["name"] == E2E_NEW_NAME and person["face_count"] == before[renamed]["face_count"] - 1, person
     assert get(merged).status_code == 404
-    assert get(into).json()["person"]["face_count"] == before[into]["face_count"] + before[merged]["face_count"]
+    # the portrait uploaded from the page may have joined them since (the live watcher's assignment)
+    into_page = organiser.get(f"{site.url}/api/people/{into}", params={"per_page": 100}, timeout=30).json()
+    uploaded = sum(1 for photo in into_page["photos"] if "uploads" in photo["path"].split("/"))
+    assert into_page["person"]["face_count"] == before[into]["face_count"] + before[merged]["face_count"] + uploaded
     assert get(amy).json()["person"]["hidden"] is True
     now = organiser.get(site.url + "/api/people", params={"per_page": 100}, timeout=30).json()["people"]
     new = [p for p in now if p["id"] not in before]
     assert [(p["face_count"], p["hidden"]) for p in new] == [(1, False)], new
     assert [p["id"] for p in now if p["hidden"]] == [amy]
     log = organiser.get(site.url + "/api/corrections", timeout=30).json()["corrections"]
+    # History undid the 3rd most recent (a hide) and the unhide and hide after it, then amy was hidden again
     expected = [
         ("hide", False),
-        ("unhide", False),
-        ("hide", False),
+        ("hide", True),
+        ("unhide", True),
+        ("hide", True),
         ("hide", True),
         ("reject", True),
         ("move", False),
@@ -903,6 +912,10 @@ def test_site_organiser_in_a_browser(site, tmp_path):
         ("rename", False),
     ]
     assert [(c["kind"], c["undone"]) for c in log] == expected, log
+    assert log[2]["undone_with"] == log[3]["id"] and log[1]["undone_with"] == log[3]["id"] and log[3]["undone_with"] is None
+    assert all(c["who"] == "organiser (web, 127.0.0.1)" for c in log)
+    uploads = [p for p in site.gallery.rglob("howard3*.png") if "uploads" in p.parts]
+    assert len(uploads) == 1, uploads  # the upload from the page
 
     # every correction the page made is in the audit log, from the browser's address (nginx passes it on)
     audit = json.loads(_cli(site.data, "audit", "--json").stdout)
@@ -917,12 +930,49 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     assert result["found"] is False and result["photos"] == [], result
 
 
+def _set_password(site):
+    import requests
+
+    if not requests.get(site.url + "/api/session", timeout=30).json()["password_set"]:
+        r = subprocess.run(
+            [sys.executable, "-m", "faceexplore", "--data", str(site.data), "set-password"],
+            input=ORGANISER_PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_site_an_uploaded_photo_is_found_by_search_within_60_s(site):
+    """`make run` runs the live watcher beside the site: a photo the organiser uploads from the page
+    (POST /api/gallery/photos) is found by a search within 60 s, with no command run."""
+    assert site.pids.get("watcher"), f"run_local.py started no watcher: {site.pids}"
+    _set_password(site)
+    organiser, _ = _organiser(site)
+    portrait = site.bbt / "people" / "howard" / "howard2.png"
+    with open(portrait, "rb") as fh:
+        r = organiser.post(site.url + "/api/gallery/photos", files={"photos": ("howard upload.png", fh, "image/png")}, timeout=120)
+    assert r.status_code == 200 and r.json()["saved"] == 1, r.text[:1000]
+    uploaded = r.json()["photos"][0]["path"]
+    deadline, paths = time.monotonic() + 60, []
+    while time.monotonic() < deadline:
+        result = _search(site, organiser, site.bbt / "people" / "howard" / "howard1.png")
+        paths = [p["path"] for p in result["photos"]]
+        if uploaded in paths:
+            break
+        time.sleep(2)
+    assert uploaded in paths, f"{uploaded} was not found within 60 s (found {paths}):\n{site.log_tail()}"
+
+
 @pytest.mark.shared_data
 @pytest.mark.slow
 def test_site_stops_cleanly(site):
-    """Last: Ctrl-C on the runner stops nginx and gunicorn within bounded time, leaving nothing."""
-    pids = {k: v for k, v in site.pids.items() if k in ("gunicorn", "nginx") and v}
-    assert "gunicorn" in pids and ("nginx" in pids) == site.nginx
+    """Last: Ctrl-C on the runner stops the watcher, nginx and gunicorn within bounded time, leaving nothing."""
+    pids = {k: v for k, v in site.pids.items() if k in ("gunicorn", "nginx", "watcher") and v}
+    assert "gunicorn" in pids and "watcher" in pids and ("nginx" in pids) == site.nginx
     t0 = time.monotonic()
     rc = site.stop(timeout=90)
     assert rc == 0, f"run_local.py exited {rc}:\n{site.log_tail()}"

@@ -115,7 +115,7 @@ def test_merge_and_undo(editor, index, gallery):
     assert set(pins) == set(both) and {p for p, _ in pins.values()} == {a}
     # each person's faces are a group of their own: `cluster` lets each gather its new faces
     assert len({g for _, g in pins.values()}) == 2
-    undone = editor.undo()
+    undone = editor.undo().correction
     assert undone.kind == "merge" and undone.undone
     assert state(index) == before
     assert editor.get(c).face_count == sizes[c]
@@ -201,7 +201,7 @@ def test_reject_and_undo(editor, index, gallery):
     with pytest.raises(CorrectionError) as err:
         editor.move_faces(faces[:1], dave)
     assert (err.value.status, err.value.code) == (409, "face_rejected")
-    assert editor.undo().kind == "reject"
+    assert editor.undo().correction.kind == "reject"
     assert state(index) == before
     for bad, status in (([], 400), ([999_999], 404)):
         with pytest.raises(CorrectionError) as err:
@@ -217,9 +217,9 @@ def test_undo_of_names_and_flags_and_nothing_left(editor, index, gallery):
     editor.rename(alice, "Alice")
     editor.rename(alice, "Alicia")
     editor.set_hidden(alice, True)
-    assert editor.undo().kind == "hide" and not editor.get(alice).hidden
-    assert editor.undo().kind == "rename" and editor.get(alice).name == "Alice"
-    assert editor.undo().kind == "rename" and editor.get(alice).name is None
+    assert editor.undo().correction.kind == "hide" and not editor.get(alice).hidden
+    assert editor.undo().correction.kind == "rename" and editor.get(alice).name == "Alice"
+    assert editor.undo().correction.kind == "rename" and editor.get(alice).name is None
     with pytest.raises(CorrectionError) as err:
         editor.undo()
     assert err.value.code == "nothing_to_undo"
@@ -273,3 +273,62 @@ def test_search_treats_a_hidden_person_as_absent_and_drops_rejected_faces(galler
     editor.reject_faces(dave_faces[:1])
     paths = {p["path"] for p in search(3)["photos"]}
     assert paths == gallery.photos_of(3) - {index.photo_info(rejected_photo).path}
+
+
+def test_undo_of_an_earlier_correction_takes_back_exactly_the_later_ones_that_depend_on_it(editor, index, gallery):
+    alice, bob, carol, dave = (person_of(index, gallery, k) for k in (1, 2, 3, 4))  # 1 and 2 share no photo
+    before = state(index)
+    merge = editor.merge(alice, [bob])  # 1: alice and bob
+    editor.rename(carol, "Carol")  # 2: carol only: independent of 1
+    editor.rename(alice, "Alice")  # 3: alice: depends on 1
+    editor.set_hidden(dave, True)  # 4: independent
+    bob_faces = faces_of(index, gallery, 2)
+    editor.move_faces(bob_faces[:1], None)  # 5: bob's face, now alice's: depends on 1 (and 3 through alice)
+    log = editor.log()
+    ids = [c.id for c in reversed(log)]  # oldest first
+    assert merge.id == alice and editor.undoable(log) == dict.fromkeys(ids)
+    plan = editor.undo_plan(ids[0])
+    assert plan.correction.id == ids[0] and [c.id for c in plan.also] == [ids[4], ids[2]]  # newest first
+    assert editor.log() == log  # a plan changes nothing
+
+    undone = editor.undo(ids[0])
+    assert [c.id for c in undone.also] == [ids[4], ids[2]] and undone.correction.undone
+    log = {c.id: c for c in editor.log()}
+    assert [log[i].undone for i in ids] == [True, False, True, False, True]
+    assert [log[i].undone_with for i in ids] == [None, None, ids[0], None, ids[0]]
+    # what is left is exactly the independent corrections, on the state before all five
+    assert editor.get(carol).name == "Carol" and editor.get(dave).hidden
+    assert editor.get(alice).name is None and editor.get(bob).face_count == len(bob_faces)
+    editor.undo(ids[3])
+    editor.undo(ids[1])
+    assert state(index)[1:] == before[1:]
+    with pytest.raises(CorrectionError) as err:
+        editor.undo(ids[0])
+    assert (err.value.status, err.value.code) == (409, "already_undone")
+    with pytest.raises(CorrectionError) as err:
+        editor.undo_plan(999_999)
+    assert (err.value.status, err.value.code) == (404, "not_found")
+
+
+def test_corrections_record_who_made_them(index, gallery):
+    alice = person_of(index, gallery, 0)
+    PeopleEditor(index, who="organiser (web, 10.0.0.7)").rename(alice, "Alice")
+    PeopleEditor(index).rename(alice, "Alicia")
+    assert [c.who for c in PeopleEditor(index).log()] == ["cli", "organiser (web, 10.0.0.7)"]
+
+
+def test_face_corrections_made_before_clustering_again_cannot_be_undone_nor_what_they_depend_on(editor, index, gallery):
+    alice, bob = person_of(index, gallery, 1), person_of(index, gallery, 2)
+    editor.rename(alice, "Alice")
+    editor.merge(alice, [bob])
+    with index.transaction():
+        index.db.execute("UPDATE corrections SET clustering_id = -1")  # as if clustered again since
+    rename, merge = reversed(editor.log())
+    assert editor.undoable([merge, rename]) == {
+        merge.id: "It is part of the people since the faces were clustered again (`faceexplore cluster`).",
+        rename.id: f"Correction {merge.id}, which depends on it, is part of the people since the faces were clustered again "
+        "(`faceexplore cluster`).",
+    }
+    with pytest.raises(CorrectionError) as err:
+        editor.undo(rename.id)
+    assert (err.value.status, err.value.code) == (409, "not_undoable")

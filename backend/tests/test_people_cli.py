@@ -57,6 +57,26 @@ def test_name_list_hide_merge_move_reject_undo_log(gallery, capsys):
     assert code == 0 and "Alice" not in out
 
 
+def test_log_shows_who_and_undo_id_takes_back_what_depends_on_it(gallery, capsys):
+    with FaceIndex(gallery.settings.index_path, readonly=True) as index:
+        bob, carol, dave = (person_of(index, gallery, k) for k in (1, 2, 3))
+    people(gallery, capsys, "name", bob, "Bob")
+    people(gallery, capsys, "name", dave, "Dave")
+    people(gallery, capsys, "merge", bob, carol)  # depends on the first (bob), not on the second
+    first, second, merge = (int(line.split()[0]) for line in reversed(people(gallery, capsys, "log")[1].splitlines()))
+    code, out, _ = people(gallery, capsys, "undo", first)
+    assert code == 0 and out.splitlines() == [
+        f"undone: Named person {bob} “Bob”",
+        f"also undone (it depended on it): {merge}  Merged person {carol} into person {bob} (Bob)",
+    ]
+    lines = people(gallery, capsys, "log")[1].splitlines()
+    assert [line.split()[0] for line in lines] == [str(merge), str(second), str(first)]
+    assert all(" cli " in line for line in lines)
+    assert lines[0].endswith(f"(undone with {first})") and lines[2].endswith("(undone)") and "undone" not in lines[1]
+    code, _, err = people(gallery, capsys, "undo", first)
+    assert code == 2 and "was undone already" in err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -52,14 +52,17 @@ export async function step(name, fn) {
 }
 
 /**
- * Collect the page's console errors and uncaught exceptions, each with the step it came in.
+ * Collect the page's console errors, licence warnings and uncaught exceptions, each with the step it came in.
  * @param {Page} page
  * @param {{ ignore?: (msg: ConsoleMessage) => boolean, withLocation?: boolean }} [options]
  *   ignore: errors the step expects; withLocation: add the script's address to the line
  */
 export function watchConsole(page, { ignore = () => false, withLocation = false } = {}) {
   page.on('console', (msg) => {
-    if (msg.type() !== 'error' || ignore(msg)) return;
+    // a library's licence warning (lightGallery's "license key is not valid for production use")
+    // counts as an error: the page must use every library as its licence allows, without one
+    const licenceWarning = msg.type() === 'warning' && /licen[cs]e/i.test(msg.text());
+    if ((msg.type() !== 'error' && !licenceWarning) || ignore(msg)) return;
     const loc = withLocation ? msg.location() : undefined;
     consoleErrors.push(`[${currentStep}] ${msg.text()}${loc?.url ? ` (${loc.url})` : ''}`);
   });

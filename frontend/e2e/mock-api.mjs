@@ -129,7 +129,17 @@ function correct(kind, description, change) {
   const before = structuredClone(world);
   const result = change();
   /** @type {Correction} */
-  const correction = { id: nextCorrectionId++, at: new Date().toISOString(), kind, description, undone: false };
+  const correction = {
+    id: nextCorrectionId++,
+    at: new Date().toISOString(),
+    kind,
+    description,
+    undone: false,
+    who: 'organiser (web, 127.0.0.1)',
+    undone_with: null,
+    undoable: null,
+    not_undoable_because: null,
+  };
   world.log.unshift(correction);
   undoStack.push({ world: before, correction });
   return result;
@@ -449,21 +459,42 @@ http
         });
         return send(res, 200, summary(the(id)));
       }
-      if (p === '/api/undo' && req.method === 'POST') {
-        if (refuseChange()) return;
-        const last = undoStack.pop();
-        if (!last) return error(res, 409, 'nothing_to_undo', 'There is nothing to undo.');
+      // Undo in the mock takes back the correction and every later one not undone (the real
+      // server takes back only the later ones that touched the same people or faces).
+      m = /^\/api\/corrections\/(\d+)\/(undo|undo-plan)$/.exec(p);
+      if ((p === '/api/undo' && req.method === 'POST') || m) {
+        const wanted = m ? Number(m[1]) : null;
+        if (m?.[2] === 'undo-plan') {
+          if (!organiser) return loginRequired();
+        } else if (refuseChange()) return;
+        const at = wanted !== null ? undoStack.findIndex((u) => u.correction.id === wanted) : undoStack.length - 1;
+        if (at < 0) {
+          if (wanted === null) return error(res, 409, 'nothing_to_undo', 'There is nothing to undo.');
+          return error(res, 409, 'already_undone', `Correction ${wanted} was undone already.`);
+        }
+        const target = undoStack[at].correction;
+        const also = undoStack.slice(at + 1).map((u) => ({ ...u.correction, undone: true, undone_with: target.id })).reverse();
+        if (m?.[2] === 'undo-plan') return send(res, 200, { correction: target, also });
+        const taken = undoStack.splice(at);
         const log = world.log;
-        world = last.world;
-        world.log = log.map((c) => (c.id === last.correction.id ? { ...c, undone: true } : c));
+        world = taken[0].world;
+        const ids = new Map(also.map((c) => [c.id, c]));
+        world.log = log.map((c) => (c.id === target.id ? { ...c, undone: true } : (ids.get(c.id) ?? c)));
         /** @type {UndoResult} */
-        const answer = { undone: { ...last.correction, undone: true } };
+        const answer = { undone: { ...target, undone: true }, also };
         return send(res, 200, answer);
       }
       if (p === '/api/corrections') {
         if (!organiser) return loginRequired();
+        const pending = new Set(undoStack.map((u) => u.correction.id));
         /** @type {CorrectionList} */
-        const answer = { corrections: world.log };
+        const answer = {
+          corrections: world.log.map((c) => ({
+            ...c,
+            undoable: pending.has(c.id),
+            not_undoable_because: pending.has(c.id) ? null : 'Undone already.',
+          })),
+        };
         return send(res, 200, answer);
       }
       if (p.startsWith('/api/')) return error(res, 404, 'not_found', 'Unknown API path.');

@@ -4,7 +4,10 @@
  * login form on the People page; the organiser logs in (a wrong password first), renames a
  * person, merges two, moves a face to a new person, marks one as not a face and undoes that,
  * hides someone, undoes that, hides them, unhides them and hides them again, checks the phone
- * layout, and logs out (and meets the login form again).
+ * layout, opens History and undoes the 3rd most recent correction (the first of those last three:
+ * the page asks first, naming the two later ones it takes back too, then marks all three undone),
+ * hides that person once more, uploads a photo and finds it by search within 60 s (with
+ * UPLOAD_PHOTO), and logs out (and meets the login form again).
  *
  *   BASE_URL=http://127.0.0.1:8010 ORGANISER_PASSWORD=... SCREENSHOT_DIR=/tmp/shots node e2e/organiser.e2e.mjs
  *
@@ -18,6 +21,9 @@
  *                     third card); on a real gallery pick two never in one photo (the API refuses
  *                     to make one person of two faces of one photo)
  * HIDE_PERSON         the id of the person to hide (default: the last card of the first page)
+ * UPLOAD_PHOTO        a photo to add from the People page, and UPLOAD_SAMPLE a photo of the same
+ *                     person to search with: the upload must be among the results within 60 s
+ *                     (the live watcher indexes it; the mock has none: skipped when unset)
  *
  * It changes the gallery's people (the rename, merge, move and hide stay): run it against a
  * throwaway copy. Exits non-zero, saying which step failed, on any failure or any console error
@@ -26,12 +32,15 @@
 /* global document -- used only in page.waitForFunction callbacks, which run in the page */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fail, log, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
+import { fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const PASSWORD = process.env.ORGANISER_PASSWORD ?? 'organiser-e2e';
 const SCREENSHOT_DIR = path.resolve(process.env.SCREENSHOT_DIR || 'e2e-output/organiser');
-const TOTAL_TIMEOUT = 4 * 60_000;
+const TOTAL_TIMEOUT = 6 * 60_000;
+const UPLOAD_PHOTO = process.env.UPLOAD_PHOTO || '';
+const UPLOAD_SAMPLE = process.env.UPLOAD_SAMPLE || '';
+const SEARCHABLE_WITHIN = 60_000;
 const NEW_NAME = 'Amy Farrah Fowler';
 const RENAME_PERSON = process.env.RENAME_PERSON || '';
 const MERGE_PEOPLE = (process.env.MERGE_PEOPLE || '').split(',').filter(Boolean);
@@ -208,6 +217,65 @@ async function main() {
       await shot('organiser-07-people-phone.png', false);
       await page.setViewportSize({ width: 1280, height: 900 });
     });
+
+    await step('History: undo the 3rd most recent correction, and with it the later ones of that person', async () => {
+      await page.getByRole('tab', { name: /history/i }).click();
+      const rows = page.getByRole('list', { name: 'Corrections, newest first' }).getByRole('listitem');
+      await rows.nth(2).waitFor();
+      const third = rows.nth(2);
+      const id = ((await third.getAttribute('data-testid')) ?? '').replace('correction-', '');
+      log(`     undoing #${id}: ${(await third.innerText()).replace(/\s+/g, ' ').trim()}`);
+      await third.getByRole('button', { name: /^Undo: / }).click();
+      const dialog = page.getByRole('dialog', { name: 'Undo this?' });
+      const also = dialog.getByTestId('undo-also').getByRole('listitem');
+      await also.first().waitFor();
+      if ((await also.count()) !== 2) fail(`the undo of #${id} would take back ${await also.count()} more, not the 2 later ones`);
+      await shot('organiser-09-history-undo-confirm.png', false);
+      await dialog.getByRole('button', { name: 'Undo', exact: true }).click();
+      const note = page.getByTestId('history-note');
+      await note.filter({ hasText: 'It also took back' }).waitFor();
+      log(`     ${(await note.innerText()).trim()}`);
+      await page.getByTestId(`correction-${id}`).getByText('Undone', { exact: true }).waitFor();
+      await rows.nth(0).getByText(`Undone with #${id}`).waitFor();
+      await rows.nth(1).getByText(`Undone with #${id}`).waitFor();
+      await shot('organiser-10-history.png');
+    });
+
+    await step('hide that person again (the undo showed them)', async () => {
+      await page.goto(`${BASE_URL}/#/people`);
+      await cards.first().waitFor();
+      if (await page.locator('[data-testid="person-card"][data-hidden="true"]').count()) fail('someone is still hidden after the undo');
+      await hide(cardOf(HIDE_PERSON, -1));
+      await closeSnackbar();
+    });
+
+    if (UPLOAD_PHOTO) {
+      await step('upload a photo from the People page; a search finds it within 60 s, no command run', async () => {
+        await page.getByLabel('Choose photos to add to the gallery').setInputFiles(UPLOAD_PHOTO);
+        const saved = page.locator('[data-testid="upload-item"][data-state="saved"]');
+        await saved.waitFor();
+        const where = /Saved as (.+)$/.exec((await saved.innerText()).trim())?.[1]?.trim();
+        if (!where) fail(`the upload says ${await saved.innerText()}`);
+        log(`     saved as ${where}`);
+        const started = Date.now();
+        await openAsVisitor(page, BASE_URL);
+        for (let attempt = 1; ; attempt++) {
+          const clear = page.getByRole('button', { name: 'Clear', exact: true });
+          if (await clear.count()) await clear.click();
+          await page.locator('input[type="file"]').first().setInputFiles(UPLOAD_SAMPLE);
+          await page.locator('[data-testid="result-count"], [data-testid="not-found"]').first().waitFor({ timeout: SEARCHABLE_WITHIN });
+          if (await page.locator(`img[alt="Photo ${where}"]`).count()) {
+            log(`     found after ${((Date.now() - started) / 1000).toFixed(1)} s (search ${attempt})`);
+            break;
+          }
+          if (Date.now() - started > SEARCHABLE_WITHIN) fail(`${where} was not found by a search within 60 s`);
+          await page.waitForTimeout(3000);
+        }
+        await shot('organiser-11-upload-found.png');
+        await page.goto(`${BASE_URL}/#/people`);
+        await cards.first().waitFor();
+      });
+    }
 
     await step('log out', async () => {
       await page.getByRole('button', { name: 'Log out' }).click();

@@ -7,6 +7,7 @@ import Tabs from '@mui/material/Tabs';
 import Toolbar from '@mui/material/Toolbar';
 import Typography from '@mui/material/Typography';
 import CenterFocusStrongRoundedIcon from '@mui/icons-material/CenterFocusStrongRounded';
+import HistoryIcon from '@mui/icons-material/History';
 import PeopleAltOutlinedIcon from '@mui/icons-material/PeopleAltOutlined';
 import SearchIcon from '@mui/icons-material/Search';
 import { useEffect } from 'react';
@@ -15,7 +16,9 @@ import { SearchPage } from './features/search/components/SearchPage';
 import { AccessGate } from './features/access/components/AccessGate';
 import { PeoplePage } from './features/people/components/PeoplePage';
 import { PersonPage } from './features/people/components/PersonPage';
+import { HistoryPage } from './features/history/components/HistoryPage';
 import { SessionProvider } from './features/auth/components/SessionProvider';
+import { useSession } from './features/auth/session-context';
 import { OrganiserButton } from './features/auth/components/OrganiserButton';
 import { describeLive, describeStatus } from './lib/status';
 import { useStatus } from './hooks/useStatus';
@@ -31,12 +34,21 @@ function pageParam(params: URLSearchParams): number {
 }
 
 export default function App() {
+  return (
+    <SessionProvider>
+      <Site />
+    </SessionProvider>
+  );
+}
+
+function Site() {
   const [route, navigate] = useHashRoute();
+  const { organiser } = useSession();
   // Polled (only decoration: the page works without it): photos may arrive during the event.
   const { status } = useStatus();
 
-  const savedId = route.segments[0] === 'people' ? null : savedIdFromPath(window.location.pathname);
-  const section = route.segments[0] === 'people' ? 'people' : 'search';
+  const section = route.segments[0] === 'people' ? 'people' : route.segments[0] === 'history' ? 'history' : 'search';
+  const savedId = section === 'search' ? savedIdFromPath(window.location.pathname) : null;
   const personId = section === 'people' && route.segments[1] ? Number.parseInt(route.segments[1], 10) : null;
   const page = pageParam(route.params);
 
@@ -48,7 +60,7 @@ export default function App() {
   const liveLine = describeLive(status?.live);
 
   return (
-    <SessionProvider>
+    <>
       <Box sx={{ minHeight: '100vh', display: 'flex', flexDirection: 'column' }}>
         <AppBar position="sticky" color="inherit" elevation={0} sx={{ borderBottom: 1, borderColor: 'divider' }}>
           <Container maxWidth="lg" disableGutters>
@@ -99,6 +111,20 @@ export default function App() {
                     navigate('/people');
                   }}
                 />
+                {(organiser || section === 'history') && (
+                  <Tab
+                    value="history"
+                    label="History"
+                    icon={<HistoryIcon fontSize="small" />}
+                    iconPosition="start"
+                    component="a"
+                    href="#/history"
+                    onClick={(e: React.MouseEvent) => {
+                      e.preventDefault();
+                      navigate('/history');
+                    }}
+                  />
+                )}
               </Tabs>
               <OrganiserButton />
             </Toolbar>
@@ -133,6 +159,7 @@ export default function App() {
             ) : (
               <PeoplePage page={page} onPage={(p) => navigate(`/people?page=${p}`)} />
             ))}
+          {section === 'history' && <HistoryPage />}
         </Container>
 
         <Box component="footer" sx={{ py: 3, textAlign: 'center', color: 'text.secondary' }}>
@@ -142,6 +169,6 @@ export default function App() {
           </Typography>
         </Box>
       </Box>
-    </SessionProvider>
+    </>
   );
 }

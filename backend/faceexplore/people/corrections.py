@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..index.store import Correction, CorrectionsStore, FaceIndex, PersonInfo
+from ..index.store import Correction, CorrectionsStore, FaceIndex, LoggedCorrection, PersonInfo
 
 MAX_NAME_LENGTH = 100
 LOG_LENGTH = 500  # the newest corrections `log` returns
@@ -41,6 +41,39 @@ class PersonSummary:
     photo_count: int
     cover_face_id: int | None
     flags: list[str]
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    """A correction to undo and the later ones that depend on it (``also``, newest first)."""
+
+    correction: Correction
+    also: list[Correction]
+
+
+def _touched(c: LoggedCorrection) -> tuple[set[int], set[int]]:
+    """The people and faces a correction changed (its payload names them all: the people whose
+    rows and the faces whose pins and memberships its undo restores)."""
+    payload = c.payload
+    if "person" in payload:  # rename, hide, unhide
+        return {int(payload["person"])}, set()
+    return {int(p) for p in payload.get("clusters", {})}, {int(f) for f in payload.get("pins", {})}
+
+
+def _dependents(later: list[LoggedCorrection], touched) -> list[LoggedCorrection]:
+    """``later[0]`` and every later correction not undone that touched a person or face that it or
+    one of those touched, oldest first."""
+    people, faces = (set(x) for x in touched[later[0].id])
+    chain = [later[0]]
+    for c in later[1:]:
+        if c.undone:
+            continue
+        p, f = touched[c.id]
+        if p & people or f & faces:
+            chain.append(c)
+            people |= p
+            faces |= f
+    return chain
 
 
 def _summary(person: PersonInfo) -> PersonSummary:
@@ -74,8 +107,9 @@ def _person_id(value) -> int:
 class PeopleEditor:
     """The organiser's corrections on a writable ``FaceIndex``."""
 
-    def __init__(self, index: FaceIndex):
+    def __init__(self, index: FaceIndex, who: str = "cli"):
         self.index = index
+        self.who = who  # recorded on each correction: "cli" or "organiser (web, <address>)"
         self.db = index.db
         self.recorded: list[dict] = []  # this editor's corrections, for the audit log (audit.record_corrections)
         self.store = CorrectionsStore(index)
@@ -219,32 +253,91 @@ class PeopleEditor:
                 self.store.recount(clustering, person)
             return len(new)
 
-    def undo(self) -> Correction:
-        """Revert the newest correction not undone yet, exactly. Corrections of the clustering
-        made before the last `faceexplore cluster` are part of its result: nothing to undo."""
+    # -- undo ---------------------------------------------------------------------------------
+    # A later correction not undone yet *depends on* an earlier one when it touched one of the
+    # same people or faces (_touched); undoing a correction takes back, newest first, every later
+    # one that depends on it or on one of those (each restores the state just before it, so the
+    # order makes the result exact), and nothing else. Corrections of the clustering made before
+    # the last `faceexplore cluster` are part of its result: they cannot be undone, nor can one
+    # that such a correction depends on.
+    def undo_plan(self, correction_id) -> UndoPlan:
+        """What undoing ``correction_id`` would take back; nothing is changed."""
+        correction_id = _person_id(correction_id)
         with self.index.transaction():
-            last = self.store.newest_not_undone()
+            return self._plan(correction_id)[0]
+
+    def undo(self, correction_id=None) -> UndoPlan:
+        """Undo ``correction_id`` (None: the newest correction not undone yet) and every later
+        correction that depends on it, exactly, in one transaction. Returns what it took back."""
+        with self.index.transaction():
+            if correction_id is None:
+                last = self.store.newest_not_undone()
+                if last is None:
+                    raise CorrectionError(409, "nothing_to_undo", "There is nothing to undo.")
+                if not self._undoable(last):
+                    raise CorrectionError(
+                        409, "nothing_to_undo", "There is nothing to undo since the faces were clustered again (`faceexplore cluster`)."
+                    )
+                correction_id = last.id
+            plan, chain = self._plan(_person_id(correction_id))
             clustering = self.store.active_clustering_id()
-            if last is None:
-                raise CorrectionError(409, "nothing_to_undo", "There is nothing to undo.")
-            if last.kind in FACE_KINDS and last.clustering_id != clustering:
-                raise CorrectionError(
-                    409, "nothing_to_undo", "There is nothing to undo since the faces were clustered again (`faceexplore cluster`)."
-                )
-            payload = last.payload
-            if last.kind == "rename":
-                self.store.set_name(payload["person"], payload["before"])
-            elif last.kind in ("hide", "unhide"):
-                self.store.set_hidden(payload["person"], bool(payload["before"]))
-            else:
-                self.store.restore(clustering, last.id, payload)
-            undone = self.store.mark_undone(last.id)
-            self.recorded.append({"kind": "undo", "description": f"Undid: {undone.description}"})
-            return undone
+            for logged in reversed(chain):  # newest first
+                payload = logged.payload
+                if logged.kind == "rename":
+                    self.store.set_name(payload["person"], payload["before"])
+                elif logged.kind in ("hide", "unhide"):
+                    self.store.set_hidden(payload["person"], bool(payload["before"]))
+                else:
+                    self.store.restore(clustering, logged.id, payload)
+                self.store.mark_undone(logged.id, None if logged.id == plan.correction.id else plan.correction.id)
+            undone = self.store.correction(plan.correction.id)
+            also = [self.store.correction(c.id) for c in plan.also]
+            text = f"Undid: {undone.description}" + "".join(f"; also: {c.description}" for c in also)
+            self.recorded.append({"kind": "undo", "description": text})
+            return UndoPlan(undone, also)
+
+    def undoable(self, corrections: list[Correction]) -> dict[int, str | None]:
+        """For each correction of ``corrections`` (the log): None when it can be undone, else why not."""
+        if not corrections:
+            return {}
+        later = self.store.logged_since(min(c.id for c in corrections))
+        touched = {c.id: _touched(c) for c in later}
+        out = {}
+        for c in corrections:
+            start = next(i for i, x in enumerate(later) if x.id == c.id)
+            out[c.id] = self._blocked(later[start:], touched)
+        return out
+
+    def _plan(self, correction_id: int) -> tuple[UndoPlan, list[LoggedCorrection]]:
+        logged = self.store.logged(correction_id)
+        if logged is None:
+            raise CorrectionError(404, "not_found", f"There is no correction {correction_id}.")
+        if logged.undone:
+            raise CorrectionError(409, "already_undone", f"Correction {correction_id} was undone already.")
+        later = self.store.logged_since(correction_id)
+        touched = {c.id: _touched(c) for c in later}
+        why = self._blocked(later, touched)
+        if why is not None:
+            raise CorrectionError(409, "not_undoable", why)
+        chain = _dependents(later, touched)
+        return UndoPlan(self.store.correction(correction_id), [self.store.correction(c.id) for c in reversed(chain[1:])]), chain
+
+    def _undoable(self, c: LoggedCorrection) -> bool:
+        return c.kind not in FACE_KINDS or c.clustering_id == self.store.active_clustering_id()
+
+    def _blocked(self, later: list[LoggedCorrection], touched) -> str | None:
+        """Why ``later[0]`` cannot be undone (None: it can); ``later``: it and the ones after it."""
+        if later[0].undone:
+            return "Undone already."
+        for c in _dependents(later, touched):
+            if not self._undoable(c):
+                what = "It is" if c.id == later[0].id else f"Correction {c.id}, which depends on it, is"
+                return f"{what} part of the people since the faces were clustered again (`faceexplore cluster`)."
+        return None
 
     # -- helpers (all inside the caller's transaction) ---------------------------------------
     def _record(self, kind: str, description: str, payload: dict) -> int:
-        correction = self.store.record(kind, description, payload)
+        correction = self.store.record(kind, description, payload, self.who)
         self.recorded.append({"kind": kind, "description": description})
         return correction
 

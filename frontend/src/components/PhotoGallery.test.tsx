@@ -1,7 +1,9 @@
 import { screen, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { photo } from '../test/fixtures';
 import { renderWithTheme } from '../test/utils';
+import lightGallery from 'lightgallery';
+import { LICENSE_KEY } from './lightgallery-licence';
 import { PhotoGallery } from './PhotoGallery';
 
 describe('PhotoGallery', () => {
@@ -19,5 +21,21 @@ describe('PhotoGallery', () => {
     expect(tile).not.toHaveAttribute('data-lg-size');
     expect(within(tile).queryByTestId('face-box')).not.toBeInTheDocument();
     expect(within(tile).getByRole('img', { name: 'Photo broken/x.jpg' })).toHaveStyle({ objectFit: 'contain' });
+  });
+
+  it('gives lightGallery a key for its GPLv3 use, not the trial key it warns about', () => {
+    // the real lightGallery (only its React wrapper is mocked in the tests)
+    const warn = vi.spyOn(console, 'warn');
+    const error = vi.spyOn(console, 'error');
+    const element = document.createElement('div');
+    document.body.append(element);
+    const gallery = lightGallery(element, { licenseKey: LICENSE_KEY });
+    const said = [...warn.mock.calls, ...error.mock.calls].map((args) => args.join(' '));
+    gallery.destroy();
+    element.remove();
+    warn.mockRestore();
+    error.mockRestore();
+    expect(LICENSE_KEY).toBe('GPLv3');
+    expect(said.filter((text) => /licen[cs]e/i.test(text))).toEqual([]);
   });
 });

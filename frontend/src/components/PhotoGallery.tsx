@@ -14,15 +14,11 @@ import { basename, confidencePercent } from '../lib/format';
 import { FaceBox } from './FaceBox';
 import { ProgressiveImage } from './ProgressiveImage';
 import { containRect, pct } from './geometry';
+import { LICENSE_KEY } from './lightgallery-licence';
 
 const PLUGINS = [lgZoom, lgThumbnail, lgFullscreen];
 /** Width / height of a grid tile. */
 const TILE_ASPECT = 4 / 3;
-/**
- * lightGallery is GPLv3; this is its documented key for GPLv3 (open source) use. It makes
- * lightGallery print a console warning (not an error) unless a commercial key is configured.
- */
-const LICENSE_KEY = (import.meta.env.VITE_LIGHTGALLERY_LICENSE as string | undefined) ?? '0000-0000-000-0000';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

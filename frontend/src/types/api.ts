@@ -61,6 +61,7 @@ export type RejectResult = JsonOk<'/api/faces/reject', 'post'>;
 export type UndoResult = JsonOk<'/api/undo', 'post'>;
 export type Correction = UndoResult['undone'];
 export type CorrectionList = JsonOk<'/api/corrections', 'get'>;
+export type UndoPlan = JsonOk<'/api/corrections/{correction_id}/undo-plan', 'get'>;
 
 /** POST /api/download/links: its JSON body and its answer (one link per zip). */
 export type DownloadLinksRequest = JsonBody<'/api/download/links', 'post'>;

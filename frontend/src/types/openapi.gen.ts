@@ -269,6 +269,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/corrections/{correction_id}/undo-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What undoing a correction would take back: it and the later corrections that depend on it (organiser) */
+        get: operations["undoPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/corrections/{correction_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo a correction and every later one that depends on it (same people or faces), newest first (organiser) */
+        post: operations["undoCorrection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/corrections": {
         parameters: {
             query?: never;
@@ -276,7 +310,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organiser's corrections, newest first (organiser) */
+        /** The organiser's corrections, newest first: who, when, what, whether each can be undone (organiser) */
         get: operations["listCorrections"];
         put?: never;
         post?: never;
@@ -918,6 +952,11 @@ export interface components {
         /** Undone */
         Undone: {
             undone: components["schemas"]["Correction"];
+            /**
+             * Also
+             * @description the later corrections that depended on it, taken back too, newest first
+             */
+            also: components["schemas"]["Correction"][];
         };
         /** Correction */
         Correction: {
@@ -937,6 +976,38 @@ export interface components {
             description: string;
             /** Undone */
             undone: boolean;
+            /**
+             * Who
+             * @description "cli" or "organiser (web, <address>)"; "" for corrections made before it was recorded
+             */
+            who: string;
+            /**
+             * Undone With
+             * @description the correction whose undo took this one back too
+             * @default null
+             */
+            undone_with: number | null;
+            /**
+             * Undoable
+             * @description whether it can be undone now (in the list of corrections)
+             * @default null
+             */
+            undoable: boolean | null;
+            /**
+             * Not Undoable Because
+             * @description why it cannot be undone (undone already, clustered again)
+             * @default null
+             */
+            not_undoable_because: string | null;
+        };
+        /** UndoPlan */
+        UndoPlan: {
+            correction: components["schemas"]["Correction"];
+            /**
+             * Also
+             * @description the later corrections undoing it would take back too, newest first
+             */
+            also: components["schemas"]["Correction"][];
         };
         /** Corrections */
         Corrections: {
@@ -2504,6 +2575,151 @@ export interface operations {
                 };
             };
             /** @description nothing_to_undo */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    undoPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a correction id from /api/corrections */
+                correction_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UndoPlan"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such correction */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_undone, not_undoable: made before the faces were clustered again */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    undoCorrection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a correction id from /api/corrections */
+                correction_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Undone"];
+                };
+            };
+            /** @description bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such correction */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_undone, not_undoable: made before the faces were clustered again */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -24,6 +24,8 @@ class Correction:
     kind: str  # rename, hide, unhide, merge, move, reject
     description: str
     undone: bool
+    who: str = ""  # "cli" or "organiser (web, <address>)"; "" when made before it was recorded
+    undone_with: int | None = None  # the correction whose undo took this one back too
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,24 @@ class LoggedCorrection:
     kind: str
     clustering_id: int | None
     payload: dict
+    undone: bool = False
 
 
 def _correction(row) -> Correction:
-    return Correction(int(row["id"]), float(row["at"]), row["kind"], row["description"], bool(row["undone"]))
+    keys = row.keys()  # an index opened read-only may predate the who/undone_with columns
+    return Correction(
+        int(row["id"]),
+        float(row["at"]),
+        row["kind"],
+        row["description"],
+        bool(row["undone"]),
+        (row["who"] or "") if "who" in keys else "",
+        row["undone_with"] if "undone_with" in keys else None,
+    )
+
+
+def _logged(row) -> LoggedCorrection:
+    return LoggedCorrection(int(row["id"]), row["kind"], row["clustering_id"], json.loads(row["payload"]), bool(row["undone"]))
 
 
 def _chunks(ids: list[int]):
@@ -58,22 +74,31 @@ class CorrectionsStore:
         rows = self.db.execute("SELECT * FROM corrections ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [_correction(r) for r in rows]
 
-    def record(self, kind: str, description: str, payload: dict) -> int:
+    def record(self, kind: str, description: str, payload: dict, who: str = "") -> int:
         cur = self.db.execute(
-            "INSERT INTO corrections(at, clustering_id, kind, description, payload) VALUES (?, ?, ?, ?, ?)",
-            (time.time(), self.active_clustering_id(), kind, description, json.dumps(payload)),
+            "INSERT INTO corrections(at, clustering_id, kind, description, payload, who) VALUES (?, ?, ?, ?, ?, ?)",
+            (time.time(), self.active_clustering_id(), kind, description, json.dumps(payload), who),
         )
         self.index.bump_people_version(self.db)
         return int(cur.lastrowid)
 
     def newest_not_undone(self) -> LoggedCorrection | None:
         row = self.db.execute("SELECT * FROM corrections WHERE NOT undone ORDER BY id DESC LIMIT 1").fetchone()
-        if row is None:
-            return None
-        return LoggedCorrection(int(row["id"]), row["kind"], row["clustering_id"], json.loads(row["payload"]))
+        return None if row is None else _logged(row)
 
-    def mark_undone(self, correction: int) -> Correction:
-        self.db.execute("UPDATE corrections SET undone = 1 WHERE id = ?", (correction,))
+    def logged(self, correction: int) -> LoggedCorrection | None:
+        row = self.db.execute("SELECT * FROM corrections WHERE id = ?", (correction,)).fetchone() if valid_id(correction) else None
+        return None if row is None else _logged(row)
+
+    def logged_since(self, correction: int) -> list[LoggedCorrection]:
+        """The corrections from ``correction`` on (itself included), oldest first."""
+        return [_logged(r) for r in self.db.execute("SELECT * FROM corrections WHERE id >= ? ORDER BY id", (correction,))]
+
+    def correction(self, correction: int) -> Correction:
+        return _correction(self.db.execute("SELECT * FROM corrections WHERE id = ?", (correction,)).fetchone())
+
+    def mark_undone(self, correction: int, undone_with: int | None = None) -> Correction:
+        self.db.execute("UPDATE corrections SET undone = 1, undone_with = ? WHERE id = ?", (undone_with, correction))
         self.index.bump_people_version(self.db)
         return _correction(self.db.execute("SELECT * FROM corrections WHERE id = ?", (correction,)).fetchone())
 

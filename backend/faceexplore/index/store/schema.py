@@ -79,7 +79,9 @@ CREATE TABLE IF NOT EXISTS corrections (
     kind TEXT NOT NULL,                 -- rename, hide, unhide, merge, move, reject
     description TEXT NOT NULL,
     payload TEXT NOT NULL,              -- JSON: what undo needs to restore
-    undone INTEGER NOT NULL DEFAULT 0
+    undone INTEGER NOT NULL DEFAULT 0,
+    who TEXT NOT NULL DEFAULT '',       -- "cli" or "organiser (web, <address>)"
+    undone_with INTEGER                 -- the correction whose undo took this one back too
 );
 CREATE TABLE IF NOT EXISTS face_pins (
     face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
@@ -104,6 +106,10 @@ CREATE TABLE IF NOT EXISTS rejected_faces (
 def migrate(index) -> None:
     """Bring an index of an older schema up to date, in one transaction each step."""
     index.db.executescript(PEOPLE_SCHEMA)  # CREATE ... IF NOT EXISTS: safe to run again
+    columns = {row[1] for row in index.db.execute("PRAGMA table_info(corrections)")}
+    for column, kind in (("who", "TEXT NOT NULL DEFAULT ''"), ("undone_with", "INTEGER")):
+        if column not in columns:  # added for the History page (undo of any correction)
+            index.db.execute(f"ALTER TABLE corrections ADD COLUMN {column} {kind}")
     if int(index.meta("schema_version", 1)) < 2:
         with index.transaction() as db:
             # the people of the clustering an older version made keep their cluster ids

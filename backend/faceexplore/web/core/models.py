@@ -235,6 +235,10 @@ class Correction(ResponseModel):
     kind: Literal["rename", "hide", "unhide", "merge", "move", "reject"]
     description: str
     undone: bool
+    who: str = Field(description='"cli" or "organiser (web, <address>)"; "" for corrections made before it was recorded')
+    undone_with: int | None = Field(default=None, description="the correction whose undo took this one back too")
+    undoable: bool | None = Field(default=None, description="whether it can be undone now (in the list of corrections)")
+    not_undoable_because: str | None = Field(default=None, description="why it cannot be undone (undone already, clustered again)")
 
 
 class Corrections(ResponseModel):
@@ -243,6 +247,12 @@ class Corrections(ResponseModel):
 
 class Undone(ResponseModel):
     undone: Correction
+    also: list[Correction] = Field(description="the later corrections that depended on it, taken back too, newest first")
+
+
+class UndoPlan(ResponseModel):
+    correction: Correction
+    also: list[Correction] = Field(description="the later corrections undoing it would take back too, newest first")
 
 
 class Rejected(ResponseModel):
@@ -357,6 +367,10 @@ class PeopleQuery(PageQuery):
 
 class PersonPath(PathModel):
     person_id: int = Field(ge=0, description="a person id from /api/people or a search")
+
+
+class CorrectionPath(PathModel):
+    correction_id: int = Field(ge=0, description="a correction id from /api/corrections")
 
 
 class PhotoPath(PathModel):

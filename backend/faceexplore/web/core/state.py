@@ -100,7 +100,7 @@ class WebState:
             index = self._local.writer = FaceIndex(self.settings.index_path)
             index.db.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_S * 1000)}")
         try:
-            editor = PeopleEditor(index)
+            editor = PeopleEditor(index, who=f"organiser (web, {request.remote_addr or 'unknown'})")
             yield editor
             audit.record_corrections(self.settings.data_dir, editor.recorded, audit.web_origin(request.remote_addr))
         except CorrectionError as exc:

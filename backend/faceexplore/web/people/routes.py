@@ -6,7 +6,9 @@ Reads: GET /api/people (``q``: name filter), /api/people/<id>, /api/people/<id>/
 nor any photo or face withheld because of them (faceexplore/search/withheld.py).
 
 Corrections (organiser, with the X-CSRF-Token header): PATCH /api/people/<id> (name, hidden),
-POST /api/people/<id>/merge, /api/faces/move, /api/faces/reject, /api/undo; GET /api/corrections.
+POST /api/people/<id>/merge, /api/faces/move, /api/faces/reject, /api/undo (the last one),
+/api/corrections/<id>/undo (any one, with the later ones that depend on it; GET
+/api/corrections/<id>/undo-plan says which first); GET /api/corrections (the History page).
 They are made by people.PeopleEditor, one transaction each.
 """
 
@@ -19,6 +21,7 @@ from flask_openapi3 import APIBlueprint
 from ..core.errors import bad_request, error_responses, not_found
 from ..core.models import (
     Correction,
+    CorrectionPath,
     Corrections,
     Face,
     MergeRequest,
@@ -34,6 +37,7 @@ from ..core.models import (
     Rejected,
     RejectRequest,
     Undone,
+    UndoPlan,
 )
 from ..core.serialize import box_list, json_response, paging
 from ..core.state import state
@@ -235,8 +239,16 @@ def _iso(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
 
-def correction_model(c) -> Correction:
-    return Correction(id=c.id, at=_iso(c.at), kind=c.kind, description=c.description, undone=c.undone)
+def correction_model(c, why_not: str | None = None, listed: bool = False) -> Correction:
+    """``listed``: in the list of corrections, which says whether each can be undone now."""
+    extra = {"undoable": why_not is None, "not_undoable_because": why_not} if listed else {}
+    return Correction(
+        id=c.id, at=_iso(c.at), kind=c.kind, description=c.description, undone=c.undone, who=c.who, undone_with=c.undone_with, **extra
+    )
+
+
+def _undone(result) -> Undone:
+    return Undone(undone=correction_model(result.correction), also=[correction_model(c) for c in result.also])
 
 
 @bp.post(
@@ -249,17 +261,49 @@ def correction_model(c) -> Correction:
 def undo():
     require_organiser_change()
     with state().editor() as editor:
-        return json_response(Undone(undone=correction_model(editor.undo())))
+        return json_response(_undone(editor.undo()))
+
+
+UNDO_ERRORS = {404: "not_found: no such correction", 409: "already_undone, not_undoable: made before the faces were clustered again"}
+
+
+@bp.get(
+    "/api/corrections/<correction_id>/undo-plan",
+    operation_id="undoPlan",
+    summary="What undoing a correction would take back: it and the later corrections that depend on it (organiser)",
+    responses={200: UndoPlan, **error_responses({**ORGANISER, **UNDO_ERRORS, 503: "not_indexed, busy"})},
+    security=ORGANISER_ONLY,
+)
+def undo_plan(path: CorrectionPath):
+    require_organiser()
+    with state().editor() as editor:
+        plan = editor.undo_plan(path.correction_id)
+    return json_response(UndoPlan(correction=correction_model(plan.correction), also=[correction_model(c) for c in plan.also]))
+
+
+@bp.post(
+    "/api/corrections/<correction_id>/undo",
+    operation_id="undoCorrection",
+    summary="Undo a correction and every later one that depends on it (same people or faces), newest first (organiser)",
+    responses={200: Undone, **error_responses({**CHANGE, **UNDO_ERRORS})},
+    security=ORGANISER_CHANGE,
+)
+def undo_correction(path: CorrectionPath):
+    require_organiser_change()
+    with state().editor() as editor:
+        return json_response(_undone(editor.undo(path.correction_id)))
 
 
 @bp.get(
     "/api/corrections",
     operation_id="listCorrections",
-    summary="The organiser's corrections, newest first (organiser)",
+    summary="The organiser's corrections, newest first: who, when, what, whether each can be undone (organiser)",
     responses={200: Corrections, **error_responses({**ORGANISER, 503: "not_indexed"})},
     security=ORGANISER_ONLY,
 )
 def corrections():
     require_organiser()
     with state().editor() as editor:
-        return json_response(Corrections(corrections=[correction_model(c) for c in editor.log()]))
+        log = editor.log()
+        why_not = editor.undoable(log)
+        return json_response(Corrections(corrections=[correction_model(c, why_not[c.id], listed=True) for c in log]))

@@ -30,11 +30,14 @@ describe('LiveStatusPanel (organiser)', () => {
       <LiveStatusPanel live={{ ...organiserLive, watching: false, reclustering: false, message: null }} now={NOW} />,
     );
     expect(screen.getByText('Watcher stopped · last heard just now')).toBeInTheDocument();
+    expect(screen.getByTestId('live-not-watching')).toHaveTextContent('become searchable at the next indexing');
     expect(screen.queryByText('Grouping people again…')).not.toBeInTheDocument();
     expect(screen.queryByTestId('live-message')).not.toBeInTheDocument();
     unmount();
     renderWithTheme(<LiveStatusPanel live={null} />);
-    expect(screen.getByTestId('live-status')).toHaveTextContent(/No watcher has run yet/);
+    expect(screen.getByTestId('live-status')).toHaveTextContent('become searchable at the next indexing of the gallery');
+    // the organiser is never told to run a command
+    expect(screen.getByTestId('live-status')).not.toHaveTextContent(/faceexplore|--watch|run /i);
   });
 });
 

@@ -28,8 +28,8 @@ export function LiveStatusPanel({ live, now }: { live: LiveState | null | undefi
   if (!live) {
     return (
       <Alert severity="info" variant="outlined" data-testid="live-status">
-        No watcher has run yet: photos added to the gallery are searchable once it is indexed again. Run{' '}
-        <code>faceexplore watch</code> (or <code>serve --watch</code>) to index new photos as they arrive.
+        New photos are not being added as they arrive on this site: photos you add are kept, and become searchable at the
+        next indexing of the gallery.
       </Alert>
     );
   }
@@ -40,6 +40,11 @@ export function LiveStatusPanel({ live, now }: { live: LiveState | null | undefi
           <Chip size="small" color="success" label="Watching the gallery" />
         ) : (
           <Chip size="small" color="warning" label={`Watcher stopped · last heard ${ago(live.updated_at)}`} />
+        )}
+        {!live.watching && (
+          <Typography variant="body2" color="text.secondary" data-testid="live-not-watching">
+            Photos you add are kept, and become searchable at the next indexing of the gallery.
+          </Typography>
         )}
         {live.reclustering && <Chip size="small" color="info" label="Grouping people again…" />}
       </Stack>
