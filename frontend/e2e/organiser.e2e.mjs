@@ -26,7 +26,7 @@
 /* global document -- used only in page.waitForFunction callbacks, which run in the page */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fail, log, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
+import { checkAccessibility, fail, log, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const PASSWORD = process.env.ORGANISER_PASSWORD ?? 'organiser-e2e';
@@ -73,6 +73,14 @@ async function main() {
       if (await cards.count()) fail('a visitor sees people');
       await page.getByRole('button', { name: 'Organiser', exact: true }).waitFor();
       await shot('organiser-01-visitor-people.png');
+      await checkAccessibility(page, 'the login page');
+      // The header's Organiser button opens the same form in a dialog.
+      await page.getByRole('button', { name: 'Organiser', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: /organiser/i });
+      await dialog.waitFor();
+      await checkAccessibility(page, 'the login dialog');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
     });
 
     await step('a wrong password is refused with a message', async () => {
@@ -93,6 +101,7 @@ async function main() {
       await page.getByLabel('Search names').waitFor();
       await page.waitForTimeout(500);
       await shot('organiser-02-organiser-people.png');
+      await checkAccessibility(page, 'People');
     });
 
     let renamedId = '';
@@ -144,6 +153,7 @@ async function main() {
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before - 1);
       log(`     ${before} faces -> ${await facesOf()}`);
       await shot('organiser-05-person-after-move.png');
+      await checkAccessibility(page, 'the person page');
       await closeSnackbar();
     });
 

@@ -15,7 +15,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
+import { checkAccessibility, fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8000';
 const BBT_DIR = process.env.BBT_DIR || '';
@@ -103,6 +103,7 @@ async function main() {
       if (!/find every photo of a person/i.test(text)) fail(`unexpected heading: ${text}`);
       await page.getByLabel(/upload sample photos/i).waitFor({ state: 'attached' });
       await shot('01-home.png');
+      await checkAccessibility(page, 'the search page');
     });
 
     await step('search for amy (found, bbt4.jpg among the results)', async () => {
@@ -115,6 +116,7 @@ async function main() {
       log(`     ${count}; ${conf}`);
       await page.locator(`${bbt4} img[data-loaded="true"]`).first().waitFor({ timeout: STEP_TIMEOUT }).catch(() => {});
       await shot('02-search-amy.png');
+      await checkAccessibility(page, 'the results');
     });
 
     await step('open a result in lightGallery (download button points at the full photo)', async () => {
@@ -148,6 +150,7 @@ async function main() {
       const text = await nf.innerText();
       if (!/not .*in the gallery|don't seem to be in the gallery/i.test(text)) fail(`the page does not say "not in the gallery": ${text}`);
       await shot('05-search-stuart-not-found.png');
+      await checkAccessibility(page, '"not in the gallery"');
     });
 
     await step('download all photos of amy as one zip', async () => {
@@ -176,6 +179,7 @@ async function main() {
       await page.getByTestId('login-required').waitFor();
       if (await page.getByTestId('person-card').count()) fail('a visitor sees people');
       await shot('06-people-visitor.png');
+      await checkAccessibility(page, "a visitor's People page (the login page)");
     });
   }, { dir: SCREENSHOT_DIR, failureShot: 'failure.png' });
 }
