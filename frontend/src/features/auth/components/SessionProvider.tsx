@@ -7,6 +7,9 @@ import { SessionContext, type SessionState } from '../session-context';
 import { LoginForm } from './LoginForm';
 import type { SessionResponse } from '../../../types/api';
 
+/** The login dialog's title, which names the dialog. */
+const LOGIN_TITLE_ID = 'organiser-login-title';
+
 /** Knows whether this browser is the organiser, and owns the login dialog. */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<SessionResponse | null>(null);
@@ -57,10 +60,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   return (
     <SessionContext.Provider value={value}>
       {children}
-      <Dialog open={dialogOpen} onClose={() => setDialogOpen(false)} maxWidth="xs" fullWidth>
+      <Dialog open={dialogOpen} onClose={() => setDialogOpen(false)} maxWidth="xs" fullWidth aria-labelledby={LOGIN_TITLE_ID}>
         <DialogContent>
           {dialogOpen && (
             <LoginForm
+              titleId={LOGIN_TITLE_ID}
               onDone={() => setDialogOpen(false)}
               extra={
                 <Button color="inherit" onClick={() => setDialogOpen(false)}>
