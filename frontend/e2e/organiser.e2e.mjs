@@ -96,6 +96,9 @@ async function main() {
       const form = page.getByTestId('login-required');
       await form.getByLabel('Password').fill(PASSWORD);
       await form.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText('Logged in as the organiser.').waitFor();
+      if (!new URL(page.url()).hash.startsWith('#/people')) fail(`after logging in the page is ${page.url()}`);
+      await page.getByRole('tab', { name: 'People', selected: true }).waitFor();
       await cards.first().waitFor();
       await page.getByRole('button', { name: 'Log out' }).waitFor();
       await page.getByLabel('Search names').waitFor();

@@ -17,6 +17,7 @@ import { PeoplePage } from './features/people/components/PeoplePage';
 import { PersonPage } from './features/people/components/PersonPage';
 import { SessionProvider } from './features/auth/components/SessionProvider';
 import { OrganiserButton } from './features/auth/components/OrganiserButton';
+import { useSession } from './features/auth/session-context';
 import { describeLive, describeStatus } from './lib/status';
 import { useStatus } from './hooks/useStatus';
 
@@ -25,12 +26,61 @@ function pageParam(params: URLSearchParams): number {
   return Number.isFinite(n) && n > 0 ? n : 1;
 }
 
+/**
+ * The sections. People is left out for a visitor where the people pages are the organiser's
+ * (people_page = "organiser"): they would only meet the login form (and a 401 in the console).
+ * The organiser's way in is the Organiser button.
+ */
+function SectionTabs({ section, navigate }: { section: 'search' | 'people'; navigate: (to: string) => void }) {
+  const { session, organiser } = useSession();
+  const showPeople = organiser || session?.people_page === 'public';
+  return (
+    <Tabs
+      value={showPeople || section === 'search' ? section : false}
+      aria-label="Sections"
+      textColor="primary"
+      indicatorColor="primary"
+      sx={{
+        '& .MuiTab-root': { minWidth: { xs: 64, sm: 90 }, px: { xs: 1.25, sm: 2 } },
+        '& .MuiTab-icon': { display: { xs: 'none', sm: 'inline-flex' } },
+      }}
+    >
+      <Tab
+        value="search"
+        label="Search"
+        icon={<SearchIcon fontSize="small" />}
+        iconPosition="start"
+        component="a"
+        href="#/"
+        onClick={(e: React.MouseEvent) => {
+          e.preventDefault();
+          navigate('/');
+        }}
+      />
+      {showPeople && (
+        <Tab
+          value="people"
+          label="People"
+          icon={<PeopleAltOutlinedIcon fontSize="small" />}
+          iconPosition="start"
+          component="a"
+          href="#/people"
+          onClick={(e: React.MouseEvent) => {
+            e.preventDefault();
+            navigate('/people');
+          }}
+        />
+      )}
+    </Tabs>
+  );
+}
+
 export default function App() {
   const [route, navigate] = useHashRoute();
   // Polled (only decoration: the page works without it): photos may arrive during the event.
   const { status } = useStatus();
 
-  const section = route.segments[0] === 'people' ? 'people' : 'search';
+  const section: 'search' | 'people' = route.segments[0] === 'people' ? 'people' : 'search';
   const personId = section === 'people' && route.segments[1] ? Number.parseInt(route.segments[1], 10) : null;
   const page = pageParam(route.params);
 
@@ -59,41 +109,7 @@ export default function App() {
                   FaceExplore
                 </Typography>
               </Link>
-              <Tabs
-                value={section}
-                aria-label="Sections"
-                textColor="primary"
-                indicatorColor="primary"
-                sx={{
-                  '& .MuiTab-root': { minWidth: { xs: 64, sm: 90 }, px: { xs: 1.25, sm: 2 } },
-                  '& .MuiTab-icon': { display: { xs: 'none', sm: 'inline-flex' } },
-                }}
-              >
-                <Tab
-                  value="search"
-                  label="Search"
-                  icon={<SearchIcon fontSize="small" />}
-                  iconPosition="start"
-                  component="a"
-                  href="#/"
-                  onClick={(e: React.MouseEvent) => {
-                    e.preventDefault();
-                    navigate('/');
-                  }}
-                />
-                <Tab
-                  value="people"
-                  label="People"
-                  icon={<PeopleAltOutlinedIcon fontSize="small" />}
-                  iconPosition="start"
-                  component="a"
-                  href="#/people"
-                  onClick={(e: React.MouseEvent) => {
-                    e.preventDefault();
-                    navigate('/people');
-                  }}
-                />
-              </Tabs>
+              <SectionTabs section={section} navigate={navigate} />
               <OrganiserButton />
             </Toolbar>
           </Container>
