@@ -77,7 +77,7 @@ def test_at_a_terminal_the_password_is_typed_twice_without_echo(monkeypatch):
 def test_without_a_password_nobody_can_log_in(tmp_path, spec):
     bare = build_gallery(tmp_path)
     api = CheckedClient(make_app(bare).test_client(), spec)
-    assert api.get("/api/session").get_json() == {"organiser": False, "password_set": False, "csrf_token": None}
+    assert api.get("/api/session").get_json() == {"organiser": False, "password_set": False, "csrf_token": None, "people_page": "organiser"}
     message = assert_error(api.post("/api/session", json={"password": "anything"}), 403, "no_password")
     assert "faceexplore --data DATA set-password" in message
     for url in ORGANISER_READS:
@@ -89,7 +89,8 @@ def test_without_a_password_nobody_can_log_in(tmp_path, spec):
 
 
 def test_log_in_and_out(visitor, gallery):
-    assert visitor.get("/api/session").get_json() == {"organiser": False, "password_set": True, "csrf_token": None}
+    visitor_session = {"organiser": False, "password_set": True, "csrf_token": None, "people_page": "organiser"}
+    assert visitor.get("/api/session").get_json() == visitor_session
     assert_error(visitor.post("/api/session", json={"password": "wrong"}), 401, "wrong_password")
     r = visitor.post("/api/session", json={"password": ORGANISER_PASSWORD})
     body = r.get_json()
@@ -101,7 +102,7 @@ def test_log_in_and_out(visitor, gallery):
     # logging out is a change: it needs the token too
     assert_error(visitor.delete("/api/session"), 403, "csrf_failed")
     r = visitor.delete("/api/session", headers={"X-CSRF-Token": body["csrf_token"]})
-    assert r.get_json() == {"organiser": False, "password_set": True, "csrf_token": None}
+    assert r.get_json() == visitor_session
     assert_error(visitor.get("/api/people"), 401, "login_required")
 
 
@@ -479,6 +480,13 @@ def own_site(tmp_path, spec):
     organiser = CheckedClient(app.test_client(), spec)
     organiser.csrf = log_in(organiser.client, own.settings)
     return own, organiser, CheckedClient(app.test_client(), spec)
+
+
+def test_the_session_says_who_may_open_the_people_pages(own_site):
+    """The page hides its People tab from visitors when they would only meet a 401."""
+    _, organiser, visitor = own_site
+    assert visitor.get("/api/session").get_json()["people_page"] == "public"
+    assert organiser.get("/api/session").get_json()["people_page"] == "public"
 
 
 def test_corrections_through_the_api(own_site):

@@ -831,7 +831,12 @@ def test_site_organiser_in_a_browser(site, tmp_path):
     visitor = requests.Session()
     r = visitor.get(site.url + "/api/people", timeout=30)
     assert r.status_code == 401 and r.json()["error"]["code"] == "login_required", r.text
-    assert visitor.get(site.url + "/api/session", timeout=30).json() == {"organiser": False, "password_set": False, "csrf_token": None}
+    assert visitor.get(site.url + "/api/session", timeout=30).json() == {
+        "organiser": False,
+        "password_set": False,
+        "csrf_token": None,
+        "people_page": "organiser",
+    }
 
     r = subprocess.run(
         [sys.executable, "-m", "faceexplore", "--data", str(site.data), "set-password"],

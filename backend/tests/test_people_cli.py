@@ -52,7 +52,7 @@ def test_name_list_hide_merge_move_reject_undo_log(gallery, capsys):
     assert code == 0 and out.startswith("undone: Marked 1 face")
     code, out, _ = people(gallery, capsys, "log")
     lines = out.splitlines()
-    assert code == 0 and len(lines) == 6 and "(undone)" in lines[0] and "reject" in lines[0] and "Named person" in lines[-1]
+    assert code == 0 and len(lines) == 6 and "(undone)" in lines[0] and "reject" in lines[0] and "Named Person" in lines[-1]
     code, out, _ = people(gallery, capsys, "name", alice, "")
     assert code == 0 and "Alice" not in out
 
@@ -80,7 +80,7 @@ def test_log_shows_who_and_undo_id_takes_back_what_depends_on_it(gallery, capsys
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["name", 999999, "X"], "There is no person 999999."),
+        (["name", 999999, "X"], "There is no Person 999999."),
         (["merge", 1, 1], "cannot be merged into itself"),
         (["move", 999999, "--to", "new"], "There is no face 999999."),
         (["undo"], "There is nothing to undo."),

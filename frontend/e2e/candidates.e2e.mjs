@@ -18,7 +18,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, stepName, watchConsole, withBrowser } from './harness.mjs';
+import { checkAccessibility, fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, stepName, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const BBT_DIR = process.env.BBT_DIR || '';
@@ -89,6 +89,7 @@ async function flow(browser, device, samples) {
     }
     log(`     ${n} faces`);
     await shot('02-is-one-of-these-you.png');
+    await checkAccessibility(page, `the candidates (${device})`);
   });
 
   await step(`${device}: "None of these" gives the plain answer`, async () => {
@@ -97,6 +98,7 @@ async function flow(browser, device, samples) {
     await nf.waitFor();
     if (!/don't seem to be in the gallery/i.test(await nf.innerText())) fail(`not-found says: ${await nf.innerText()}`);
     await shot('03-none-of-these.png');
+    await checkAccessibility(page, `"None of these" (${device})`);
   });
 
   await step(`${device}: picking a face shows that person's photos, downloadable`, async () => {
@@ -112,6 +114,7 @@ async function flow(browser, device, samples) {
     await page.getByRole('button', { name: 'Details' }).click();
     if (/100\s?%/.test(await page.locator('body').innerText())) fail('the page claims certainty');
     await shot('04-picked.png');
+    await checkAccessibility(page, `a picked candidate's results (${device})`);
     const [download] = await Promise.all([
       page.waitForEvent('download', { timeout: RESULT_TIMEOUT }),
       page.getByRole('button', { name: /download all/i }).click(),

@@ -6,8 +6,13 @@
  * One script runs per process, so the current step and the console errors live here.
  *
  * CHROMIUM  the browser binary (default: /usr/bin/chromium)
+ *
+ * `checkAccessibility(page, name)` runs axe-core on the page as it stands and fails the step on
+ * any violation; every script calls it on each page state it reaches.
  */
 import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /** @typedef {import('playwright-core').Browser} Browser */
@@ -20,6 +25,48 @@ export const STEP_TIMEOUT = 30_000;
 /** @type {string[]} */
 const consoleErrors = [];
 let currentStep = 'start';
+
+/** axe-core's browser bundle, read once; evaluated in the page (not a <script> tag, which the
+ * site's Content-Security-Policy would block). */
+let axeSource = '';
+
+/**
+ * Run axe-core on the page as it stands and fail (with each rule, its impact, its help address
+ * and the elements it found) on any violation. Every rule axe runs by default is checked: WCAG
+ * 2.x A and AA and axe's best practices (a level-one heading, landmarks, dialog names, ...).
+ * @param {Page} page
+ * @param {string} name  the page state, for the log and the failure
+ * @param {{ exclude?: string[] }} [options]  CSS selectors of parts axe skips (third-party widgets)
+ */
+export async function checkAccessibility(page, name, { exclude = [] } = {}) {
+  if (!axeSource) axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axeSource);
+  // Animations (a dialog fading in) would leave colours half-way: wait for them to end.
+  // (The callbacks run in the page; this file is type-checked without the DOM's types.)
+  await page.evaluate(() => {
+    const doc = /** @type {any} */ (globalThis).document;
+    return Promise.all(doc.getAnimations().map((/** @type {any} */ a) => a.finished.catch(() => {})));
+  });
+  const violations = await page.evaluate(async (excluded) => {
+    const win = /** @type {any} */ (globalThis);
+    const context = excluded.length ? { exclude: excluded.map((sel) => [sel]) } : win.document;
+    const result = await win.axe.run(context, { resultTypes: ['violations'] });
+    return result.violations.map((/** @type {any} */ v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      helpUrl: v.helpUrl,
+      nodes: v.nodes.map((/** @type {any} */ n) => `${n.target.join(' ')}${n.failureSummary ? `: ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`),
+    }));
+  }, exclude);
+  if (violations.length) {
+    const lines = violations.map(
+      (v) => `${v.id} (${v.impact}, ${v.nodes.length}x): ${v.help} <${v.helpUrl}>\n      ${v.nodes.slice(0, 5).join('\n      ')}${v.nodes.length > 5 ? `\n      ... and ${v.nodes.length - 5} more` : ''}`,
+    );
+    fail(`axe found ${violations.length} accessibility violation(s) on ${name}:\n  ${lines.join('\n  ')}`);
+  }
+  log(`     axe: ${name}: no violations`);
+}
 
 /** The step now running ('start' before the first, 'end' after the last). */
 export function stepName() {

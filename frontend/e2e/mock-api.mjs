@@ -122,7 +122,7 @@ const findPerson = (id) => world.people.find((x) => x.id === id);
 const the = (id) => /** @type {MockPerson} */ (findPerson(id));
 /** The person a face (known to exist) belongs to. */
 const ownerOf = (faceId) => /** @type {MockPerson} */ (world.people.find((x) => x.faces.some((f) => f.id === faceId)));
-const label = (/** @type {MockPerson} */ mp) => mp.name ?? `person ${mp.id}`;
+const label = (/** @type {MockPerson} */ mp) => mp.name ?? `Person ${mp.id}`;
 
 /** Run one correction: snapshot for undo, change the world, log it. */
 function correct(kind, description, change) {
@@ -152,7 +152,7 @@ const organiserToken = (req) => sessions.get(cookieOf(req) ?? '') ?? null;
 /** @returns {SessionResponse} */
 const sessionOf = (req) => {
   const token = organiserToken(req);
-  return { organiser: token !== null, password_set: PASSWORD !== '', csrf_token: token };
+  return { organiser: token !== null, password_set: PASSWORD !== '', csrf_token: token, people_page: PEOPLE_PAGE };
 };
 let failedLogins = 0;
 
@@ -348,7 +348,7 @@ http
         if (req.method === 'GET') return send(res, 200, sessionOf(req));
         if (req.method === 'DELETE') {
           sessions.delete(cookieOf(req) ?? '');
-          return send(res, 200, { organiser: false, password_set: PASSWORD !== '', csrf_token: null }, 'application/json', { 'Set-Cookie': 'mock_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict' });
+          return send(res, 200, { organiser: false, password_set: PASSWORD !== '', csrf_token: null, people_page: PEOPLE_PAGE }, 'application/json', { 'Set-Cookie': 'mock_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict' });
         }
         if (req.method === 'POST') {
           const { password } = await jsonBody();
@@ -363,7 +363,7 @@ http
           const token = crypto.randomUUID();
           sessions.set(cookie, token);
           /** @type {SessionResponse} */
-          const answer = { organiser: true, password_set: true, csrf_token: token };
+          const answer = { organiser: true, password_set: true, csrf_token: token, people_page: PEOPLE_PAGE };
           return send(res, 200, answer, 'application/json', { 'Set-Cookie': `mock_session=${cookie}; Path=/; HttpOnly; SameSite=Strict` });
         }
       }
@@ -385,7 +385,7 @@ http
         if (sub === '/faces' || req.method !== 'GET' || PEOPLE_PAGE === 'organiser') {
           if (!organiser) return loginRequired();
         }
-        if (!mp || !mp.faces.length || !visible(mp)) return error(res, 404, 'not_found', `There is no person ${m[1]}.`);
+        if (!mp || !mp.faces.length || !visible(mp)) return error(res, 404, 'not_found', `There is no Person ${m[1]}.`);
         if (sub === '/faces') {
           const pg = page(mp.faces, url);
           /** @type {PersonFacesResponse} */
@@ -446,7 +446,7 @@ http
           return send(res, 200, answer);
         }
         const target = to === null ? null : findPerson(to);
-        if (to !== null && (!target || !target.faces.length)) return error(res, 404, 'not_found', `There is no person ${to}.`);
+        if (to !== null && (!target || !target.faces.length)) return error(res, 404, 'not_found', `There is no Person ${to}.`);
         const id = correct('move', `Moved ${faces.length} face(s) to ${target ? label(target) : 'a new person'}`, () => {
           const moved = take();
           if (target) {

@@ -32,7 +32,7 @@
 /* global document -- used only in page.waitForFunction callbacks, which run in the page */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
+import { checkAccessibility, fail, log, openAsVisitor, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const PASSWORD = process.env.ORGANISER_PASSWORD ?? 'organiser-e2e';
@@ -82,6 +82,14 @@ async function main() {
       if (await cards.count()) fail('a visitor sees people');
       await page.getByRole('button', { name: 'Organiser', exact: true }).waitFor();
       await shot('organiser-01-visitor-people.png');
+      await checkAccessibility(page, 'the login page');
+      // The header's Organiser button opens the same form in a dialog.
+      await page.getByRole('button', { name: 'Organiser', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: /organiser/i });
+      await dialog.waitFor();
+      await checkAccessibility(page, 'the login dialog');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
     });
 
     await step('a wrong password is refused with a message', async () => {
@@ -97,11 +105,15 @@ async function main() {
       const form = page.getByTestId('login-required');
       await form.getByLabel('Password').fill(PASSWORD);
       await form.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText('Logged in as the organiser.').waitFor();
+      if (!new URL(page.url()).hash.startsWith('#/people')) fail(`after logging in the page is ${page.url()}`);
+      await page.getByRole('tab', { name: 'People', selected: true }).waitFor();
       await cards.first().waitFor();
       await page.getByRole('button', { name: 'Log out' }).waitFor();
       await page.getByLabel('Search names').waitFor();
       await page.waitForTimeout(500);
       await shot('organiser-02-organiser-people.png');
+      await checkAccessibility(page, 'People');
     });
 
     let renamedId = '';
@@ -153,6 +165,7 @@ async function main() {
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid="face-tile"]').length === n, before - 1);
       log(`     ${before} faces -> ${await facesOf()}`);
       await shot('organiser-05-person-after-move.png');
+      await checkAccessibility(page, 'the person page');
       await closeSnackbar();
     });
 
@@ -222,6 +235,7 @@ async function main() {
       await page.getByRole('tab', { name: /history/i }).click();
       const rows = page.getByRole('list', { name: 'Corrections, newest first' }).getByRole('listitem');
       await rows.nth(2).waitFor();
+      await checkAccessibility(page, 'History');
       const third = rows.nth(2);
       const id = ((await third.getAttribute('data-testid')) ?? '').replace('correction-', '');
       log(`     undoing #${id}: ${(await third.innerText()).replace(/\s+/g, ' ').trim()}`);
@@ -230,6 +244,7 @@ async function main() {
       const also = dialog.getByTestId('undo-also').getByRole('listitem');
       await also.first().waitFor();
       if ((await also.count()) !== 2) fail(`the undo of #${id} would take back ${await also.count()} more, not the 2 later ones`);
+      await checkAccessibility(page, 'the undo dialog');
       await shot('organiser-09-history-undo-confirm.png', false);
       await dialog.getByRole('button', { name: 'Undo', exact: true }).click();
       const note = page.getByTestId('history-note');

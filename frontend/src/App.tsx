@@ -33,6 +33,69 @@ function pageParam(params: URLSearchParams): number {
   return Number.isFinite(n) && n > 0 ? n : 1;
 }
 
+/**
+ * The sections. People is left out for a visitor where the people pages are the organiser's
+ * (people_page = "organiser"): they would only meet the login form (and a 401 in the console).
+ * The organiser's way in is the Organiser button.
+ */
+function SectionTabs({ section, navigate }: { section: 'search' | 'people' | 'history'; navigate: (to: string) => void }) {
+  const { session, organiser } = useSession();
+  const showPeople = organiser || session?.people_page === 'public';
+  return (
+    <Tabs
+      value={showPeople || section !== 'people' ? section : false}
+      aria-label="Sections"
+      textColor="primary"
+      indicatorColor="primary"
+      sx={{
+        '& .MuiTab-root': { minWidth: { xs: 64, sm: 90 }, px: { xs: 1.25, sm: 2 } },
+        '& .MuiTab-icon': { display: { xs: 'none', sm: 'inline-flex' } },
+      }}
+    >
+      <Tab
+        value="search"
+        label="Search"
+        icon={<SearchIcon fontSize="small" />}
+        iconPosition="start"
+        component="a"
+        href="#/"
+        onClick={(e: React.MouseEvent) => {
+          e.preventDefault();
+          navigate('/');
+        }}
+      />
+      {showPeople && (
+        <Tab
+          value="people"
+          label="People"
+          icon={<PeopleAltOutlinedIcon fontSize="small" />}
+          iconPosition="start"
+          component="a"
+          href="#/people"
+          onClick={(e: React.MouseEvent) => {
+            e.preventDefault();
+            navigate('/people');
+          }}
+        />
+      )}
+      {(organiser || section === 'history') && (
+        <Tab
+          value="history"
+          label="History"
+          icon={<HistoryIcon fontSize="small" />}
+          iconPosition="start"
+          component="a"
+          href="#/history"
+          onClick={(e: React.MouseEvent) => {
+            e.preventDefault();
+            navigate('/history');
+          }}
+        />
+      )}
+    </Tabs>
+  );
+}
+
 export default function App() {
   return (
     <SessionProvider>
@@ -43,11 +106,11 @@ export default function App() {
 
 function Site() {
   const [route, navigate] = useHashRoute();
-  const { organiser } = useSession();
   // Polled (only decoration: the page works without it): photos may arrive during the event.
   const { status } = useStatus();
 
-  const section = route.segments[0] === 'people' ? 'people' : route.segments[0] === 'history' ? 'history' : 'search';
+  const section: 'search' | 'people' | 'history' =
+    route.segments[0] === 'people' ? 'people' : route.segments[0] === 'history' ? 'history' : 'search';
   const savedId = section === 'search' ? savedIdFromPath(window.location.pathname) : null;
   const personId = section === 'people' && route.segments[1] ? Number.parseInt(route.segments[1], 10) : null;
   const page = pageParam(route.params);
@@ -77,55 +140,7 @@ function Site() {
                   FaceExplore
                 </Typography>
               </Link>
-              <Tabs
-                value={section}
-                aria-label="Sections"
-                textColor="primary"
-                indicatorColor="primary"
-                sx={{
-                  '& .MuiTab-root': { minWidth: { xs: 64, sm: 90 }, px: { xs: 1.25, sm: 2 } },
-                  '& .MuiTab-icon': { display: { xs: 'none', sm: 'inline-flex' } },
-                }}
-              >
-                <Tab
-                  value="search"
-                  label="Search"
-                  icon={<SearchIcon fontSize="small" />}
-                  iconPosition="start"
-                  component="a"
-                  href="#/"
-                  onClick={(e: React.MouseEvent) => {
-                    e.preventDefault();
-                    navigate('/');
-                  }}
-                />
-                <Tab
-                  value="people"
-                  label="People"
-                  icon={<PeopleAltOutlinedIcon fontSize="small" />}
-                  iconPosition="start"
-                  component="a"
-                  href="#/people"
-                  onClick={(e: React.MouseEvent) => {
-                    e.preventDefault();
-                    navigate('/people');
-                  }}
-                />
-                {(organiser || section === 'history') && (
-                  <Tab
-                    value="history"
-                    label="History"
-                    icon={<HistoryIcon fontSize="small" />}
-                    iconPosition="start"
-                    component="a"
-                    href="#/history"
-                    onClick={(e: React.MouseEvent) => {
-                      e.preventDefault();
-                      navigate('/history');
-                    }}
-                  />
-                )}
-              </Tabs>
+              <SectionTabs section={section} navigate={navigate} />
               <OrganiserButton />
             </Toolbar>
           </Container>

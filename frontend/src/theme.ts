@@ -4,9 +4,13 @@ export const theme = createTheme({
   palette: {
     mode: 'light',
     primary: { main: '#4338ca', light: '#6366f1', dark: '#3730a3', contrastText: '#fff' },
-    secondary: { main: '#0891b2' },
-    success: { main: '#16a34a', light: '#4ade80' },
-    warning: { main: '#d97706' },
+    // Text in these colours (outlined chips and buttons) and white text on them (filled chips)
+    // reach 4.5:1 on white (WCAG AA, checked by axe in the e2e scripts): amber-700, not amber-600
+    // (3.2:1).
+    secondary: { main: '#0e7490', contrastText: '#fff' },
+    success: { main: '#15803d', light: '#4ade80', contrastText: '#fff' },
+    warning: { main: '#b45309', contrastText: '#fff' },
+    info: { main: '#0369a1', contrastText: '#fff' },
     background: { default: '#f5f6fb', paper: '#ffffff' },
     text: { primary: '#111827', secondary: '#4b5563' },
   },

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.cluster.hierarchy import DisjointSet, fcluster, linkage
 from scipy.spatial.distance import cdist, pdist
 
+from faceexplore.index.covers import choose_cover
 from faceexplore.index.locking import writer_lock
 from faceexplore.index.store import PeopleChanged
 
@@ -449,6 +450,7 @@ def _corrected_faces(index):
     what the ids are matched to, read at one instant (with the people_version it holds)."""
     with index.snapshot():
         face_ids, photo_ids, X, flags = index.embeddings()
+        sharp = index.face_sharpness()
         pins, pairs, rejected = index.constraints()
         old_people = index.active_memberships()
         kept_people = index.kept_people()
@@ -456,13 +458,13 @@ def _corrected_faces(index):
     keep = ~np.isin(face_ids, np.fromiter(rejected, np.int64, len(rejected)))
     face_ids, photo_ids, X, flags = face_ids[keep], photo_ids[keep], X[keep], [f for f, k in zip(flags, keep) if k]
     constraints = ClusterConstraints.from_ids(face_ids, pins, pairs)
-    return face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, len(rejected)
+    return face_ids, photo_ids, X, flags, sharp[keep], constraints, old_people, kept_people, version, len(rejected)
 
 
 def _cluster_index(index, threshold, started, use_prior=True) -> dict:
     from ..faces.priors import prior_for
 
-    face_ids, photo_ids, X, flags, constraints, old_people, kept_people, version, rejected = _corrected_faces(index)
+    face_ids, photo_ids, X, flags, sharp, constraints, old_people, kept_people, version, rejected = _corrected_faces(index)
     prior = prior_for(index.meta("model")) if use_prior else None
     clusterer = FaceClusterer(threshold=threshold, prior=prior).fit(X, photo_ids, constraints)
     labels = clusterer.labels_
@@ -485,11 +487,8 @@ def _cluster_index(index, threshold, started, use_prior=True) -> dict:
         q["cluster_id"] = person[q["cluster_id"]]
         if q["nearest_cluster"] is not None:
             q["nearest_cluster"] = person[q["nearest_cluster"]]
-        # cover: the member nearest the cluster centre, preferring faces without flags
         centre = Xd[members].mean(0)
-        order = np.argsort(np.linalg.norm(Xd[members] - centre, axis=1))
-        clean = [m for m in members[order] if not flags[m]]
-        cover = int(face_ids[clean[0] if clean else members[order[0]]])
+        cover = int(face_ids[members[choose_cover(Xd[members], [flags[m] for m in members], sharp[members])]])
         clusters.append(
             {
                 "cluster_id": q["cluster_id"],

@@ -81,7 +81,7 @@ def _summary(person: PersonInfo) -> PersonSummary:
 
 
 def _label(person_id: int, name: str | None) -> str:
-    return f"person {person_id} ({name})" if name else f"person {person_id}"
+    return f"Person {person_id} ({name})" if name else f"Person {person_id}"
 
 
 def _ids(values, what: str) -> list[int]:
@@ -143,7 +143,7 @@ class PeopleEditor:
             if before.name == name:
                 return before
             self.store.set_name(person_id, name)
-            text = f"Named person {person_id} “{name}”" if name else f"Cleared the name of {_label(person_id, before.name)}"
+            text = f"Named Person {person_id} “{name}”" if name else f"Cleared the name of {_label(person_id, before.name)}"
             self._record("rename", text, {"person": person_id, "before": before.name})
             return self._get(person_id)
 
@@ -218,9 +218,9 @@ class PeopleEditor:
             payload = self.store.snapshot(clustering, [to, *sources], [*target_faces, *face_ids])
             payload.update(to=to, memberships=[[f, current.get(f)] for f in moved])
             self.store.set_memberships(clustering, moved, to)
-            whence = f" from {', '.join(f'person {p}' for p in sources)}" if sources else ""
+            whence = f" from {', '.join(f'Person {p}' for p in sources)}" if sources else ""
             count = f"{len(face_ids)} face{'s' if len(face_ids) != 1 else ''}"
-            text = f"Moved {count}{whence} to {'a new person ' + str(to) if new else _label(to, target_name)}"
+            text = f"Moved {count}{whence} to {f'a new person, Person {to}' if new else _label(to, target_name)}"
             correction = self._record("move", text, payload)
             self.store.pin([*((f, to) for f in target_faces), *((f, "moved") for f in face_ids)], to, correction)
             left = [f for f, _ in self.store.faces_of(clustering, sources)] if sources else []
@@ -246,7 +246,7 @@ class PeopleEditor:
             payload = self.store.snapshot(clustering, people, new)
             payload.update(memberships=[[f, current[f]] for f in new if current.get(f) is not None])
             count = f"{len(new)} face{'s' if len(new) != 1 else ''}"
-            whence = f" of {', '.join(f'person {p}' for p in people)}" if people else ""
+            whence = f" of {', '.join(f'Person {p}' for p in people)}" if people else ""
             correction = self._record("reject", f"Marked {count}{whence} as not a face", payload)
             self.store.reject(clustering, new, correction)
             for person in people:
@@ -350,7 +350,7 @@ class PeopleEditor:
     def _get(self, person_id: int) -> PersonSummary:
         person = self.store.person(person_id)
         if person is None:
-            raise CorrectionError(404, "not_found", f"There is no person {person_id}.")
+            raise CorrectionError(404, "not_found", f"There is no Person {person_id}.")
         return _summary(person)
 
     def _check_faces(self, face_ids: list[int]):

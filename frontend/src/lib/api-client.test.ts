@@ -125,8 +125,8 @@ describe('CSRF token', () => {
     const { getSession, logout } = await import('../features/auth/api/session');
     const { patchPerson, undoLast } = await import('../features/people/api/people');
     const { calls } = mockFetch({
-      'GET /api/session': { json: { organiser: true, password_set: true, csrf_token: 'tok-9' } },
-      'DELETE /api/session': { json: { organiser: false, password_set: true, csrf_token: null } },
+      'GET /api/session': { json: { organiser: true, password_set: true, csrf_token: 'tok-9', people_page: 'public' } },
+      'DELETE /api/session': { json: { organiser: false, password_set: true, csrf_token: null, people_page: 'public' } },
       'GET /api/people': { json: { people: [], page: 1, per_page: 48, total: 0, pages: 1 } },
       'PATCH /api/people/3': { json: {} },
       'POST /api/undo': { json: {} },

@@ -4,8 +4,9 @@ import { peoplePage1, person3, status } from './fixtures';
 
 export const CSRF = 'csrf-token-1';
 
-export const organiserSession: SessionResponse = { organiser: true, password_set: true, csrf_token: CSRF };
-export const visitorSession: SessionResponse = { organiser: false, password_set: true, csrf_token: null };
+// people_page "public": the People tab is shown to visitors (organiserRoutes' peopleForOrganiserOnly: "organiser")
+export const organiserSession: SessionResponse = { organiser: true, password_set: true, csrf_token: CSRF, people_page: 'public' };
+export const visitorSession: SessionResponse = { organiser: false, password_set: true, csrf_token: null, people_page: 'public' };
 
 export const facesOf3: PersonFacesResponse = {
   faces: [11, 12, 13, 14].map((id, i) => ({ id, photo_id: 7 + i, crop_url: `/cache/faces/160/${id}.jpg`, box: [10, 10, 60, 60] })),
@@ -25,7 +26,8 @@ const json = (call: Call) => (typeof call.body === 'string' ? JSON.parse(call.bo
  * 403 csrf_failed when the token is missing.
  */
 export function organiserRoutes(start: SessionResponse = visitorSession, opts: { peopleForOrganiserOnly?: boolean } = {}) {
-  let session = start;
+  const peoplePage = opts.peopleForOrganiserOnly ? 'organiser' : 'public';
+  let session: SessionResponse = { ...start, people_page: peoplePage };
   const organiserOnly = (answer: (call: Call) => FakeResponse) => (call: Call): FakeResponse => {
     if (!session.organiser) return { status: 401, json: { error: { code: 'login_required', message: 'Log in as the organiser first.' } } };
     if (call.method !== 'GET' && call.headers['X-CSRF-Token'] !== session.csrf_token) {
@@ -44,11 +46,11 @@ export function organiserRoutes(start: SessionResponse = visitorSession, opts: {
     'GET /api/session': () => ({ json: session }),
     'POST /api/session': (call: Call): FakeResponse => {
       if (json(call)?.password !== 'secret') return { status: 401, json: { error: { code: 'wrong_password', message: 'Wrong password.' } } };
-      session = organiserSession;
+      session = { ...organiserSession, people_page: peoplePage };
       return { json: session };
     },
     'DELETE /api/session': () => {
-      session = { ...visitorSession };
+      session = { ...visitorSession, people_page: peoplePage };
       return { json: session };
     },
     'GET /api/people': opts.peopleForOrganiserOnly ? organiserOnly(people) : people,
@@ -61,7 +63,7 @@ export function organiserRoutes(start: SessionResponse = visitorSession, opts: {
     'POST /api/faces/move': organiserOnly((call) => ({ json: json(call).to === null ? { ...bob, id: 60, name: null } : bob })),
     'POST /api/faces/reject': organiserOnly((call) => ({ json: { rejected: json(call).faces.length } })),
     'POST /api/undo': organiserOnly(() => ({
-      json: { undone: { id: 1, at: '2026-12-02T15:00:00Z', kind: 'rename', description: 'Renamed person 3 to Amy', undone: true } },
+      json: { undone: { id: 1, at: '2026-12-02T15:00:00Z', kind: 'rename', description: 'Renamed Person 3 to Amy', undone: true } },
     })),
   };
   return { routes, session: () => session, body: json };

@@ -580,6 +580,12 @@ export interface components {
              * @description send it as X-CSRF-Token with every change; null unless organiser
              */
             csrf_token: string | null;
+            /**
+             * People Page
+             * @description who may open the people pages (setting people_page): a visitor's page shows no People tab with 'organiser'
+             * @enum {string}
+             */
+            people_page: "organiser" | "public";
         };
         /** LoginRequest */
         LoginRequest: {

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..covers import choose_cover, sharpness
 from .records import ACTIVE_CLUSTERING, PersonInfo, person_info_from_row, valid_id
 
 CHUNK = 500  # ids per IN (...) list
@@ -253,11 +254,12 @@ class CorrectionsStore:
 
     def recount(self, clustering: int, person: int) -> None:
         """Bring a person's clusters row up to date with its memberships: counts, a cover that
-        is one of its faces (the one nearest their mean, clean ones first), no doubt flags (the
+        is one of its faces (their most central, sharpest one: covers.py), no doubt flags (the
         organiser has looked at it). A person left without faces loses its row, not its id."""
         db = self.db
         rows = db.execute(
-            "SELECT f.id, f.photo_id, f.embedding, f.flags FROM memberships m JOIN faces f ON f.id = m.face_id "
+            "SELECT f.id, f.photo_id, f.embedding, f.flags, f.probability, f.x1, f.y1, f.x2, f.y2 "
+            "FROM memberships m JOIN faces f ON f.id = m.face_id "
             "WHERE m.clustering_id = ? AND m.cluster_id = ? ORDER BY f.id",
             (clustering, person),
         ).fetchall()
@@ -270,9 +272,8 @@ class CorrectionsStore:
         X = np.frombuffer(b"".join(r["embedding"] for r in rows), np.float32).reshape(len(rows), -1)
         db.execute("UPDATE people SET centroid = ? WHERE id = ?", (X.mean(0).astype(np.float32).tobytes(), person))
         if cover not in ids:
-            order = np.argsort(np.linalg.norm(X - X.mean(0), axis=1), kind="stable")
-            clean = [i for i in order if not rows[i]["flags"]]
-            cover = ids[(clean or list(order))[0]]
+            sharp = [sharpness(r["probability"], r["x1"], r["y1"], r["x2"], r["y2"]) for r in rows]
+            cover = ids[choose_cover(X, [r["flags"] for r in rows], sharp)]
         quality = json.loads(old["quality"]) if old is not None else {}
         quality.update(flags=[], corrected=True)
         db.execute(

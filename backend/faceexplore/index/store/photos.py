@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from ..covers import sharpness
 from .records import (
     ModelMismatch,
 )
@@ -120,6 +121,11 @@ class PhotosAndFaces:
             vectors = np.zeros((0, dim), np.float32)
         flags = [r[3] for r in rows]
         return ids, photo_ids, vectors, flags
+
+    def face_sharpness(self) -> np.ndarray:
+        """Every face's sharpness (faceexplore.index.covers), in the order of ``embeddings``."""
+        rows = self.db.execute("SELECT probability, x1, y1, x2, y2 FROM faces ORDER BY id").fetchall()
+        return np.array([sharpness(*r) for r in rows], np.float64)
 
     # -- counts -----------------------------------------------------------------------------
     def counts(self) -> dict:

@@ -216,6 +216,9 @@ class SessionState(ResponseModel):
     organiser: bool = Field(description="this browser is logged in as the organiser")
     password_set: bool = Field(description="an organiser password has been set (faceexplore set-password)")
     csrf_token: str | None = Field(description="send it as X-CSRF-Token with every change; null unless organiser")
+    people_page: Literal["organiser", "public"] = Field(
+        description="who may open the people pages (setting people_page): a visitor's page shows no People tab with 'organiser'"
+    )
 
 
 class Face(ResponseModel):

@@ -46,24 +46,36 @@ def make_thumbnail(source: Path, size: int) -> Image.Image:
     return Image.fromarray(photo.pixels)
 
 
-def make_face_crop(source: Path, box, photo_size: tuple[int, int] | None, size: int) -> Image.Image:
-    """A square ``size`` crop centred on ``box`` (original-photo pixels), with some margin."""
+def face_square(box, photo_size: tuple[int, int], margin: float = FACE_MARGIN) -> tuple[float, float, float]:
+    """The square (left, top, side) a face's crop shows, in original-photo pixels: centred on the
+    box's centre, its side the box's larger side × ``margin``; where that square would cross the
+    photo's edge it is shifted (not shrunk) back inside, and shrunk only when the photo itself is
+    smaller than it. So the face is whole and at the centre, or as near as the photo allows, and
+    never cut at the edge."""
     x1, y1, x2, y2 = (float(v) for v in box)
-    side = max(x2 - x1, y2 - y1, 1.0) * FACE_MARGIN
+    width, height = (float(v) for v in photo_size)
+    side = min(max(x2 - x1, y2 - y1, 1.0) * margin, width, height)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    left = min(max(cx - side / 2, 0.0), width - side)
+    top = min(max(cy - side / 2, 0.0), height - side)
+    return left, top, side
+
+
+def make_face_crop(source: Path, box, photo_size: tuple[int, int] | None, size: int) -> Image.Image:
+    """A square ``size`` crop of the face ``box`` (original-photo pixels): ``face_square``."""
+    x1, y1, x2, y2 = (float(v) for v in box)
     max_side = None
     if photo_size and all(photo_size):
         # decode only as large as the crop needs (JPEG draft mode does most of the work)
-        scale = min(1.0, size / side)
+        scale = min(1.0, size / (max(x2 - x1, y2 - y1, 1.0) * FACE_MARGIN))
         max_side = max(size, math.ceil(max(photo_size) * scale))
     photo = load_photo(source, max_side=max_side)
     img = Image.fromarray(photo.pixels)
-    s = photo.scale
-    w, h = img.size
-    side_px = min(side * s, w, h)
-    cx, cy = (x1 + x2) / 2 * s, (y1 + y2) / 2 * s
-    left = min(max(cx - side_px / 2, 0), w - side_px)
-    top = min(max(cy - side_px / 2, 0), h - side_px)
-    crop = img.crop((round(left), round(top), round(left + side_px), round(top + side_px)))
+    # the square in the photo's own pixels; the decoded image's two scales may differ by a
+    # rounding (JPEG draft sizes round up), so each axis is scaled by its own
+    left, top, side = face_square(box, (photo.width, photo.height))
+    sx, sy = img.width / photo.width, img.height / photo.height
+    crop = img.crop((round(left * sx), round(top * sy), round((left + side) * sx), round((top + side) * sy)))
     return crop.resize((size, size), Image.LANCZOS)
 
 

@@ -108,12 +108,12 @@ def person(path: PersonPath, query: PageQuery):
     person_id = path.person_id
     index = state().index()
     if index is None:
-        raise not_found(f"There is no person {person_id}.")
+        raise not_found(f"There is no Person {person_id}.")
     with index.snapshot():
         withheld = state().withheld(index, is_organiser())
         found = index.person(person_id, include_hidden=is_organiser())
         if found is None or found.id in withheld.people:
-            raise not_found(f"There is no person {person_id}; the gallery may have been clustered again since.")
+            raise not_found(f"There is no Person {person_id}; the gallery may have been clustered again since.")
         photos = index.person_photos(person_id, query.per_page, (query.page - 1) * query.per_page, exclude=withheld.photos)
         shown = _shown(found, withheld, index)
     if withheld:  # the photos a visitor is shown: their count too
@@ -139,10 +139,10 @@ def person_faces(path: PersonPath, query: PageQuery):
     index = state().index()
     person_id = path.person_id
     if index is None:
-        raise not_found(f"There is no person {person_id}.")
+        raise not_found(f"There is no Person {person_id}.")
     with index.snapshot():
         if index.person(person_id, include_hidden=True) is None:
-            raise not_found(f"There is no person {person_id}; the gallery may have been clustered again since.")
+            raise not_found(f"There is no Person {person_id}; the gallery may have been clustered again since.")
         faces = index.person_faces(person_id, query.per_page, (query.page - 1) * query.per_page)
     return json_response(
         PersonFaces(

@@ -137,7 +137,12 @@ def require_organiser_change() -> None:
 
 
 def _state_json(organiser: bool, password_set: bool) -> SessionState:
-    return SessionState(organiser=organiser, password_set=password_set, csrf_token=session.get("csrf") if organiser else None)
+    return SessionState(
+        organiser=organiser,
+        password_set=password_set,
+        csrf_token=session.get("csrf") if organiser else None,
+        people_page=state().settings.people_page,
+    )
 
 
 SESSION_ERRORS = {

@@ -74,7 +74,7 @@ describe('organiser login', () => {
   });
 
   it('says up front when no password has been set', async () => {
-    const { routes } = organiserRoutes({ organiser: false, password_set: false, csrf_token: null });
+    const { routes } = organiserRoutes({ organiser: false, password_set: false, csrf_token: null, people_page: 'public' });
     mockFetch(routes);
     renderWithTheme(<App />);
     await waitFor(() => expect(screen.getByRole('button', { name: 'Organiser' })).toBeInTheDocument());
@@ -82,5 +82,40 @@ describe('organiser login', () => {
     await new Promise((r) => setTimeout(r, 50));
     await userEvent.click(screen.getByRole('button', { name: 'Organiser' }));
     expect(await within(screen.getByRole('dialog')).findByText(/set-password/)).toBeInTheDocument();
+  });
+
+  it('hides the People tab from visitors where the people pages are the organiser\'s, and asks the API nothing about people', async () => {
+    window.location.hash = '#/';
+    const { routes } = organiserRoutes(undefined, { peopleForOrganiserOnly: true });
+    const { calls } = mockFetch(routes);
+    renderWithTheme(<App />);
+    const tabs = await screen.findByRole('tablist', { name: 'Sections' });
+    await waitFor(() => expect(calls.some((c) => c.url === '/api/session')).toBe(true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(within(tabs).getAllByRole('tab').map((t) => t.textContent)).toEqual(['Search']);
+    expect(calls.some((c) => c.url.startsWith('/api/people'))).toBe(false);
+    // On a phone the button is an icon: its name is the aria-label, the tooltip describes it.
+    expect(screen.getByRole('button', { name: 'Organiser' })).toHaveAccessibleDescription('Organiser login');
+  });
+
+  it('after logging in says so and goes to People, where the People tab now is', async () => {
+    window.location.hash = '#/';
+    const { routes } = organiserRoutes(undefined, { peopleForOrganiserOnly: true });
+    mockFetch(routes);
+    renderWithTheme(<App />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Organiser' }));
+    await login('secret');
+    expect(await screen.findByText('Logged in as the organiser.')).toBeInTheDocument();
+    await waitFor(() => expect(window.location.hash).toBe('#/people'));
+    expect(await screen.findAllByTestId('person-card')).toHaveLength(3);
+    expect(await screen.findByRole('tab', { name: 'People', selected: true })).toBeInTheDocument();
+  });
+
+  it('shows the People tab to visitors where the people pages are public', async () => {
+    window.location.hash = '#/';
+    const { routes } = organiserRoutes();
+    mockFetch(routes);
+    renderWithTheme(<App />);
+    expect(await screen.findByRole('tab', { name: 'People' })).toBeInTheDocument();
   });
 });

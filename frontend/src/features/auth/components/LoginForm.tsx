@@ -13,15 +13,20 @@ interface Props {
   /** Extra buttons next to "Log in" (e.g. Cancel in a dialog). */
   extra?: React.ReactNode;
   intro?: React.ReactNode;
+  /** The title's element: h1 where the form is the page, h2 (the default) in a dialog. */
+  headingComponent?: 'h1' | 'h2';
+  /** The title's id, for a dialog to take its name from (aria-labelledby). */
+  titleId?: string;
 }
 
 /** The organiser's password form. */
-export function LoginForm({ onDone, extra, intro }: Props) {
+export function LoginForm({ onDone, extra, intro, headingComponent = 'h2', titleId }: Props) {
   const { login, session } = useSession();
   const [password, setPassword] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const id = useId();
+  const generatedId = useId();
+  const title = titleId ?? `${generatedId}-title`;
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -39,8 +44,8 @@ export function LoginForm({ onDone, extra, intro }: Props) {
   };
 
   return (
-    <Stack component="form" spacing={2} onSubmit={submit} aria-labelledby={`${id}-title`} noValidate>
-      <Typography id={`${id}-title`} variant="h6" component="h2">
+    <Stack component="form" spacing={2} onSubmit={submit} aria-labelledby={title} noValidate>
+      <Typography id={title} variant="h6" component={headingComponent}>
         Organiser login
       </Typography>
       {intro ?? (

@@ -2,9 +2,11 @@ import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import LockOutlinedIcon from '@mui/icons-material/LockOutlined';
 import LogoutIcon from '@mui/icons-material/Logout';
+import Tooltip from '@mui/material/Tooltip';
 import { useSession } from '../session-context';
 
-// On a phone only the icon shows (the aria-label keeps the name), so the tabs keep their room.
+// On a phone only the icon shows, so the tabs keep their room: the aria-label names it and the
+// tooltip (a long press) says it; the tooltip only describes, so the name stays the aria-label.
 const compactSx = {
   flexShrink: 0,
   minWidth: { xs: 40, sm: 64 },
@@ -17,25 +19,29 @@ export function OrganiserButton() {
   const { organiser, openLogin, logout } = useSession();
   if (organiser) {
     return (
-      <Button color="inherit" size="small" startIcon={<LogoutIcon />} onClick={() => void logout()} aria-label="Log out" sx={compactSx}>
-        <Box component="span" sx={{ display: { xs: 'none', sm: 'inline' } }}>
-          Log out
-        </Box>
-      </Button>
+      <Tooltip title="Log out of the organiser's pages" describeChild>
+        <Button color="inherit" size="small" startIcon={<LogoutIcon />} onClick={() => void logout()} aria-label="Log out" sx={compactSx}>
+          <Box component="span" sx={{ display: { xs: 'none', sm: 'inline' } }}>
+            Log out
+          </Box>
+        </Button>
+      </Tooltip>
     );
   }
   return (
-    <Button
-      color="inherit"
-      size="small"
-      startIcon={<LockOutlinedIcon />}
-      onClick={openLogin}
-      aria-label="Organiser"
-      sx={{ ...compactSx, color: 'text.secondary' }}
-    >
-      <Box component="span" sx={{ display: { xs: 'none', sm: 'inline' } }}>
-        Organiser
-      </Box>
-    </Button>
+    <Tooltip title="Organiser login" describeChild>
+      <Button
+        color="inherit"
+        size="small"
+        startIcon={<LockOutlinedIcon />}
+        onClick={openLogin}
+        aria-label="Organiser"
+        sx={{ ...compactSx, color: 'text.secondary' }}
+      >
+        <Box component="span" sx={{ display: { xs: 'none', sm: 'inline' } }}>
+          Organiser
+        </Box>
+      </Button>
+    </Tooltip>
   );
 }

@@ -9,7 +9,7 @@ import { useState } from 'react';
 interface Props {
   /** The current name (null: unnamed). */
   name: string | null;
-  /** Shown while there is no name, e.g. "Person #12". */
+  /** Shown while there is no name, e.g. "Person 12". */
   fallback: string;
   /** Resolves true when saved. */
   onSave: (name: string | null) => Promise<boolean>;

@@ -8,6 +8,7 @@ export function LoginRequired({ onDone }: { onDone?: () => void }) {
     <Paper variant="outlined" sx={{ p: { xs: 2, sm: 3 }, maxWidth: 440, mx: 'auto', width: '100%' }} data-testid="login-required">
       <LoginForm
         onDone={onDone}
+        headingComponent="h1"
         intro={
           <Typography variant="body2" color="text.secondary">
             The People pages of this gallery are for its organiser. Log in to see them.

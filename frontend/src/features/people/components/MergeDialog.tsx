@@ -48,7 +48,7 @@ export function MergeDialog({ people, busy, onCancel, onMerge }: Props) {
                   <Avatar src={p.cover_url ?? undefined} alt="" sx={{ width: 40, height: 40 }} />
                   <span>
                     <Typography component="span" variant="body1" sx={{ display: 'block', fontWeight: 600 }}>
-                      {p.name || `Person #${p.id}`}
+                      {p.name || `Person ${p.id}`}
                     </Typography>
                     <Typography component="span" variant="body2" color="text.secondary">
                       {plural(p.face_count, 'face')}
@@ -75,7 +75,7 @@ export function MergeDialog({ people, busy, onCancel, onMerge }: Props) {
             )
           }
         >
-          Merge into {target.name || `Person #${target.id}`}
+          Merge into {target.name || `Person ${target.id}`}
         </Button>
       </DialogActions>
     </Dialog>

@@ -68,7 +68,7 @@ export function MoveFacesDialog({ faceCount, fromId, busy, onCancel, onMove }: P
             <ListItemText primary="A new person" secondary="The faces become someone of their own" />
           </ListItemButton>
           {people.map((p) => {
-            const name = p.name || `Person #${p.id}`;
+            const name = p.name || `Person ${p.id}`;
             return (
               <ListItemButton key={p.id} disabled={busy} onClick={() => onMove(p.id, name)}>
                 <ListItemAvatar>

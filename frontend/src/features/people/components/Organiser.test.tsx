@@ -22,20 +22,20 @@ describe('organiser: People page', () => {
     const { calls } = await openAsOrganiser('#/people');
     await screen.findAllByRole('checkbox');
 
-    await userEvent.click(screen.getByRole('button', { name: 'Rename Person #3' }));
-    await userEvent.type(screen.getByLabelText('Name of Person #3'), 'Nobody{Escape}');
-    expect(screen.queryByLabelText('Name of Person #3')).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Rename Person 3' }));
+    await userEvent.type(screen.getByLabelText('Name of Person 3'), 'Nobody{Escape}');
+    expect(screen.queryByLabelText('Name of Person 3')).not.toBeInTheDocument();
     expect(changes(calls)).toHaveLength(0);
 
-    await userEvent.click(screen.getByRole('button', { name: 'Rename Person #3' }));
-    await userEvent.type(screen.getByLabelText('Name of Person #3'), '  Amy {Enter}');
+    await userEvent.click(screen.getByRole('button', { name: 'Rename Person 3' }));
+    await userEvent.type(screen.getByLabelText('Name of Person 3'), '  Amy {Enter}');
     await waitFor(() => expect(changes(calls)).toHaveLength(1));
     const patch = changes(calls)[0];
     expect(patch.method).toBe('PATCH');
     expect(patch.url).toBe('/api/people/3');
     expect(bodyOf(patch)).toEqual({ name: 'Amy' });
     expect(patch.headers['X-CSRF-Token']).toBe(CSRF);
-    expect(await screen.findByTestId('correction-snackbar')).toHaveTextContent('Renamed Person #3 to “Amy”.');
+    expect(await screen.findByTestId('correction-snackbar')).toHaveTextContent('Renamed Person 3 to “Amy”.');
     // Reads never carry the token.
     expect(calls.filter((c) => c.method === 'GET').every((c) => !('X-CSRF-Token' in c.headers))).toBe(true);
   });
@@ -43,13 +43,13 @@ describe('organiser: People page', () => {
   it('undoes the last correction from the snackbar and loads the page again', async () => {
     const { calls } = await openAsOrganiser('#/people');
     await screen.findAllByRole('checkbox');
-    await userEvent.click(screen.getByRole('button', { name: 'Rename Person #3' }));
-    await userEvent.type(screen.getByLabelText('Name of Person #3'), 'Amy{Enter}');
+    await userEvent.click(screen.getByRole('button', { name: 'Rename Person 3' }));
+    await userEvent.type(screen.getByLabelText('Name of Person 3'), 'Amy{Enter}');
     const snackbar = await screen.findByTestId('correction-snackbar');
     const loadsBefore = calls.filter((c) => c.url.startsWith('/api/people?')).length;
 
     await userEvent.click(within(snackbar).getByRole('button', { name: 'Undo' }));
-    expect(await screen.findByText('Undone: Renamed person 3 to Amy')).toBeInTheDocument();
+    expect(await screen.findByText('Undone: Renamed Person 3 to Amy')).toBeInTheDocument();
     const undo = calls.find((c) => c.url === '/api/undo');
     expect(undo?.method).toBe('POST');
     expect(undo?.headers['X-CSRF-Token']).toBe(CSRF);
@@ -104,8 +104,8 @@ describe('organiser: People page', () => {
     expect(screen.getAllByRole('checkbox', { checked: true })).toHaveLength(3);
     await user.click(screen.getByRole('button', { name: /merge/i }));
     const dialog = await screen.findByRole('dialog', { name: /merge 3 people/i });
-    await user.click(within(dialog).getByRole('radio', { name: /person #4/i }));
-    await user.click(within(dialog).getByRole('button', { name: 'Merge into Person #4' }));
+    await user.click(within(dialog).getByRole('radio', { name: /person 4/i }));
+    await user.click(within(dialog).getByRole('button', { name: 'Merge into Person 4' }));
     await waitFor(() => expect(changes(calls)).toHaveLength(1));
     expect(changes(calls)[0].url).toBe('/api/people/4/merge');
     expect(bodyOf(changes(calls)[0]).people.sort()).toEqual([3, 5]);
@@ -129,7 +129,7 @@ describe('organiser: People page', () => {
     renderWithTheme(<App />);
     await screen.findAllByRole('checkbox');
     await userEvent.click(screen.getByRole('button', { name: 'Hide Person 3' }));
-    expect(await screen.findByTestId('correction-snackbar')).toHaveTextContent('Person #3 is hidden from visitors.');
+    expect(await screen.findByTestId('correction-snackbar')).toHaveTextContent('Person 3 is hidden from visitors.');
     const card = (await screen.findByRole('button', { name: 'Unhide Person 3' })).closest('[data-testid="person-card"]') as HTMLElement;
     expect(card).toHaveAttribute('data-hidden', 'true');
     expect(within(card).getByText('Hidden')).toBeInTheDocument();
@@ -152,7 +152,7 @@ describe('organiser: People page', () => {
 describe('organiser: person page', () => {
   it('moves shift-click-selected faces to a person picked by name', async () => {
     const { calls } = await openAsOrganiser('#/people/3');
-    const grid = await screen.findByRole('region', { name: 'Faces of Person #3' });
+    const grid = await screen.findByRole('region', { name: 'Faces of Person 3' });
     const tiles = within(grid).getAllByTestId('face-tile');
     expect(tiles).toHaveLength(4);
     const user = userEvent.setup();
@@ -183,19 +183,19 @@ describe('organiser: person page', () => {
 
   it('moves faces to a new person', async () => {
     const { calls } = await openAsOrganiser('#/people/3');
-    const grid = await screen.findByRole('region', { name: 'Faces of Person #3' });
+    const grid = await screen.findByRole('region', { name: 'Faces of Person 3' });
     await userEvent.click(within(grid).getAllByTestId('face-tile')[3]);
     await userEvent.click(screen.getByRole('button', { name: /move to/i }));
     const dialog = await screen.findByRole('dialog', { name: /move 1 face/i });
     await userEvent.click(within(dialog).getByRole('button', { name: /a new person/i }));
     await waitFor(() => expect(changes(calls)).toHaveLength(1));
     expect(bodyOf(changes(calls)[0])).toEqual({ faces: [14], to: null });
-    expect(await screen.findByTestId('correction-snackbar')).toHaveTextContent('Moved 1 face to a new person, Person #60.');
+    expect(await screen.findByTestId('correction-snackbar')).toHaveTextContent('Moved 1 face to a new person, Person 60.');
   });
 
   it('marks faces as not a face, and undoes it', async () => {
     const { calls } = await openAsOrganiser('#/people/3');
-    const grid = await screen.findByRole('region', { name: 'Faces of Person #3' });
+    const grid = await screen.findByRole('region', { name: 'Faces of Person 3' });
     await userEvent.click(within(grid).getAllByTestId('face-tile')[1]);
     await userEvent.click(screen.getByRole('button', { name: /not a face/i }));
     await waitFor(() => expect(changes(calls)).toHaveLength(1));
@@ -211,9 +211,9 @@ describe('organiser: person page', () => {
 
   it('renames and hides from the person page', async () => {
     const { calls } = await openAsOrganiser('#/people/3');
-    await screen.findByRole('region', { name: 'Faces of Person #3' });
-    await userEvent.click(screen.getByRole('button', { name: 'Rename Person #3' }));
-    await userEvent.type(screen.getByLabelText('Name of Person #3'), 'Amy{Enter}');
+    await screen.findByRole('region', { name: 'Faces of Person 3' });
+    await userEvent.click(screen.getByRole('button', { name: 'Rename Person 3' }));
+    await userEvent.type(screen.getByLabelText('Name of Person 3'), 'Amy{Enter}');
     await waitFor(() => expect(changes(calls)).toHaveLength(1));
     expect(bodyOf(changes(calls)[0])).toEqual({ name: 'Amy' });
     await userEvent.click(screen.getByRole('button', { name: /hide from visitors/i }));
@@ -228,11 +228,11 @@ describe('organiser: person page', () => {
     mockFetch({
       ...routes,
       // The first answer: organiser; later (after the 401): the session is gone.
-      'GET /api/session': () => ({ json: sessionAnswers++ === 0 ? organiserSession : { organiser: false, password_set: true, csrf_token: null } }),
+      'GET /api/session': () => ({ json: sessionAnswers++ === 0 ? organiserSession : { organiser: false, password_set: true, csrf_token: null, people_page: 'public' } }),
       'POST /api/faces/reject': { status: 401, json: { error: { code: 'login_required', message: 'Log in as the organiser first.' } } },
     });
     renderWithTheme(<App />);
-    const grid = await screen.findByRole('region', { name: 'Faces of Person #3' });
+    const grid = await screen.findByRole('region', { name: 'Faces of Person 3' });
     await userEvent.click(within(grid).getAllByTestId('face-tile')[0]);
     await userEvent.click(screen.getByRole('button', { name: /not a face/i }));
     const dialog = await screen.findByRole('dialog');

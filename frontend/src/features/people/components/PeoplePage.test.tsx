@@ -17,7 +17,7 @@ describe('People page', () => {
 
     const cards = await screen.findAllByTestId('person-card');
     expect(cards).toHaveLength(2);
-    expect(within(cards[0]).getByText('Person #3')).toBeInTheDocument();
+    expect(within(cards[0]).getByText('Person 3')).toBeInTheDocument();
     expect(within(cards[0]).getByText('7 photos')).toBeInTheDocument();
     expect(within(cards[0]).getByText('May be two people')).toBeInTheDocument();
     expect(within(cards[1]).queryByTestId('flag-chip')).not.toBeInTheDocument();
@@ -26,7 +26,7 @@ describe('People page', () => {
     expect(calls.some((c) => c.url === '/api/people?page=1&per_page=48')).toBe(true);
 
     await userEvent.click(screen.getByRole('link', { name: /person 3: 7 photos/i }));
-    expect(await screen.findByRole('heading', { name: 'Person #3' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Person 3' })).toBeInTheDocument();
     await waitFor(() => expect(calls.some((c) => c.url.startsWith('/api/people/3?'))).toBe(true));
     const gallery = screen.getByRole('region', { name: /photos of person 3/i });
     expect(within(gallery).getAllByRole('link')).toHaveLength(2);
@@ -43,7 +43,7 @@ describe('People page', () => {
     });
     renderWithTheme(<App />);
     const cards = await screen.findAllByTestId('person-card');
-    expect(within(cards[0]).getByRole('img', { name: 'Face of person 3' })).toHaveAttribute('src', '/cache/faces/160/123.jpg');
+    expect(within(cards[0]).getByRole('img', { name: 'Face of Person 3' })).toHaveAttribute('src', '/cache/faces/160/123.jpg');
     expect(within(cards[1]).queryByRole('img')).not.toBeInTheDocument();
     expect(within(cards[1]).getByTestId('no-cover')).toBeInTheDocument();
   });
@@ -75,7 +75,11 @@ describe('People page', () => {
   });
 
   it('switches between Search and People with the top navigation', async () => {
-    mockFetch({ 'GET /api/status': { json: status }, 'GET /api/people': { json: peoplePage1 } });
+    mockFetch({
+      'GET /api/status': { json: status },
+      'GET /api/session': { json: { organiser: false, password_set: true, csrf_token: null, people_page: 'public' } },
+      'GET /api/people': { json: peoplePage1 },
+    });
     renderWithTheme(<App />);
     expect(await screen.findByTestId('status-line')).toHaveTextContent('Searching 30 photos · 12 people indexed');
     await userEvent.click(screen.getByRole('tab', { name: /people/i }));

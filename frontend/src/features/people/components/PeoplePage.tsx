@@ -43,7 +43,7 @@ interface Props {
   onPage: (page: number) => void;
 }
 
-const nameOf = (p: Person) => p.name || `Person #${p.id}`;
+const nameOf = (p: Person) => p.name || `Person ${p.id}`;
 
 /** Everyone the clustering found, paginated; the organiser also names, merges and hides them here. */
 export function PeoplePage({ page, onPage }: Props) {

@@ -26,13 +26,13 @@ export interface OrganiserCardProps {
 }
 
 export function PersonCard({ person, organiser }: { person: Person; organiser?: OrganiserCardProps }) {
-  const fallback = `Person #${person.id}`;
+  const fallback = `Person ${person.id}`;
   const label = person.name || `Person ${person.id}`;
   const flagText = person.flags?.length ? `, flagged: ${person.flags.map(humanizeFlag).join(', ')}` : '';
   const cover = (
     <Box sx={{ position: 'relative', aspectRatio: '1' }}>
       {person.cover_url ? (
-        <ProgressiveImage src={person.cover_url} alt={`Face of ${person.name || `person ${person.id}`}`} />
+        <ProgressiveImage src={person.cover_url} alt={`Face of ${person.name || `Person ${person.id}`}`} />
       ) : (
         // No cover face (the API sends null when the person has none to show).
         <Box

@@ -43,7 +43,7 @@ interface Props {
   onPage: (page: number) => void;
 }
 
-const nameOf = (p: Pick<Person, 'id' | 'name'>) => p.name || `Person #${p.id}`;
+const nameOf = (p: Pick<Person, 'id' | 'name'>) => p.name || `Person ${p.id}`;
 
 /** One person: their photos in the gallery grid; the organiser also sees their faces and corrects them. */
 export function PersonPage({ personId, page, onPage }: Props) {
@@ -133,10 +133,10 @@ export function PersonPage({ personId, page, onPage }: Props) {
             sx={{ alignItems: { xs: 'flex-start', sm: 'center' }, justifyContent: 'space-between' }}
           >
             <Stack direction="row" spacing={2} sx={{ alignItems: 'center', minWidth: 0, opacity: person.hidden ? 0.6 : 1 }}>
-              <Avatar src={person.cover_url ?? undefined} alt={`Face of ${person.name || `person ${person.id}`}`} sx={{ width: 72, height: 72, boxShadow: 2 }} />
+              <Avatar src={person.cover_url ?? undefined} alt={`Face of ${person.name || `Person ${person.id}`}`} sx={{ width: 72, height: 72, boxShadow: 2 }} />
               <Box sx={{ minWidth: 0 }}>
                 {organiser ? (
-                  <InlineName name={person.name} fallback={`Person #${person.id}`} onSave={rename} variant="h4" component="h1" heading />
+                  <InlineName name={person.name} fallback={`Person ${person.id}`} onSave={rename} variant="h4" component="h1" heading />
                 ) : (
                   <Typography variant="h4" component="h1" sx={{ fontWeight: 700, fontSize: { xs: '1.5rem', sm: '2rem' } }}>
                     {nameOf(person)}
@@ -212,7 +212,7 @@ export function PersonPage({ personId, page, onPage }: Props) {
           )}
 
           {data.photos.length > 0 ? (
-            <PhotoGallery photos={data.photos} label={`Photos of person ${person.id}`} />
+            <PhotoGallery photos={data.photos} label={`Photos of Person ${person.id}`} />
           ) : (
             <Typography color="text.secondary">No photos on this page.</Typography>
           )}

@@ -48,7 +48,7 @@ describe('live gallery in the app', () => {
     let adding = 7;
     const { calls } = mockFetch({
       'GET /api/status': () => ({ json: { ...status, live: { ...visitorLive, adding } } }),
-      'GET /api/session': { json: { organiser: false, password_set: true, csrf_token: null } },
+      'GET /api/session': { json: { organiser: false, password_set: true, csrf_token: null, people_page: 'public' } },
     });
     renderWithTheme(<App />);
     expect(await screen.findByTestId('live-line')).toHaveTextContent('Photos are being added: 7 waiting · last added just now');
