@@ -15,6 +15,7 @@ import { SearchPage } from './features/search/components/SearchPage';
 import { AccessGate } from './features/access/components/AccessGate';
 import { PeoplePage } from './features/people/components/PeoplePage';
 import { PersonPage } from './features/people/components/PersonPage';
+import { ReviewPage } from './features/review/components/ReviewPage';
 import { SessionProvider } from './features/auth/components/SessionProvider';
 import { OrganiserButton } from './features/auth/components/OrganiserButton';
 import { describeLive, describeStatus } from './lib/status';
@@ -31,7 +32,8 @@ export default function App() {
   const { status } = useStatus();
 
   const section = route.segments[0] === 'people' ? 'people' : 'search';
-  const personId = section === 'people' && route.segments[1] ? Number.parseInt(route.segments[1], 10) : null;
+  const reviewing = section === 'people' && route.segments[1] === 'review';
+  const personId = section === 'people' && route.segments[1] && !reviewing ? Number.parseInt(route.segments[1], 10) : null;
   const page = pageParam(route.params);
 
   useEffect(() => {
@@ -107,7 +109,9 @@ export default function App() {
             </AccessGate>
           </Box>
           {section === 'people' &&
-            (personId !== null && Number.isFinite(personId) ? (
+            (reviewing ? (
+              <ReviewPage />
+            ) : personId !== null && Number.isFinite(personId) ? (
               <PersonPage
                 key={personId}
                 personId={personId}

@@ -18,6 +18,7 @@ import type { Person } from '../../../types/api';
 import { useSession } from '../../auth/session-context';
 import { GalleryPanel } from '../../upload/components/GalleryPanel';
 import { AccessCodePanel } from '../../access/components/AccessCodePanel';
+import { ReviewLink } from '../../review/components/ReviewLink';
 import { LoginRequired } from './LoginRequired';
 import { MergeDialog } from './MergeDialog';
 import { PersonCard } from './PersonCard';
@@ -111,6 +112,7 @@ export function PeoplePage({ page, onPage }: Props) {
         </Typography>
       </Box>
 
+      {organiser && <ReviewLink version={version} />}
       {organiser && <GalleryPanel />}
       {organiser && <AccessCodePanel />}
 
