@@ -156,6 +156,7 @@ export function ReviewPage() {
           aria-label="Question"
           data-testid="review-question"
           data-kind={question.kind}
+          data-question-id={question.id}
           sx={{ p: { xs: 2, sm: 3 }, opacity: loading || busy ? 0.6 : 1 }}
         >
           <Stack spacing={2.5} sx={{ alignItems: 'center' }}>
