@@ -34,6 +34,9 @@ ANSWERS = ("yes", "no", "skip")
 NEAREST_PEOPLE = 5  # the people, by centroid, each person is compared with
 LINKAGE_SAMPLE = 40  # faces per side the average linkage is computed on
 SHOWN_FACES = 6  # faces shown per side of a "same person?" question
+# The logistic's scale, as a share of the impostor model's spread (benchmarks/corrections_benchmark.py
+# --curve measured 0.5 and 0.25: docs/quality.md).
+SPREAD_SHARE = 0.5
 # A question is worth answering when its expected change is at least this many faces.
 WORTH_ANSWERING = 0.1
 # Below this probability a question is not asked at all.
@@ -105,7 +108,7 @@ def _gallery(index: FaceIndex) -> _Gallery | None:
     std = float((choice.get("model") or {}).get("std") or 0.0)
     # the impostor model's spread sets how fast "same person" grows unlikely above the
     # threshold; a gallery too small for a model falls back to a tenth of the threshold
-    scale = (std if std > 0 else 0.1 * max(threshold, 1e-3)) / 2
+    scale = (std if std > 0 else 0.1 * max(threshold, 1e-3)) * SPREAD_SHARE
     return _Gallery(vectors.ids, vectors.photo_ids, vectors.person_ids, vectors.X.astype(np.float64), threshold, scale)
 
 
