@@ -131,3 +131,11 @@ def test_no_to_a_face_that_does_not_belong_moves_it_out(gallery):
     assert asked.person == person and stranger not in asked.other_faces
     answer_question(editor, asked.id, "no")
     assert index.active_memberships()[stranger] != person
+
+
+def test_the_queue_follows_corrections_made_elsewhere(gallery):
+    """The queue is kept between requests, but not past a change of the people."""
+    index, _ = gallery
+    top = next(q for q in review_queue(index) if q.kind == "same_person")
+    PeopleEditor(index).merge(top.person, [top.other_person])  # on the People page, not the queue
+    assert top.id not in {q.id for q in review_queue(index, include_answered=True)}

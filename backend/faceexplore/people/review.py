@@ -27,12 +27,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..index.store import FaceIndex, ReviewStore
+from .clustering import EXACT_KNN_LIMIT, nearest_neighbours
 from .corrections import CorrectionError, PeopleEditor
 
 KINDS = ("same_person", "face_belongs", "not_a_face")
 ANSWERS = ("yes", "no", "skip")
 NEAREST_PEOPLE = 5  # the people, by centroid, each person is compared with
 LINKAGE_SAMPLE = 40  # faces per side the average linkage is computed on
+BELONGS_SAMPLE = 2_000  # faces of a person its faces are compared with
+CACHED_QUEUES = 4  # computed queues kept, by index and version of its people
 SHOWN_FACES = 6  # faces shown per side of a "same person?" question
 # The logistic's scale, as a share of the impostor model's spread (benchmarks/corrections_benchmark.py
 # --curve measured 0.5 and 0.25: docs/quality.md).
@@ -122,15 +125,10 @@ def _same_person(g: _Gallery, members: dict[int, np.ndarray], cannot: set[tuple[
     if len(people) < 2:
         return []
     centroids = np.stack([g.X[members[p]].mean(0) for p in people])
-    k = min(NEAREST_PEOPLE, len(people) - 1)
-    pairs = set()
-    for start in range(0, len(people), 1024):
-        d = _distances(centroids[start : start + 1024], centroids)
-        for row, i in enumerate(range(start, min(start + 1024, len(people)))):
-            d[row, i] = math.inf
-        nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
-        for row, i in enumerate(range(start, min(start + 1024, len(people)))):
-            pairs.update((min(i, int(j)), max(i, int(j))) for j in nearest[row])
+    k = min(NEAREST_PEOPLE + 1, len(people))
+    # each person's nearest people by centroid (faiss's approximate search above the exact limit)
+    _, nearest = nearest_neighbours(centroids, k, exact=len(people) <= EXACT_KNN_LIMIT)
+    pairs = {(min(i, int(j)), max(i, int(j))) for i, row in enumerate(nearest) for j in row if 0 <= j != i}
     photos = {p: set(g.photo_ids[members[p]].tolist()) for p in people}
     out = []
     for i, j in sorted(pairs):
@@ -165,14 +163,16 @@ def _same_person(g: _Gallery, members: dict[int, np.ndarray], cannot: set[tuple[
     return out
 
 
-def _face_belongs(g: _Gallery, members: dict[int, np.ndarray], pinned: set[int]) -> list[Question]:
+def _face_belongs(g: _Gallery, members: dict[int, np.ndarray], pinned: set[int], rng) -> list[Question]:
     out = []
     for person, m in members.items():
         n = len(m)
         if n < 3:
             continue
-        d = _distances(g.X[m], g.X[m])
-        mean = d.sum(1) / (n - 1)
+        if n <= BELONGS_SAMPLE:
+            mean = _distances(g.X[m], g.X[m]).sum(1) / (n - 1)
+        else:  # a very large person: the mean distance to a sample of its faces
+            mean = _distances(g.X[m], g.X[rng.choice(m, BELONGS_SAMPLE, replace=False)]).mean(1)
         p = _sigmoid((mean - g.threshold) / g.scale)
         impact = 2 * (n - 1) / n
         typical = m[np.argsort(mean, kind="stable")]  # the faces shown beside it: the most typical
@@ -199,11 +199,9 @@ def _not_a_face(g: _Gallery, members: dict[int, np.ndarray], detections, pinned:
     if len(g.face_ids) < 2:
         return []
     # no near neighbour: the nearest other face is further than the threshold and a spread
-    nearest = np.full(len(g.face_ids), math.inf)
-    for start in range(0, len(g.face_ids), 1024):
-        d = _distances(g.X[start : start + 1024], g.X)
-        d[np.arange(d.shape[0]), np.arange(start, start + d.shape[0])] = math.inf
-        nearest[start : start + 1024] = d.min(1)
+    distances, neighbours = nearest_neighbours(g.X, 2, exact=len(g.face_ids) <= EXACT_KNN_LIMIT)
+    own = neighbours == np.arange(len(g.face_ids))[:, None]
+    nearest = np.where(own | (neighbours < 0), math.inf, distances).min(1)
     size = {p: len(m) for p, m in members.items()}
     out = []
     for pos, face in enumerate(g.face_ids.tolist()):
@@ -226,17 +224,42 @@ def _not_a_face(g: _Gallery, members: dict[int, np.ndarray], detections, pinned:
     return out
 
 
+_cache: dict[tuple, list[Question]] = {}
+
+
 def review_queue(index: FaceIndex, include_answered: bool = False, seed: int = 0) -> list[Question]:
     """Every question worth asking of the active clustering, best first (highest expected change;
-    ties by id). Answered and skipped ones are left out unless ``include_answered``."""
+    ties by id). Answered and skipped ones are left out unless ``include_answered``. The queue is
+    computed once per state of the people (kept while no correction, clustering or live
+    assignment changes them): the web asks for it at each answer."""
     with index.snapshot():
-        g = _gallery(index)
-        if g is None or not len(g.face_ids):
-            return []
-        pins, pairs, _ = index.constraints()
+        clustering = index.active_clustering()
+        key = (
+            str(index.path.resolve()),
+            index.meta("index_id"),
+            None if clustering is None else clustering["id"],
+            index.people_version(),
+            index.memberships_version(),
+            seed,
+        )
         review = ReviewStore(index)
         answered = set() if include_answered else review.answered()
-        detections = review.detections()
+        questions = _cache.get(key)
+        if questions is None:
+            questions = _compute(index, review, seed)
+            while len(_cache) >= CACHED_QUEUES:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = questions
+    return [q for q in questions if q.id not in answered]
+
+
+def _compute(index: FaceIndex, review: ReviewStore, seed: int) -> list[Question]:
+    """The questions, best first, answered ones included (inside the caller's snapshot)."""
+    g = _gallery(index)
+    if g is None or not len(g.face_ids):
+        return []
+    pins, pairs, _ = index.constraints()
+    detections = review.detections()
     order = np.argsort(g.people, kind="stable")
     bounds = np.flatnonzero(np.r_[True, g.people[order][1:] != g.people[order][:-1], True])
     members = {int(g.people[order[a]]): order[a:b] for a, b in zip(bounds[:-1], bounds[1:])}
@@ -248,8 +271,7 @@ def review_queue(index: FaceIndex, include_answered: bool = False, seed: int = 0
             cannot.add((min(pa, pb), max(pa, pb)))
     pinned = set(pins)
     rng = np.random.default_rng(seed)
-    questions = _same_person(g, members, cannot, rng) + _face_belongs(g, members, pinned) + _not_a_face(g, members, detections, pinned)
-    questions = [q for q in questions if q.id not in answered]
+    questions = _same_person(g, members, cannot, rng) + _face_belongs(g, members, pinned, rng) + _not_a_face(g, members, detections, pinned)
     questions.sort(key=lambda q: (-q.score, q.id))
     return questions
 
