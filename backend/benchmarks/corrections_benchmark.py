@@ -19,8 +19,17 @@ raise the clustering's BCubed F, and does the gain survive new photos and a new 
 BCubed F over the labelled faces is reported at each step. Results, with the data and the
 machine: docs/quality.md, "Organiser corrections".
 
+With ``--curve``, the gain per answer instead: on copies of the clustered gallery an organiser who
+knows the truth answers (a) the review queue (faceexplore/people/review.py), best question first,
+the queue computed again after each answer; (b) random pairs of people ("same person?"); (c)
+today's doubt flags, one doubted cluster looked at per answer. BCubed and pairwise F are reported
+after each of ``--answers`` (0, 10, 25, 50, 100, 200), with the share of "yes" and "no" answers.
+A question whose truth is unknown (no labelled face on a side; a face that is not the labelled
+one of its photo) is skipped, and counts as an answer.
+
 usage:
   python backend/benchmarks/corrections_benchmark.py PEOPLE_FOLDER --master DATA --scratch DIR
+  python backend/benchmarks/corrections_benchmark.py PEOPLE_FOLDER --master DATA --scratch DIR --curve
 """
 
 from __future__ import annotations
@@ -40,11 +49,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceexplore.evaluation import bcubed_scores  # noqa: E402
+from faceexplore.evaluation import bcubed_scores, pairwise_scores  # noqa: E402
 from faceexplore.index.store import FaceIndex, FaceRecord, PhotoRecord  # noqa: E402
 from faceexplore.people.clustering import cluster_index  # noqa: E402
 from faceexplore.people.corrections import CorrectionError, PeopleEditor  # noqa: E402
 from faceexplore.people.report import cluster_report  # noqa: E402
+from faceexplore.people.review import answer_question, review_queue  # noqa: E402
 
 
 def master_photos(master: FaceIndex) -> list[tuple[PhotoRecord, list[FaceRecord]]]:
@@ -104,16 +114,17 @@ def main_clusters(members: dict[int, int], truth: dict[int, str]) -> dict[str, i
     return {identity: person for identity, (n, person) in best.items()}
 
 
-def simulate_organiser(index: FaceIndex, corrections: int) -> dict:
+def simulate_organiser(index: FaceIndex, corrections: int, looked_limit: int | None = None) -> dict:
     """Go down the doubted clusters, most doubted first, correcting them with the labels until
-    ``corrections`` corrections are made; returns what was done."""
+    ``corrections`` corrections are made (or ``looked_limit`` clusters looked at); returns what
+    was done."""
     editor = PeopleEditor(index)
     truth = labelled_faces(index)
     doubted = [c["id"] for c in cluster_report(index)["clusters"] if c["flags"]]
     done = Counter()
     looked = 0
     for person in doubted:
-        if done["merge"] + done["move"] >= corrections:
+        if done["merge"] + done["move"] >= corrections or (looked_limit is not None and looked >= looked_limit):
             break
         looked += 1
         members = index.active_memberships()
@@ -142,6 +153,111 @@ def simulate_organiser(index: FaceIndex, corrections: int) -> dict:
     return dict(done)
 
 
+def both_scores(index: FaceIndex, truth: dict[int, str]) -> dict:
+    members = index.active_memberships()
+    labels = [members.get(f, -f) for f in truth]
+    b, p = bcubed_scores(labels, list(truth.values())), pairwise_scores(labels, list(truth.values()))
+    return {"bcubed_f": round(b["f"], 4), "pairwise_f": round(p["f"], 4), "people": len(set(members.values()))}
+
+
+def identity_of(person: int, members: dict[int, int], truth: dict[int, str], leave_out: int | None = None) -> str | None:
+    """The identity most of a person's labelled faces have (None: none labelled)."""
+    counts = Counter(truth[f] for f, p in members.items() if p == person and f in truth and f != leave_out)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def truthful_answer(question, members: dict[int, int], truth: dict[int, str]) -> str:
+    """What an organiser who knows everyone answers; "skip" where the labels do not say."""
+    if question.kind == "same_person":
+        a, b = identity_of(question.person, members, truth), identity_of(question.other_person, members, truth)
+        return "skip" if a is None or b is None else ("yes" if a == b else "no")
+    face = question.faces[0]
+    if question.kind == "face_belongs":
+        mine, theirs = truth.get(face), identity_of(question.person, members, truth, leave_out=face)
+        return "skip" if mine is None or theirs is None else ("yes" if mine == theirs else "no")
+    return "no" if face in truth else "skip"  # not_a_face: a labelled face is a face
+
+
+def copy_index(source: FaceIndex, path: Path) -> FaceIndex:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    index = FaceIndex(path)
+    source.db.backup(index.db)
+    return index
+
+
+def answer_curve(base: FaceIndex, scratch: Path, strategy: str, steps: list[int], seed: int) -> dict:
+    """BCubed and pairwise F after each number of answers in ``steps``, answering ``strategy``'s
+    questions from the truth."""
+    index = copy_index(base, scratch / strategy / "index.sqlite3")
+    truth = labelled_faces(index)
+    editor = PeopleEditor(index)
+    rng = random.Random(seed)
+    answers: Counter = Counter()
+    curve = {0: both_scores(index, truth)}
+    given = 0
+    if strategy == "flags":
+        # one doubted cluster looked at (and corrected from the truth) per answer, on fresh copies
+        for k in steps[1:]:
+            fresh = copy_index(base, scratch / f"flags-{k}" / "index.sqlite3")
+            done = simulate_organiser(fresh, corrections=10**9, looked_limit=k)
+            curve[k] = {**both_scores(fresh, truth), "looked_at": done.get("doubted clusters looked at", 0)}
+            answers = Counter({"nothing wrong": done.get("nothing wrong", 0), "doubted clusters": done.get("doubted clusters", 0)})
+            fresh.close()
+        index.close()
+        return {"curve": curve, "answers": dict(answers)}
+    while given < steps[-1]:
+        members = index.active_memberships()
+        if strategy == "queue":
+            queue = review_queue(index)
+            if not queue:
+                break
+            question = queue[0]
+            answer = truthful_answer(question, members, truth)
+            try:
+                answer_question(editor, question.id, answer)
+            except CorrectionError as exc:
+                answer = f"refused: {exc.code}"
+                answer_question(editor, question.id, "skip")
+            answers[f"{question.kind} {answer}"] += 1
+        else:  # random pairs of people
+            people = sorted(set(members.values()))
+            a, b = rng.sample(people, 2)
+            ia, ib = identity_of(a, members, truth), identity_of(b, members, truth)
+            answer = "skip" if ia is None or ib is None else ("yes" if ia == ib else "no")
+            try:
+                if answer == "yes":
+                    editor.merge(a, [b])
+                elif answer == "no":
+                    editor.keep_apart(a, b)
+            except CorrectionError as exc:
+                answer = f"refused: {exc.code}"
+            answers[f"same_person {answer}"] += 1
+        given += 1
+        if given in steps:
+            curve[given] = both_scores(index, truth)
+    index.close()
+    yes = sum(n for k, n in answers.items() if k.endswith(" yes"))
+    no = sum(n for k, n in answers.items() if k.endswith(" no"))
+    return {"curve": curve, "answers": dict(answers), "yes_share": round(yes / max(given, 1), 3), "no_share": round(no / max(given, 1), 3)}
+
+
+def curves(args, gallery, model: str, dim: int) -> dict:
+    """The gains per answer of the review queue, random pairs and the doubt flags."""
+    steps = sorted({0, *args.answers})
+    base = FaceIndex(args.scratch / "base" / "index.sqlite3")
+    base.check_model(model, dim)
+    base.add_photos(gallery, model)
+    cluster_index(base, progress=lambda *a, **k: None)
+    out = {"steps": steps}
+    for strategy in ("queue", "random", "flags"):
+        t0 = time.monotonic()
+        out[strategy] = answer_curve(base, args.scratch, strategy, steps, args.seed)
+        out[strategy]["seconds"] = round(time.monotonic() - t0, 1)
+        print(f"{strategy}: {json.dumps(out[strategy]['curve'])}", file=sys.stderr)
+    base.close()
+    return out
+
+
 def same_id_share(before: dict[int, int], after: dict[int, int], faces: list[int]) -> float | None:
     """The share of ``faces`` whose person id a new clustering kept."""
     return round(float(np.mean([after.get(f) == before[f] for f in faces])), 4) if faces else None
@@ -155,6 +271,10 @@ def main(argv=None) -> int:
     parser.add_argument("--corrections", type=int, default=20, help="corrections the organiser makes, most doubted clusters first")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--curve", action="store_true", help="the gain per answer: review queue vs random pairs vs doubt flags")
+    parser.add_argument(
+        "--answers", type=lambda v: [int(x) for x in v.split(",")], default=[0, 10, 25, 50, 100, 200], help="checkpoints of --curve"
+    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -175,6 +295,15 @@ def main(argv=None) -> int:
 
     shutil.rmtree(args.scratch, ignore_errors=True)
     args.scratch.mkdir(parents=True)
+    if args.curve:
+        result = {"folder": str(args.folder), "photos": len(photos), "model": model, **curves(args, photos, model, dim)}
+        result["machine"] = f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores"
+        result["seconds"] = round(time.monotonic() - started, 1)
+        text = json.dumps(result, indent=2)
+        print(text)
+        if args.json:
+            args.json.write_text(text + "\n")
+        return 0
     result = {"folder": str(args.folder), "photos": len(gallery), "added_photos": len(added), "model": model}
     indexes = {"corrected": FaceIndex(args.scratch / "corrected" / "index.sqlite3")}
     indexes["corrected"].check_model(model, dim)

@@ -136,7 +136,7 @@ def cmd_people(args) -> int:
     from faceexplore.people.corrections import CorrectionError, PeopleEditor
 
     settings = _settings(args)
-    with FaceIndex(settings.index_path, readonly=args.action in ("list", "show", "log")) as index:
+    with FaceIndex(settings.index_path, readonly=args.action in ("list", "show", "log", "export")) as index:
         if not index.has_people_tables():
             raise ValueError("this index was made by an older version: run `faceexplore cluster` once to add the people to it")
         editor = PeopleEditor(index)
@@ -157,6 +157,14 @@ def cmd_people(args) -> int:
                 for face in index.person_faces(person.id, limit=-1, offset=0).items:
                     box = ", ".join(f"{v:.0f}" for v in face.box)
                     print(f"  face {face.id:>7}  {paths.get(face.photo_id, '?')}  [{box}]")
+                return 0
+            if args.action == "export":
+                faces = _people_export(index)
+                if args.json:
+                    print(json.dumps(faces, indent=2, ensure_ascii=False))
+                else:
+                    for f in faces:
+                        print(f"{f['face']}\t{f['person'] if f['person'] is not None else '-'}\t{f['path']}\t{_box_text(f['box'])}")
                 return 0
             if args.action == "log":
                 for c in editor.log():
@@ -237,6 +245,82 @@ def cmd_purge(args) -> int:
     for line in report.lines():
         print(f"  {line}")
     return 0
+
+
+def _box_text(box) -> str:
+    return "[" + ", ".join(f"{v:.0f}" for v in box) + "]"
+
+
+def _face_places(index, face_ids) -> dict[int, dict]:
+    """face id -> {"face", "path" (relative to the gallery), "box" [x1, y1, x2, y2] in pixels}."""
+    paths = index.all_photo_paths()
+    infos = index.face_infos(face_ids)
+    return {f.id: {"face": f.id, "path": paths.get(f.photo_id, "?"), "box": [round(v, 1) for v in f.box]} for f in infos}
+
+
+def _people_export(index) -> list[dict]:
+    """Every face of the index (rejected ones left out) with its person in the active clustering
+    (null: none yet), by face id."""
+    members = index.active_memberships()
+    rejected = index.rejected_faces() if index.has_people_tables() else set()
+    ids = [int(f) for f in index.embeddings()[0].tolist() if int(f) not in rejected]
+    places = _face_places(index, ids)
+    return [{**places[f], "person": members.get(f)} for f in ids if f in places]
+
+
+def cmd_review(args) -> int:
+    """The review queue (people/review.py): list it, or answer one question."""
+    from faceexplore.people.corrections import CorrectionError, PeopleEditor
+    from faceexplore.people.review import answer_question, review_queue, worth_answering
+
+    settings = _settings(args)
+    answering = args.action == "answer"
+    with FaceIndex(settings.index_path, readonly=not answering) as index:
+        if not index.has_people_tables():
+            raise ValueError("this index was made by an older version: run `faceexplore cluster` once to add the people to it")
+        if answering:
+            editor = PeopleEditor(index)
+            try:
+                found = answer_question(editor, args.id, args.answer)
+            except CorrectionError as exc:
+                print(f"faceexplore: error: {exc.message}", file=sys.stderr)
+                return 2
+            finally:
+                audit.record_corrections(settings.data_dir, editor.recorded, "cli")
+            print(f"{found.kind} {found.id}: {args.answer}; {worth_answering(review_queue(index))} question(s) worth answering left")
+            return 0
+        queue = review_queue(index)
+        shown = queue[: args.limit]
+        places = _face_places(index, [f for q in shown for f in (*q.faces, *q.other_faces)])
+        out = []
+        for q in shown:
+            item = q.as_dict()
+            if q.kind == "same_person":
+                for side in ("a", "b"):
+                    item[side]["faces"] = [places[f] for f in item[side]["faces"]]
+            else:
+                item["face"] = places[item["face"]]
+                if q.kind == "face_belongs":
+                    item["person_faces"] = [places[f] for f in item["person_faces"]]
+            out.append(item)
+        if args.json:
+            listing = {"questions": out, "total": len(queue), "worth_answering": worth_answering(queue)}
+            print(json.dumps(listing, indent=2, ensure_ascii=False))
+            return 0
+        print(f"{len(queue)} question(s), {worth_answering(queue)} worth answering")
+        asks = {"same_person": "Same person?", "face_belongs": "Is this face one of them?", "not_a_face": "Not a face?"}
+        for item in out:
+            print(f"{item['id']}  {asks[item['kind']]}  (expected change {item['score']:.2f} faces)")
+            if item["kind"] == "same_person":
+                for side in ("a", "b"):
+                    print(f"  {side}: person {item[side]['person']}")
+                    for f in item[side]["faces"]:
+                        print(f"     face {f['face']:>7}  {f['path']}  {_box_text(f['box'])}")
+            else:
+                f = item["face"]
+                whose = f"  (person {item['person']})" if item["kind"] == "face_belongs" else ""
+                print(f"  face {f['face']:>7}  {f['path']}  {_box_text(f['box'])}{whose}")
+        return 0
 
 
 def _person_target(value: str) -> str:
@@ -471,6 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = actions.add_parser("undo", help="undo a correction (ID from `log`; the last without) and the later ones depending on it")
     a.add_argument("correction", type=int, nargs="?", metavar="ID")
     actions.add_parser("log", help="the corrections, newest first: id, when, who, what, undone")
+    a = actions.add_parser("export", help="every face with its photo (relative path), box and person id")
+    a.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_people)
 
     p = sub.add_parser("removals", help='visitors\' "Remove me" requests: list, undo (a mistake), confirm or refuse (review)')
@@ -488,6 +574,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("purge", help="erase the faces' embeddings, face crops, names and saved searches once retention_days have passed")
     p.add_argument("--now", action="store_true", help="erase at once, whatever the retention")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("review", help="the review queue: questions whose answers improve the people most, best first")
+    p.add_argument("--limit", type=int, default=20, help="questions listed (default 20)")
+    p.add_argument("--json", action="store_true")
+    actions = p.add_subparsers(dest="action")
+    a = actions.add_parser("answer", help="answer a question: yes, no or skip")
+    a.add_argument("id", metavar="ID")
+    a.add_argument("answer", choices=("yes", "no", "skip"))
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("search", help="find a person's photos from sample photos of them")
     p.add_argument("photos", nargs="+", metavar="PHOTO")

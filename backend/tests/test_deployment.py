@@ -974,6 +974,44 @@ def test_site_an_uploaded_photo_is_found_by_search_within_60_s(site):
 
 @pytest.mark.shared_data
 @pytest.mark.slow
+def test_site_review_queue_in_a_browser(site, tmp_path):
+    """The review queue on the real site: the bbt group photos give more than 10 questions; in
+    Chromium the organiser follows the People page's link and answers 10 of them, by key and by tap
+    (frontend/e2e/review.e2e.mjs); the index then holds 10 answers, none of them asked again, and a
+    "no" to "Same person?" is a cannot-link correction."""
+    import sqlite3
+
+    if not _organiser_password_set(site):  # run alone, without the organiser test before it
+        cmd = [sys.executable, "-m", "faceexplore", "--data", str(site.data), "set-password"]
+        assert subprocess.run(cmd, input=ORGANISER_PASSWORD + "\n", capture_output=True, text=True, timeout=120).returncode == 0
+    organiser, _ = _organiser(site)
+    queue = organiser.get(site.url + "/api/review", params={"limit": 200}, timeout=60).json()
+    assert queue["total"] >= 10 and queue["worth_answering"] >= 1, queue
+    before = {q["id"] for q in queue["questions"]}
+    organiser.delete(site.url + "/api/session", timeout=30)
+
+    out = _browser_script(site, tmp_path, "e2e:review", ORGANISER_PASSWORD=ORGANISER_PASSWORD, ANSWERS="10")
+    assert "[e2e] PASS" in out, out[-3000:]
+
+    with sqlite3.connect(site.data / "index.sqlite3") as db:
+        answers = db.execute("SELECT question_id, kind, answer FROM review_answers").fetchall()
+    assert len(answers) == 10 and {a for _, _, a in answers} <= {"yes", "no", "skip"}, answers
+    assert {q for q, _, _ in answers} <= before
+    organiser, _ = _organiser(site)
+    left = {q["id"] for q in organiser.get(site.url + "/api/review", params={"limit": 200}, timeout=60).json()["questions"]}
+    assert not left & {q for q, _, _ in answers}
+    kinds = [c["kind"] for c in organiser.get(site.url + "/api/corrections", timeout=30).json()["corrections"]]
+    assert kinds.count("apart") == sum(kind == "same_person" for _, kind, _ in answers), (kinds, answers)
+
+
+def _organiser_password_set(site) -> bool:
+    import requests
+
+    return requests.get(site.url + "/api/session", timeout=30).json()["password_set"]
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
 def test_site_stops_cleanly(site):
     """Last: Ctrl-C on the runner stops the watcher, nginx and gunicorn within bounded time, leaving nothing."""
     pids = {k: v for k, v in site.pids.items() if k in ("gunicorn", "nginx", "watcher") and v}

@@ -66,8 +66,8 @@ def test_log_shows_who_and_undo_id_takes_back_what_depends_on_it(gallery, capsys
     first, second, merge = (int(line.split()[0]) for line in reversed(people(gallery, capsys, "log")[1].splitlines()))
     code, out, _ = people(gallery, capsys, "undo", first)
     assert code == 0 and out.splitlines() == [
-        f"undone: Named person {bob} “Bob”",
-        f"also undone (it depended on it): {merge}  Merged person {carol} into person {bob} (Bob)",
+        f"undone: Named Person {bob} “Bob”",
+        f"also undone (it depended on it): {merge}  Merged Person {carol} into Person {bob} (Bob)",
     ]
     lines = people(gallery, capsys, "log")[1].splitlines()
     assert [line.split()[0] for line in lines] == [str(merge), str(second), str(first)]

@@ -17,6 +17,7 @@ import { AccessGate } from './features/access/components/AccessGate';
 import { PeoplePage } from './features/people/components/PeoplePage';
 import { PersonPage } from './features/people/components/PersonPage';
 import { HistoryPage } from './features/history/components/HistoryPage';
+import { ReviewPage } from './features/review/components/ReviewPage';
 import { SessionProvider } from './features/auth/components/SessionProvider';
 import { useSession } from './features/auth/session-context';
 import { OrganiserButton } from './features/auth/components/OrganiserButton';
@@ -112,7 +113,8 @@ function Site() {
   const section: 'search' | 'people' | 'history' =
     route.segments[0] === 'people' ? 'people' : route.segments[0] === 'history' ? 'history' : 'search';
   const savedId = section === 'search' ? savedIdFromPath(window.location.pathname) : null;
-  const personId = section === 'people' && route.segments[1] ? Number.parseInt(route.segments[1], 10) : null;
+  const reviewing = section === 'people' && route.segments[1] === 'review';
+  const personId = section === 'people' && route.segments[1] && !reviewing ? Number.parseInt(route.segments[1], 10) : null;
   const page = pageParam(route.params);
 
   useEffect(() => {
@@ -164,7 +166,9 @@ function Site() {
             </Box>
           )}
           {section === 'people' &&
-            (personId !== null && Number.isFinite(personId) ? (
+            (reviewing ? (
+              <ReviewPage />
+            ) : personId !== null && Number.isFinite(personId) ? (
               <PersonPage
                 key={personId}
                 personId={personId}

@@ -20,7 +20,7 @@ from ..index.store import Correction, CorrectionsStore, FaceIndex, LoggedCorrect
 
 MAX_NAME_LENGTH = 100
 LOG_LENGTH = 500  # the newest corrections `log` returns
-FACE_KINDS = ("merge", "move", "reject")  # corrections of the clustering (not of a person's name or flag)
+FACE_KINDS = ("merge", "move", "reject", "apart")  # corrections of the clustering (not of a person's name or flag)
 
 
 class CorrectionError(Exception):
@@ -229,6 +229,26 @@ class PeopleEditor:
             for person in [to, *sources]:
                 self.store.recount(clustering, person)
             return self._get(to)
+
+    def keep_apart(self, person_a, person_b) -> int:
+        """Two people are not one (the review queue's "no" to "same person?"): every face of one
+        is cannot-linked to every face of the other, so `cluster` never joins them. Returns the
+        pairs stored."""
+        person_a, person_b = _person_id(person_a), _person_id(person_b)
+        if person_a == person_b:
+            raise CorrectionError(422, "same_person", f"Person {person_a} cannot be kept apart from itself.")
+        with self.index.transaction():
+            clustering = self._clustering()
+            a, b = self._get(person_a), self._get(person_b)
+            faces = self.store.faces_of(clustering, [person_a, person_b])
+            left = [f for f, p in faces if p == person_a]
+            right = [f for f, p in faces if p == person_b]
+            pairs = {(min(x, y), max(x, y)) for x in left for y in right}
+            # nothing but the cannot-links changes: undo (store.restore) deletes them by correction
+            payload = {"clusters": {}, "centroids": {}, "pins": {}, "people": [person_a, person_b]}
+            correction = self._record("apart", f"Kept {_label(a.id, a.name)} and {_label(b.id, b.name)} apart", payload)
+            self.store.cannot_link(pairs, correction)
+            return len(pairs)
 
     def reject_faces(self, face_ids) -> int:
         """ "Not a face": the faces leave their people and search, and `cluster` leaves them out.

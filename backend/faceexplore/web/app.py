@@ -24,7 +24,7 @@ from .core.models import DownloadRequest, Error
 from .core.ratelimit import enforce_rate_limits
 from .core.state import WebState
 from .gallery import download, files, links, upload
-from .people import photos
+from .people import photos, review
 from .people import routes as people
 from .search import candidates
 from .search import routes as search
@@ -173,7 +173,7 @@ def new_app() -> FaceExploreApp:
     app.json.sort_keys = False
     register_error_handlers(app)
     session.configure(app)
-    for module in (session, access, search, candidates, people, photos, download, status, upload, visitor, document):
+    for module in (session, access, search, candidates, people, review, photos, download, status, upload, visitor, document):
         app.register_api(module.bp)
     for module in (files, frontend):
         app.register_blueprint(module.bp)

@@ -78,3 +78,9 @@ export type UploadedPhoto = UploadResult['photos'][number];
 export type AccessState = JsonOk<'/api/access', 'get'>;
 /** GET /api/access-code (organiser): the event's access code and its link. */
 export type AccessCodeInfo = JsonOk<'/api/access-code', 'get'>;
+
+/** GET /api/review (organiser): the review queue, best first; POST /api/review/{id} answers one. */
+export type ReviewQueue = JsonOk<'/api/review', 'get'>;
+export type ReviewQuestion = ReviewQueue['questions'][number];
+export type ReviewAnswer = JsonBody<'/api/review/{question_id}', 'post'>['answer'];
+export type ReviewAnswered = JsonOk<'/api/review/{question_id}', 'post'>;

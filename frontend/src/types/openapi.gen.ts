@@ -320,6 +320,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The review queue: questions whose answers change the people most, best first (organiser) */
+        get: operations["listReviewQuestions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review/{question_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer a question of the review queue: yes, no or skip (organiser) */
+        post: operations["answerReviewQuestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/photos/{photo_id}": {
         parameters: {
             query?: never;
@@ -977,7 +1011,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "rename" | "hide" | "unhide" | "merge" | "move" | "reject";
+            kind: "rename" | "hide" | "unhide" | "merge" | "move" | "reject" | "apart";
             /** Description */
             description: string;
             /** Undone */
@@ -1022,6 +1056,148 @@ export interface components {
              * @description newest first
              */
             corrections: components["schemas"]["Correction"][];
+        };
+        /** ReviewQueue */
+        ReviewQueue: {
+            /**
+             * Questions
+             * @description best first: the largest expected change for visitors
+             */
+            questions: (components["schemas"]["SamePersonQuestion"] | components["schemas"]["FaceBelongsQuestion"] | components["schemas"]["NotAFaceQuestion"])[];
+            /**
+             * Total
+             * @description questions in the queue
+             */
+            total: number;
+            /**
+             * Worth Answering
+             * @description questions whose answer is expected to change at least a tenth of a face
+             */
+            worth_answering: number;
+        };
+        /**
+         * FaceBelongsQuestion
+         * @description Is this face one of ``person``'s? no: it moves out to a person of its own.
+         */
+        FaceBelongsQuestion: {
+            /** Id */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "face_belongs";
+            /** Face */
+            face: number;
+            /** Crop */
+            crop: string;
+            /** Person */
+            person: number;
+            /**
+             * Person Faces
+             * @description a few of the person's other faces, to compare with
+             */
+            person_faces: number[];
+            /** Person Crops */
+            person_crops: string[];
+            /**
+             * Score
+             * @description the expected change an answer brings, in faces
+             */
+            score: number;
+        };
+        /**
+         * NotAFaceQuestion
+         * @description Is this not a face? yes: it leaves every person and search.
+         */
+        NotAFaceQuestion: {
+            /** Id */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "not_a_face";
+            /** Face */
+            face: number;
+            /** Crop */
+            crop: string;
+            /** Photo Id */
+            photo_id: number;
+            /**
+             * Box
+             * @description [x1, y1, x2, y2] in the photo's pixels
+             */
+            box: number[];
+            /**
+             * Score
+             * @description the expected change an answer brings, in faces
+             */
+            score: number;
+        };
+        /** ReviewSide */
+        ReviewSide: {
+            /**
+             * Person
+             * @description the person these faces are, null for faces in no person
+             */
+            person: number | null;
+            /**
+             * Faces
+             * @description the faces shown (those nearest the other side), face ids
+             */
+            faces: number[];
+            /**
+             * Crops
+             * @description the faces' crop URLs, in the same order
+             */
+            crops: string[];
+        };
+        /**
+         * SamePersonQuestion
+         * @description Are ``a`` and ``b`` one person? yes: merged; no: kept apart (cannot-linked).
+         */
+        SamePersonQuestion: {
+            /** Id */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "same_person";
+            a: components["schemas"]["ReviewSide"];
+            b: components["schemas"]["ReviewSide"];
+            /**
+             * Score
+             * @description the expected change an answer brings, in faces
+             */
+            score: number;
+        };
+        /** ReviewAnswered */
+        ReviewAnswered: {
+            /**
+             * Answered
+             * @description the question's id
+             */
+            answered: string;
+            /**
+             * Answer
+             * @enum {string}
+             */
+            answer: "yes" | "no" | "skip";
+            /**
+             * Worth Answering
+             * @description questions worth answering left
+             */
+            worth_answering: number;
+        };
+        /** ReviewAnswer */
+        ReviewAnswer: {
+            /**
+             * Answer
+             * @enum {string}
+             */
+            answer: "yes" | "no" | "skip";
         };
         /** PhotoDetail */
         PhotoDetail: {
@@ -2782,6 +2958,136 @@ export interface operations {
                 };
             };
             /** @description not_indexed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listReviewQuestions: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueue"];
+                };
+            };
+            /** @description bad_request; bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    answerReviewQuestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a question id from /api/review */
+                question_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewAnswer"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewAnswered"];
+                };
+            };
+            /** @description bad_request; bad_host: the Host header is not one of the allowed_hosts setting */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description login_required: for the organiser only */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description csrf_failed: the X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: no such question (answered already, or the people changed since) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description same_photo, face_rejected, not_clustered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too_large: the body is over the upload size limit (setting max_upload_mb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_indexed, busy: the index is being written by `faceexplore index` or `cluster` */
             503: {
                 headers: {
                     [name: string]: unknown;

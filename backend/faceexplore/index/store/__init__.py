@@ -1,6 +1,7 @@
 """The index's SQLite store: the one FaceIndex the rest uses, over photos and faces (photos),
 clusterings and memberships (clusterings), people (people) and the page queries (pages); the
-organiser's corrections through the small CorrectionsStore it is opened on (corrections). Each
+organiser's corrections through the small CorrectionsStore it is opened on (corrections), the
+review queue's answers through ReviewStore (review). Each
 module holds the SQL of its tables; the tables and their migrations are schema.py's, the
 records and typed results records.py's."""
 
@@ -25,6 +26,7 @@ from .records import (
     PhotoRecord,
     valid_id,
 )
+from .review import FaceDetection, ReviewStore
 
 __all__ = [
     "ACTIVE_CLUSTERING",
@@ -33,6 +35,7 @@ __all__ = [
     "ClusteredFace",
     "Correction",
     "CorrectionsStore",
+    "FaceDetection",
     "FaceIndex",
     "FaceInfo",
     "FaceRecord",
@@ -47,5 +50,6 @@ __all__ = [
     "PhotoFaceInfo",
     "PhotoInfo",
     "PhotoRecord",
+    "ReviewStore",
     "valid_id",
 ]

@@ -22,7 +22,7 @@ CHUNK = 500  # ids per IN (...) list
 class Correction:
     id: int
     at: float  # unix time
-    kind: str  # rename, hide, unhide, merge, move, reject
+    kind: str  # rename, hide, unhide, merge, move, reject, apart
     description: str
     undone: bool
     who: str = ""  # "cli" or "organiser (web, <address>)"; "" when made before it was recorded

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-SCHEMA_VERSION = 2  # 2: people, corrections and the organiser's constraints
+SCHEMA_VERSION = 3  # 2: people, corrections and the organiser's constraints; 3: the review answers
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS corrections (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
     clustering_id INTEGER,              -- the active clustering it changed
-    kind TEXT NOT NULL,                 -- rename, hide, unhide, merge, move, reject
+    kind TEXT NOT NULL,                 -- rename, hide, unhide, merge, move, reject, apart
     description TEXT NOT NULL,
     payload TEXT NOT NULL,              -- JSON: what undo needs to restore
     undone INTEGER NOT NULL DEFAULT 0,
@@ -103,6 +103,19 @@ CREATE TABLE IF NOT EXISTS rejected_faces (
 """
 
 
+# -- the organiser's review queue (people/review.py; its SQL is review.py's) -------------------
+# A question's id is derived from what it asks, so an answered or skipped one is not asked again
+# while the faces it is about are the same.
+REVIEW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS review_answers (
+    question_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,                 -- same_person, face_belongs, not_a_face
+    answer TEXT NOT NULL,               -- yes, no, skip
+    at REAL NOT NULL
+);
+"""
+
+
 def migrate(index) -> None:
     """Bring an index of an older schema up to date, in one transaction each step."""
     index.db.executescript(PEOPLE_SCHEMA)  # CREATE ... IF NOT EXISTS: safe to run again
@@ -110,8 +123,12 @@ def migrate(index) -> None:
     for column, kind in (("who", "TEXT NOT NULL DEFAULT ''"), ("undone_with", "INTEGER")):
         if column not in columns:  # added for the History page (undo of any correction)
             index.db.execute(f"ALTER TABLE corrections ADD COLUMN {column} {kind}")
+    index.db.executescript(REVIEW_SCHEMA)
     if int(index.meta("schema_version", 1)) < 2:
         with index.transaction() as db:
             # the people of the clustering an older version made keep their cluster ids
             db.execute("INSERT OR IGNORE INTO people(id, created_at) SELECT DISTINCT cluster_id, ? FROM clusters", (time.time(),))
             index.set_meta("schema_version", 2, db)
+    if int(index.meta("schema_version", 1)) < 3:
+        with index.transaction() as db:
+            index.set_meta("schema_version", 3, db)

@@ -235,7 +235,7 @@ class PersonFaces(Paginated):
 class Correction(ResponseModel):
     id: int
     at: str = Field(json_schema_extra={"format": "date-time"})
-    kind: Literal["rename", "hide", "unhide", "merge", "move", "reject"]
+    kind: Literal["rename", "hide", "unhide", "merge", "move", "reject", "apart"]
     description: str
     undone: bool
     who: str = Field(description='"cli" or "organiser (web, <address>)"; "" for corrections made before it was recorded')
@@ -260,6 +260,62 @@ class UndoPlan(ResponseModel):
 
 class Rejected(ResponseModel):
     rejected: int = Field(description="faces taken out of every person and of search")
+
+
+class ReviewSide(ResponseModel):
+    person: int | None = Field(description="the person these faces are, null for faces in no person")
+    faces: list[int] = Field(description="the faces shown (those nearest the other side), face ids")
+    crops: list[str] = Field(description="the faces' crop URLs, in the same order")
+
+
+class SamePersonQuestion(ResponseModel):
+    """Are ``a`` and ``b`` one person? yes: merged; no: kept apart (cannot-linked)."""
+
+    id: str
+    kind: Literal["same_person"]
+    a: ReviewSide
+    b: ReviewSide
+    score: float = Field(description="the expected change an answer brings, in faces")
+
+
+class FaceBelongsQuestion(ResponseModel):
+    """Is this face one of ``person``'s? no: it moves out to a person of its own."""
+
+    id: str
+    kind: Literal["face_belongs"]
+    face: int
+    crop: str
+    person: int
+    person_faces: list[int] = Field(description="a few of the person's other faces, to compare with")
+    person_crops: list[str]
+    score: float = Field(description="the expected change an answer brings, in faces")
+
+
+class NotAFaceQuestion(ResponseModel):
+    """Is this not a face? yes: it leaves every person and search."""
+
+    id: str
+    kind: Literal["not_a_face"]
+    face: int
+    crop: str
+    photo_id: int
+    box: Box
+    score: float = Field(description="the expected change an answer brings, in faces")
+
+
+ReviewQuestion = Annotated[SamePersonQuestion | FaceBelongsQuestion | NotAFaceQuestion, Field(discriminator="kind")]
+
+
+class ReviewQueue(ResponseModel):
+    questions: list[ReviewQuestion] = Field(description="best first: the largest expected change for visitors")
+    total: int = Field(description="questions in the queue")
+    worth_answering: int = Field(description="questions whose answer is expected to change at least a tenth of a face")
+
+
+class ReviewAnswered(ResponseModel):
+    answered: str = Field(description="the question's id")
+    answer: Literal["yes", "no", "skip"]
+    worth_answering: int = Field(description="questions worth answering left")
 
 
 class Health(ResponseModel):
@@ -566,6 +622,23 @@ class RejectRequest(RequestModel):
     invalid: ClassVar = {"faces": ("bad_request", 'Send {"faces": [id, ...]}: the faces that are not faces.')}
 
 
+class ReviewQuery(RequestModel):
+    limit: Annotated[int, Field(ge=1, le=MAX_PER_PAGE), BeforeValidator(_blank_is_default)] = 20
+
+    invalid: ClassVar = {"limit": ("bad_request", f"limit must be a whole number between 1 and {MAX_PER_PAGE}.")}
+
+
+class ReviewPath(PathModel):
+    question_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$", description="a question id from /api/review")]
+
+
+class ReviewAnswer(RequestModel):
+    answer: Literal["yes", "no", "skip"]
+
+    invalid: ClassVar = {"answer": ("bad_request", 'Send {"answer": "yes" | "no" | "skip"}.')}
+    fallback: ClassVar = ("bad_request", 'Send {"answer": "yes" | "no" | "skip"}.')
+
+
 REQUEST_MODELS: dict[str, type[RequestModel]] = {
     m.__name__: m
     for m in (
@@ -587,5 +660,8 @@ REQUEST_MODELS: dict[str, type[RequestModel]] = {
         ActionTokenRequest,
         RemovalPath,
         SavedPath,
+        ReviewQuery,
+        ReviewPath,
+        ReviewAnswer,
     )
 }

@@ -24,9 +24,9 @@ describe('organiser: History', () => {
     window.location.hash = '#/history';
     let undone = false;
     const log = () => [
-      correction(3, 'Named person 4 “Ann”', undone ? { undone: true, undone_with: 1, undoable: false } : {}),
-      correction(2, 'Hid person 9', { kind: 'hide', who: 'cli' }),
-      correction(1, 'Merged person 5 into person 4', undone ? { kind: 'merge', undone: true, undoable: false } : { kind: 'merge' }),
+      correction(3, 'Named Person 4 “Ann”', undone ? { undone: true, undone_with: 1, undoable: false } : {}),
+      correction(2, 'Hid Person 9', { kind: 'hide', who: 'cli' }),
+      correction(1, 'Merged Person 5 into Person 4', undone ? { kind: 'merge', undone: true, undoable: false } : { kind: 'merge' }),
       correction(0, 'Moved 1 face to person 2', { kind: 'move', undoable: false, not_undoable_because: 'It is part of the people since the faces were clustered again.' }),
     ];
     const { routes } = organiserRoutes(organiserSession);
@@ -43,9 +43,9 @@ describe('organiser: History', () => {
 
     const rows = within(await screen.findByRole('list', { name: 'Corrections, newest first' })).getAllByRole('listitem');
     expect(rows.map((r) => r.textContent)).toEqual([
-      expect.stringContaining('Named person 4 “Ann”'),
-      expect.stringContaining('Hid person 9'),
-      expect.stringContaining('Merged person 5 into person 4'),
+      expect.stringContaining('Named Person 4 “Ann”'),
+      expect.stringContaining('Hid Person 9'),
+      expect.stringContaining('Merged Person 5 into Person 4'),
       expect.stringContaining('Moved 1 face to person 2'),
     ]);
     expect(rows[1]).toHaveTextContent('#2');
@@ -54,9 +54,9 @@ describe('organiser: History', () => {
     expect(within(rows[3]).queryByRole('button', { name: /undo/i })).not.toBeInTheDocument();
     expect(rows[3]).toHaveTextContent('Cannot be undone');
 
-    await userEvent.click(within(rows[2]).getByRole('button', { name: 'Undo: Merged person 5 into person 4' }));
+    await userEvent.click(within(rows[2]).getByRole('button', { name: 'Undo: Merged Person 5 into Person 4' }));
     const dialog = await screen.findByRole('dialog', { name: 'Undo this?' });
-    expect(within(dialog).getByTestId('undo-also')).toHaveTextContent('Named person 4 “Ann”');
+    expect(within(dialog).getByTestId('undo-also')).toHaveTextContent('Named Person 4 “Ann”');
     expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0); // asking changes nothing
 
     await userEvent.click(within(dialog).getByRole('button', { name: 'Undo' }));
@@ -64,7 +64,7 @@ describe('organiser: History', () => {
     expect(post?.url).toBe('/api/corrections/1/undo');
     expect(post?.headers['X-CSRF-Token']).toBe(CSRF);
     expect(await screen.findByTestId('history-note')).toHaveTextContent(
-      'Undone: Merged person 5 into person 4. It also took back: Named person 4 “Ann”.',
+      'Undone: Merged Person 5 into Person 4. It also took back: Named Person 4 “Ann”.',
     );
     await waitFor(() => expect(screen.getByTestId('correction-3')).toHaveTextContent('Undone with #1'));
     expect(screen.getByTestId('correction-1')).toHaveTextContent('Undone');

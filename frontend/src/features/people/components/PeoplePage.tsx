@@ -19,6 +19,7 @@ import { useSession } from '../../auth/session-context';
 import { GalleryPanel } from '../../upload/components/GalleryPanel';
 import { AccessCodePanel } from '../../access/components/AccessCodePanel';
 import { RemovalsPanel } from '../../visitor/components/RemovalsPanel';
+import { ReviewLink } from '../../review/components/ReviewLink';
 import { LoginRequired } from './LoginRequired';
 import { MergeDialog } from './MergeDialog';
 import { PersonCard } from './PersonCard';
@@ -112,6 +113,7 @@ export function PeoplePage({ page, onPage }: Props) {
         </Typography>
       </Box>
 
+      {organiser && <ReviewLink version={version} />}
       {organiser && <GalleryPanel />}
       {organiser && <AccessCodePanel />}
       {organiser && <RemovalsPanel />}
