@@ -14,7 +14,7 @@
 /* global document -- used only in page.waitForFunction callbacks, which run in the page */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fail, log, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
+import { checkAccessibility, fail, log, run, screenshotter, step, STEP_TIMEOUT, watchConsole, withBrowser } from './harness.mjs';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8010';
 const PASSWORD = process.env.ORGANISER_PASSWORD ?? 'organiser-e2e';
@@ -54,6 +54,7 @@ async function main() {
       await question.waitFor();
       await page.getByTestId('review-face').first().waitFor();
       await page.waitForTimeout(400);
+      await checkAccessibility(page, 'the review queue');
       await shot('review-01-first-question.png');
     });
 
