@@ -48,6 +48,13 @@ def log(msg: str) -> None:
     print(f"[load] {msg}", file=sys.stderr, flush=True)
 
 
+def access_code(data: Path) -> str:
+    """The event's access code the site asks for ("" when it asks for none): what is printed on
+    the posters, read from the data folder (faceexplore.site.access_code keeps it there)."""
+    path = data / "access-code.json"
+    return json.loads(path.read_text())["code"] if path.is_file() else ""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -222,6 +229,8 @@ def main(argv=None) -> int:
         str(args.workers),
         "--rate-limit-scale",
         str(args.rate_limit_scale),
+        # the background re-indexing below is the writer; make run's watcher would hold the index
+        "--no-watch",
     ]
     # private gallery links (the default), people pages open to the visitors (the heavier site)
     site_env = {**os.environ, "FACEEXPLORE_PEOPLE_PAGE": "public"}
@@ -270,7 +279,8 @@ def main(argv=None) -> int:
                 "--loglevel",
                 "WARNING",
             ],
-            env={**os.environ, "SAMPLES_DIR": str(args.samples)},
+            # a new data folder asks visitors for the event's access code: they enter it first
+            env={**os.environ, "SAMPLES_DIR": str(args.samples), "ACCESS_CODE": access_code(data)},
             capture_output=True,
             text=True,
             timeout=args.duration + 300,

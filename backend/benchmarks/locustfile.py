@@ -1,6 +1,6 @@
 """Visitors of a FaceExplore site, for locust (run by benchmarks/load_test.py, or by hand):
 
-    SAMPLES_DIR=/path/to/sample/photos locust -f backend/benchmarks/locustfile.py --host http://127.0.0.1:8765
+    SAMPLES_DIR=/path/to/sample/photos ACCESS_CODE=... locust -f backend/benchmarks/locustfile.py --host http://127.0.0.1:8765
 
 A visitor opens the page, searches with one sample photo (taken at random from SAMPLES_DIR),
 looks at the result thumbnails, sometimes opens a photo or a person, and now and then downloads
@@ -19,6 +19,7 @@ from locust import HttpUser, between, task
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 SAMPLES = sorted(p for p in Path(os.environ.get("SAMPLES_DIR", ".")).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 THUMBNAILS_LOOKED_AT = 6
+ACCESS_CODE = os.environ.get("ACCESS_CODE", "")  # the event's access code, when the site asks for one
 
 
 class Visitor(HttpUser):
@@ -29,6 +30,8 @@ class Visitor(HttpUser):
             raise RuntimeError("SAMPLES_DIR holds no sample photos")
         self.client.get("/", name="/ (page)")
         self.client.get("/api/status", name="/api/status")
+        if ACCESS_CODE:  # the event's code, as the poster's link gives it: a grant for this visitor
+            self.client.post("/api/access", json={"code": ACCESS_CODE}, name="/api/access")
 
     @task(6)
     def search(self):

@@ -1058,8 +1058,8 @@ def test_site_candidates_in_a_browser(tmp_path_factory, tmp_path):
 def test_site_visitor_saves_comes_back_and_removes_themselves_in_a_browser(tmp_path_factory, tmp_path):
     """A visitor's "My photos" link and "Remove me" on the real site (nginx + gunicorn), in
     Chromium (frontend/e2e/visitor.e2e.mjs): the poster's link (the access code) -> the notice ->
-    search -> save -> the organiser adds a photo of them (copied into the gallery, `faceexplore
-    index` and `cluster`) -> the saved link says "1 new" -> remove me -> a search with the same
+    search -> save -> the organiser adds a photo of them (copied into the gallery: the site's
+    watcher indexes it) -> the saved link says "1 new" -> remove me -> a search with the same
     sample (the code and the notice again, in a new browser) finds no one."""
     import re
 
@@ -1073,8 +1073,11 @@ def test_site_visitor_saves_comes_back_and_removes_themselves_in_a_browser(tmp_p
         added = site.gallery / "uploads" / "amy2.png"
         added.parent.mkdir()
         shutil.copy(site.bbt / "people" / "amy" / "amy2.png", added)
-        _cli(site.data, "index", str(site.gallery), "--quiet")
-        _cli(site.data, "cluster")
+        # make run's watcher (run_local.py) indexes it and joins it to her at once: no command
+        deadline = time.monotonic() + 60
+        while not any(p["path"] == "uploads/amy2.png" for p in _search(site, site.visitor(), sample)["photos"]):
+            assert time.monotonic() < deadline, "the watcher did not make the added photo searchable within 60 s"
+            time.sleep(2)
 
         out = _browser_script(site, tmp_path, "e2e:visitor", SAMPLE=str(sample), STAGE="return", SAVED_URL=saved_url)
         assert "[e2e] PASS" in out, out[-3000:]
