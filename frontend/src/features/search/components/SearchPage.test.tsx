@@ -4,6 +4,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { SearchPage, TAGLINE } from './SearchPage';
 import { imageFile, mockFetch, renderWithTheme } from '../../../test/utils';
 import { foundResponse, notFoundResponse } from '../../../test/fixtures';
+import { SessionContext, type SessionState } from '../../auth/session-context';
+
+const asOrganiser = (ui: React.ReactElement) =>
+  renderWithTheme(
+    <SessionContext.Provider value={{ organiser: true } as unknown as SessionState}>{ui}</SessionContext.Provider>,
+  );
 
 function upload(files: File[]) {
   return userEvent.upload(screen.getByLabelText(/upload sample photos/i), files);
@@ -47,7 +53,7 @@ describe('SearchPage', () => {
 
   it('says in plain words what was found, keeps the numbers in Details, and shows the gallery with faces highlighted', async () => {
     mockFetch({ 'POST /api/search': { json: foundResponse() } });
-    renderWithTheme(<SearchPage />);
+    asOrganiser(<SearchPage />);
     await upload([imageFile('amy1.png')]);
 
     expect(await screen.findByTestId('result-count')).toHaveTextContent('We found 2 photos of you');
@@ -75,6 +81,26 @@ describe('SearchPage', () => {
     expect(screen.queryByText(/is one of these you/i)).not.toBeInTheDocument();
     expect(alert).toHaveTextContent(/try another, clearer sample/i);
     expect(screen.queryByRole('button', { name: /download all/i })).not.toBeInTheDocument();
+  });
+
+  it('keeps the scores and the rule from visitors, found or not', async () => {
+    mockFetch({ 'POST /api/search': { json: foundResponse() } });
+    renderWithTheme(<SearchPage />);
+    await upload([imageFile('amy1.png')]);
+    await screen.findByTestId('result-count');
+    expect(screen.queryByRole('button', { name: 'Details' })).not.toBeInTheDocument();
+    expect(document.body).not.toHaveTextContent(/threshold|distance|rule/i);
+  });
+
+  it("never says how sure it is beside \"not in the gallery\", even to the organiser", async () => {
+    mockFetch({ 'POST /api/search': { json: notFoundResponse() } });
+    asOrganiser(<SearchPage />);
+    await upload([imageFile('stuart1.png')]);
+    const alert = await screen.findByTestId('not-found');
+    await userEvent.click(within(alert).getByRole('button', { name: 'Details' }));
+    expect(await within(alert).findByTestId('details')).toHaveTextContent(/accepted below/);
+    expect(alert).not.toHaveTextContent(/how sure/i);
+    expect(alert).not.toHaveTextContent('90%');
   });
 
   it('explains a sample with no face and lets the visitor remove it and add another', async () => {

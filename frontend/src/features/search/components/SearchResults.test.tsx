@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { SearchPage } from './SearchPage';
 import { imageFile, mockFetch, renderWithTheme, type Call } from '../../../test/utils';
+import { SessionContext, type SessionState } from '../../auth/session-context';
 import { candidate, confirmedResponse, foundResponse, photo, unsureResponse } from '../../../test/fixtures';
 
 async function search(name = 'me.png') {
@@ -180,7 +181,11 @@ describe('confidence shown to visitors', () => {
     mockFetch({
       'POST /api/search': { json: foundResponse({ confidence: 1, photos: [photo(7, 'group/bbt4.jpg', 1)] }) },
     });
-    renderWithTheme(<SearchPage />);
+    renderWithTheme(
+      <SessionContext.Provider value={{ organiser: true } as unknown as SessionState}>
+        <SearchPage />
+      </SessionContext.Provider>,
+    );
     await search();
     await screen.findByTestId('result-count');
     await userEvent.click(screen.getByRole('button', { name: 'Details' }));

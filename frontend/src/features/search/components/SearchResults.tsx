@@ -19,6 +19,7 @@ import { ErrorAlert } from '../../../components/ErrorAlert';
 import { confirmCandidate } from '../api/search';
 import { CandidateFaces } from './CandidateFaces';
 import { VisitorActions } from '../../visitor/components/VisitorActions';
+import { useSession } from '../../auth/session-context';
 
 export const NOT_FOUND_TEXT = "You don't seem to be in the gallery.";
 export const CANDIDATES_TITLE = 'Is one of these you?';
@@ -34,9 +35,11 @@ function foundText(n: number): string {
 /** The numbers behind one answer, for whoever wants to check them. */
 function AnswerNumbers({ answer, title }: { answer: SearchResponse; title?: string }) {
   const { rule } = answer;
+  // A not-found answer's confidence reads as a contradiction beside "not in the gallery"; its
+  // rule numbers say enough.
   const sure = answer.found
     ? `How sure we are that these are you: ${confidencePercent(answer.confidence)} (${confidenceBand(answer.confidence)}).`
-    : `How sure we are that you are not in the gallery: ${confidencePercent(answer.confidence)}.`;
+    : null;
   return (
     <Box>
       {title && (
@@ -44,9 +47,11 @@ function AnswerNumbers({ answer, title }: { answer: SearchResponse; title?: stri
           {title}
         </Typography>
       )}
-      <Typography variant="body2" data-testid="confidence">
-        {sure}
-      </Typography>
+      {sure && (
+        <Typography variant="body2" data-testid="confidence">
+          {sure}
+        </Typography>
+      )}
       {rule?.text && (
         <Typography variant="body2" color="text.secondary" data-testid="rule-text">
           {rule.text}
@@ -62,8 +67,10 @@ function AnswerNumbers({ answer, title }: { answer: SearchResponse; title?: stri
   );
 }
 
-/** The scores and the decision rule, folded away: a visitor needs the plain answer first. */
+/** The scores and the decision rule, folded away, for the organiser only: visitors get the plain answer. */
 function Details({ answers }: { answers: SearchResponse[] }) {
+  const { organiser } = useSession();
+  if (!organiser) return null;
   return (
     <Accordion
       disableGutters
@@ -135,7 +142,7 @@ interface Props {
 /**
  * The answer to a search, in plain words: the photos found, or "Is one of these you?" when the
  * search is unsure, or that the visitor does not seem to be in the gallery. The numbers behind it
- * sit in a folded "Details" section. Give it a new `key` per search: what the visitor picked
+ * sit in a folded "Details" section, for the organiser only. Give it a new `key` per search: what the visitor picked
  * belongs to one search.
  */
 export function SearchResults({ result, onSearchAgain }: Props) {
