@@ -5,7 +5,7 @@ import type { LiveState } from '../types/api';
 
 describe('describeStatus', () => {
   it('counts photos and people once the gallery is indexed and clustered', () => {
-    expect(describeStatus(status)).toBe('Searching 30 photos · 12 people indexed');
+    expect(describeStatus(status)).toBe('Searching 30 photos · 12 people');
   });
 
   it('does not count people before the faces are grouped', () => {
@@ -30,7 +30,13 @@ describe('describeStatus', () => {
       uploads: null,
       search_closed: false,
     };
-    expect(describeStatus(empty)).toMatch(/not been indexed yet/);
+    expect(describeStatus(empty)).toBe('The gallery is not ready yet: searching will work once its photos have been read.');
+  });
+
+  it('speaks no "index" jargon to visitors, whatever the state', () => {
+    for (const s of [status, { ...status, clustered: false }, { ...status, indexed: false }]) {
+      expect(describeStatus(s)).not.toMatch(/index/i);
+    }
   });
 });
 

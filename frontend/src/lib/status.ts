@@ -8,11 +8,12 @@ export function getStatus(signal?: AbortSignal) {
 
 /** The line over the search form saying what the search looks through. */
 export function describeStatus(status: StatusResponse): string {
-  if (!status.indexed) return 'The gallery has not been indexed yet: searches will fail until it is.';
+  // Plain words for visitors: "indexed" is the organiser's jargon.
+  if (!status.indexed) return 'The gallery is not ready yet: searching will work once its photos have been read.';
   const photos = `Searching ${plural(status.photos, 'photo')}`;
   // Before the faces are grouped into people, the people count is 0 and means nothing.
   if (!status.clustered) return `${photos} · people not grouped yet`;
-  return `${photos} · ${plural(status.people, 'person', 'people')} indexed`;
+  return `${photos} · ${plural(status.people, 'person', 'people')}`;
 }
 
 /** "just now", "2 min ago", "3 h ago", "2 days ago" for an ISO time; null for none. */

@@ -81,7 +81,7 @@ describe('People page', () => {
       'GET /api/people': { json: peoplePage1 },
     });
     renderWithTheme(<App />);
-    expect(await screen.findByTestId('status-line')).toHaveTextContent('Searching 30 photos · 12 people indexed');
+    expect(await screen.findByTestId('status-line')).toHaveTextContent('Searching 30 photos · 12 people');
     await userEvent.click(screen.getByRole('tab', { name: /people/i }));
     expect(await screen.findByRole('heading', { name: /people in the gallery/i })).toBeInTheDocument();
     await userEvent.click(screen.getByRole('tab', { name: /search/i }));
