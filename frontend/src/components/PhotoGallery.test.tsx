@@ -14,6 +14,12 @@ describe('PhotoGallery', () => {
     expect(within(tile).getByTestId('face-box')).toBeInTheDocument();
   });
 
+  it('labels the match badge on a thumbnail, never a bare percentage', () => {
+    renderWithTheme(<PhotoGallery photos={[photo(7, 'group/bbt4.jpg', 0.99)]} label="Results" />);
+    const tile = within(screen.getByRole('region', { name: 'Results' })).getByRole('link');
+    expect(within(tile).getByTestId('match-badge')).toHaveTextContent(/^99% match$/);
+  });
+
   it('shows a photo of unknown size (width and height null) whole, without a face box', () => {
     const unread = { ...photo(8, 'broken/x.jpg', null), width: null, height: null };
     renderWithTheme(<PhotoGallery photos={[unread]} label="Results" />);

@@ -88,7 +88,9 @@ function GalleryTile({ photo, highlightFaces }: { photo: Photo; highlightFaces: 
       {hasConfidence && (
         <Chip
           size="small"
-          label={confidencePercent(photo.confidence)}
+          // A bare "99%" on a thumbnail says nothing to a visitor: say what it measures.
+          label={`${confidencePercent(photo.confidence)} match`}
+          data-testid="match-badge"
           aria-hidden
           sx={{
             position: 'absolute',
