@@ -44,7 +44,8 @@ export function SampleCard({ filename, previewUrl, sample, selectedFace, pending
   if (sampleError) status = sampleError;
   else if (!sample) status = pending ? 'Looking for faces…' : blocked ? 'Waiting: fix the problem below' : 'Not searched yet';
   else if (faces.length === 0) status = 'No face found';
-  else if (choosable) status = `${faces.length} faces — click the one you mean`;
+  // "Choose" fits a mouse and a touch screen alike ("click" reads wrong on a phone).
+  else if (choosable) status = `${faces.length} faces — choose the one you mean`;
   else status = '1 face found';
 
   return (

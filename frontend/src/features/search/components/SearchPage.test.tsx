@@ -36,6 +36,9 @@ describe('SearchPage', () => {
     // One box per face; the largest (used_face 0) is preselected.
     const faces = await screen.findAllByRole('button', { name: /face \d of 2 in amy1\.png/i });
     expect(faces).toHaveLength(2);
+    // Words that fit a phone as well as a mouse: no "click".
+    expect(screen.getByTestId('sample-card')).toHaveTextContent('2 faces — choose the one you mean');
+    expect(document.body).not.toHaveTextContent(/\bclick/i);
     expect(screen.getAllByTestId('sample-face')).toHaveLength(2);
     expect(faces[0]).toHaveAttribute('aria-pressed', 'true');
     expect(faces[1]).toHaveAttribute('aria-pressed', 'false');

@@ -20,6 +20,20 @@ describe('UploadArea', () => {
     expect(screen.getByRole('button', { name: /choose photos/i })).toBeInTheDocument();
   });
 
+  it('offers dropping photos only where there is a mouse, not on a touch screen', () => {
+    const coarse = (matches: boolean) =>
+      vi.stubGlobal('matchMedia', (q: string) => ({ matches: matches && q === '(pointer: coarse)', media: q }) as MediaQueryList);
+    coarse(false);
+    const first = renderWithTheme(<UploadArea existingCount={0} onFiles={vi.fn()} onProblem={vi.fn()} />);
+    expect(screen.getByText('Drop photos of the person here')).toBeInTheDocument();
+    first.unmount();
+    coarse(true);
+    renderWithTheme(<UploadArea existingCount={0} onFiles={vi.fn()} onProblem={vi.fn()} />);
+    expect(screen.getByText('Add photos of the person')).toBeInTheDocument();
+    expect(screen.queryByText(/drop/i)).not.toBeInTheDocument();
+    vi.unstubAllGlobals();
+  });
+
   it('accepts picked images', async () => {
     const { input, onFiles, onProblem } = setup();
     const files = [imageFile('amy1.png'), imageFile('amy2.jpg', 'image/jpeg')];

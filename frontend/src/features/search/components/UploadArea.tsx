@@ -5,6 +5,7 @@ import AddPhotoAlternateOutlinedIcon from '@mui/icons-material/AddPhotoAlternate
 import CloudUploadOutlinedIcon from '@mui/icons-material/CloudUploadOutlined';
 import PhotoCameraFrontOutlinedIcon from '@mui/icons-material/PhotoCameraFrontOutlined';
 import { useRef, useState, type ChangeEvent, type DragEvent } from 'react';
+import { hasTouchScreen } from '../../../lib/pointer';
 import { ERROR_TEXTS, MAX_SAMPLES } from '../../../lib/api-client';
 
 export interface UploadProblem {
@@ -144,7 +145,8 @@ export function UploadArea({ existingCount, onFiles, onProblem, disabled, compac
       )}
       {!compact && (
         <Typography variant="h6" component="p" sx={{ pointerEvents: 'none' }}>
-          Drop photos of the person here
+          {/* Nothing can be dropped on a phone: there the heading only says what to add. */}
+          {hasTouchScreen() ? 'Add photos of the person' : 'Drop photos of the person here'}
         </Typography>
       )}
       <Button
