@@ -29,6 +29,8 @@ interface Props {
   onRemove: () => void;
 }
 
+export const NO_FACE_SHORT = 'No face found';
+
 /** One sample photo: preview with its faces outlined; with several faces the visitor picks one. */
 export function SampleCard({ filename, previewUrl, sample, selectedFace, pending, problem, blocked, onSelectFace, onRemove }: Props) {
   const [natural, setNatural] = useState<{ w: number; h: number } | null>(null);
@@ -38,12 +40,14 @@ export function SampleCard({ filename, previewUrl, sample, selectedFace, pending
   const frame = containRect(width, height, 1);
   const faces = sample?.faces ?? [];
   const choosable = faces.length > 1;
-  const sampleError = problem ?? sample?.error?.message ?? null;
+  // A sample without a face says only that, by its photo: the one full no-face message (what to
+  // do about it) is the page's alert, not repeated on every card.
+  const sampleError = problem ?? (sample?.error?.code === 'no_face' ? NO_FACE_SHORT : (sample?.error?.message ?? null));
 
   let status: string;
   if (sampleError) status = sampleError;
   else if (!sample) status = pending ? 'Looking for faces…' : blocked ? 'Waiting: fix the problem below' : 'Not searched yet';
-  else if (faces.length === 0) status = 'No face found';
+  else if (faces.length === 0) status = NO_FACE_SHORT;
   // "Choose" fits a mouse and a touch screen alike ("click" reads wrong on a phone).
   else if (choosable) status = `${faces.length} faces — choose the one you mean`;
   else status = '1 face found';

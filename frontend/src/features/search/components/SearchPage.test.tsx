@@ -120,6 +120,9 @@ describe('SearchPage', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('No face was found in wall.png.');
     expect(alert).toHaveTextContent(/clearer photo/i);
+    // One no-face message: the card only marks the photo, the alert says what to do.
+    expect(screen.getByTestId('sample-card')).toHaveTextContent('No face found');
+    expect(screen.getAllByText(/no face was found/i)).toHaveLength(1);
 
     await userEvent.click(screen.getByRole('button', { name: 'Remove wall.png' }));
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();

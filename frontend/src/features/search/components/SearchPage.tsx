@@ -13,7 +13,7 @@ import type { SearchResponse, SearchSample } from '../../../types/api';
 import { ErrorAlert } from '../../../components/ErrorAlert';
 import { searchPhotos, type FaceChoice } from '../api/search';
 import { UploadArea, type UploadProblem } from './UploadArea';
-import { SampleCard } from './SampleCard';
+import { NO_FACE_SHORT, SampleCard } from './SampleCard';
 import { SearchResults } from './SearchResults';
 
 export const TAGLINE = 'Find every photo of a person in this gallery — upload a photo of them.';
@@ -210,7 +210,7 @@ export function SearchPage({ statusLine, liveLine }: { statusLine?: string | nul
                   sample={info}
                   selectedFace={s.choice ?? info?.used_face ?? null}
                   pending={loading}
-                  problem={errorIds.has(s.id) && error ? error.message : null}
+                  problem={errorIds.has(s.id) && error ? (error.code === 'no_face' ? NO_FACE_SHORT : error.message) : null}
                   blocked={!!error && !errorIds.has(s.id)}
                   onSelectFace={(face) => chooseFace(s.id, face)}
                   onRemove={() => removeSample(s.id)}
