@@ -18,6 +18,8 @@ describe('PhotoGallery', () => {
     renderWithTheme(<PhotoGallery photos={[photo(7, 'group/bbt4.jpg', 0.99)]} label="Results" />);
     const tile = within(screen.getByRole('region', { name: 'Results' })).getByRole('link');
     expect(within(tile).getByTestId('match-badge')).toHaveTextContent(/^99% match$/);
+    // The visible words are part of the link's name (axe: label-content-name-mismatch).
+    expect(tile).toHaveAccessibleName('Open photo group/bbt4.jpg, 99% match');
   });
 
   it('shows a photo of unknown size (width and height null) whole, without a face box', () => {

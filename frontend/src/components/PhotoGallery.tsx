@@ -53,7 +53,7 @@ function GalleryTile({ photo, highlightFaces }: { photo: Photo; highlightFaces: 
       download={basename(photo.path)}
       data-thumb={photo.thumbnail_url}
       data-sub-html={caption(photo)}
-      aria-label={`Open photo ${photo.path}${hasConfidence ? `, match ${confidencePercent(photo.confidence)}` : ''}`}
+      aria-label={`Open photo ${photo.path}${hasConfidence ? `, ${confidencePercent(photo.confidence)} match` : ''}`}
       sx={{
         position: 'relative',
         display: 'block',
