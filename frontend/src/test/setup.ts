@@ -24,6 +24,11 @@ if (hasDom && (!window.scrollTo || !('mock' in (window.scrollTo as object)))) {
   window.scrollTo = vi.fn() as unknown as typeof window.scrollTo;
 }
 
+// jsdom loads no images: a decode() that resolves at once lets preloading pages render.
+if (hasDom && typeof HTMLImageElement.prototype.decode !== 'function') {
+  HTMLImageElement.prototype.decode = () => Promise.resolve();
+}
+
 afterEach(() => {
   vi.unstubAllGlobals();
   if (!hasDom) return;

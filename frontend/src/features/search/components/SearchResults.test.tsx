@@ -31,6 +31,34 @@ describe('"Is one of these you?"', () => {
     expect(screen.queryByRole('button', { name: /download all/i })).not.toBeInTheDocument();
   });
 
+  it('asks the question only once the candidates faces have loaded', async () => {
+    let loaded: () => void = () => undefined;
+    const pending = new Promise<void>((resolve) => (loaded = resolve));
+    const decoded: string[] = [];
+    vi.spyOn(HTMLImageElement.prototype, 'decode').mockImplementation(function (this: HTMLImageElement) {
+      decoded.push(this.getAttribute('src') ?? '');
+      return pending;
+    });
+    mockFetch({ 'POST /api/search': { json: unsureResponse() } });
+    renderWithTheme(<SearchPage />);
+    await search();
+    expect(await screen.findByRole('progressbar', { name: 'Loading the faces' })).toBeInTheDocument();
+    expect(screen.queryByRole('region', { name: 'Is one of these you?' })).not.toBeInTheDocument();
+    expect(decoded).toEqual(['/cache/faces/160/1.jpg', '/cache/faces/160/2.jpg']);
+    loaded();
+    expect(await screen.findByRole('region', { name: 'Is one of these you?' })).toBeInTheDocument();
+    vi.restoreAllMocks();
+  });
+
+  it('asks the question anyway when the faces are slow to load', async () => {
+    vi.spyOn(HTMLImageElement.prototype, 'decode').mockImplementation(() => new Promise<void>(() => undefined));
+    mockFetch({ 'POST /api/search': { json: unsureResponse() } });
+    renderWithTheme(<SearchPage />);
+    await search();
+    expect(await screen.findByRole('region', { name: 'Is one of these you?' }, { timeout: 5000 })).toBeInTheDocument();
+    vi.restoreAllMocks();
+  });
+
   it('picking a face confirms its token and shows the photos like a found search', async () => {
     const link = { url: '/api/download?token=t21', filename: 'faceexplore-photos.zip', photos: 1 };
     const { calls } = mockFetch({

@@ -20,6 +20,8 @@ import { confirmCandidate } from '../api/search';
 import { CandidateFaces } from './CandidateFaces';
 import { VisitorActions } from '../../visitor/components/VisitorActions';
 import { useSession } from '../../auth/session-context';
+import { usePreloaded } from '../../../lib/preload';
+import LinearProgress from '@mui/material/LinearProgress';
 
 export const NOT_FOUND_TEXT = "You don't seem to be in the gallery.";
 export const CANDIDATES_TITLE = 'Is one of these you?';
@@ -195,11 +197,14 @@ export function SearchResults({ result, onSearchAgain }: Props) {
   );
 
   const answers = [...(result.found ? [result] : []), ...confirmed];
+  // "Is one of these you?" waits for its faces: a question over empty frames reads as broken.
+  const facesReady = usePreloaded(result.found ? [] : result.candidates.map((c) => c.face_url));
 
   if (answers.length === 0) {
     if (result.candidates.length === 0 || noneOfThese || pickedGone) {
       return <NotFound result={result} picked={pickedGone} />;
     }
+    if (!facesReady) return <LinearProgress aria-label="Loading the faces" />;
     return (
       <Paper variant="outlined" sx={{ p: { xs: 2, sm: 2.5 } }} component="section" aria-labelledby="candidates-title">
         <Stack spacing={2}>
