@@ -41,11 +41,21 @@ let axeSource = '';
 export async function checkAccessibility(page, name, { exclude = [] } = {}) {
   if (!axeSource) axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axeSource);
-  // Animations (a dialog fading in) would leave colours half-way: wait for them to end.
+  // Animations (a dialog or a snackbar fading in) would leave colours half-way: wait until the
+  // page is at rest, two frames with no animation running (a transition the page starts in its
+  // next frame is not running yet when first asked), at most 5 s.
   // (The callbacks run in the page; this file is type-checked without the DOM's types.)
-  await page.evaluate(() => {
-    const doc = /** @type {any} */ (globalThis).document;
-    return Promise.all(doc.getAnimations().map((/** @type {any} */ a) => a.finished.catch(() => {})));
+  await page.evaluate(async () => {
+    const win = /** @type {any} */ (globalThis);
+    const frame = () => new Promise((resolve) => win.requestAnimationFrame(() => resolve(undefined)));
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      await frame();
+      await frame();
+      const running = win.document.getAnimations();
+      if (!running.length || Date.now() > deadline) return;
+      await Promise.all(running.map((/** @type {any} */ a) => a.finished.catch(() => {})));
+    }
   });
   const violations = await page.evaluate(async (excluded) => {
     const win = /** @type {any} */ (globalThis);
